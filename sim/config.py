@@ -1,0 +1,400 @@
+"""The validated, frozen scenario schema: every parameter the model reads, with bounds and units.
+
+A scenario file (TOML) is parsed into :class:`Scenario`. Unknown keys, wrong types and
+out-of-range values are rejected, so a typo can never silently fall back to a default. Field
+names carry their units (``_hours``, ``_days``, ``_per_year``); "days" are always *working* days
+(one model step, 260 a year). Defaults are the calibrated baseline documented in
+``docs/calibration.md``; the source of each is given in ``docs/model.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+WORKING_DAYS_PER_YEAR = 260
+WORKING_DAYS_PER_WEEK = 5
+
+CASE_TYPES: tuple[str, ...] = ("assessment", "child_in_need", "child_protection", "looked_after",
+                               "adult_review")
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """Merge ``override`` into ``base`` table by table; values that are not tables replace."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+class Section(BaseModel):
+    """Base of every scenario section: strict keys, immutable once validated."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class Duration(Section):
+    """A positive random duration in working days.
+
+    ``exponential`` uses ``mean_days``; ``gamma`` uses ``mean_days`` and ``shape``;
+    ``lognormal`` uses ``median_days`` and ``sigma``; ``fixed`` always gives ``mean_days``.
+    """
+
+    kind: Literal["exponential", "gamma", "lognormal", "fixed"] = "lognormal"
+    mean_days: Positive = 30.0
+    median_days: Positive = 20.0
+    shape: Positive = 2.0
+    sigma: Annotated[float, Field(gt=0.0, le=5.0)] = 0.8
+    min_days: NonNegative = 1.0
+    max_days: Positive = 5200.0
+
+    @model_validator(mode="after")
+    def _bounds_ordered(self) -> Duration:
+        if self.max_days < self.min_days:
+            raise ValueError("max_days must be at least min_days")
+        return self
+
+
+class Simulation(Section):
+    """Run length and replication defaults (the CLI can override them)."""
+
+    days: Annotated[int, Field(ge=1, le=26_000)] = 520
+    warmup_days: Annotated[int, Field(ge=0, le=26_000)] = 260
+    replications: Annotated[int, Field(ge=1, le=10_000)] = 10
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 20261125
+    initial_cases_per_fte: NonNegative = 15.0
+
+    @model_validator(mode="after")
+    def _warmup_shorter(self) -> Simulation:
+        if self.warmup_days >= self.days:
+            raise ValueError("warmup_days must be shorter than days")
+        return self
+
+
+class WorkerSpec(Section):
+    """One named social worker, for teaching scenarios that follow a real person's situation."""
+
+    name: str = Field(min_length=1, max_length=60)
+    fte: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
+    experience_years: Annotated[float, Field(ge=0.0, le=50.0)] = 3.0
+    is_agency: bool = False
+    initial_cases: Annotated[int, Field(ge=0, le=500)] = 0
+    initial_backlog_hours: NonNegative = 0.0
+    initial_stress: Probability = 0.0
+    priority_style: Literal["contact_first", "recording_first"] = "contact_first"
+    returning_from_sickness: bool = False
+    never_leaves: bool = False
+
+
+class Team(Section):
+    """Establishment of one team; an organisation is ``n_teams`` identical teams."""
+
+    n_teams: Annotated[int, Field(ge=1, le=5_000)] = 1
+    social_worker_posts: Annotated[int, Field(ge=0, le=200)] = 8
+    part_time_share: Probability = 0.2
+    part_time_fte: Annotated[float, Field(gt=0.0, le=1.0)] = 0.8
+    newly_qualified_share: Probability = 0.15
+    initial_vacancy_share: Probability = 0.15
+    initial_agency_cover_share: Probability = 0.75
+    recording_first_share: Probability = 0.3
+    workers: list[WorkerSpec] = Field(default_factory=list, max_length=200)
+
+    @model_validator(mode="after")
+    def _named_fit_posts(self) -> Team:
+        if len(self.workers) > self.social_worker_posts:
+            raise ValueError("more named workers than social_worker_posts")
+        return self
+
+
+class CaseType(Section):
+    """Parameters of one kind of case: its visits, work, duration and risk."""
+
+    complexity_weight: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
+    first_visit_days: Annotated[int, Field(ge=0, le=260)] = 5
+    visit_interval_days: Annotated[int, Field(ge=1, le=520)] = 20
+    casework_hours_per_week: NonNegative = 0.8
+    duration: Duration = Duration()
+    next_type: dict[str, Probability] = Field(default_factory=dict)
+    initial_risk_mean: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.2
+    swa_eligible: bool = False
+
+    @model_validator(mode="after")
+    def _next_type_valid(self) -> CaseType:
+        unknown = sorted(set(self.next_type) - set(CASE_TYPES))
+        if unknown:
+            raise ValueError(f"next_type names unknown case types {unknown}; use {CASE_TYPES}")
+        if sum(self.next_type.values()) > 1.0 + 1e-9:
+            raise ValueError("next_type probabilities add up to more than 1")
+        return self
+
+
+def _default_case_types() -> dict[str, CaseType]:
+    return {
+        "assessment": CaseType(
+            complexity_weight=1.0, first_visit_days=4, visit_interval_days=15,
+            casework_hours_per_week=1.6,
+            duration=Duration(kind="gamma", mean_days=30.0, shape=4.0, max_days=120.0),
+            next_type={"child_in_need": 0.30, "child_protection": 0.10, "looked_after": 0.04},
+            initial_risk_mean=0.20, swa_eligible=False),
+        "child_in_need": CaseType(
+            complexity_weight=1.0, first_visit_days=10, visit_interval_days=20,
+            casework_hours_per_week=0.7,
+            duration=Duration(kind="lognormal", median_days=130.0, sigma=0.8),
+            next_type={"child_protection": 0.06},
+            initial_risk_mean=0.15, swa_eligible=True),
+        "child_protection": CaseType(
+            complexity_weight=1.5, first_visit_days=10, visit_interval_days=10,
+            casework_hours_per_week=1.2,
+            duration=Duration(kind="lognormal", median_days=215.0, sigma=0.5),
+            next_type={"looked_after": 0.10, "child_in_need": 0.45},
+            initial_risk_mean=0.35, swa_eligible=False),
+        "looked_after": CaseType(
+            complexity_weight=1.2, first_visit_days=5, visit_interval_days=30,
+            casework_hours_per_week=0.9,
+            duration=Duration(kind="lognormal", median_days=390.0, sigma=1.0),
+            initial_risk_mean=0.20, swa_eligible=True),
+        "adult_review": CaseType(
+            complexity_weight=0.8, first_visit_days=30, visit_interval_days=260,
+            casework_hours_per_week=0.3,
+            duration=Duration(kind="exponential", mean_days=260.0),
+            initial_risk_mean=0.10, swa_eligible=True),
+    }
+
+
+class DemandShock(Section):
+    """A temporary multiplier on the referral rate (for example after a high-profile case)."""
+
+    start_day: Annotated[int, Field(ge=0)]
+    end_day: Annotated[int, Field(ge=1)]
+    multiplier: Annotated[float, Field(ge=0.0, le=20.0)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DemandShock:
+        if self.end_day <= self.start_day:
+            raise ValueError("end_day must be after start_day")
+        return self
+
+
+class Demand(Section):
+    """Referral arrivals per team: Poisson with optional seasonality and shocks."""
+
+    referrals_per_day: NonNegative = 0.9
+    mix: dict[str, Probability] = Field(default_factory=lambda: {"assessment": 1.0})
+    seasonality_amplitude: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    seasonality_peak_day: Annotated[int, Field(ge=0, lt=260)] = 200
+    shocks: list[DemandShock] = Field(default_factory=list, max_length=100)
+
+    @model_validator(mode="after")
+    def _mix_valid(self) -> Demand:
+        unknown = sorted(set(self.mix) - set(CASE_TYPES))
+        if unknown:
+            raise ValueError(f"mix names unknown case types {unknown}; use {CASE_TYPES}")
+        total = sum(self.mix.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"mix shares must add up to 1 (got {total:g})")
+        return self
+
+
+class Risk(Section):
+    """Latent risk dynamics and the serious-incident hazard."""
+
+    enabled: bool = True
+    reversion_per_day: Annotated[float, Field(ge=0.0, le=1.0)] = 0.02
+    volatility_per_day: Annotated[float, Field(ge=0.0, le=2.0)] = 0.08
+    unmonitored_drift_per_day: Annotated[float, Field(ge=0.0, le=1.0)] = 0.01
+    high_risk_threshold: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
+    incident_rate_per_case_year: NonNegative = 0.01
+    incident_risk_log_ratio: Annotated[float, Field(ge=0.0, le=20.0)] = 4.0
+    incident_overdue_log_ratio: Annotated[float, Field(ge=0.0, le=10.0)] = 0.7
+    incident_record_log_ratio: Annotated[float, Field(ge=0.0, le=10.0)] = 0.3
+    incident_stress: Probability = 0.15
+
+
+class Allocation(Section):
+    """How the manager allocates waiting referrals: caps and what happens at the cap."""
+
+    cap_kind: Literal["none", "count", "weighted"] = "none"
+    cap_per_fte: Annotated[float, Field(gt=0.0, le=500.0)] = 18.0
+    at_cap: Literal["wait", "breach"] = "wait"
+    nqsw_caseload_factor: Annotated[float, Field(gt=0.0, le=1.0)] = 0.8
+    soft_target_per_fte: Annotated[float, Field(gt=0.0, le=500.0)] = 20.0
+    max_allocations_per_day: Annotated[int, Field(ge=0, le=10_000)] = 10
+    long_term_sick_after_days: Annotated[int, Field(ge=1, le=260)] = 15
+    on_long_term_sickness: Literal["reallocate", "uncovered"] = "reallocate"
+
+
+class Work(Section):
+    """Working time, its fixed overheads, the cost of tasks and the priority rule."""
+
+    contracted_hours_per_week: Annotated[float, Field(gt=0.0, le=60.0)] = 37.0
+    duty_hours_per_week: NonNegative = 3.5
+    meetings_hours_per_week: NonNegative = 2.0
+    training_hours_per_week: NonNegative = 1.5
+    nqsw_protected_share: Probability = 0.1
+    travel_hours_per_visit: NonNegative = 0.75
+    contact_hours_per_visit: Annotated[float, Field(gt=0.0, le=24.0)] = 1.0
+    recording_hours_per_visit: NonNegative = 1.5
+    recording_efficiency: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
+    record_out_of_date_after_days: Annotated[int, Field(ge=0, le=260)] = 2
+    closure_paperwork_hours: NonNegative = 2.0
+    direct_share_of_casework: Probability = 0.3
+    max_unpaid_overtime_hours_per_week: Annotated[float, Field(ge=0.0, le=40.0)] = 12.0
+    overtime_share_of_shortfall: Probability = 0.6
+    starter_ramp_days: Annotated[int, Field(ge=0, le=260)] = 60
+    starter_initial_productivity: Annotated[float, Field(gt=0.0, le=1.0)] = 0.5
+
+
+class Supervision(Section):
+    """Reflective supervision held by the manager, and the manager's span of oversight."""
+
+    enabled: bool = True
+    interval_days: Annotated[int, Field(ge=1, le=260)] = 20
+    nqsw_interval_days: Annotated[int, Field(ge=1, le=260)] = 10
+    session_hours: NonNegative = 1.5
+    recording_hours: NonNegative = 0.5
+    manager_hours_per_week: Annotated[float, Field(gt=0.0, le=80.0)] = 37.0
+    manager_fixed_hours_per_week: NonNegative = 12.0
+    oversight_hours_per_case_per_week: NonNegative = 0.25
+    span_optimum_cases: Annotated[int, Field(ge=1, le=10_000)] = 65
+    stress_relief: Probability = 0.05
+
+
+class Support(Section):
+    """Admin staff and social work assistants (SWAs) per team."""
+
+    admin_staff: Annotated[float, Field(ge=0.0, le=100.0)] = 0.0
+    admin_hours_per_week: NonNegative = 37.0
+    admin_recording_share: Probability = 0.3
+    admin_closure_share: Probability = 0.5
+    swa_staff: Annotated[float, Field(ge=0.0, le=100.0)] = 0.0
+    swa_hours_per_week: NonNegative = 37.0
+    swa_max_observed_risk: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.3
+    swa_casework_share: Probability = 0.2
+
+
+class Wellbeing(Section):
+    """Stress, its recovery, and burnout (sustained high stress lowering productivity)."""
+
+    enabled: bool = True
+    baseline_gain_per_day: NonNegative = 0.004
+    overload_gain_per_day: NonNegative = 0.05
+    backlog_gain_per_day: NonNegative = 0.01
+    backlog_reference_hours: Positive = 20.0
+    overtime_gain_per_day: NonNegative = 0.02
+    duty_gain_per_day: NonNegative = 0.01
+    recovery_per_day: Annotated[float, Field(ge=0.0, le=1.0)] = 0.02
+    burnout_threshold: Probability = 0.5
+    burnout_onset_days: Annotated[int, Field(ge=1, le=260)] = 10
+    burnout_recovery_threshold: Probability = 0.4
+    burnout_productivity: Annotated[float, Field(gt=0.0, le=1.0)] = 0.85
+    agency_stress_factor: Annotated[float, Field(ge=0.0, le=5.0)] = 0.85
+
+
+class Sickness(Section):
+    """Sickness spells: short and long spells, worker frailty and the stress link."""
+
+    enabled: bool = True
+    short_spells_per_year: NonNegative = 0.9
+    short_spell: Duration = Duration(kind="lognormal", median_days=2.0, sigma=0.5, max_days=5.0)
+    long_spells_per_year: NonNegative = 0.12
+    long_spell: Duration = Duration(kind="lognormal", median_days=30.0, sigma=0.8, min_days=20.0,
+                                    max_days=260.0)
+    frailty_shape: Annotated[float, Field(gt=0.0, le=1000.0)] = 1.5
+    stress_log_ratio: Annotated[float, Field(ge=0.0, le=10.0)] = 1.5
+    return_policy: Literal["normal", "phased", "duty_every_day"] = "phased"
+    return_period_days: Annotated[int, Field(ge=0, le=260)] = 15
+    phased_return_capacity: Annotated[float, Field(gt=0.0, le=1.0)] = 0.5
+
+
+class StaffCut(Section):
+    """Remove posts on a given day (vacant posts first, then the newest staff)."""
+
+    day: Annotated[int, Field(ge=0)]
+    posts: Annotated[int, Field(ge=1, le=10_000)]
+
+
+class Staffing(Section):
+    """Leaving, vacancies, recruitment, agency backfill, cuts and freezes."""
+
+    attrition_enabled: bool = True
+    leave_rate_per_year: NonNegative = 0.11
+    agency_leave_rate_per_year: NonNegative = 0.5
+    burnout_leave_ratio: Annotated[float, Field(ge=1.0, le=20.0)] = 2.0
+    stress_leave_log_ratio: Annotated[float, Field(ge=0.0, le=10.0)] = 0.5
+    early_career_leave_ratio: Annotated[float, Field(ge=0.0, le=10.0)] = 1.3
+    retention_pay_leave_ratio: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
+    recruitment: Duration = Duration(kind="exponential", mean_days=300.0)
+    agency_backfill: bool = True
+    agency_cover_probability: Probability = 0.8
+    agency_delay: Duration = Duration(kind="gamma", mean_days=15.0, shape=3.0)
+    agency_experience_years: Annotated[float, Field(ge=0.0, le=50.0)] = 5.0
+    new_starter_nqsw_share: Probability = 0.4
+    cuts: list[StaffCut] = Field(default_factory=list, max_length=100)
+    vacancy_freeze_start_day: Annotated[int, Field(ge=0)] | None = None
+    vacancy_freeze_end_day: Annotated[int, Field(ge=1)] | None = None
+
+    @model_validator(mode="after")
+    def _freeze_ordered(self) -> Staffing:
+        start, end = self.vacancy_freeze_start_day, self.vacancy_freeze_end_day
+        if end is not None and (start is None or end <= start):
+            raise ValueError("vacancy_freeze_end_day needs a vacancy_freeze_start_day before it")
+        return self
+
+
+class Costs(Section):
+    """Annual employment costs (salary plus on-costs) in pounds."""
+
+    social_worker_per_year: NonNegative = 52_000.0
+    manager_per_year: NonNegative = 68_000.0
+    swa_per_year: NonNegative = 34_000.0
+    admin_per_year: NonNegative = 29_000.0
+    agency_premium: Annotated[float, Field(ge=0.0, le=5.0)] = 0.45
+    retention_pay_per_worker_year: NonNegative = 0.0
+
+
+class Scenario(Section):
+    """A whole scenario: what a scenario TOML file holds once inheritance is resolved."""
+
+    name: str = Field(default="unnamed", min_length=1, max_length=120)
+    description: str = ""
+    teaching_notes: str = ""
+    simulation: Simulation = Simulation()
+    team: Team = Team()
+    case_types: dict[str, CaseType] = Field(default_factory=_default_case_types)
+    demand: Demand = Demand()
+    risk: Risk = Risk()
+    allocation: Allocation = Allocation()
+    work: Work = Work()
+    supervision: Supervision = Supervision()
+    support: Support = Support()
+    wellbeing: Wellbeing = Wellbeing()
+    sickness: Sickness = Sickness()
+    staffing: Staffing = Staffing()
+    costs: Costs = Costs()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_case_types(cls, data: object) -> object:
+        """Let a file override one field of one case type without restating the rest."""
+        if isinstance(data, dict) and isinstance(data.get("case_types"), dict):
+            defaults = {k: v.model_dump() for k, v in _default_case_types().items()}
+            data = {**data, "case_types": deep_merge(defaults, data["case_types"])}
+        return data
+
+    @model_validator(mode="after")
+    def _case_types_complete(self) -> Scenario:
+        unknown = sorted(set(self.case_types) - set(CASE_TYPES))
+        if unknown:
+            raise ValueError(f"case_types names unknown types {unknown}; use {CASE_TYPES}")
+        missing = sorted(set(CASE_TYPES) - set(self.case_types))
+        if missing:
+            raise ValueError(f"case_types lacks {missing}")
+        return self
