@@ -1,0 +1,111 @@
+"""The case book: the state of every referral in column arrays, one row per referral.
+
+Referrals are far more numerous than workers (a team holds ~130, England ~400,000), so their state
+lives in numpy columns owned by the model and each mechanism is a vectorised mask. A referral moves
+WAITING -> ALLOCATED -> READY (to close) -> CLOSED and is in exactly one status at any time: that is
+the conservation law the tests check. Rows are never reused, so a row index is a stable identity and
+random draws can be made per row (common random numbers across scenarios).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+WAITING, ALLOCATED, READY, CLOSED = 0, 1, 2, 3
+STATUS_NAMES = ("waiting", "allocated", "ready_to_close", "closed")
+NEVER = -1
+NO_VISIT_DUE = np.iinfo(np.int32).max // 2
+
+_COLUMNS: dict[str, tuple[type, float]] = {
+    "type_code": (np.int8, 0),
+    "weight": (np.float64, 1.0),
+    "status": (np.int8, CLOSED),
+    "team": (np.int32, 0),
+    "worker": (np.int32, NEVER),
+    "day_arrived": (np.int32, NEVER),
+    "day_allocated": (np.int32, NEVER),
+    "day_first_allocated": (np.int32, NEVER),
+    "day_closed": (np.int32, NEVER),
+    "work_days_left": (np.float64, 0.0),
+    "visit_interval_days": (np.int32, 20),
+    "day_visit_due": (np.int32, NO_VISIT_DUE),
+    "day_last_visit": (np.int32, NEVER),
+    "day_oldest_unrecorded": (np.int32, NEVER),
+    "pending_recording_hours": (np.float64, 0.0),
+    "closure_hours_left": (np.float64, 0.0),
+    "risk_logit": (np.float64, 0.0),
+    "observed_risk": (np.float64, 0.0),
+    "n_worker_changes": (np.int32, 0),
+    "n_incidents": (np.int32, 0),
+    "n_visits": (np.int32, 0),
+    "n_visits_on_time": (np.int32, 0),
+    "casework_covered_share": (np.float64, 0.0),
+}
+
+
+class CaseBook:
+    """Column store of referrals with amortised growth; ``n`` rows are in use."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self.n = 0
+        self._capacity = max(16, int(capacity))
+        for name, (dtype, fill) in _COLUMNS.items():
+            setattr(self, name, np.full(self._capacity, fill, dtype=dtype))
+
+    # Column attributes are created dynamically above; declare them for readers and type checkers.
+    type_code: np.ndarray
+    weight: np.ndarray
+    status: np.ndarray
+    team: np.ndarray
+    worker: np.ndarray
+    day_arrived: np.ndarray
+    day_allocated: np.ndarray
+    day_first_allocated: np.ndarray
+    day_closed: np.ndarray
+    work_days_left: np.ndarray
+    visit_interval_days: np.ndarray
+    day_visit_due: np.ndarray
+    day_last_visit: np.ndarray
+    day_oldest_unrecorded: np.ndarray
+    pending_recording_hours: np.ndarray
+    closure_hours_left: np.ndarray
+    risk_logit: np.ndarray
+    observed_risk: np.ndarray
+    n_worker_changes: np.ndarray
+    n_incidents: np.ndarray
+    n_visits: np.ndarray
+    n_visits_on_time: np.ndarray
+    casework_covered_share: np.ndarray
+
+    def _grow(self, needed: int) -> None:
+        new_capacity = max(self._capacity * 2, needed)
+        for name, (dtype, fill) in _COLUMNS.items():
+            column = np.full(new_capacity, fill, dtype=dtype)
+            column[: self.n] = getattr(self, name)[: self.n]
+            setattr(self, name, column)
+        self._capacity = new_capacity
+
+    def add(self, count: int) -> np.ndarray:
+        """Reserve ``count`` new rows (initialised to defaults) and return their indices."""
+        if self.n + count > self._capacity:
+            self._grow(self.n + count)
+        rows = np.arange(self.n, self.n + count)
+        self.n += count
+        return rows
+
+    def view(self, name: str) -> np.ndarray:
+        """The used part of one column (a view: writes go through)."""
+        return getattr(self, name)[: self.n]
+
+    @property
+    def risk(self) -> np.ndarray:
+        """Latent risk in (0, 1) of every row in use (the logistic of ``risk_logit``)."""
+        return 1.0 / (1.0 + np.exp(-self.risk_logit[: self.n]))
+
+    def count(self, status: int) -> int:
+        """How many referrals are in ``status``."""
+        return int(np.count_nonzero(self.status[: self.n] == status))
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """Copies of every used column, for the per-case output table."""
+        return {name: getattr(self, name)[: self.n].copy() for name in _COLUMNS}

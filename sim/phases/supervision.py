@@ -1,0 +1,66 @@
+"""Phase 4a, supervision: the manager holds and records supervision within the hours left over.
+
+Manager hours for supervision today:
+    S = (H_m - F_m) / 5 - o * N_open / 5
+with H_m weekly hours, F_m fixed weekly commitments, o oversight hours per open case per week and
+N_open the team's open and waiting cases (span of oversight; optimum ``span_optimum_cases``).
+Sessions due are held most-overdue first while S covers session + recording time. A session is
+on time if held by its due day; a due date more than one interval past is counted as missed and
+rolled forward, so a worker never supervised counts one miss per interval.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.cases import CLOSED
+
+if TYPE_CHECKING:
+    from sim.model import CaseloadModel
+
+
+def supervise(model: CaseloadModel) -> None:
+    """Hold today's supervision sessions in every team."""
+    cfg, day, cases = model.config.supervision, model.day, model.cases
+    n = cases.n
+    live_per_team = np.bincount(
+        cases.team[:n][cases.status[:n] != CLOSED], minlength=len(model.managers)
+    )
+    for worker in model.workers_in_post():
+        worker.supervised_today = False
+        worker.supervision_hours_today = 0.0
+    for manager in model.managers:
+        open_cases = int(live_per_team[manager.team])
+        manager.oversight_ratio = open_cases / cfg.span_optimum_cases
+        hours = (cfg.manager_hours_per_week - cfg.manager_fixed_hours_per_week) / 5.0
+        hours -= cfg.oversight_hours_per_case_per_week * open_cases / 5.0
+        manager.hours_for_supervision = max(0.0, hours)
+        if not cfg.enabled:
+            continue
+        staff = model.team_workers(manager.team)
+        for worker in staff:
+            interval = worker.supervision_interval()
+            while day > worker.day_supervision_due + interval:
+                manager.sessions_missed += 1
+                model.tally.supervision_expected_today += 1
+                worker.day_supervision_due += interval
+        due = sorted(
+            (w for w in staff if w.is_available(day) and w.day_supervision_due <= day),
+            key=lambda w: (w.day_supervision_due, w.index),
+        )
+        cost = cfg.session_hours + cfg.recording_hours
+        budget = manager.hours_for_supervision
+        for worker in due:
+            if budget < cost:
+                break
+            budget -= cost
+            on_time = day <= worker.day_supervision_due
+            manager.sessions_held += 1
+            manager.sessions_on_time += int(on_time)
+            model.tally.supervision_expected_today += 1
+            model.tally.supervision_on_time_today += int(on_time)
+            worker.supervised_today = True
+            worker.supervision_hours_today = cfg.session_hours
+            worker.day_supervision_due = day + worker.supervision_interval()
