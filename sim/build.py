@@ -73,7 +73,8 @@ class OrganisationBuilder:
         """A post vacant on day 0: recruitment under way (residual delay), agency cover maybe."""
         model = self.model
         staffing = model.config.staffing
-        delay = sample_days(staffing.recruitment, rng, 1)[0] * rng.random()
+        # For the default (exponential) delay the time still to run is distributed as a fresh one.
+        delay = sample_days(staffing.recruitment, rng, 1)[0]
         model.posts.day_recruit[post] = max(1, round(delay))
         if staffing.agency_backfill and rng.random() < model.config.team.initial_agency_cover_share:
             self.hire(post, is_agency=True, initial=True)
@@ -83,7 +84,9 @@ class OrganisationBuilder:
     def add_support(self, team: int) -> None:
         """Create the team's admin support and social work assistants."""
         model, support = self.model, self.model.config.support
-        admin = AdminSupport(model, team=team, fte=support.admin_staff) if support.admin_staff else None
+        admin = (
+            AdminSupport(model, team=team, fte=support.admin_staff) if support.admin_staff else None
+        )
         model.admins_by_team[team] = admin
         if admin is not None:
             model.admins.append(admin)
@@ -111,14 +114,18 @@ class OrganisationBuilder:
                 experience = cfg.staffing.agency_experience_years * WORKING_DAYS_PER_YEAR
             else:
                 nqsw_share = (
-                    cfg.team.newly_qualified_share if initial else cfg.staffing.new_starter_nqsw_share
+                    cfg.team.newly_qualified_share
+                    if initial
+                    else cfg.staffing.new_starter_nqsw_share
                 )
                 if rng.random() < nqsw_share:
                     experience = rng.uniform(0, WORKING_DAYS_PER_YEAR) if initial else 0.0
                 else:
                     experience = rng.uniform(1, 20) * WORKING_DAYS_PER_YEAR
-            style = "recording_first" if rng.random() < cfg.team.recording_first_share else (
-                "contact_first"
+            style = (
+                "recording_first"
+                if rng.random() < cfg.team.recording_first_share
+                else ("contact_first")
             )
         shape = cfg.sickness.frailty_shape
         worker = SocialWorker(

@@ -16,8 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 WORKING_DAYS_PER_YEAR = 260
 WORKING_DAYS_PER_WEEK = 5
 
-CASE_TYPES: tuple[str, ...] = ("assessment", "child_in_need", "child_protection", "looked_after",
-                               "adult_review")
+CASE_TYPES: tuple[str, ...] = (
+    "assessment",
+    "child_in_need",
+    "child_protection",
+    "looked_after",
+    "adult_review",
+)
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
@@ -87,6 +92,7 @@ class WorkerSpec(Section):
     experience_years: Annotated[float, Field(ge=0.0, le=50.0)] = 3.0
     is_agency: bool = False
     initial_cases: Annotated[int, Field(ge=0, le=500)] = 0
+    held_caseload: Annotated[int, Field(ge=0, le=500)] | None = None
     initial_backlog_hours: NonNegative = 0.0
     initial_stress: Probability = 0.0
     priority_style: Literal["contact_first", "recording_first"] = "contact_first"
@@ -98,12 +104,12 @@ class Team(Section):
     """Establishment of one team; an organisation is ``n_teams`` identical teams."""
 
     n_teams: Annotated[int, Field(ge=1, le=5_000)] = 1
-    social_worker_posts: Annotated[int, Field(ge=0, le=200)] = 8
+    social_worker_posts: Annotated[int, Field(ge=0, le=200)] = 6
     part_time_share: Probability = 0.2
     part_time_fte: Annotated[float, Field(gt=0.0, le=1.0)] = 0.8
     newly_qualified_share: Probability = 0.15
-    initial_vacancy_share: Probability = 0.15
-    initial_agency_cover_share: Probability = 0.75
+    initial_vacancy_share: Probability = 0.17
+    initial_agency_cover_share: Probability = 0.9
     recording_first_share: Probability = 0.3
     workers: list[WorkerSpec] = Field(default_factory=list, max_length=200)
 
@@ -139,33 +145,53 @@ class CaseType(Section):
 def _default_case_types() -> dict[str, CaseType]:
     return {
         "assessment": CaseType(
-            complexity_weight=1.0, first_visit_days=4, visit_interval_days=15,
-            casework_hours_per_week=1.6,
+            complexity_weight=1.0,
+            first_visit_days=4,
+            visit_interval_days=15,
+            casework_hours_per_week=0.7,
             duration=Duration(kind="gamma", mean_days=30.0, shape=4.0, max_days=120.0),
             next_type={"child_in_need": 0.30, "child_protection": 0.10, "looked_after": 0.04},
-            initial_risk_mean=0.20, swa_eligible=False),
+            initial_risk_mean=0.20,
+            swa_eligible=False,
+        ),
         "child_in_need": CaseType(
-            complexity_weight=1.0, first_visit_days=10, visit_interval_days=20,
-            casework_hours_per_week=0.7,
-            duration=Duration(kind="lognormal", median_days=130.0, sigma=0.8),
+            complexity_weight=1.0,
+            first_visit_days=10,
+            visit_interval_days=20,
+            casework_hours_per_week=0.5,
+            duration=Duration(kind="lognormal", median_days=110.0, sigma=0.8),
             next_type={"child_protection": 0.06},
-            initial_risk_mean=0.15, swa_eligible=True),
+            initial_risk_mean=0.15,
+            swa_eligible=True,
+        ),
         "child_protection": CaseType(
-            complexity_weight=1.5, first_visit_days=10, visit_interval_days=10,
-            casework_hours_per_week=1.2,
+            complexity_weight=1.5,
+            first_visit_days=10,
+            visit_interval_days=10,
+            casework_hours_per_week=1.0,
             duration=Duration(kind="lognormal", median_days=215.0, sigma=0.5),
             next_type={"looked_after": 0.10, "child_in_need": 0.45},
-            initial_risk_mean=0.35, swa_eligible=False),
+            initial_risk_mean=0.35,
+            swa_eligible=False,
+        ),
         "looked_after": CaseType(
-            complexity_weight=1.2, first_visit_days=5, visit_interval_days=30,
-            casework_hours_per_week=0.9,
+            complexity_weight=1.2,
+            first_visit_days=5,
+            visit_interval_days=30,
+            casework_hours_per_week=0.6,
             duration=Duration(kind="lognormal", median_days=390.0, sigma=1.0),
-            initial_risk_mean=0.20, swa_eligible=True),
+            initial_risk_mean=0.20,
+            swa_eligible=True,
+        ),
         "adult_review": CaseType(
-            complexity_weight=0.8, first_visit_days=30, visit_interval_days=260,
+            complexity_weight=0.8,
+            first_visit_days=30,
+            visit_interval_days=260,
             casework_hours_per_week=0.3,
             duration=Duration(kind="exponential", mean_days=260.0),
-            initial_risk_mean=0.10, swa_eligible=True),
+            initial_risk_mean=0.10,
+            swa_eligible=True,
+        ),
     }
 
 
@@ -186,7 +212,7 @@ class DemandShock(Section):
 class Demand(Section):
     """Referral arrivals per team: Poisson with optional seasonality and shocks."""
 
-    referrals_per_day: NonNegative = 0.9
+    referrals_per_day: NonNegative = 0.55
     mix: dict[str, Probability] = Field(default_factory=lambda: {"assessment": 1.0})
     seasonality_amplitude: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
     seasonality_peak_day: Annotated[int, Field(ge=0, lt=260)] = 200
@@ -245,7 +271,8 @@ class Work(Section):
     recording_efficiency: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
     record_out_of_date_after_days: Annotated[int, Field(ge=0, le=260)] = 2
     closure_paperwork_hours: NonNegative = 2.0
-    direct_share_of_casework: Probability = 0.3
+    direct_share_of_casework: Probability = 0.1
+    minimum_progress_share: Probability = 0.5
     max_unpaid_overtime_hours_per_week: Annotated[float, Field(ge=0.0, le=40.0)] = 12.0
     overtime_share_of_shortfall: Probability = 0.6
     starter_ramp_days: Annotated[int, Field(ge=0, le=260)] = 60
@@ -262,7 +289,7 @@ class Supervision(Section):
     recording_hours: NonNegative = 0.5
     manager_hours_per_week: Annotated[float, Field(gt=0.0, le=80.0)] = 37.0
     manager_fixed_hours_per_week: NonNegative = 12.0
-    oversight_hours_per_case_per_week: NonNegative = 0.25
+    oversight_hours_per_case_per_week: NonNegative = 0.08
     span_optimum_cases: Annotated[int, Field(ge=1, le=10_000)] = 65
     stress_relief: Probability = 0.05
 
@@ -285,15 +312,15 @@ class Wellbeing(Section):
 
     enabled: bool = True
     baseline_gain_per_day: NonNegative = 0.004
-    overload_gain_per_day: NonNegative = 0.05
+    overload_gain_per_day: NonNegative = 0.04
     backlog_gain_per_day: NonNegative = 0.01
     backlog_reference_hours: Positive = 20.0
     overtime_gain_per_day: NonNegative = 0.02
     duty_gain_per_day: NonNegative = 0.01
     recovery_per_day: Annotated[float, Field(ge=0.0, le=1.0)] = 0.02
-    burnout_threshold: Probability = 0.5
+    burnout_threshold: Probability = 0.53
     burnout_onset_days: Annotated[int, Field(ge=1, le=260)] = 10
-    burnout_recovery_threshold: Probability = 0.4
+    burnout_recovery_threshold: Probability = 0.43
     burnout_productivity: Annotated[float, Field(gt=0.0, le=1.0)] = 0.85
     agency_stress_factor: Annotated[float, Field(ge=0.0, le=5.0)] = 0.85
 
@@ -304,9 +331,10 @@ class Sickness(Section):
     enabled: bool = True
     short_spells_per_year: NonNegative = 0.9
     short_spell: Duration = Duration(kind="lognormal", median_days=2.0, sigma=0.5, max_days=5.0)
-    long_spells_per_year: NonNegative = 0.12
-    long_spell: Duration = Duration(kind="lognormal", median_days=30.0, sigma=0.8, min_days=20.0,
-                                    max_days=260.0)
+    long_spells_per_year: NonNegative = 0.09
+    long_spell: Duration = Duration(
+        kind="lognormal", median_days=30.0, sigma=0.8, min_days=20.0, max_days=260.0
+    )
     frailty_shape: Annotated[float, Field(gt=0.0, le=1000.0)] = 1.5
     stress_log_ratio: Annotated[float, Field(ge=0.0, le=10.0)] = 1.5
     return_policy: Literal["normal", "phased", "duty_every_day"] = "phased"
@@ -315,25 +343,35 @@ class Sickness(Section):
 
 
 class StaffCut(Section):
-    """Remove posts on a given day (vacant posts first, then the newest staff)."""
+    """Remove posts across the organisation on a given day (vacant first, then newest staff).
+
+    Give either ``posts`` (a number) or ``share`` (a fraction of the active establishment).
+    """
 
     day: Annotated[int, Field(ge=0)]
-    posts: Annotated[int, Field(ge=1, le=10_000)]
+    posts: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    share: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
+
+    @model_validator(mode="after")
+    def _one_size(self) -> StaffCut:
+        if (self.posts is None) == (self.share is None):
+            raise ValueError("give exactly one of posts or share")
+        return self
 
 
 class Staffing(Section):
     """Leaving, vacancies, recruitment, agency backfill, cuts and freezes."""
 
     attrition_enabled: bool = True
-    leave_rate_per_year: NonNegative = 0.11
-    agency_leave_rate_per_year: NonNegative = 0.5
-    burnout_leave_ratio: Annotated[float, Field(ge=1.0, le=20.0)] = 2.0
+    leave_rate_per_year: NonNegative = 0.085
+    agency_leave_rate_per_year: NonNegative = 0.4
+    burnout_leave_ratio: Annotated[float, Field(ge=1.0, le=20.0)] = 1.8
     stress_leave_log_ratio: Annotated[float, Field(ge=0.0, le=10.0)] = 0.5
     early_career_leave_ratio: Annotated[float, Field(ge=0.0, le=10.0)] = 1.3
     retention_pay_leave_ratio: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
-    recruitment: Duration = Duration(kind="exponential", mean_days=300.0)
+    recruitment: Duration = Duration(kind="exponential", mean_days=450.0)
     agency_backfill: bool = True
-    agency_cover_probability: Probability = 0.8
+    agency_cover_probability: Probability = 0.95
     agency_delay: Duration = Duration(kind="gamma", mean_days=15.0, shape=3.0)
     agency_experience_years: Annotated[float, Field(ge=0.0, le=50.0)] = 5.0
     new_starter_nqsw_share: Probability = 0.4

@@ -45,6 +45,9 @@ class CaseloadModel(mesa.Model):
         self._staff_by_team: dict[int, dict[int, SocialWorker]] = {
             team: {} for team in range(config.team.n_teams)
         }
+        self.held_caseloads = {
+            w.name: w.held_caseload for w in config.team.workers if w.held_caseload is not None
+        }
         self.tally = Tally(self)
         self.builder = OrganisationBuilder(self)
         self.builder.build()

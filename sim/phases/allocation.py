@@ -5,7 +5,9 @@ with the lowest load per unit of capacity, load L_w = number of open cases (``co
 summed complexity weights (``weighted``), capacity c_w = FTE x (nqsw_caseload_factor if newly
 qualified, else 1). Under a cap K per FTE a worker is eligible only if L_w + load(case) <= K * c_w;
 when nobody is eligible the case waits (``at_cap = "wait"``) or goes to the least-loaded worker
-anyway (``"breach"``). A manager allocates at most ``max_allocations_per_day`` cases a day.
+anyway (``"breach"``). A named worker with a ``held_caseload`` is topped up to it first (teaching
+scenarios that follow one person). A manager allocates at most ``max_allocations_per_day`` cases
+a day.
 Cases of long-term sick workers go back to the waiting list (or stay uncovered, by policy).
 """
 
@@ -89,11 +91,20 @@ def allocate(model: CaseloadModel) -> int:
                 elif policy.at_cap == "wait":
                     continue
             choice = int(np.argmin(relative))
+            short = [i for i, w in enumerate(staff) if held_short(w, staff_loads[i], model)]
+            if short:
+                choice = short[0]
             assign(model, int(row), staff[choice])
             staff_loads[choice] += case_load
             manager.allocations_today += 1
             allocated_total += 1
     return allocated_total
+
+
+def held_short(worker: SocialWorker, load: float, model: CaseloadModel) -> bool:
+    """A named worker whose scenario says the manager keeps topping up to a held caseload."""
+    target = model.held_caseloads.get(worker.name)
+    return target is not None and load < target
 
 
 def assign(model: CaseloadModel, row: int, worker: SocialWorker) -> None:

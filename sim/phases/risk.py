@@ -31,7 +31,7 @@ def _logit(p: np.ndarray | float) -> np.ndarray | float:
 
 
 def type_mean_logits(model: CaseloadModel) -> np.ndarray:
-    """logit of each case type's mean risk, indexed by type code."""
+    """Logit of each case type's mean risk, indexed by type code."""
     return np.array([_logit(model.config.case_types[t].initial_risk_mean) for t in CASE_TYPES])
 
 

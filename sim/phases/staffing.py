@@ -8,8 +8,8 @@ staff only). One uniform draw per post per day decides leaving (common random nu
 When a permanent worker leaves, the post is vacant: a permanent recruit is due after a delay drawn
 from ``staffing.recruitment``, and with probability ``agency_cover_probability`` an agency worker
 covers it after a delay from ``staffing.agency_delay``, until the recruit arrives. During a
-vacancy freeze the recruitment clock stops (nobody starts); a cut removes vacant posts first, then agency-held, then the
-newest permanent staff. A leaver's cases return to the waiting list for reallocation.
+vacancy freeze the recruitment clock stops (nobody starts). A cut removes vacant posts first, then
+agency-held ones, then the newest permanent staff. A leaver's cases return to the waiting list.
 """
 
 from __future__ import annotations
@@ -79,30 +79,30 @@ def open_vacancy(model: CaseloadModel, post: int, *, recruit: bool) -> None:
 
 
 def apply_cuts(model: CaseloadModel) -> None:
-    """Remove posts scheduled to be cut today, in every team."""
+    """Remove the posts scheduled to be cut today, across the whole organisation."""
     posts = model.posts
+
+    def cut_order(post: int) -> tuple[int, int, int]:
+        holder = int(posts.holder[post])
+        if holder == NOBODY:
+            return (0, 0, post)
+        worker = model.workers[holder]
+        if worker.is_agency:
+            return (1, 0, post)
+        return (2, -worker.day_started, post)
+
     for cut in model.config.staffing.cuts:
         if cut.day != model.day:
             continue
-        for team in range(model.config.team.n_teams):
-            candidates = [p for p in range(posts.n) if posts.team[p] == team and posts.is_active[p]]
-
-            def cut_order(p: int) -> tuple[int, int]:
-                holder = int(posts.holder[p])
-                if holder == NOBODY:
-                    return (0, 0)
-                worker = model.workers[holder]
-                if worker.is_agency:
-                    return (1, 0)
-                return (2, -worker.day_started)
-
-            for post in sorted(candidates, key=cut_order)[: cut.posts]:
-                posts.is_active[post] = False
-                posts.day_recruit[post] = NOT_SCHEDULED
-                posts.day_agency[post] = NOT_SCHEDULED
-                holder = int(posts.holder[post])
-                if holder != NOBODY:
-                    depart(model, model.workers[holder], "post cut")
+        active = [p for p in range(posts.n) if posts.is_active[p]]
+        count = cut.posts if cut.posts is not None else round(cut.share * len(active))
+        for post in sorted(active, key=cut_order)[:count]:
+            posts.is_active[post] = False
+            posts.day_recruit[post] = NOT_SCHEDULED
+            posts.day_agency[post] = NOT_SCHEDULED
+            holder = int(posts.holder[post])
+            if holder != NOBODY:
+                depart(model, model.workers[holder], "post cut")
 
 
 def update(model: CaseloadModel) -> None:

@@ -1,9 +1,10 @@
 """Phase 4a, supervision: the manager holds and records supervision within the hours left over.
 
 Manager hours for supervision today:
-    S = (H_m - F_m) / 5 - o * N_open / 5
-with H_m weekly hours, F_m fixed weekly commitments, o oversight hours per open case per week and
-N_open the team's open and waiting cases (span of oversight; optimum ``span_optimum_cases``).
+    S = (H_m - F_m) / 5 - o * N / 5 * max(1, N / N*)
+with H_m weekly hours, F_m fixed weekly commitments, o oversight hours per case per week, N the
+team's open and waiting cases (the span of oversight) and N* its optimum (``span_optimum_cases``):
+beyond the optimum each case costs more to oversee (more escalations, less familiarity).
 Sessions due are held most-overdue first while S covers session + recording time. A session is
 on time if held by its due day; a due date more than one interval past is counted as missed and
 rolled forward, so a worker never supervised counts one miss per interval.
@@ -35,7 +36,12 @@ def supervise(model: CaseloadModel) -> None:
         open_cases = int(live_per_team[manager.team])
         manager.oversight_ratio = open_cases / cfg.span_optimum_cases
         hours = (cfg.manager_hours_per_week - cfg.manager_fixed_hours_per_week) / 5.0
-        hours -= cfg.oversight_hours_per_case_per_week * open_cases / 5.0
+        hours -= (
+            cfg.oversight_hours_per_case_per_week
+            * open_cases
+            / 5.0
+            * max(1.0, manager.oversight_ratio)
+        )
         manager.hours_for_supervision = max(0.0, hours)
         if not cfg.enabled:
             continue

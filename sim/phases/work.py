@@ -11,7 +11,8 @@ Hours are spent, never twice, in this order (``contact_first``; ``recording_firs
 recording to the front): visits overdue (highest observed risk first) and due today, recording
 backlog (oldest first), closure paperwork, other case work. A visit costs travel + contact x
 weight and creates recording x weight x efficiency hours, of which admin absorbs a share while
-admin hours last. Case work met in share g in [0, 1] moves each case g days towards completion;
+admin hours last. Case work met in share g in [0, 1] moves each case m + (1 - m) g days towards
+completion (m = ``minimum_progress_share``: plans also end at reviews whatever the worker does);
 a case whose work is done steps to a next type (by ``next_type``) or becomes ready to close, and
 closes once its closure paperwork and recording are done. Social work assistants first take due
 visits and a share of practical work on eligible low-risk cases.
@@ -27,7 +28,7 @@ from sim.cases import ALLOCATED, CLOSED, NEVER, NO_VISIT_DUE, READY
 from sim.config import CASE_TYPES
 
 if TYPE_CHECKING:
-    from sim.agents import AdminSupport, SocialWorker, SocialWorkAssistant
+    from sim.agents import AdminSupport, SocialWorkAssistant, SocialWorker
     from sim.model import CaseloadModel
 
 EPSILON = 1e-9
@@ -149,7 +150,9 @@ def social_worker_day(
     weight = cases.weight[rows]
     is_active = status == ALLOCATED
     due = rows[is_active & (cases.day_visit_due[rows] <= day)]
-    visit_cost = (work.travel_hours_per_visit + work.contact_hours_per_visit * cases.weight[due]) / q
+    visit_cost = (
+        work.travel_hours_per_visit + work.contact_hours_per_visit * cases.weight[due]
+    ) / q
     casework = (
         casework_hours_per_day(model)[cases.type_code[rows]]
         * weight
@@ -218,8 +221,8 @@ def social_worker_day(
         spent = share * total
         remaining -= spent
         worker.contact_hours += work.direct_share_of_casework * spent * q
-        active_rows = rows[is_active]
-        cases.work_days_left[active_rows] -= share
+        floor = work.minimum_progress_share
+        cases.work_days_left[rows[is_active]] -= floor + (1.0 - floor) * share
 
     tasks = [do_visits, do_recording, do_closures, do_casework]
     if worker.priority_style == "recording_first":
