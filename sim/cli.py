@@ -1,0 +1,320 @@
+"""The ``caseload`` command: run a scenario's replications, or check a scenario file.
+
+The command line is how most people meet the model, so it reports problems in their terms: a
+scenario mistake prints one ``file: key: problem`` line per problem and exits 2, an
+environmental failure (unwritable output directory, unreachable scheduler) prints one
+``caseload: error:`` line and exits 1, and neither shows a traceback. Commands are added through
+:data:`COMMANDS`, one function per command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from sim.config import Scenario
+from sim.metrics import METRICS
+from sim.outputs import OutputError, check_writable, write_outputs
+from sim.paths import caseload_version, default_scenario, display_path
+from sim.replications import Progress as ProgressCallback
+from sim.replications import SchedulerError, run_replications
+from sim.scenario import ScenarioError, load_scenario, with_overrides
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+_GROUP_TITLES = {
+    "demand": "Demand",
+    "risk": "Risk to service users",
+    "workload": "Workload",
+    "workforce": "Workforce",
+    "cost": "Cost",
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``caseload`` console script; returns the process exit status."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(args_list)
+    args.command_line = ["caseload", *args_list]
+    try:
+        return args.handler(args)
+    except ScenarioError as exc:
+        for line in exc.problems:
+            print(line, file=sys.stderr)
+        return EXIT_USAGE
+    except (OutputError, SchedulerError) as exc:
+        print(f"caseload: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:
+        print(f"caseload: error: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("caseload: interrupted; no output files were changed", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every registered command."""
+    parser = argparse.ArgumentParser(
+        prog="caseload",
+        description="Agent-based simulation of social-work team workload.",
+    )
+    parser.add_argument("--version", action="version", version=f"caseload {caseload_version()}")
+    subparsers = parser.add_subparsers(
+        title="commands", dest="command", required=True, metavar="COMMAND"
+    )
+    register_commands(subparsers)
+    return parser
+
+
+# --- command registry ---------------------------------------------------------------------------
+# Each entry adds one subcommand to the parser and sets ``handler`` (a function from the parsed
+# arguments to an exit status). Later issues add ``compare``, ``sweep``, ``calibrate`` and
+# ``dashboard`` here: write ``_add_<name>(subparsers)`` and ``_cmd_<name>(args)``, append
+# ``_add_<name>`` to COMMANDS, and raise ScenarioError / OutputError for expected failures so
+# ``main`` reports them without a traceback.
+
+
+def register_commands(subparsers: Any) -> None:
+    """Add every command in :data:`COMMANDS` to ``subparsers``."""
+    for add_command in COMMANDS:
+        add_command(subparsers)
+
+
+def _add_run(subparsers: Any) -> None:
+    run = subparsers.add_parser(
+        "run",
+        help="run a scenario's replications and write the outputs",
+        description="Run replications of a scenario, print a summary table and write "
+        "summary.json, daily/workers/cases parquet, scenario.toml and manifest.json.",
+    )
+    run.add_argument(
+        "scenario",
+        nargs="?",
+        metavar="SCENARIO",
+        help="scenario TOML file (default: the packaged scenarios/baseline.toml)",
+    )
+    run.add_argument(
+        "--reps", type=int, metavar="N", help="replications (default: simulation.replications)"
+    )
+    run.add_argument("--seed", type=int, metavar="S", help="master seed (default: simulation.seed)")
+    run.add_argument(
+        "--days", type=int, metavar="D", help="working days to simulate (default: simulation.days)"
+    )
+    run.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="output directory (default: results/<scenario name>)",
+    )
+    _add_set_option(run)
+    run.add_argument(
+        "--workers",
+        type=_positive_int,
+        metavar="W",
+        help="worker processes; 1 runs serially (default: one per CPU)",
+    )
+    run.add_argument(
+        "--scheduler",
+        metavar="ADDR",
+        help="address of a running Dask scheduler to use instead of local workers",
+    )
+    run.add_argument("--quiet", action="store_true", help="no progress output")
+    run.set_defaults(handler=_cmd_run)
+
+
+def _add_validate(subparsers: Any) -> None:
+    validate = subparsers.add_parser(
+        "validate",
+        help="check a scenario file without running it",
+        description="Load a scenario (inheritance and overrides applied) and report problems.",
+    )
+    validate.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file")
+    _add_set_option(validate)
+    validate.set_defaults(handler=_cmd_validate)
+
+
+COMMANDS: list[Callable[[Any], None]] = [_add_run, _add_validate]
+
+# --- end of command registry --------------------------------------------------------------------
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    scenario_path = args.scenario or display_path(default_scenario())
+    config = load_scenario(scenario_path, args.set)
+    config = with_overrides(config, days=args.days, replications=args.reps, seed=args.seed)
+    reps, seed = config.simulation.replications, config.simulation.seed
+    out = check_writable(args.out if args.out is not None else default_out_dir(config))
+
+    console = Console(width=None if sys.stdout.isatty() else 110)
+    console.print(_header(config, scenario_path), highlight=False, soft_wrap=True)
+    with _ProgressReporter(args.quiet, reps) as on_progress:
+        results = run_replications(
+            config, reps, seed, workers=args.workers, scheduler=args.scheduler, progress=on_progress
+        )
+    written = write_outputs(out, config, results, seed, command=args.command_line)
+    summary = _summary_from(written["summary.json"])
+    console.print(summary_table(summary, reps))
+    console.print(f"Outputs written to {display_path(out)}/", highlight=False, soft_wrap=True)
+    return EXIT_OK
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    config = load_scenario(args.scenario, args.set)
+    sim = config.simulation
+    print(f"OK: {args.scenario} (scenario '{config.name}')")
+    print(
+        f"  teams: {config.team.n_teams}, posts per team: {config.team.social_worker_posts}, "
+        f"days: {sim.days} (warm-up {sim.warmup_days}), replications: {sim.replications}, "
+        f"seed: {sim.seed}"
+    )
+    return EXIT_OK
+
+
+# --- presentation -------------------------------------------------------------------------------
+
+
+def default_out_dir(config: Scenario) -> Path:
+    """``results/<scenario name>``, with the name made safe as a directory name."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", config.name).strip("-.") or "scenario"
+    return Path("results") / slug
+
+
+def format_value(value: float | None, unit: str, like: float | None = None) -> str:
+    """A number as a reader expects it: shares as percentages, money in pounds, counts grouped.
+
+    ``like`` (the mean, when formatting an interval's ends) fixes the decimals, so a row's
+    numbers line up: ``93.5`` with ``83.1 – 103.9``, not ``83.1 – 104``.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if unit in ("share", "per year"):
+        return _signed(value * 100, 1) + "%"
+    if unit == "GBP":
+        text = _signed(value, 0)
+        return text.replace("-", "-£") if text.startswith("-") else "£" + text
+    size = abs(value if like is None or math.isnan(like) else like)
+    return _signed(value, 0 if size >= 100 else 1 if size >= 10 else 2)
+
+
+def _signed(value: float, decimals: int) -> str:
+    """``value`` with thousands separators, and no ``-0.0`` when it rounds to zero."""
+    text = f"{value:,.{decimals}f}"
+    return text[1:] if text.startswith("-") and not any(c in "123456789" for c in text) else text
+
+
+def summary_table(summary: dict[str, Any], reps: int) -> Table:
+    """The metrics of ``summary.json`` as a table, grouped as declared in ``sim.metrics``."""
+    table = Table(title="Mean over replications with Student-t 95% interval", title_justify="left")
+    table.add_column("Metric")
+    table.add_column("Unit", style="dim")
+    table.add_column("Mean", justify="right")
+    table.add_column("95% interval", justify="right")
+    group = None
+    for metric in METRICS:
+        if metric.group != group:
+            if group is not None:
+                table.add_section()
+            group = metric.group
+            table.add_row(f"[bold]{_GROUP_TITLES.get(group, group)}[/bold]")
+        stats = summary[metric.key]
+        interval = "–"
+        if stats["n"] and stats["n"] > 1:
+            interval = (
+                f"{format_value(stats['ci95_low'], metric.unit, like=stats['mean'])} – "
+                f"{format_value(stats['ci95_high'], metric.unit, like=stats['mean'])}"
+            )
+        if stats["n"] != reps:
+            interval += f" (n={stats['n']})"
+        table.add_row(
+            f"  {metric.key}", metric.unit, format_value(stats["mean"], metric.unit), interval
+        )
+    return table
+
+
+def _header(config: Scenario, scenario_path: str) -> str:
+    sim = config.simulation
+    return (
+        f"[bold]Scenario '{config.name}'[/bold] ({scenario_path}): "
+        f"{sim.replications} replication{'s' if sim.replications != 1 else ''} × "
+        f"{sim.days} working days (warm-up {sim.warmup_days}), master seed {sim.seed}"
+    )
+
+
+class _ProgressReporter:
+    """Context giving a progress callback: a rich bar on a terminal, else one line each."""
+
+    def __init__(self, quiet: bool, total: int) -> None:
+        self.quiet, self.total = quiet, total
+        self.bar: Progress | None = None
+
+    def __enter__(self) -> ProgressCallback | None:
+        if self.quiet:
+            return None
+        if not sys.stderr.isatty():
+            return lambda done, total: print(
+                f"replication {done}/{total} done", file=sys.stderr, flush=True
+            )
+        self.bar = Progress(
+            TextColumn("Replications"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self.bar.__enter__()
+        task = self.bar.add_task("replications", total=self.total)
+        bar = self.bar
+        return lambda done, total: bar.update(task, completed=done, total=total)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+def _summary_from(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _add_set_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario value, e.g. --set team.social_worker_posts=7 "
+        "(repeatable; VALUE is TOML, else text)",
+    )
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number (got {text!r})") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
+    return value
+
+
+if __name__ == "__main__":
+    sys.exit(main())

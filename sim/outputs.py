@@ -1,0 +1,218 @@
+"""Writing a run's outputs to a directory, atomically, with a manifest that makes it reproducible.
+
+Results are read by other tools (comparisons, dashboards, reports) long after the run, so a file
+must never be half-written and a directory must say how it was made: the seeds, the resolved
+scenario, the software versions, the command and a SHA-256 of every file. Everything is written
+into a hidden temporary directory inside the output directory and then moved into place with
+``os.replace``; the manifest moves last, so a directory whose manifest hashes match is complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import platform
+import shlex
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim.config import Scenario
+from sim.paths import caseload_version
+from sim.replications import summarise
+from sim.scenario import scenario_to_toml
+
+if TYPE_CHECKING:
+    from sim.run import RunResult
+
+#: Files written for every run, in the order they are moved into place (manifest last).
+OUTPUT_FILES: tuple[str, ...] = (
+    "summary.json",
+    "daily.parquet",
+    "workers.parquet",
+    "cases.parquet",
+    "scenario.toml",
+    "manifest.json",
+)
+
+_VERSIONED = ("mesa", "numpy", "scipy", "pandas", "pydantic", "pyarrow", "dask")
+
+
+class OutputError(Exception):
+    """The outputs could not be written (for example, the directory is not writable)."""
+
+
+def check_writable(out_dir: str | os.PathLike[str]) -> Path:
+    """Create ``out_dir`` if needed and prove a file can be written there, before a long run.
+
+    Raises:
+        OutputError: If the directory cannot be created or written to.
+    """
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".caseload-check-"):
+            pass
+    except OSError as exc:
+        raise OutputError(f"cannot write to output directory {out}: {_reason(exc)}") from None
+    return out
+
+
+def build_summary(
+    config: Scenario, results: Sequence[RunResult], master_seed: int, created: str | None = None
+) -> dict[str, Any]:
+    """The content of ``summary.json``: one entry per metric key, plus ``"run"``.
+
+    Undefined statistics (NaN) become ``null`` so the file is strict JSON.
+    """
+    summary: dict[str, Any] = summarise(results)
+    summary["run"] = {
+        "scenario": config.name,
+        "replications": len(results),
+        "master_seed": master_seed,
+        "days": config.simulation.days,
+        "warmup_days": config.simulation.warmup_days,
+        "created": created or _now(),
+    }
+    return _jsonable(summary)
+
+
+def write_outputs(
+    out_dir: str | os.PathLike[str],
+    config: Scenario,
+    results: Sequence[RunResult],
+    master_seed: int,
+    *,
+    command: Sequence[str] | None = None,
+) -> dict[str, Path]:
+    """Write summary, daily/worker/case tables, resolved scenario and manifest into ``out_dir``.
+
+    Args:
+        out_dir: Output directory; created if needed. Existing output files are replaced.
+        config: The scenario exactly as run (overrides applied).
+        results: One result per replication, ordered by replication.
+        master_seed: The master seed the replication seeds were derived from.
+        command: The command line to record; defaults to ``sys.argv``.
+
+    Returns:
+        The path of each written file, keyed by file name.
+
+    Raises:
+        OutputError: If the directory cannot be created or written to.
+    """
+    if not results:
+        raise ValueError("no replications to write")
+    out = check_writable(out_dir)
+    created = _now()
+    staging = Path(tempfile.mkdtemp(prefix=".caseload-partial-", dir=out))
+    try:
+        _write_json(staging / "summary.json", build_summary(config, results, master_seed, created))
+        for table in ("daily", "workers", "cases"):
+            _write_parquet(staging / f"{table}.parquet", results, table)
+        (staging / "scenario.toml").write_text(scenario_to_toml(config), encoding="utf-8")
+        manifest = _manifest(staging, config, results, master_seed, created, command)
+        _write_json(staging / "manifest.json", manifest)
+        (out / "manifest.json").unlink(missing_ok=True)  # no manifest while files are mixed
+        for name in OUTPUT_FILES:
+            os.replace(staging / name, out / name)
+    except OSError as exc:
+        raise OutputError(f"cannot write outputs to {out}: {_reason(exc)}") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return {name: out / name for name in OUTPUT_FILES}
+
+
+def sha256_of(path: str | os.PathLike[str]) -> str:
+    """Hex SHA-256 of a file's bytes, as recorded in ``manifest.json``."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python, caseload and the libraries that determine a run's numbers."""
+    versions = {"python": platform.python_version(), "caseload": caseload_version()}
+    for name in _VERSIONED:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def _manifest(
+    staging: Path,
+    config: Scenario,
+    results: Sequence[RunResult],
+    master_seed: int,
+    created: str,
+    command: Sequence[str] | None,
+) -> dict[str, Any]:
+    return {
+        "created": created,
+        "scenario": config.name,
+        "master_seed": master_seed,
+        "replications": len(results),
+        "days": config.simulation.days,
+        "seeds": [int(r.seed) for r in results],
+        "versions": package_versions(),
+        "platform": platform.platform(),
+        "command": shlex.join(list(command) if command is not None else sys.argv),
+        "files": {
+            name: {"sha256": sha256_of(staging / name), "bytes": (staging / name).stat().st_size}
+            for name in OUTPUT_FILES
+            if name != "manifest.json"
+        },
+    }
+
+
+def _write_parquet(path: Path, results: Sequence[RunResult], table: str) -> None:
+    """Stack one table over replications, with a leading ``replication`` column."""
+    frames = []
+    for result in results:
+        frame = getattr(result, table).copy()
+        if "replication" in frame.columns:
+            frame = frame.drop(columns="replication")
+        frame.insert(0, "replication", result.replication)
+        frames.append(frame)
+    stacked = pd.concat(frames, ignore_index=True)
+    pq.write_table(pa.Table.from_pandas(stacked, preserve_index=False), path)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    text = json.dumps(data, indent=2, allow_nan=False, ensure_ascii=False)
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON types: NaN and infinities become ``None``, numpy scalars become Python ones."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)

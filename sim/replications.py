@@ -1,0 +1,173 @@
+"""Running replications of one scenario, serially or on Dask, and summarising them.
+
+A replication's seed depends only on the master seed and its index, never on how many workers
+ran it, so a run is reproducible on any machine and two scenarios run with the same master seed
+share per-replication seeds (common random numbers: differences come from the scenario, not from
+luck). Each replication is one call of the model's single seam, ``sim.run.run``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy import stats
+
+from sim.config import Scenario
+from sim.metrics import METRICS
+
+if TYPE_CHECKING:
+    from sim.run import RunResult
+
+#: Called after each finished replication with (replications done, replications in total).
+Progress = Callable[[int, int], None]
+
+_SEED_MASK = 2**63 - 1  # keep seeds valid as ``simulation.seed`` and as int64 columns
+
+
+class SchedulerError(RuntimeError):
+    """The Dask scheduler given by address could not be reached."""
+
+
+def replication_seeds(master_seed: int, n: int) -> list[int]:
+    """Seed of each replication: child ``r`` of ``SeedSequence(master_seed)``, 63 bits.
+
+    Child ``r`` is the same whatever ``n`` is, so replication ``r`` always gets the same seed.
+    """
+    children = np.random.SeedSequence(master_seed).spawn(n)
+    return [int(child.generate_state(1, dtype=np.uint64)[0]) & _SEED_MASK for child in children]
+
+
+def run_replications(
+    config: Scenario,
+    reps: int,
+    master_seed: int,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+) -> list[RunResult]:
+    """Run ``reps`` replications of ``config`` and return them ordered by replication.
+
+    Args:
+        config: The validated scenario; its ``simulation.days`` sets the run length.
+        reps: Number of replications (at least 1).
+        master_seed: Seed from which every replication's seed is derived.
+        workers: Worker processes (at most ``reps`` are started); ``1`` runs in this process.
+            ``None`` means one per CPU. Ignored when ``scheduler`` is given.
+        scheduler: Address of a running Dask scheduler to use instead of a local cluster.
+        progress: Called as ``progress(done, total)`` after each replication finishes.
+
+    Returns:
+        One ``RunResult`` per replication, replication 0 first. Serial and parallel runs give
+        identical results.
+
+    Raises:
+        SchedulerError: If ``scheduler`` is given but cannot be reached.
+    """
+    if reps < 1:
+        raise ValueError(f"reps must be at least 1 (got {reps})")
+    seeds = replication_seeds(master_seed, reps)
+    if scheduler is not None:
+        return _run_dask(config, seeds, scheduler=scheduler, progress=progress)
+    n_workers = min(reps, workers or os.cpu_count() or 1)
+    if n_workers == 1:
+        return _run_serial(config, seeds, progress)
+    return _run_dask(config, seeds, n_workers=n_workers, progress=progress)
+
+
+def summarise(results: Sequence[RunResult]) -> dict[str, dict[str, Any]]:
+    """Mean, Student-t 95% interval, SD and n of every metric over replications.
+
+    A NaN (a metric undefined in a replication, e.g. a wait with no allocations) is dropped for
+    that metric only, and ``n`` says how many replications remain. With ``n == 1`` the interval
+    is the value itself and the SD is 0; with ``n == 0`` every statistic is NaN.
+    """
+    summary: dict[str, dict[str, Any]] = {}
+    for metric in METRICS:
+        values = np.array([_metric_value(r, metric.key) for r in results], dtype=float)
+        values = values[~np.isnan(values)]
+        summary[metric.key] = {**_mean_ci(values), "unit": metric.unit}
+    return summary
+
+
+def _mean_ci(values: np.ndarray) -> dict[str, Any]:
+    n = int(values.size)
+    if n == 0:
+        nan = math.nan
+        return {"mean": nan, "ci95_low": nan, "ci95_high": nan, "sd": nan, "n": 0}
+    mean = float(values.mean())
+    if n == 1:
+        return {"mean": mean, "ci95_low": mean, "ci95_high": mean, "sd": 0.0, "n": 1}
+    sd = float(values.std(ddof=1))
+    half = float(stats.t.ppf(0.975, df=n - 1)) * sd / math.sqrt(n)
+    return {"mean": mean, "ci95_low": mean - half, "ci95_high": mean + half, "sd": sd, "n": n}
+
+
+def _metric_value(result: RunResult, key: str) -> float:
+    try:
+        return float(result.summary[key])
+    except KeyError:
+        raise KeyError(f"replication {result.replication}: summary lacks metric {key!r}") from None
+
+
+def _run_one(config: Scenario, seed: int, replication: int) -> RunResult:
+    """One replication; a module-level function so Dask workers can import it by name."""
+    from sim.run import run  # imported late: workers import it in their own process
+
+    return run(config, seed, replication)
+
+
+def _run_serial(config: Scenario, seeds: list[int], progress: Progress | None) -> list[RunResult]:
+    results = []
+    for replication, seed in enumerate(seeds):
+        results.append(_run_one(config, seed, replication))
+        if progress is not None:
+            progress(replication + 1, len(seeds))
+    return results
+
+
+def _run_dask(
+    config: Scenario,
+    seeds: list[int],
+    *,
+    n_workers: int = 1,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+) -> list[RunResult]:
+    from distributed import Client, LocalCluster, as_completed
+
+    with ExitStack() as opened:  # closes the client, then the cluster, however we leave
+        if scheduler is not None:
+            try:
+                client = opened.enter_context(Client(scheduler, timeout="10s"))
+            except (OSError, TimeoutError) as exc:
+                message = f"cannot reach Dask scheduler at {scheduler}: {exc}"
+                raise SchedulerError(message) from exc
+        else:
+            cluster = opened.enter_context(
+                LocalCluster(
+                    n_workers=n_workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
+            )
+            client = opened.enter_context(Client(cluster))
+        futures = [
+            client.submit(_run_one, config, seed, replication, pure=False)
+            for replication, seed in enumerate(seeds)
+        ]
+        index = {future.key: replication for replication, future in enumerate(futures)}
+        results: list[RunResult | None] = [None] * len(seeds)
+        for done, future in enumerate(as_completed(futures), start=1):
+            results[index[future.key]] = future.result()
+            if progress is not None:
+                progress(done, len(seeds))
+    return [r for r in results if r is not None]

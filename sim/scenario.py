@@ -1,0 +1,369 @@
+"""Loading scenario files: TOML, ``extends`` inheritance, ``--set`` overrides, readable errors.
+
+A scenario file is the only way parameters reach the model, so a mistake in one must be reported
+in terms of the file: every problem becomes one line ``FILE: dotted.key: what is wrong (got X)``
+and all of them are raised together as :class:`ScenarioError`. Each value remembers which file
+(or ``--set``) gave it, so an error in an inherited value names the file that wrote it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+import types
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any, Union, get_args, get_origin
+
+import tomli_w
+from pydantic import BaseModel, ValidationError
+
+from sim.config import CASE_TYPES, Scenario, deep_merge
+
+#: Where each value came from: key path -> (order applied, source label).
+Origins = dict[tuple[str | int, ...], tuple[int, str]]
+
+_SET = "--set"
+
+
+class ScenarioError(Exception):
+    """A scenario could not be loaded; ``problems`` holds one self-contained line per problem."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def load_scenario(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Scenario:
+    """Read a scenario file, resolve its ``extends`` chain, apply ``--set`` overrides, validate.
+
+    Args:
+        path: The scenario TOML file.
+        overrides: ``dotted.key=value`` strings; values are parsed as TOML, else kept as text.
+
+    Returns:
+        The validated, frozen scenario.
+
+    Raises:
+        ScenarioError: With one line per problem found.
+    """
+    display = os.fspath(path)
+    data, origins = _resolve(Path(path), display, [], missing=f"{display}: file not found")
+    _apply_settings(data, origins, overrides)
+    return _validate(data, origins, default_source=display)
+
+
+def with_overrides(
+    config: Scenario,
+    *,
+    days: int | None = None,
+    replications: int | None = None,
+    seed: int | None = None,
+    settings: Sequence[str] = (),
+) -> Scenario:
+    """Return ``config`` with command-line overrides applied and validated again.
+
+    ``model_copy(update=...)`` would skip validation (``--days 100`` under a 260-day warm-up
+    must fail), so this rebuilds the scenario through the schema instead.
+
+    Raises:
+        ScenarioError: Lines name the flag (``--days``, ``--reps``, ``--seed``, ``--set``).
+    """
+    data = config.model_dump()
+    origins: Origins = {}
+    flags = {
+        "days": ("--days", days),
+        "replications": ("--reps", replications),
+        "seed": ("--seed", seed),
+    }
+    for key, (flag, value) in flags.items():
+        if value is not None:
+            data["simulation"][key] = value
+            _record(origins, ("simulation", key), flag)
+    _apply_settings(data, origins, settings)
+    used = [source for _, source in origins.values()]
+    return _validate(data, origins, default_source=used[0] if used else "scenario")
+
+
+def scenario_to_toml(scenario: Scenario) -> str:
+    """Write a resolved scenario as TOML that :func:`load_scenario` reads back to an equal one."""
+    header = "# Resolved scenario (inheritance and overrides applied), written by caseload.\n"
+    return header + tomli_w.dumps(scenario.model_dump(mode="json", exclude_none=True))
+
+
+# --- reading files and resolving ``extends`` -------------------------------------------------
+
+
+def _resolve(
+    path: Path, display: str, stack: list[tuple[Path, str]], missing: str
+) -> tuple[dict[str, Any], Origins]:
+    """Read one file and, recursively, the files it extends; child values win."""
+    resolved = path.resolve()
+    seen = [p for p, _ in stack]
+    if resolved in seen:
+        cycle = [d for _, d in stack[seen.index(resolved) :]] + [display]
+        raise ScenarioError([f"{stack[-1][1]}: extends: circular extends: {' -> '.join(cycle)}"])
+    data = _read_toml(path, display, missing)
+    parent = data.pop("extends", None)
+    own = _origins_of(data, display)
+    if parent is None:
+        return data, _renumber({}, own)
+    if not isinstance(parent, str) or not parent:
+        raise ScenarioError(
+            [f"{display}: extends: must be a file path string (got {_show(parent)})"]
+        )
+    parent_display = os.path.normpath(os.path.join(os.path.dirname(display), parent))
+    base, base_origins = _resolve(
+        path.parent / parent,
+        parent_display,
+        [*stack, (resolved, display)],
+        missing=f"{display}: extends: file not found: {parent_display}",
+    )
+    return deep_merge(base, data), _renumber(base_origins, own)
+
+
+def _read_toml(path: Path, display: str, missing: str) -> dict[str, Any]:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([missing]) from None
+    except IsADirectoryError:
+        raise ScenarioError([f"{display}: is a directory, not a scenario file"]) from None
+    except PermissionError:
+        raise ScenarioError([f"{display}: cannot read file (permission denied)"]) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([f"{display}: not UTF-8 text (byte {exc.start})"]) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError([f"{display}: {_toml_error(exc)}"]) from None
+
+
+def _toml_error(exc: tomllib.TOMLDecodeError) -> str:
+    """Turn ``Invalid value (at line 2, column 5)`` into ``line 2, column 5: invalid TOML: ...``."""
+    message = str(exc)
+    head, sep, tail = message.rpartition(" (at ")
+    if sep and tail.endswith(")"):
+        return f"{tail[:-1]}: invalid TOML: {head}"
+    return f"invalid TOML: {message}"
+
+
+def _origins_of(data: dict[str, Any], source: str) -> list[tuple[tuple[str | int, ...], str]]:
+    """List every value (leaf or empty table) in ``data`` with its source, in file order."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
+
+    def walk(node: dict[str, Any], prefix: tuple[str | int, ...]) -> None:
+        for key, value in node.items():
+            if isinstance(value, dict) and value:
+                walk(value, (*prefix, key))
+            else:
+                found.append(((*prefix, key), source))
+
+    walk(data, ())
+    return found
+
+
+def _renumber(base: Origins, own: list[tuple[tuple[str | int, ...], str]]) -> Origins:
+    """Lay ``own`` over ``base``, later than everything already there."""
+    merged = dict(base)
+    for path, source in own:
+        _record(merged, path, source)
+    return merged
+
+
+def _record(origins: Origins, path: tuple[str | int, ...], source: str) -> None:
+    origins[path] = (max((order for order, _ in origins.values()), default=-1) + 1, source)
+
+
+# --- ``--set dotted.key=value`` ----------------------------------------------------------------
+
+
+def _apply_settings(data: dict[str, Any], origins: Origins, settings: Sequence[str]) -> None:
+    problems = []
+    for text in settings:
+        key, sep, raw = text.partition("=")
+        key = key.strip()
+        if not sep:
+            problems.append(f"{_SET}: expected dotted.key=value (got {text!r})")
+            continue
+        parts = key.split(".")
+        if not key or any(not p.strip() for p in parts):
+            problems.append(f"{_SET}: {key or '(empty)'}: empty key or key segment (got {text!r})")
+            continue
+        parts = [p.strip() for p in parts]
+        if parts == ["extends"]:
+            problems.append(f"{_SET}: extends: inheritance belongs in the file, not in --set")
+            continue
+        node = data
+        for depth, part in enumerate(parts[:-1]):
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                where = ".".join(parts[: depth + 1])
+                problems.append(
+                    f"{_SET}: {key}: {where} is a value, not a table (got {_show(child)})"
+                )
+                break
+            node = child
+        else:
+            node[parts[-1]] = _parse_value(raw.strip())
+            _record(origins, tuple(parts), _SET)
+    if problems:
+        raise ScenarioError(problems)
+
+
+def _parse_value(raw: str) -> Any:
+    """Parse ``raw`` as a TOML value (``7``, ``0.5``, ``true``, ``[1, 2]``); otherwise text."""
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+# --- validation and error lines -----------------------------------------------------------------
+
+
+def _validate(data: dict[str, Any], origins: Origins, default_source: str) -> Scenario:
+    problems = _unknown_case_types(data, origins, default_source)
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            if problems and "names unknown" in error["msg"]:
+                continue  # already reported key by key, with a suggestion
+            problems.append(_error_line(error, origins, default_source))
+    if problems:
+        raise ScenarioError(problems)
+    return scenario
+
+
+def _error_line(error: Any, origins: Origins, default_source: str) -> str:
+    loc = tuple(error["loc"])
+    source = _source_of(loc, origins, default_source)
+    kind, value = error["type"], error.get("input")
+    if kind == "extra_forbidden":
+        return f"{source}: {_dotted(loc)}: unknown key{_suggest(loc[-1], _fields_at(loc[:-1]))}"
+    message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if kind == "missing" or "(got " in message:
+        return f"{source}: {_dotted(loc)}: {message}"
+    if isinstance(value, dict) and kind in ("value_error", "assertion_error"):
+        named = _named_values(loc, value, message)
+        return f"{source}: {_dotted(loc)}: {message}" + (f" (got {named})" if named else "")
+    return f"{source}: {_dotted(loc)}: {message} (got {_show(value)})"
+
+
+def _named_values(loc: tuple[str | int, ...], table: dict[str, Any], message: str) -> str:
+    """Show the fields a section-level rule names, e.g. ``days=100, warmup_days=260``."""
+    model = _unwrap(_type_at(loc))
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return ""
+    shown = []
+    for name, field in model.model_fields.items():
+        if re.search(rf"\b{re.escape(name)}\b", message):
+            value = table[name] if name in table else field.get_default(call_default_factory=True)
+            if not isinstance(value, dict | list | BaseModel):
+                shown.append(f"{name}={_show(value)}")
+    return ", ".join(shown)
+
+
+def _unknown_case_types(data: dict[str, Any], origins: Origins, default_source: str) -> list[str]:
+    """Name each unknown case type key (in ``case_types``, ``demand.mix``, ``next_type``)."""
+    tables: list[tuple[tuple[str | int, ...], Any]] = [
+        (("case_types",), data.get("case_types")),
+        (
+            ("demand", "mix"),
+            (data.get("demand") or {}).get("mix") if isinstance(data.get("demand"), dict) else None,
+        ),
+    ]
+    if isinstance(data.get("case_types"), dict):
+        for name, spec in data["case_types"].items():
+            if isinstance(spec, dict):
+                tables.append((("case_types", name, "next_type"), spec.get("next_type")))
+    problems = []
+    for prefix, table in tables:
+        if not isinstance(table, dict):
+            continue
+        for name in table:
+            if name not in CASE_TYPES:
+                loc = (*prefix, name)
+                problems.append(
+                    f"{_source_of(loc, origins, default_source)}: {_dotted(loc)}: "
+                    f"unknown case type{_suggest(name, CASE_TYPES)}"
+                )
+    return problems
+
+
+def _source_of(loc: tuple[str | int, ...], origins: Origins, default_source: str) -> str:
+    """Which file set the value at ``loc``: the latest value at or under it, else its table's."""
+    below = [o for path, o in origins.items() if path[: len(loc)] == loc]
+    if below:
+        return max(below)[1]
+    for depth in range(len(loc) - 1, 0, -1):
+        if loc[:depth] in origins:
+            return origins[loc[:depth]][1]
+    return default_source
+
+
+def _dotted(loc: tuple[str | int, ...]) -> str:
+    if not loc:
+        return "(top level)"
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _show(value: Any) -> str:
+    text = str(value).lower() if isinstance(value, bool) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _suggest(word: str | int, candidates: Sequence[str]) -> str:
+    close = difflib.get_close_matches(str(word), list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _fields_at(loc: tuple[str | int, ...]) -> list[str]:
+    """The keys the schema allows at ``loc`` (for suggesting a fix to a misspelt key)."""
+    tp = _unwrap(_type_at(loc))
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        fields = list(tp.model_fields)
+        return [*fields, "extends"] if tp is Scenario else fields
+    return []
+
+
+def _type_at(loc: tuple[str | int, ...]) -> Any:
+    """The schema type of the value at ``loc`` (``None`` if the schema has no such place)."""
+    tp: Any = Scenario
+    for part in loc:
+        tp = _child_type(tp, part)
+        if tp is None:
+            return None
+    return tp
+
+
+def _child_type(tp: Any, part: str | int) -> Any:
+    tp = _unwrap(tp)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        field = tp.model_fields.get(part) if isinstance(part, str) else None
+        return field.annotation if field else None
+    if get_origin(tp) in (dict, list, tuple):
+        args = get_args(tp)
+        return args[-1] if args else None
+    return None
+
+
+def _unwrap(tp: Any) -> Any:
+    """Strip ``Annotated`` and ``| None`` to reach the type that holds the fields."""
+    while True:
+        origin = get_origin(tp)
+        if origin is Annotated:
+            tp = get_args(tp)[0]
+        elif origin in (Union, types.UnionType):
+            args = [a for a in get_args(tp) if a is not type(None)]
+            if len(args) != 1:
+                return tp
+            tp = args[0]
+        else:
+            return tp

@@ -1,0 +1,167 @@
+"""The command line: exit statuses, one-line errors without tracebacks, and number formatting."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+import sim.cli
+from sim.cli import COMMANDS, default_out_dir, format_value, main, summary_table
+from sim.metrics import METRIC_KEYS
+from sim.paths import default_scenario, repo_root
+from sim.replications import summarise
+from sim.scenario import load_scenario
+
+GOOD = "tests/data/good.toml"
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [
+        (0.734, "share", "73.4%"),
+        (-0.00001, "share", "0.0%"),
+        (0.152, "per year", "15.2%"),
+        (1234567.4, "GBP", "£1,234,567"),
+        (-5.0, "GBP", "-£5"),
+        (12345.6, "case-days", "12,346"),
+        (42.25, "hours", "42.2"),
+        (3.14159, "cases/FTE", "3.14"),
+        (float("nan"), "cases", "n/a"),
+        (None, "cases", "n/a"),
+    ],
+)
+def test_format_value(value, unit, text):
+    assert format_value(value, unit) == text
+
+
+def test_interval_ends_use_the_decimals_of_the_mean():
+    assert format_value(103.93, "cases", like=93.5) == "103.9"
+
+
+def test_summary_table_groups_every_metric(make_results):
+    summary = summarise(make_results(3))
+    console = Console(width=120, record=True)
+    console.print(summary_table(summary, 3))
+    text = console.export_text()
+    for title in ("Demand", "Risk to service users", "Workload", "Workforce", "Cost"):
+        assert title in text
+    for key in METRIC_KEYS:
+        assert key in text
+
+
+def test_default_scenario_is_found_from_the_package():
+    assert (repo_root() / "pyproject.toml").is_file()
+    assert default_scenario() == repo_root() / "scenarios" / "baseline.toml"
+
+
+def test_default_out_dir_is_a_safe_name():
+    config = load_scenario(repo_root() / GOOD, ["name=Cuts / 2027: worst case"])
+    assert default_out_dir(config) == Path("results") / "Cuts-2027-worst-case"
+
+
+def test_command_registry_has_run_and_validate():
+    assert {add.__name__ for add in COMMANDS} >= {"_add_run", "_add_validate"}
+
+
+def test_python_dash_m_sim_shows_help(run_caseload):
+    done = run_caseload("--help")
+    assert done.returncode == 0
+    assert "run" in done.stdout and "validate" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "args", [["frobnicate"], ["run", "--reps", "many"], ["run", "--workers", "0"], []]
+)
+def test_bad_usage_exits_2(run_caseload, args):
+    done = run_caseload(*args)
+    assert done.returncode == 2
+    assert "usage: caseload" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ["tests/data/unknown_key.toml"],
+            "tests/data/unknown_key.toml: demand.referals_per_day: unknown key "
+            "(did you mean 'referrals_per_day'?)",
+        ),
+        (
+            [GOOD, "--days", "10"],
+            "--days: simulation: warmup_days must be shorter than days "
+            "(got days=10, warmup_days=20)",
+        ),
+        (
+            [GOOD, "--reps", "0"],
+            "--reps: simulation.replications: Input should be greater than or equal to 1 (got 0)",
+        ),
+        (
+            [GOOD, "--set", "allocation.cap_kind=cont"],
+            "--set: allocation.cap_kind: Input should be 'none', 'count' or 'weighted' "
+            "(got 'cont')",
+        ),
+    ],
+)
+def test_run_scenario_errors_exit_2_one_line(run_caseload, tmp_path, args, line):
+    done = run_caseload("run", *args, "--out", str(tmp_path / "out"))
+    assert (done.returncode, done.stderr, done.stdout) == (2, line + "\n", "")
+    assert not (tmp_path / "out").exists()
+
+
+def test_unwritable_output_exits_1_before_running(run_caseload, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    done = run_caseload("run", GOOD, "--out", str(blocker / "out"))
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"caseload: error: cannot write to output directory {blocker}")
+    assert len(done.stderr.splitlines()) == 1
+    assert done.stdout == ""
+
+
+@pytest.mark.slow
+def test_unreachable_scheduler_exits_1(run_caseload, tmp_path):
+    done = run_caseload("run", GOOD, "--scheduler", "tcp://127.0.0.1:9", "--out", str(tmp_path))
+    assert done.returncode == 1
+    error_lines = [line for line in done.stderr.splitlines() if line.startswith("caseload:")]
+    assert error_lines[0].startswith(
+        "caseload: error: cannot reach Dask scheduler at tcp://127.0.0.1:9"
+    )
+    assert "Traceback" not in done.stderr
+    assert os.listdir(tmp_path) == []
+
+
+def test_interrupt_exits_130_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.chdir(repo_root())
+    monkeypatch.setattr(sim.cli, "run_replications", interrupted)
+    status = main(["run", GOOD, "--quiet", "--out", str(tmp_path / "out")])
+    assert status == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert os.listdir(tmp_path / "out") == []
+
+
+def test_validate_prints_ok_and_digest(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(repo_root())
+    assert main(["validate", GOOD]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "OK: tests/data/good.toml (scenario 'good')"
+    assert out[1].split(",")[0].strip() == "teams: 2"
+
+
+@pytest.mark.slow
+def test_quiet_run_prints_no_progress(run_caseload, tmp_path):
+    done = run_caseload(
+        "run", GOOD, "--reps", "1", "--days", "25", "--quiet", "--out", str(tmp_path)
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["run"]["replications"] == 1
+    assert all(summary[k]["n"] <= 1 for k in METRIC_KEYS)

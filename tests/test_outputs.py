@@ -1,0 +1,200 @@
+"""Output files: complete, atomic, self-describing (manifest hashes, seeds, versions)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import sim.outputs
+from sim.metrics import DAILY_COLUMNS, METRIC_KEYS
+from sim.outputs import OUTPUT_FILES, OutputError, sha256_of, write_outputs
+from sim.scenario import load_scenario
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+GOOD = REPO_ROOT / "tests" / "data" / "good.toml"
+
+
+@pytest.fixture
+def config():
+    return load_scenario(GOOD)
+
+
+@pytest.fixture
+def written(tmp_path, config, make_results):
+    out = tmp_path / "nested" / "out"  # created, parents included
+    write_outputs(
+        out,
+        config,
+        make_results(3, nan_metric="mean_wait_days_to_allocation"),
+        77,
+        command=["caseload", "run", "good.toml"],
+    )
+    return out
+
+
+def test_exactly_the_output_files_and_no_temporary_leftovers(written):
+    assert sorted(os.listdir(written)) == sorted(OUTPUT_FILES)
+
+
+def test_manifest_hashes_match_the_files(written):
+    manifest = json.loads((written / "manifest.json").read_text())
+    assert set(manifest["files"]) == set(OUTPUT_FILES) - {"manifest.json"}
+    for name, entry in manifest["files"].items():
+        assert entry["sha256"] == sha256_of(written / name)
+        assert entry["bytes"] == (written / name).stat().st_size
+
+
+def test_manifest_records_seeds_versions_and_command(written):
+    manifest = json.loads((written / "manifest.json").read_text())
+    assert manifest["master_seed"] == 77
+    assert manifest["seeds"] == [1000, 1001, 1002]
+    assert manifest["replications"] == 3
+    assert manifest["command"] == "caseload run good.toml"
+    assert set(manifest["versions"]) == {
+        "python",
+        "caseload",
+        "mesa",
+        "numpy",
+        "scipy",
+        "pandas",
+        "pydantic",
+        "pyarrow",
+        "dask",
+    }
+    assert manifest["versions"]["caseload"] != "unknown"
+    assert manifest["platform"]
+
+
+def test_summary_json_shape(written):
+    summary = json.loads((written / "summary.json").read_text())
+    assert set(summary) == {*METRIC_KEYS, "run"}
+    for key in METRIC_KEYS:
+        assert set(summary[key]) == {"mean", "ci95_low", "ci95_high", "sd", "n", "unit"}
+    assert summary["leavers"]["n"] == 3
+    k = METRIC_KEYS.index("leavers")
+    assert summary["leavers"]["mean"] == pytest.approx(k + 1.0)
+    # a metric undefined in every replication is written as null (strict JSON, no NaN)
+    assert summary["mean_wait_days_to_allocation"]["mean"] is None
+    assert summary["mean_wait_days_to_allocation"]["n"] == 0
+    run = summary["run"]
+    assert run["scenario"] == "good"
+    assert (run["replications"], run["master_seed"], run["days"]) == (3, 77, 60)
+    assert run["created"].endswith("+00:00")
+
+
+def test_tables_are_stacked_with_a_replication_column(written):
+    daily = pd.read_parquet(written / "daily.parquet")
+    assert list(daily.columns) == ["replication", *DAILY_COLUMNS]
+    assert len(daily) == 3 * 5
+    assert sorted(daily["replication"].unique()) == [0, 1, 2]
+    cases = pd.read_parquet(written / "cases.parquet")
+    assert len(cases) == 4 + 5 + 6
+    assert (cases.groupby("replication").size() == [4, 5, 6]).all()
+    workers = pd.read_parquet(written / "workers.parquet")
+    assert list(workers.columns) == ["replication", "worker_id", "fte", "left"]
+
+
+def test_scenario_toml_reloads_to_the_same_scenario(written, config):
+    assert load_scenario(written / "scenario.toml") == config
+
+
+def test_rewriting_replaces_files(written, config, make_results):
+    before = sha256_of(written / "daily.parquet")
+    write_outputs(written, config, make_results(2), 77)
+    assert sha256_of(written / "daily.parquet") != before
+    assert sorted(os.listdir(written)) == sorted(OUTPUT_FILES)
+    assert json.loads((written / "summary.json").read_text())["run"]["replications"] == 2
+
+
+@pytest.mark.parametrize("failure", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+def test_failure_part_way_changes_nothing(written, config, make_results, monkeypatch, failure):
+    before = {name: sha256_of(written / name) for name in OUTPUT_FILES}
+    calls = []
+
+    def write_then_fail(path, results, table):
+        calls.append(table)
+        if len(calls) == 2:
+            raise failure
+        return original(path, results, table)
+
+    original = sim.outputs._write_parquet
+    monkeypatch.setattr(sim.outputs, "_write_parquet", write_then_fail)
+    expected = OutputError if isinstance(failure, OSError) else KeyboardInterrupt
+    with pytest.raises(expected):
+        write_outputs(written, config, make_results(2), 5)
+    assert sorted(os.listdir(written)) == sorted(OUTPUT_FILES)
+    assert {name: sha256_of(written / name) for name in OUTPUT_FILES} == before
+
+
+def test_unwritable_directory_is_an_output_error(tmp_path, config, make_results):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a directory")
+    with pytest.raises(OutputError, match="cannot write to output directory"):
+        write_outputs(blocker / "out", config, make_results(1), 1)
+
+
+# --- end to end with the real model -------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_caseload_run_end_to_end(run_caseload, tmp_path):
+    out = tmp_path / "run"
+    done = run_caseload(
+        "run",
+        "tests/data/good.toml",
+        "--reps",
+        "2",
+        "--days",
+        "30",
+        "--seed",
+        "5",
+        "--out",
+        str(out),
+        "--set",
+        "team.social_worker_posts=6",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert sorted(os.listdir(out)) == sorted(OUTPUT_FILES)
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary) == {*METRIC_KEYS, "run"}
+    assert all(summary[k]["n"] <= 2 for k in METRIC_KEYS)
+    assert summary["run"] == {**summary["run"], "replications": 2, "master_seed": 5, "days": 30}
+    resolved = load_scenario(out / "scenario.toml")
+    assert resolved.team.social_worker_posts == 6
+    assert (resolved.simulation.days, resolved.simulation.replications) == (30, 2)
+    assert resolved.simulation.seed == 5
+    daily = pd.read_parquet(out / "daily.parquet")
+    assert list(daily.columns[:2]) == ["replication", "day"]
+    assert len(daily) == 2 * 30
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["command"].startswith("caseload run tests/data/good.toml --reps 2")
+    assert "replication 2/2 done" in done.stderr  # line-per-replication progress off a terminal
+    assert "Scenario 'good'" in done.stdout
+    assert "95% interval" in done.stdout
+    assert f"Outputs written to {out}/" in done.stdout
+
+
+@pytest.mark.slow
+def test_rerunning_from_written_scenario_reproduces_the_summary(run_caseload, tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    args = ("--workers", "1", "--quiet")
+    done = run_caseload(
+        "run", "tests/data/good.toml", "--reps", "2", "--days", "30", "--out", str(first), *args
+    )
+    assert done.returncode == 0, done.stderr
+    done = run_caseload("run", str(first / "scenario.toml"), "--out", str(second), *args)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+
+    def numbers(path):
+        summary = json.loads((path / "summary.json").read_text())
+        summary.pop("run")
+        return summary
+
+    assert numbers(first) == numbers(second)
+    assert sha256_of(first / "daily.parquet") == sha256_of(second / "daily.parquet")

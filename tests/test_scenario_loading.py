@@ -1,0 +1,327 @@
+"""Scenario files: inheritance, overrides, round trip, and one clear line per mistake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.config import Scenario
+from sim.scenario import ScenarioError, load_scenario, scenario_to_toml, with_overrides
+
+DATA = Path("tests/data")  # tests run from the repository root (pytest's rootdir)
+
+
+@pytest.fixture(autouse=True)
+def _from_repo_root(monkeypatch):
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+
+
+def problems(path, overrides=()):
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path, overrides)
+    return caught.value.problems
+
+
+# --- good files -----------------------------------------------------------------------------
+
+
+def test_good_file_sets_values_and_keeps_defaults():
+    s = load_scenario(DATA / "good.toml")
+    assert s.name == "good"
+    assert (s.simulation.days, s.simulation.warmup_days, s.simulation.seed) == (60, 20, 12345)
+    assert (s.team.n_teams, s.team.social_worker_posts) == (2, 7)
+    assert s.demand.referrals_per_day == 1.1
+    assert s.case_types["child_protection"].visit_interval_days == 12
+    # one field of one case type changed, the rest of that case type keeps its default
+    assert s.case_types["child_protection"].complexity_weight == 1.5
+    assert s.staffing.cuts[0].posts == 1
+    assert s.work == Scenario().work
+
+
+def test_extends_chain_child_wins_and_parents_fill_in():
+    s = load_scenario(DATA / "nested" / "grandchild.toml")
+    assert s.name == "grandchild"
+    assert s.demand.referrals_per_day == 1.3  # grandchild
+    assert s.team.social_worker_posts == 9  # child
+    assert s.allocation.cap_kind == "count"  # child
+    assert s.simulation.days == 60  # good
+    assert s.case_types["child_protection"].visit_interval_days == 12  # good
+
+
+def test_deep_merge_keeps_sibling_keys_of_a_table():
+    s = load_scenario(DATA / "child.toml")
+    assert s.team.social_worker_posts == 9  # child's [team]
+    assert s.team.n_teams == 2  # parent's [team], not reset by the child's table
+
+
+@pytest.mark.parametrize(
+    ("setting", "read", "expected"),
+    [
+        ("team.social_worker_posts=5", lambda s: s.team.social_worker_posts, 5),
+        ("allocation.cap_kind=count", lambda s: s.allocation.cap_kind, "count"),
+        ('allocation.cap_kind="weighted"', lambda s: s.allocation.cap_kind, "weighted"),
+        ("demand.referrals_per_day=0.25", lambda s: s.demand.referrals_per_day, 0.25),
+        ("risk.enabled=false", lambda s: s.risk.enabled, False),
+        ("name=two words", lambda s: s.name, "two words"),
+        (
+            "case_types.child_protection.visit_interval_days=15",
+            lambda s: s.case_types["child_protection"].visit_interval_days,
+            15,
+        ),
+        (
+            "demand.mix={assessment = 0.5, child_in_need = 0.5}",
+            lambda s: s.demand.mix,
+            {"assessment": 0.5, "child_in_need": 0.5},
+        ),
+    ],
+)
+def test_set_overrides_after_merging(setting, read, expected):
+    assert read(load_scenario(DATA / "child.toml", [setting])) == expected
+
+
+def test_later_set_wins():
+    s = load_scenario(DATA / "good.toml", ["team.n_teams=3", "team.n_teams=4"])
+    assert s.team.n_teams == 4
+
+
+def test_with_overrides_changes_simulation_and_revalidates():
+    s = with_overrides(load_scenario(DATA / "good.toml"), days=80, replications=2, seed=7)
+    assert (s.simulation.days, s.simulation.replications, s.simulation.seed) == (80, 2, 7)
+    with pytest.raises(ScenarioError) as caught:
+        with_overrides(s, days=10)
+    assert caught.value.problems == [
+        "--days: simulation: warmup_days must be shorter than days (got days=10, warmup_days=20)"
+    ]
+
+
+@pytest.mark.parametrize("name", ["good.toml", "child.toml", "nested/grandchild.toml"])
+def test_round_trip(tmp_path, name):
+    s = load_scenario(DATA / name)
+    (tmp_path / "resolved.toml").write_text(scenario_to_toml(s))
+    assert load_scenario(tmp_path / "resolved.toml") == s
+
+
+def test_round_trip_of_named_workers_and_freeze(tmp_path):
+    s = load_scenario(
+        DATA / "good.toml",
+        [
+            'team.workers=[{name = "Sam", fte = 0.6, initial_stress = 0.4}]',
+            "staffing.vacancy_freeze_start_day=10",
+            "staffing.vacancy_freeze_end_day=40",
+        ],
+    )
+    (tmp_path / "r.toml").write_text(scenario_to_toml(s))
+    assert load_scenario(tmp_path / "r.toml") == s
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rate=st.floats(min_value=0.0, max_value=1e4, allow_nan=False),
+    posts=st.integers(min_value=0, max_value=200),
+    share=st.floats(min_value=0.0, max_value=1.0),
+)
+def test_round_trip_any_values(tmp_path_factory, rate, posts, share):
+    s = Scenario.model_validate(
+        {
+            "demand": {"referrals_per_day": rate},
+            "team": {"social_worker_posts": posts, "part_time_share": share},
+        }
+    )
+    path = tmp_path_factory.mktemp("rt") / "s.toml"
+    path.write_text(scenario_to_toml(s))
+    assert load_scenario(path) == s
+
+
+# --- one line per problem ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "line"),
+    [
+        (
+            "bad_syntax.toml",
+            "tests/data/bad_syntax.toml: line 4, column 23: invalid TOML: Invalid value",
+        ),
+        (
+            "unknown_key.toml",
+            "tests/data/unknown_key.toml: demand.referals_per_day: unknown key "
+            "(did you mean 'referrals_per_day'?)",
+        ),
+        (
+            "negative_rate.toml",
+            "tests/data/negative_rate.toml: demand.referrals_per_day: "
+            "Input should be greater than or equal to 0 (got -0.5)",
+        ),
+        (
+            "wrong_type.toml",
+            "tests/data/wrong_type.toml: team.social_worker_posts: Input should be a valid "
+            "integer, unable to parse string as an integer (got 'eight')",
+        ),
+        (
+            "missing_extends.toml",
+            "tests/data/missing_extends.toml: extends: file not found: "
+            "tests/data/no_such_parent.toml",
+        ),
+        (
+            "circular_a.toml",
+            "tests/data/circular_b.toml: extends: circular extends: tests/data/circular_a.toml"
+            " -> tests/data/circular_b.toml -> tests/data/circular_a.toml",
+        ),
+        (
+            "inherits_negative.toml",  # the error is reported in the file that wrote the value
+            "tests/data/negative_rate.toml: demand.referrals_per_day: "
+            "Input should be greater than or equal to 0 (got -0.5)",
+        ),
+        (
+            "unknown_case_type.toml",
+            "tests/data/unknown_case_type.toml: case_types.child_protectoin: unknown case type "
+            "(did you mean 'child_protection'?)",
+        ),
+        ("no_such_file.toml", "tests/data/no_such_file.toml: file not found"),
+    ],
+)
+def test_each_error_is_one_line_naming_file_and_key(name, line):
+    assert problems(f"tests/data/{name}") == [line]
+
+
+def test_spec_example_negative_posts(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("scenarios").mkdir()
+    Path("scenarios/bad.toml").write_text("[team]\nsocial_worker_posts = -3\n")
+    assert problems("scenarios/bad.toml") == [
+        "scenarios/bad.toml: team.social_worker_posts: "
+        "Input should be greater than or equal to 0 (got -3)"
+    ]
+
+
+def test_all_problems_reported_together(tmp_path):
+    path = tmp_path / "many.toml"
+    path.write_text("[team]\nsocial_worker_posts = -1\nn_teamz = 2\n[work]\nduty_hours = 1\n")
+    lines = problems(path)
+    assert len(lines) == 3
+    assert f"{path}: team.n_teamz: unknown key (did you mean 'n_teams'?)" in lines
+    assert f"{path}: work.duty_hours: unknown key (did you mean 'duty_hours_per_week'?)" in lines
+
+
+def test_unknown_top_level_key_and_nested_section(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('extend = "x.toml"\n[staffing.recruitment]\nmean_dayz = 3\n')
+    assert sorted(problems(path)) == [
+        f"{path}: extend: unknown key (did you mean 'extends'?)",
+        f"{path}: staffing.recruitment.mean_dayz: unknown key (did you mean 'mean_days'?)",
+    ]
+
+
+def test_list_items_are_indexed(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('[[team.workers]]\nname = "Sam"\n[[team.workers]]\nname = ""\n')
+    assert problems(path) == [
+        f"{path}: team.workers[1].name: String should have at least 1 character (got '')"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("setting", "line"),
+    [
+        (
+            "team.social_worker_posts=-3",
+            "--set: team.social_worker_posts: Input should be greater than or equal to 0 (got -3)",
+        ),
+        (
+            "team.social_worker_postz=3",
+            "--set: team.social_worker_postz: unknown key (did you mean 'social_worker_posts'?)",
+        ),
+        (
+            "team.social_worker_posts",
+            "--set: expected dotted.key=value (got 'team.social_worker_posts')",
+        ),
+        ("team..posts=3", "--set: team..posts: empty key or key segment (got 'team..posts=3')"),
+        ("name.first=3", "--set: name.first: name is a value, not a table (got 'good')"),
+        (
+            "allocation.cap_kind=cont",
+            "--set: allocation.cap_kind: Input should be 'none', 'count' or 'weighted' "
+            "(got 'cont')",
+        ),
+        (
+            "simulation.days=10",
+            "--set: simulation: warmup_days must be shorter than days "
+            "(got days=10, warmup_days=20)",
+        ),
+    ],
+)
+def test_set_errors_name_set(setting, line):
+    assert problems(DATA / "good.toml", [setting]) == [line]
+
+
+def test_extends_must_be_a_string(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text("extends = 3\n")
+    assert problems(path) == [f"{path}: extends: must be a file path string (got 3)"]
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+def test_validate_ok(run_caseload):
+    done = run_caseload("validate", "tests/data/nested/grandchild.toml")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "OK: tests/data/nested/grandchild.toml (scenario 'grandchild')"
+    assert "teams: 2" in lines[1] and "posts per team: 9" in lines[1] and "days: 60" in lines[1]
+
+
+def test_validate_with_set(run_caseload):
+    done = run_caseload("validate", "tests/data/good.toml", "--set", "team.n_teams=4")
+    assert done.returncode == 0, done.stderr
+    assert "teams: 4" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ["tests/data/unknown_key.toml"],
+            "tests/data/unknown_key.toml: demand.referals_per_day: unknown key "
+            "(did you mean 'referrals_per_day'?)",
+        ),
+        (
+            ["tests/data/bad_syntax.toml"],
+            "tests/data/bad_syntax.toml: line 4, column 23: invalid TOML: Invalid value",
+        ),
+        (["tests/data/nope.toml"], "tests/data/nope.toml: file not found"),
+        (
+            ["tests/data/circular_a.toml"],
+            "tests/data/circular_b.toml: extends: circular extends: tests/data/circular_a.toml"
+            " -> tests/data/circular_b.toml -> tests/data/circular_a.toml",
+        ),
+        (
+            ["tests/data/good.toml", "--set", "team.social_worker_posts=-3"],
+            "--set: team.social_worker_posts: Input should be greater than or equal to 0 (got -3)",
+        ),
+        (
+            ["tests/data/good.toml", "--set", "oops"],
+            "--set: expected dotted.key=value (got 'oops')",
+        ),
+    ],
+)
+def test_validate_errors_exit_2_one_line_no_traceback(run_caseload, args, line):
+    done = run_caseload("validate", *args)
+    assert done.returncode == 2
+    assert done.stderr == line + "\n"
+    assert done.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(
+        p.relative_to(Path(__file__).resolve().parent.parent).as_posix()
+        for p in (Path(__file__).resolve().parent.parent / "scenarios").rglob("*.toml")
+    ),
+)
+def test_every_shipped_scenario_loads_and_round_trips(tmp_path, path):
+    s = load_scenario(path)
+    (tmp_path / "resolved.toml").write_text(scenario_to_toml(s))
+    assert load_scenario(tmp_path / "resolved.toml") == s
