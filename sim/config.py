@@ -212,7 +212,7 @@ class DemandShock(Section):
 class Demand(Section):
     """Referral arrivals per team: Poisson with optional seasonality and shocks."""
 
-    referrals_per_day: NonNegative = 0.55
+    referrals_per_day: NonNegative = 0.56
     mix: dict[str, Probability] = Field(default_factory=lambda: {"assessment": 1.0})
     seasonality_amplitude: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
     seasonality_peak_day: Annotated[int, Field(ge=0, lt=260)] = 200
@@ -331,7 +331,7 @@ class Sickness(Section):
     enabled: bool = True
     short_spells_per_year: NonNegative = 0.9
     short_spell: Duration = Duration(kind="lognormal", median_days=2.0, sigma=0.5, max_days=5.0)
-    long_spells_per_year: NonNegative = 0.09
+    long_spells_per_year: NonNegative = 0.105
     long_spell: Duration = Duration(
         kind="lognormal", median_days=30.0, sigma=0.8, min_days=20.0, max_days=260.0
     )
@@ -363,13 +363,13 @@ class Staffing(Section):
     """Leaving, vacancies, recruitment, agency backfill, cuts and freezes."""
 
     attrition_enabled: bool = True
-    leave_rate_per_year: NonNegative = 0.085
+    leave_rate_per_year: NonNegative = 0.07
     agency_leave_rate_per_year: NonNegative = 0.4
     burnout_leave_ratio: Annotated[float, Field(ge=1.0, le=20.0)] = 1.8
     stress_leave_log_ratio: Annotated[float, Field(ge=0.0, le=10.0)] = 0.5
     early_career_leave_ratio: Annotated[float, Field(ge=0.0, le=10.0)] = 1.3
     retention_pay_leave_ratio: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
-    recruitment: Duration = Duration(kind="exponential", mean_days=450.0)
+    recruitment: Duration = Duration(kind="exponential", mean_days=440.0)
     agency_backfill: bool = True
     agency_cover_probability: Probability = 0.95
     agency_delay: Duration = Duration(kind="gamma", mean_days=15.0, shape=3.0)

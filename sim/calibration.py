@@ -1,0 +1,69 @@
+"""Calibration targets: the published figures the baseline must reproduce, with their ranges.
+
+The targets are the calibration table of ``shared/facts.md`` restricted to what the model reports.
+``compare`` checks a summary against them; the calibration test, ``docs/calibration.md`` and the
+calibrate command all read this one list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Target:
+    """A published figure: central value and plausible range for one summary metric."""
+
+    metric: str
+    central: float
+    low: float
+    high: float
+    basis: str
+
+
+TARGETS: tuple[Target, ...] = (
+    Target("caseload_per_fte_mean", 16.0, 15.0, 17.0, "DfE workforce census 2020-2025: 15.2-16.6"),
+    Target("turnover_rate_annual", 0.14, 0.115, 0.17, "DfE 2020-2025 leavers / in-post FTE"),
+    Target("vacancy_rate", 0.17, 0.14, 0.20, "DfE 2020-2025 vacancy rate"),
+    Target("agency_share", 0.155, 0.13, 0.18, "DfE 2020-2025 agency share of filled FTE"),
+    Target("sickness_absence_rate", 0.033, 0.029, 0.036, "DfE 2020-2025 days lost / FTE days"),
+    Target(
+        "unpaid_overtime_hours_per_fte_week",
+        5.5,
+        3.0,
+        10.0,
+        "DfE longitudinal study +5 to +7 h; Ravalier 2017 10 h",
+    ),
+    Target(
+        "direct_contact_share",
+        0.20,
+        0.15,
+        0.25,
+        "Liquid Personnel 2012 15%; CCN/Newton 2022 <20%; BASW 2018 ~24%",
+    ),
+    Target(
+        "burnout_prevalence",
+        0.55,
+        0.40,
+        0.75,
+        "DfE longitudinal 51-60% stressed; McFadden 2015 73% high exhaustion",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    """How one modelled value compares with its target."""
+
+    target: Target
+    value: float
+
+    @property
+    def within(self) -> bool:
+        """Whether the value lies in the target's plausible range."""
+        return self.target.low <= self.value <= self.target.high
+
+
+def compare(means: dict[str, float]) -> list[Check]:
+    """Check metric means (e.g. ``{key: mean}`` over replications) against every target."""
+    return [Check(target, float(means[target.metric])) for target in TARGETS]
