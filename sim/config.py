@@ -29,11 +29,21 @@ NonNegative = Annotated[float, Field(ge=0.0)]
 Positive = Annotated[float, Field(gt=0.0)]
 
 
+#: Tables that are one value (shares adding up to 1), so an override replaces them whole.
+WHOLE_TABLES = frozenset({"mix", "next_type"})
+
+
 def deep_merge(base: dict, override: dict) -> dict:
-    """Merge ``override`` into ``base`` table by table; values that are not tables replace."""
+    """Merge ``override`` into ``base`` table by table; values that are not tables replace.
+
+    Tables named in :data:`WHOLE_TABLES` are replaced, not merged: a child scenario's
+    ``demand.mix`` is the whole mix, not additions to its parent's.
+    """
     merged = dict(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+        if key in WHOLE_TABLES:
+            merged[key] = value
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = value

@@ -20,6 +20,11 @@ class Metric:
     better: Literal["lower", "higher", "neither"]
     group: Literal["demand", "risk", "workload", "workforce", "cost"]
 
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The metric's natural range: every metric is non-negative; shares are at most 1."""
+        return (0.0, 1.0) if self.unit == "share" else (0.0, float("inf"))
+
 
 METRICS: tuple[Metric, ...] = (
     Metric("referrals_received", "referrals", "referrals that arrived", "neither", "demand"),

@@ -86,17 +86,18 @@ def summarise(results: Sequence[RunResult]) -> dict[str, dict[str, Any]]:
 
     A NaN (a metric undefined in a replication, e.g. a wait with no allocations) is dropped for
     that metric only, and ``n`` says how many replications remain. With ``n == 1`` the interval
-    is the value itself and the SD is 0; with ``n == 0`` every statistic is NaN.
+    is the value itself and the SD is 0; with ``n == 0`` every statistic is NaN. The interval is
+    clipped to the metric's natural range (no negative counts, no share above 1).
     """
     summary: dict[str, dict[str, Any]] = {}
     for metric in METRICS:
         values = np.array([_metric_value(r, metric.key) for r in results], dtype=float)
         values = values[~np.isnan(values)]
-        summary[metric.key] = {**_mean_ci(values), "unit": metric.unit}
+        summary[metric.key] = {**_mean_ci(values, metric.bounds), "unit": metric.unit}
     return summary
 
 
-def _mean_ci(values: np.ndarray) -> dict[str, Any]:
+def _mean_ci(values: np.ndarray, bounds: tuple[float, float]) -> dict[str, Any]:
     n = int(values.size)
     if n == 0:
         nan = math.nan
@@ -106,7 +107,8 @@ def _mean_ci(values: np.ndarray) -> dict[str, Any]:
         return {"mean": mean, "ci95_low": mean, "ci95_high": mean, "sd": 0.0, "n": 1}
     sd = float(values.std(ddof=1))
     half = float(stats.t.ppf(0.975, df=n - 1)) * sd / math.sqrt(n)
-    return {"mean": mean, "ci95_low": mean - half, "ci95_high": mean + half, "sd": sd, "n": n}
+    low, high = max(bounds[0], mean - half), min(bounds[1], mean + half)
+    return {"mean": mean, "ci95_low": low, "ci95_high": high, "sd": sd, "n": n}
 
 
 def _metric_value(result: RunResult, key: str) -> float:

@@ -100,8 +100,19 @@ def test_nan_is_dropped_for_that_metric_only(make_results):
     assert stats["ci95_high"] - stats["mean"] == pytest.approx(
         T_975_DF1 * math.sqrt(2) / math.sqrt(2)
     )
-    assert stats["ci95_low"] == pytest.approx(np.mean(values) - T_975_DF1)
+    # The t interval reaches below zero; a count cannot, so the interval is clipped at 0.
+    assert np.mean(values) - T_975_DF1 < 0
+    assert stats["ci95_low"] == 0.0
     assert summary["leavers"]["n"] == 3
+
+
+def test_share_interval_is_clipped_to_zero_one(make_results):
+    results = make_results(3)
+    for result, value in zip(results, [0.2, 0.99, 1.0], strict=True):
+        result.summary["visit_timeliness"] = value
+    stats = summarise(results)["visit_timeliness"]
+    assert stats["ci95_high"] == 1.0
+    assert 0.0 <= stats["ci95_low"] < stats["mean"]
 
 
 def test_all_nan_gives_nan_statistics_and_n_zero(make_results):

@@ -325,3 +325,19 @@ def test_every_shipped_scenario_loads_and_round_trips(tmp_path, path):
     s = load_scenario(path)
     (tmp_path / "resolved.toml").write_text(scenario_to_toml(s))
     assert load_scenario(tmp_path / "resolved.toml") == s
+
+
+def test_child_mix_and_next_type_replace_the_parents_whole(tmp_path):
+    parent = tmp_path / "parent.toml"
+    parent.write_text(
+        'name = "p"\n[demand]\nmix = {assessment = 1.0}\n'
+        "[case_types.assessment]\nnext_type = {child_in_need = 0.5}\n"
+    )
+    child = tmp_path / "child.toml"
+    child.write_text(
+        'extends = "parent.toml"\nname = "c"\n[demand]\nmix = {child_in_need = 1.0}\n'
+        "[case_types.assessment]\nnext_type = {looked_after = 0.2}\n"
+    )
+    scenario = load_scenario(child)
+    assert scenario.demand.mix == {"child_in_need": 1.0}
+    assert scenario.case_types["assessment"].next_type == {"looked_after": 0.2}
