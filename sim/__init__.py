@@ -1,0 +1,1 @@
+"""Caseload: an agent-based simulation of social-work team workload, burnout and risk."""
