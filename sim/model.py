@@ -8,7 +8,8 @@ Order of one working day (see docs/model.md):
   4. work          assistants, then each social worker, spend their hours; cases progress and close
   5. wellbeing     stress, burnout and new sickness spells
   6. staffing      leavers, cuts, recruits and agency cover
-  7. metrics       the day is recorded
+  7. metrics       the day is recorded (model series in the tally's preallocated arrays,
+                   each worker's state by Mesa's DataCollector)
 """
 
 from __future__ import annotations
@@ -23,6 +24,26 @@ from sim.phases import allocation, arrivals, risk, staffing, supervision, wellbe
 from sim.posts import Posts
 from sim.rng import Streams
 from sim.tally import Tally
+
+#: Each social worker's state at the end of every day, collected by Mesa's DataCollector.
+WORKER_DAY_REPORTERS = {
+    "day": lambda w: w.model.day,
+    "worker": "index",
+    "team": "team",
+    "fte": "fte",
+    "is_agency": "is_agency",
+    "status": lambda w: w.status(w.model.day),
+    "caseload": "caseload",
+    "weighted_caseload": "weighted_caseload",
+    "backlog_hours": "backlog_hours",
+    "stress": "stress",
+    "is_burnt_out": "is_burnt_out",
+    "hours_available": "hours_available",
+    "hours_worked": "hours_worked",
+    "overtime_hours": "overtime_hours",
+    "contact_hours": "contact_hours",
+    "intention_to_leave": lambda w: w.intention_to_leave(),
+}
 
 
 class CaseloadModel(mesa.Model):
@@ -49,6 +70,9 @@ class CaseloadModel(mesa.Model):
             w.name: w.held_caseload for w in config.team.workers if w.held_caseload is not None
         }
         self.tally = Tally(self)
+        self.datacollector = mesa.DataCollector(
+            agenttype_reporters={SocialWorker: WORKER_DAY_REPORTERS}
+        )
         self.builder = OrganisationBuilder(self)
         self.builder.build()
 
@@ -90,6 +114,7 @@ class CaseloadModel(mesa.Model):
         wellbeing.update(self)
         staffing.update(self)
         self.tally.record(self)
+        self.datacollector.collect(self)
         self.day += 1
 
     def run(self, days: int | None = None, progress=None) -> None:

@@ -36,12 +36,13 @@ from sim.scenario import scenario_to_toml
 if TYPE_CHECKING:
     from sim.run import RunResult
 
+#: Tables of a RunResult written to Parquet, stacked over replications.
+TABLES: tuple[str, ...] = ("daily", "workers", "worker_days", "cases")
+
 #: Files written for every run, in the order they are moved into place (manifest last).
 OUTPUT_FILES: tuple[str, ...] = (
     "summary.json",
-    "daily.parquet",
-    "workers.parquet",
-    "cases.parquet",
+    *(f"{table}.parquet" for table in TABLES),
     "scenario.toml",
     "manifest.json",
 )
@@ -118,7 +119,7 @@ def write_outputs(
     staging = Path(tempfile.mkdtemp(prefix=".caseload-partial-", dir=out))
     try:
         _write_json(staging / "summary.json", build_summary(config, results, master_seed, created))
-        for table in ("daily", "workers", "cases"):
+        for table in TABLES:
             _write_parquet(staging / f"{table}.parquet", results, table)
         (staging / "scenario.toml").write_text(scenario_to_toml(config), encoding="utf-8")
         manifest = _manifest(staging, config, results, master_seed, created, command)

@@ -25,6 +25,7 @@ class RunResult:
     summary: dict[str, float]
     daily: pd.DataFrame
     workers: pd.DataFrame
+    worker_days: pd.DataFrame
     cases: pd.DataFrame
 
 
@@ -50,6 +51,7 @@ def collect(model: CaseloadModel, replication: int = 0) -> RunResult:
         summary=model.tally.summary(model),
         daily=daily,
         workers=worker_table(model),
+        worker_days=worker_day_table(model),
         cases=case_table(model),
     )
 
@@ -88,6 +90,14 @@ def worker_table(model: CaseloadModel) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def worker_day_table(model: CaseloadModel) -> pd.DataFrame:
+    """One row per social worker in post per day, from Mesa's DataCollector."""
+    from sim.agents import SocialWorker
+
+    table = model.datacollector.get_agenttype_vars_dataframe(SocialWorker)
+    return table.reset_index(drop=True).sort_values(["day", "worker"], ignore_index=True)
 
 
 def case_table(model: CaseloadModel) -> pd.DataFrame:

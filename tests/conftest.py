@@ -32,6 +32,7 @@ class HandResult:
     daily: pd.DataFrame
     workers: pd.DataFrame = field(default_factory=pd.DataFrame)
     cases: pd.DataFrame = field(default_factory=pd.DataFrame)
+    worker_days: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def hand_results(n: int = 3, days: int = 5, nan_metric: str | None = None) -> list[HandResult]:
@@ -46,7 +47,8 @@ def hand_results(n: int = 3, days: int = 5, nan_metric: str | None = None) -> li
         ).astype({"day": int})
         workers = pd.DataFrame({"worker_id": [0, 1], "fte": [1.0, 0.8], "left": [False, r > 0]})
         cases = pd.DataFrame({"case_id": np.arange(4 + r), "type": ["assessment"] * (4 + r)})
-        results.append(HandResult(r, 1000 + r, summary, daily, workers, cases))
+        worker_days = pd.DataFrame({"day": [0, 0], "worker": [0, 1], "stress": [0.1, 0.2 + r]})
+        results.append(HandResult(r, 1000 + r, summary, daily, workers, cases, worker_days))
     return results
 
 
