@@ -50,6 +50,7 @@ class SocialWorker(mesa.Agent):
         self.name = name or f"SW{self.index}"
         self.never_leaves = never_leaves
         self.day_started = model.day
+        self.day_hired = model.day
         self.day_left = -1
         self.left_reason = ""
         self.starter_ramp_until = (
@@ -70,6 +71,7 @@ class SocialWorker(mesa.Agent):
             model.streams["workforce_build"].integers(0, self.supervision_interval() + 1)
         )
         self.supervised_today = False
+        self.supervision_hours_today = 0.0
         # Today's figures (set by the work phase)
         self.caseload = 0
         self.weighted_caseload = 0.0
@@ -101,8 +103,12 @@ class SocialWorker(mesa.Agent):
 
     @property
     def is_nqsw(self) -> bool:
-        """In the first (ASYE) year after qualifying: protected caseload and time."""
-        return self.experience_days < WORKING_DAYS_PER_YEAR
+        """In the first (ASYE) year after qualifying: protected caseload and time.
+
+        ``experience_days`` is experience when hired; it grows by one each working day since.
+        """
+        experience_now = self.experience_days + (self.model.day - self.day_hired)
+        return experience_now < WORKING_DAYS_PER_YEAR
 
     def is_sick(self, day: int) -> bool:
         """Off sick on ``day``."""
@@ -152,6 +158,8 @@ class Manager(mesa.Agent):
         self.sessions_on_time = 0
         self.sessions_missed = 0
         self.allocations_today = 0
+        self.audits_today = 0
+        self.audits = 0
 
 
 class SocialWorkAssistant(mesa.Agent):

@@ -301,6 +301,7 @@ class Supervision(Section):
     manager_fixed_hours_per_week: NonNegative = 12.0
     oversight_hours_per_case_per_week: NonNegative = 0.08
     span_optimum_cases: Annotated[int, Field(ge=1, le=10_000)] = 65
+    audit_hours_per_case: NonNegative = 0.5
     stress_relief: Probability = 0.05
 
 

@@ -80,5 +80,5 @@ DAILY_COLUMNS: tuple[str, ...] = (
     "overdue_visits", "records_out_of_date", "high_risk_unmonitored", "serious_incidents",
     "workers_in_post", "fte_in_post", "agency_in_post", "sick", "burnt_out", "vacancies",
     "leavers", "caseload_per_fte", "backlog_hours_mean", "stress_mean", "overtime_hours",
-    "hours_worked", "contact_hours",
+    "hours_worked", "contact_hours", "manager_oversight_ratio", "audits",
 )

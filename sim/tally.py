@@ -147,6 +147,8 @@ class Tally:
         row["overtime_hours"][day] = overtime
         row["hours_worked"][day] = sum(w.hours_worked for w in staff)
         row["contact_hours"][day] = sum(w.contact_hours for w in staff)
+        row["manager_oversight_ratio"][day] = np.mean([m.oversight_ratio for m in model.managers])
+        row["audits"][day] = sum(m.audits_today for m in model.managers)
 
         for worker in staff:
             worker.days_in_post += 1

@@ -8,6 +8,10 @@ beyond the optimum each case costs more to oversee (more escalations, less famil
 Sessions due are held most-overdue first while S covers session + recording time. A session is
 on time if held by its due day; a due date more than one interval past is counted as missed and
 rolled forward, so a worker never supervised counts one miss per interval.
+Hours left after supervision go to audits: the manager reviews floor(S_left / a) of the team's
+failing cases (a statutory visit overdue or a record out of date), most overdue first, at
+``audit_hours_per_case`` a each. An audit makes the case's latent risk observed, so a case found to
+be at high risk jumps the visit and allocation queues. An overloaded manager audits nothing.
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.cases import CLOSED
+from sim.cases import CLOSED, NO_VISIT_DUE
+from sim.phases.risk import record_is_stale
 
 if TYPE_CHECKING:
+    from sim.agents import Manager
     from sim.model import CaseloadModel
 
 
@@ -32,6 +38,7 @@ def supervise(model: CaseloadModel) -> None:
     for worker in model.workers_in_post():
         worker.supervised_today = False
         worker.supervision_hours_today = 0.0
+    failing = failing_rows(model)
     for manager in model.managers:
         open_cases = int(live_per_team[manager.team])
         manager.oversight_ratio = open_cases / cfg.span_optimum_cases
@@ -44,6 +51,7 @@ def supervise(model: CaseloadModel) -> None:
         )
         manager.hours_for_supervision = max(0.0, hours)
         if not cfg.enabled:
+            audit(model, manager, failing, manager.hours_for_supervision)
             continue
         staff = model.team_workers(manager.team)
         for worker in staff:
@@ -70,3 +78,28 @@ def supervise(model: CaseloadModel) -> None:
             worker.supervised_today = True
             worker.supervision_hours_today = cfg.session_hours
             worker.day_supervision_due = day + worker.supervision_interval()
+        audit(model, manager, failing, budget)
+
+
+def failing_rows(model: CaseloadModel) -> np.ndarray:
+    """Live cases with a statutory visit overdue or a record out of date, most overdue first."""
+    cases, day = model.cases, model.day
+    n = cases.n
+    due = cases.day_visit_due[:n]
+    live = cases.status[:n] != CLOSED
+    overdue = live & (due < day) & (due < NO_VISIT_DUE)
+    rows = np.flatnonzero(overdue | record_is_stale(model))
+    return rows[np.argsort(cases.day_visit_due[rows], kind="stable")]
+
+
+def audit(model: CaseloadModel, manager: Manager, failing: np.ndarray, hours: float) -> None:
+    """Spend the manager's spare hours reviewing the team's failing cases (see module docstring)."""
+    cost = model.config.supervision.audit_hours_per_case
+    manager.audits_today = 0
+    if cost <= 0 or hours < cost or len(failing) == 0:
+        return
+    cases = model.cases
+    rows = failing[cases.team[failing] == manager.team][: int(hours // cost)]
+    cases.observed_risk[rows] = 1.0 / (1.0 + np.exp(-cases.risk_logit[rows]))
+    manager.audits_today = len(rows)
+    manager.audits += len(rows)
