@@ -29,6 +29,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from sim.checkpoint import Checkpoint
 from sim.config import Scenario
 from sim.metrics import METRICS
 from sim.outputs import OutputError, check_writable, write_outputs
@@ -48,6 +49,14 @@ _GROUP_TITLES = {
 }
 
 
+#: Folder inside the output directory holding replications of an unfinished run.
+CHECKPOINT_DIR = ".checkpoints"
+
+
+class Interrupted(Exception):
+    """Ctrl-C during replications: what was saved, and how to resume."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``caseload`` console script; returns the process exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
@@ -65,6 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"caseload: error: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_ERROR
+    except Interrupted as exc:
+        print(f"caseload: {exc}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         print("caseload: interrupted; no output files were changed", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -137,6 +149,11 @@ def _add_run(subparsers: Any) -> None:
         help="address of a running Dask scheduler to use instead of local workers",
     )
     run.add_argument("--quiet", action="store_true", help="no progress output")
+    run.add_argument(
+        "--no-resume",
+        action="store_true",
+        help="ignore replications saved by an interrupted run of the same command",
+    )
     run.set_defaults(handler=_cmd_run)
 
 
@@ -165,11 +182,29 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     console = Console(width=None if sys.stdout.isatty() else 110)
     console.print(_header(config, scenario_path), highlight=False, soft_wrap=True)
+    checkpoint = Checkpoint(out / CHECKPOINT_DIR, config, seed)
+    if args.no_resume:
+        checkpoint.clear()
+    elif saved := checkpoint.count():
+        console.print(f"Resuming: {saved} replication(s) saved by an interrupted run are reused.")
     with _ProgressReporter(args.quiet, reps) as on_progress:
-        results = run_replications(
-            config, reps, seed, workers=args.workers, scheduler=args.scheduler, progress=on_progress
-        )
+        try:
+            results = run_replications(
+                config,
+                reps,
+                seed,
+                workers=args.workers,
+                scheduler=args.scheduler,
+                progress=on_progress,
+                checkpoint=checkpoint,
+            )
+        except KeyboardInterrupt:
+            raise Interrupted(
+                "interrupted; finished replications are saved and the same command resumes "
+                "from them (no output files were changed)"
+            ) from None
     written = write_outputs(out, config, results, seed, command=args.command_line)
+    checkpoint.clear()
     summary = _summary_from(written["summary.json"])
     console.print(summary_table(summary, reps))
     console.print(f"Outputs written to {display_path(out)}/", highlight=False, soft_wrap=True)

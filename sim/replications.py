@@ -22,6 +22,7 @@ from sim.config import Scenario
 from sim.metrics import METRICS
 
 if TYPE_CHECKING:
+    from sim.checkpoint import Checkpoint
     from sim.run import RunResult
 
 #: Called after each finished replication with (replications done, replications in total).
@@ -51,6 +52,7 @@ def run_replications(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: Progress | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> list[RunResult]:
     """Run ``reps`` replications of ``config`` and return them ordered by replication.
 
@@ -62,6 +64,8 @@ def run_replications(
             ``None`` means one per CPU. Ignored when ``scheduler`` is given.
         scheduler: Address of a running Dask scheduler to use instead of a local cluster.
         progress: Called as ``progress(done, total)`` after each replication finishes.
+        checkpoint: Where finished replications are saved as they complete and found again
+            after an interruption; those already saved are not run again.
 
     Returns:
         One ``RunResult`` per replication, replication 0 first. Serial and parallel runs give
@@ -73,12 +77,30 @@ def run_replications(
     if reps < 1:
         raise ValueError(f"reps must be at least 1 (got {reps})")
     seeds = replication_seeds(master_seed, reps)
-    if scheduler is not None:
-        return _run_dask(config, seeds, scheduler=scheduler, progress=progress)
-    n_workers = min(reps, workers or os.cpu_count() or 1)
-    if n_workers == 1:
-        return _run_serial(config, seeds, progress)
-    return _run_dask(config, seeds, n_workers=n_workers, progress=progress)
+    done: dict[int, RunResult] = {}
+    if checkpoint is not None:
+        for replication, seed in enumerate(seeds):
+            saved = checkpoint.load(replication, seed)
+            if saved is not None:
+                done[replication] = saved
+    todo = [(r, seed) for r, seed in enumerate(seeds) if r not in done]
+
+    def finished(result: RunResult) -> None:
+        done[result.replication] = result
+        if checkpoint is not None:
+            checkpoint.save(result)
+        if progress is not None:
+            progress(len(done), reps)
+
+    if progress is not None and done:
+        progress(len(done), reps)
+    n_workers = min(len(todo), workers or os.cpu_count() or 1)
+    if todo and (scheduler is not None or n_workers > 1):
+        _run_dask(config, todo, finished, n_workers=n_workers, scheduler=scheduler)
+    else:
+        for replication, seed in todo:
+            finished(_run_one(config, seed, replication))
+    return [done[r] for r in range(reps)]
 
 
 def summarise(results: Sequence[RunResult]) -> dict[str, dict[str, Any]]:
@@ -125,23 +147,15 @@ def _run_one(config: Scenario, seed: int, replication: int) -> RunResult:
     return run(config, seed, replication)
 
 
-def _run_serial(config: Scenario, seeds: list[int], progress: Progress | None) -> list[RunResult]:
-    results = []
-    for replication, seed in enumerate(seeds):
-        results.append(_run_one(config, seed, replication))
-        if progress is not None:
-            progress(replication + 1, len(seeds))
-    return results
-
-
 def _run_dask(
     config: Scenario,
-    seeds: list[int],
+    todo: list[tuple[int, int]],
+    finished: Callable[[RunResult], None],
     *,
     n_workers: int = 1,
     scheduler: str | None = None,
-    progress: Progress | None = None,
-) -> list[RunResult]:
+) -> None:
+    """Run the (replication, seed) pairs on Dask, handing each result to ``finished``."""
     from distributed import Client, LocalCluster, as_completed
 
     with ExitStack() as opened:  # closes the client, then the cluster, however we leave
@@ -164,12 +178,7 @@ def _run_dask(
             client = opened.enter_context(Client(cluster))
         futures = [
             client.submit(_run_one, config, seed, replication, pure=False)
-            for replication, seed in enumerate(seeds)
+            for replication, seed in todo
         ]
-        index = {future.key: replication for replication, future in enumerate(futures)}
-        results: list[RunResult | None] = [None] * len(seeds)
-        for done, future in enumerate(as_completed(futures), start=1):
-            results[index[future.key]] = future.result()
-            if progress is not None:
-                progress(done, len(seeds))
-    return [r for r in results if r is not None]
+        for future in as_completed(futures):
+            finished(future.result())
