@@ -1,7 +1,9 @@
 """Speed benchmark: seconds per simulated year for the baseline team and a 300-worker authority.
 
-Run with ``.venv/bin/python benchmarks/benchmark.py [--years N] [--repeats R]``. Not a test: speed
-targets live here, so the test suite never depends on how busy the machine is.
+Run with ``.venv/bin/python benchmarks/benchmark.py [--years N] [--repeats R] [--england-days D]``.
+``--england-days`` also times D days of the England scale test (33,000 posts, ~470,000 cases) and
+extrapolates to a year. Not a test: speed targets live here, so the test suite never depends on
+how busy the machine is.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from sim.scenario import load_scenario
 ROOT = Path(__file__).resolve().parents[1]
 CASES = {
     "baseline team (6 posts)": ROOT / "scenarios" / "baseline.toml",
-    "authority (50 teams, 300 posts)": ROOT / "scenarios" / "scale" / "authority.toml",
+    "authority (30 teams, 300 posts)": ROOT / "scenarios" / "scale" / "authority.toml",
 }
+ENGLAND = ROOT / "scenarios" / "scale" / "england.toml"
 
 
 def time_scenario(path: Path, years: int, repeats: int) -> dict:
@@ -42,14 +45,35 @@ def time_scenario(path: Path, years: int, repeats: int) -> dict:
     }
 
 
+def time_england(days: int) -> dict:
+    """Build time and seconds per simulated year (extrapolated from ``days``) at England scale."""
+    from sim.model import CaseloadModel
+
+    config = load_scenario(ENGLAND, [f"simulation.days={days + 1}", "simulation.warmup_days=0"])
+    start = time.perf_counter()
+    model = CaseloadModel(config, seed=1)
+    built = time.perf_counter()
+    model.run(days)
+    stepped = time.perf_counter()
+    return {
+        "build_seconds": built - start,
+        "seconds_per_year": (stepped - built) / days * WORKING_DAYS_PER_YEAR,
+        "workers_in_post_end": len(model.workers_in_post()),
+        "open_cases_end": int(model.tally.daily["open"][days - 1]),
+    }
+
+
 def main() -> None:
     """Time each benchmark case and print a table (and JSON with --json)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--years", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--england-days", type=int, default=0, help="also time England scale")
     args = parser.parse_args()
     results = {name: time_scenario(path, args.years, args.repeats) for name, path in CASES.items()}
+    if args.england_days:
+        results["England (3,300 teams, 33,000 posts)"] = time_england(args.england_days)
     print(
         f"Caseload benchmark ({platform.python_version()}, {platform.machine()}), "
         f"{args.years} simulated years, best of {args.repeats}"

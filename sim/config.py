@@ -86,6 +86,7 @@ class Simulation(Section):
     replications: Annotated[int, Field(ge=1, le=10_000)] = 10
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 20261125
     initial_cases_per_fte: NonNegative = 15.0
+    collect_worker_days: bool = True
 
     @model_validator(mode="after")
     def _warmup_shorter(self) -> Simulation:
@@ -115,6 +116,7 @@ class Team(Section):
 
     n_teams: Annotated[int, Field(ge=1, le=5_000)] = 1
     social_worker_posts: Annotated[int, Field(ge=0, le=200)] = 6
+    manager_fte: Annotated[float, Field(gt=0.0, le=20.0)] = 1.0
     part_time_share: Probability = 0.2
     part_time_fte: Annotated[float, Field(gt=0.0, le=1.0)] = 0.8
     newly_qualified_share: Probability = 0.15

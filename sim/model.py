@@ -114,7 +114,8 @@ class CaseloadModel(mesa.Model):
         wellbeing.update(self)
         staffing.update(self)
         self.tally.record(self)
-        self.datacollector.collect(self)
+        if self.config.simulation.collect_worker_days:
+            self.datacollector.collect(self)
         self.day += 1
 
     def run(self, days: int | None = None, progress=None) -> None:

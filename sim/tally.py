@@ -249,7 +249,7 @@ def daily_cost(model: CaseloadModel, staff: list[SocialWorker]) -> float:
         total += pay
     n_teams = model.config.team.n_teams
     total += n_teams * (
-        costs.manager_per_year
+        costs.manager_per_year * model.config.team.manager_fte
         + costs.swa_per_year * support.swa_staff
         + costs.admin_per_year * support.admin_staff
     )

@@ -1,10 +1,11 @@
 """Phase 4a, supervision: the manager holds and records supervision within the hours left over.
 
 Manager hours for supervision today:
-    S = (H_m - F_m) / 5 - o * N / 5 * max(1, N / N*)
-with H_m weekly hours, F_m fixed weekly commitments, o oversight hours per case per week, N the
-team's open and waiting cases (the span of oversight) and N* its optimum (``span_optimum_cases``):
-beyond the optimum each case costs more to oversee (more escalations, less familiarity).
+    S = m * (H_m - F_m) / 5 - o * N / 5 * max(1, N / (m * N*))
+with m the team's manager FTE (``team.manager_fte``: the span of control), H_m weekly hours, F_m
+fixed weekly commitments, o oversight hours per case per week, N the team's open and waiting cases
+(the span of oversight) and N* the optimum cases per manager FTE (``span_optimum_cases``): beyond
+the optimum each case costs more to oversee (more escalations, less familiarity).
 Sessions due are held most-overdue first while S covers session + recording time. A session is
 on time if held by its due day; a due date more than one interval past is counted as missed and
 rolled forward, so a worker never supervised counts one miss per interval.
@@ -41,8 +42,9 @@ def supervise(model: CaseloadModel) -> None:
     failing = failing_rows(model)
     for manager in model.managers:
         open_cases = int(live_per_team[manager.team])
-        manager.oversight_ratio = open_cases / cfg.span_optimum_cases
-        hours = (cfg.manager_hours_per_week - cfg.manager_fixed_hours_per_week) / 5.0
+        manager_fte = model.config.team.manager_fte
+        manager.oversight_ratio = open_cases / (cfg.span_optimum_cases * manager_fte)
+        hours = manager_fte * (cfg.manager_hours_per_week - cfg.manager_fixed_hours_per_week) / 5.0
         hours -= (
             cfg.oversight_hours_per_case_per_week
             * open_cases
