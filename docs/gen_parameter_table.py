@@ -236,7 +236,6 @@ UNITS: dict[str, str] = {
     "cap_per_fte": "cases (or weight)/FTE",
     "at_cap": "choice",
     "nqsw_caseload_factor": "factor",
-    "soft_target_per_fte": "cases/FTE",
     "max_allocations_per_day": "cases/team/day",
     "long_term_sick_after_days": "working days",
     "on_long_term_sickness": "choice",
@@ -629,7 +628,6 @@ PARAMS: dict[str, tuple[str, str]] = {
         "Capacity factor of a newly qualified worker (protected caseload).",
         "assumption (ASYE workload about 90% [Suffolk ASYE][suffolk])",
     ),
-    "allocation.soft_target_per_fte": ("Not read by the model: no effect.", "assumption (unused)"),
     "allocation.max_allocations_per_day": ("Allocations a manager makes per day at most.", ASSUMED),
     "allocation.long_term_sick_after_days": (
         "Days into a spell at which the worker is reported long-term sick.",

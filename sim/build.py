@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.agents import AdminSupport, Manager, SocialWorkAssistant, SocialWorker
-from sim.cases import ALLOCATED
+from sim.cases import ALLOCATED, NEVER
 from sim.config import CASE_TYPES, WORKING_DAYS_PER_YEAR, WorkerSpec
 from sim.distributions import mean_days, sample_days
 from sim.posts import NOT_SCHEDULED
@@ -54,14 +54,18 @@ class OrganisationBuilder:
         for team in range(team_cfg.n_teams):
             model.managers.append(Manager(model, team=team))
             posts = model.posts.add(team, team_cfg.social_worker_posts)
-            named = list(team_cfg.workers)
+            named = list(team_cfg.workers) if team == 0 else []  # named people: first team only
             unnamed = posts[len(named) :]
             n_vacant = min(len(unnamed), round(team_cfg.initial_vacancy_share * len(posts)))
             vacant = set(rng.choice(unnamed, size=n_vacant, replace=False).tolist())
             for post in posts:
                 post = int(post)
                 if named:
-                    self.hire(post, is_agency=named[0].is_agency, spec=named.pop(0), initial=True)
+                    spec = named.pop(0)
+                    self.hire(post, is_agency=spec.is_agency, spec=spec, initial=True)
+                    if spec.is_agency:  # agency cover: the post is still being recruited to
+                        delay = sample_days(model.config.staffing.recruitment, rng, 1)[0]
+                        model.posts.day_recruit[post] = max(1, round(delay))
                 elif post in vacant:
                     self.initial_vacancy(post, rng)
                 else:
@@ -186,12 +190,15 @@ class OrganisationBuilder:
         model = self.model
         cases = model.cases
         codes = rng.choice(len(CASE_TYPES), size=count, p=shares).astype(np.int8)
-        rows = open_cases(model, codes, np.full(count, worker.team), rng)
+        rows = open_cases(model, codes, np.full(count, worker.team), rng, duration_rng=rng)
         cases.work_days_left[rows] *= rng.random(count)
         cases.work_days_left[rows] = np.maximum(cases.work_days_left[rows], 0.5)
         intervals = cases.visit_interval_days[rows]
         cases.day_visit_due[rows] = model.day + (rng.random(count) * intervals).astype(np.int32)
-        cases.day_arrived[rows] = model.day - (rng.random(count) * 200).astype(np.int32)
+        arrived = model.day - (rng.random(count) * 200).astype(np.int32)
+        # A stamp equal to the NEVER sentinel (-1) would read as "never allocated" on reallocation.
+        arrived[arrived == NEVER] = NEVER - 1
+        cases.day_arrived[rows] = arrived
         cases.status[rows] = ALLOCATED
         cases.worker[rows] = worker.index
         cases.day_allocated[rows] = cases.day_arrived[rows]

@@ -96,7 +96,11 @@ class Simulation(Section):
 
 
 class WorkerSpec(Section):
-    """One named social worker, for teaching scenarios that follow a real person's situation."""
+    """One named social worker, for teaching scenarios that follow a real person's situation.
+
+    Named workers take the first posts of the first team. ``held_caseload`` makes the manager
+    top the worker up to that many cases before anyone else, whatever the cap.
+    """
 
     name: str = Field(min_length=1, max_length=60)
     fte: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
@@ -263,7 +267,6 @@ class Allocation(Section):
     cap_per_fte: Annotated[float, Field(gt=0.0, le=500.0)] = 18.0
     at_cap: Literal["wait", "breach"] = "wait"
     nqsw_caseload_factor: Annotated[float, Field(gt=0.0, le=1.0)] = 0.8
-    soft_target_per_fte: Annotated[float, Field(gt=0.0, le=500.0)] = 20.0
     max_allocations_per_day: Annotated[int, Field(ge=0, le=10_000)] = 10
     long_term_sick_after_days: Annotated[int, Field(ge=1, le=260)] = 15
     on_long_term_sickness: Literal["reallocate", "uncovered"] = "reallocate"

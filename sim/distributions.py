@@ -1,4 +1,8 @@
-"""Random durations in working days: exponential, gamma, lognormal or fixed, truncated to bounds."""
+"""Random durations in working days: exponential, gamma, lognormal or fixed, clipped to bounds.
+
+Draws outside [min_days, max_days] are set to the nearer bound (clipped, not redrawn), so a tight
+bound piles probability at it and moves the mean away from the untruncated one.
+"""
 
 from __future__ import annotations
 

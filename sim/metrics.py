@@ -29,7 +29,13 @@ class Metric:
 METRICS: tuple[Metric, ...] = (
     Metric("referrals_received", "referrals", "referrals that arrived", "neither", "demand"),
     Metric("cases_closed", "cases", "cases closed", "neither", "demand"),
-    Metric("open_cases_end", "cases", "cases open (allocated) at the end", "neither", "demand"),
+    Metric(
+        "open_cases_end",
+        "cases",
+        "cases open (allocated or ready to close) at the end",
+        "neither",
+        "demand",
+    ),
     Metric("waiting_end", "cases", "cases waiting for allocation at the end", "lower", "demand"),
     Metric(
         "mean_wait_days_to_allocation",
@@ -113,7 +119,7 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         "turnover_rate_annual",
         "per year",
-        "leavers per year over mean headcount",
+        "permanent voluntary leavers per year over mean permanent headcount",
         "lower",
         "workforce",
     ),
@@ -138,7 +144,7 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         "staff_cost_total",
         "GBP",
-        "salary, agency premium, SWA, admin and manager cost",
+        "social worker pay with agency premium and retention pay, managers, SWAs and admin",
         "lower",
         "cost",
     ),

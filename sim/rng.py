@@ -27,7 +27,6 @@ STREAM_NAMES: tuple[str, ...] = (
     "leaving",
     "recruitment",
     "agency",
-    "allocation",
 )
 
 

@@ -199,7 +199,8 @@ class Tally:
         status = model.cases.status[: model.cases.n]
         measured_years = max(1, self.days - self.warmup_days) / WORKING_DAYS_PER_YEAR
         due_now = model.cases.day_visit_due[: model.cases.n]
-        still_overdue = int(((status != CLOSED) & (due_now < model.day)).sum())
+        last_day = model.day - 1  # the same test as the daily overdue count on the last day
+        still_overdue = int(((status != CLOSED) & (due_now < last_day)).sum())
         visits_expected = t["visits"] + t["visits_skipped"] + still_overdue
         mean_headcount = t["permanent_headcount_days"] / max(1, self.days - self.warmup_days)
 

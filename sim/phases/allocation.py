@@ -61,9 +61,10 @@ def allocate(model: CaseloadModel) -> int:
     status = cases.status[:n]
     is_open = (status == ALLOCATED) | (status == READY)
     load_per_row = cases.weight[:n] if weighted else np.ones(n)
+    # Float even when nothing is open (bincount of an empty array is integer and would truncate).
     loads = np.bincount(
         cases.worker[:n][is_open], weights=load_per_row[is_open], minlength=len(model.workers)
-    )
+    ).astype(np.float64)
     allocated_total = 0
     waiting_rows = np.flatnonzero(status == WAITING)
     for manager in model.managers:

@@ -53,9 +53,17 @@ def arrive(model: CaseloadModel) -> int:
 
 
 def open_cases(
-    model: CaseloadModel, codes: np.ndarray, teams: np.ndarray, rng: np.random.Generator
+    model: CaseloadModel,
+    codes: np.ndarray,
+    teams: np.ndarray,
+    rng: np.random.Generator,
+    duration_rng: np.random.Generator | None = None,
 ) -> np.ndarray:
-    """Create case-book rows (and Referral agents) for new referrals of the given types."""
+    """Create case-book rows (and Referral agents) for new referrals of the given types.
+
+    ``rng`` draws initial risk and ``duration_rng`` (default: the ``case_duration`` stream) the
+    work each case needs, so day-0 cases never shift the draws of later arrivals.
+    """
     from sim.agents import Referral
     from sim.phases.risk import initial_risk_logit
 
@@ -65,7 +73,7 @@ def open_cases(
     cases.team[rows] = teams
     cases.day_arrived[rows] = day
     initial_risk_logit(model, rows, rng)
-    start_case_type(model, rows, model.streams["case_duration"])
+    start_case_type(model, rows, duration_rng or model.streams["case_duration"])
     for row in rows:
         model.referral_agents[int(row)] = Referral(model, row=int(row))
     return rows

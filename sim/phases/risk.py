@@ -6,7 +6,10 @@ where mu_type = logit(initial_risk_mean of the case type). Risk is only *observe
 The daily serious-incident hazard of a case is
     h = (rho / 260) * exp(b_r * (r - r0) + b_o * min(overdue / interval, 3) + b_w * [record stale])
 with r0 = 0.2 and rho the annual incident rate of a monitored case at risk r0; the probability of
-an incident today is 1 - exp(-h). Draws are made per case row (common random numbers).
+an incident today is 1 - exp(-h). x is clipped to [-12, 12]. An incident reveals the case's risk
+and, unless the case is ready to close, makes a visit due at once. Draws are made per case row:
+two scenarios share them row by row when their case books line up (same arrivals and day-0
+cases), which holds for levers that change neither demand nor the day-0 workforce.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.cases import ALLOCATED, CLOSED, READY
+from sim.cases import ALLOCATED, CLOSED, NEVER, READY
 from sim.config import CASE_TYPES, WORKING_DAYS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -55,7 +58,8 @@ def record_is_stale(model: CaseloadModel) -> np.ndarray:
     lag_start = cases.day_oldest_unrecorded[:n]
     threshold = model.config.work.record_out_of_date_after_days
     is_open = (cases.status[:n] == ALLOCATED) | (cases.status[:n] == READY)
-    return is_open & (lag_start >= 0) & (day - lag_start > threshold)
+    # Day stamps before day 0 are real (a day-0 backlog); only NEVER means nothing unrecorded.
+    return is_open & (lag_start != NEVER) & (day - lag_start > threshold)
 
 
 def evolve(model: CaseloadModel) -> int:
@@ -90,7 +94,8 @@ def evolve(model: CaseloadModel) -> int:
     for row in hit:
         cases.n_incidents[row] += 1
         cases.observed_risk[row] = risk[row]  # an incident reveals the risk
-        cases.day_visit_due[row] = min(int(cases.day_visit_due[row]), day)  # see the child now
+        if cases.status[row] != READY:  # a case whose work is done needs no further visit
+            cases.day_visit_due[row] = min(int(cases.day_visit_due[row]), day)  # see the child
         worker = int(cases.worker[row])
         if worker >= 0:
             model.workers[worker].incidents_today += 1

@@ -8,8 +8,9 @@ staff only). One uniform draw per post per day decides leaving (common random nu
 When a permanent worker leaves, the post is vacant: a permanent recruit is due after a delay drawn
 from ``staffing.recruitment``, and with probability ``agency_cover_probability`` an agency worker
 covers it after a delay from ``staffing.agency_delay``, until the recruit arrives. During a
-vacancy freeze the recruitment clock stops (nobody starts). A cut removes vacant posts first, then
-agency-held ones, then the newest permanent staff. A leaver's cases return to the waiting list.
+vacancy freeze the recruitment clock stops: neither permanent recruits nor agency cover start.
+A cut removes vacant posts first, then agency-held ones, then the newest permanent staff.
+A leaver's cases return to the waiting list.
 """
 
 from __future__ import annotations

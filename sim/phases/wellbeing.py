@@ -1,11 +1,12 @@
 """Phase 5, wellbeing: stress, burnout and sickness spells.
 
-Stress s in [0, 1] of a worker at work moves by
-    s <- s + g * (1 - s) - k * s - v * s * [supervised today]
+Stress s in [0, 1] of a worker at work first gains, then recovers (two sub-steps):
+    s <- s + g * (1 - s);   s <- s * (1 - k - v * [supervised today])
     g = a * (g0 + g_L * min(max(0, D / B - 1), 2) + g_B * backlog / R_B + g_O * OT / h + g_D * duty
              / h) + incident_stress * incidents
 with D/B today's demand over available hours, OT unpaid overtime, h contracted hours a day, a the
-agency factor (agency workers report less stress) and k the daily recovery. Off sick, s <- s - k*s.
+agency factor (agency workers report less stress), g at most 1, k the daily recovery and v the
+relief of a supervision session. Off sick, s <- s - k*s.
 Burnout starts after ``burnout_onset_days`` consecutive days with s >= threshold and ends when s
 falls below the recovery threshold; it lowers productivity (work phase) and raises leaving.
 Sickness: each worker has a gamma frailty z (mean 1, shape k_z). Daily hazards

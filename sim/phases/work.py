@@ -4,12 +4,14 @@ Clock hours available to a worker today:
     B = max(0, h * f * p_return - duty - meetings - training - protected - supervision)
 with h = contracted hours per day, f = FTE, p_return the phased-return capacity (1 otherwise);
 overheads are weekly figures / 5, scaled by FTE; ``duty_every_day`` returners spend all of h*f on
-duty. Task times are nominal hours divided by productivity q = burnout factor x starter ramp.
+duty and work no unpaid overtime (OT = 0), so none of their hours go to their own cases. Task
+times are nominal hours divided by productivity q = burnout factor x starter ramp.
 Unpaid overtime grows with pressure:  OT = min(OT_max * f / 5, s * max(0, D - B))  where D is
 the clock time today's tasks would take and s the share of a shortfall a worker makes up unpaid.
 Hours are spent, never twice, in this order (``contact_first``; ``recording_first`` moves
-recording to the front): visits overdue (highest observed risk first) and due today, recording
-backlog (oldest first), closure paperwork, other case work. A visit costs travel + contact x
+recording to the front): visits overdue (highest observed risk first, then most overdue), visits
+due today (highest observed risk first), recording backlog (oldest first), closure paperwork,
+other case work. A visit costs travel + contact x
 weight and creates recording x weight x efficiency hours, of which admin absorbs a share while
 admin hours last. Case work met in share g in [0, 1] moves each case m + (1 - m) g days towards
 completion (m = ``minimum_progress_share``: plans also end at reviews whatever the worker does);
@@ -167,10 +169,15 @@ def social_worker_day(
         + cases.closure_hours_left[rows].sum() / q
         + casework.sum()
     )
+    on_duty_all_day = (
+        worker.is_returning(day) and model.config.sickness.return_policy == "duty_every_day"
+    )
     overtime = min(
         work.max_unpaid_overtime_hours_per_week / 5.0 * worker.fte,
         work.overtime_share_of_shortfall * max(0.0, demand - budget),
     )
+    if on_duty_all_day:
+        overtime = 0.0
     worker.hours_available = budget
     worker.overtime_allowed = overtime
     worker.demand_hours = demand
@@ -178,7 +185,8 @@ def social_worker_day(
 
     def do_visits() -> None:
         nonlocal remaining
-        order = np.lexsort((-cases.observed_risk[due], cases.day_visit_due[due]))
+        is_due_today = cases.day_visit_due[due] >= day
+        order = np.lexsort((cases.day_visit_due[due], -cases.observed_risk[due], is_due_today))
         for k in order:
             if visit_cost[k] > remaining + EPSILON:
                 continue
