@@ -1,0 +1,192 @@
+"""Helpers for the model's tests: small configs, hand-built cases, invariant checks.
+
+Configs are built through the schema (``Scenario.model_validate``) so every test situation is a
+valid scenario. ``QUIET`` switches off every mechanism that would act on its own (arrivals, risk,
+wellbeing, sickness, attrition, supervision), so a unit test turns on only the mechanism it tests.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim.cases import ALLOCATED, CLOSED, NEVER, NO_VISIT_DUE, READY, WAITING
+from sim.config import CASE_TYPES, Scenario, deep_merge
+from sim.model import CaseloadModel
+from sim.phases.arrivals import open_cases
+
+#: A team with nothing going on by itself: full-time, experienced, no vacancies, no cases.
+QUIET: dict = {
+    "simulation": {"days": 400, "warmup_days": 0, "initial_cases_per_fte": 0.0},
+    "team": {
+        "social_worker_posts": 2,
+        "initial_vacancy_share": 0.0,
+        "newly_qualified_share": 0.0,
+        "part_time_share": 0.0,
+        "recording_first_share": 0.0,
+    },
+    "demand": {"referrals_per_day": 0.0},
+    "risk": {"enabled": False},
+    "wellbeing": {"enabled": False},
+    "sickness": {"enabled": False},
+    "staffing": {"attrition_enabled": False},
+    "supervision": {"enabled": False},
+}
+
+
+def scenario(base: dict | None = None, **sections: dict) -> Scenario:
+    """A validated scenario: ``base`` (default ``QUIET``) with ``sections`` merged in."""
+    data = deep_merge(QUIET if base is None else base, sections)
+    return Scenario.model_validate(data)
+
+
+def quiet_model(seed: int = 1, **sections: dict) -> CaseloadModel:
+    """A model built from ``QUIET`` plus ``sections``."""
+    return CaseloadModel(scenario(**sections), seed)
+
+
+def add_cases(
+    model: CaseloadModel,
+    count: int,
+    case_type: str = "child_in_need",
+    *,
+    worker=None,
+    team: int = 0,
+    observed_risk: float | None = None,
+    visit_due_day: int | None = None,
+    work_days_left: float | None = None,
+) -> np.ndarray:
+    """Create ``count`` referrals of one type: waiting, or allocated to ``worker`` if given."""
+    codes = np.full(count, CASE_TYPES.index(case_type), dtype=np.int8)
+    teams = np.full(count, worker.team if worker is not None else team)
+    rows = open_cases(model, codes, teams, model.streams["case_mix"])
+    cases = model.cases
+    if worker is None:
+        cases.status[rows] = WAITING
+    else:
+        cases.status[rows] = ALLOCATED
+        cases.worker[rows] = worker.index
+        cases.day_allocated[rows] = model.day
+        cases.day_first_allocated[rows] = model.day
+    if observed_risk is not None:
+        cases.observed_risk[rows] = observed_risk
+    if visit_due_day is not None:
+        cases.day_visit_due[rows] = visit_due_day
+    if work_days_left is not None:
+        cases.work_days_left[rows] = work_days_left
+    return rows
+
+
+def open_rows_of(model: CaseloadModel, worker) -> np.ndarray:
+    """Rows allocated or ready to close held by ``worker``."""
+    cases = model.cases
+    n = cases.n
+    status = cases.status[:n]
+    return np.flatnonzero(
+        ((status == ALLOCATED) | (status == READY)) & (cases.worker[:n] == worker.index)
+    )
+
+
+def binomial_ok(observed: float, trials: float, p: float, sds: float = 4.0) -> bool:
+    """Whether ``observed`` successes in ``trials`` is within ``sds`` standard deviations of p."""
+    expected = trials * p
+    return abs(observed - expected) <= sds * math.sqrt(max(trials * p * (1 - p), 1e-12))
+
+
+def check_invariants(model: CaseloadModel, *, admin_used: dict | None = None) -> None:
+    """Assert every conservation law and bound that must hold at the end of any day.
+
+    ``admin_used`` maps admin agent ids to their ``hours_worked`` at the start of the day, so the
+    hours absorbed today can be compared with the day's hours.
+    """
+    cfg = model.config
+    day = model.day - 1  # the day just simulated
+    cases = model.cases
+    n = cases.n
+    status = cases.status[:n]
+    worker_of = cases.worker[:n]
+
+    # Conservation: every row in exactly one status.
+    counts = [int(np.count_nonzero(status == s)) for s in (WAITING, ALLOCATED, READY, CLOSED)]
+    assert sum(counts) == n, f"day {day}: statuses {counts} do not add up to {n} rows"
+
+    # Waiting cases have no worker; open and closed cases name a real worker.
+    assert np.all(worker_of[status == WAITING] == NEVER), f"day {day}: waiting case has a worker"
+    is_open = (status == ALLOCATED) | (status == READY)
+    assert np.all(worker_of[status == CLOSED] >= 0), f"day {day}: closed case lost its worker"
+    staff = model.workers_in_post()
+    in_post = {w.index for w in staff}
+    is_in_post = np.zeros(len(model.workers), dtype=bool)
+    is_in_post[list(in_post)] = True
+    team_of = np.array([w.team for w in model.workers])
+    open_workers = worker_of[is_open]
+    assert np.all(open_workers >= 0), f"day {day}: an open case has no worker"
+    assert np.all(is_in_post[open_workers]), f"day {day}: an open case's worker is not in post"
+    assert np.all(team_of[open_workers] == cases.team[:n][is_open]), f"day {day}: wrong team"
+
+    # Long-term sickness: with "reallocate", a reported long-term-sick worker holds nothing.
+    if cfg.allocation.on_long_term_sickness == "reallocate":
+        for w in model.workers_in_post():
+            if w.is_sick(day) and w.is_reported_long_term_sick:
+                held = np.count_nonzero(is_open & (worker_of == w.index))
+                assert held == 0, f"day {day}: long-term sick worker {w.index} holds {held} cases"
+
+    # Nothing negative.
+    assert np.all(cases.pending_recording_hours[:n] >= 0), f"day {day}: negative recording"
+    assert np.all(cases.closure_hours_left[:n] >= 0), f"day {day}: negative closure hours"
+    assert np.all(cases.work_days_left[:n][status == ALLOCATED] > 0), (
+        f"day {day}: allocated case with no work left (should have stepped up or be ready)"
+    )
+
+    # Ready cases have no work or visit left; visit and risk records are consistent.
+    ready = status == READY
+    assert np.all(cases.work_days_left[:n][ready] <= 0), f"day {day}: ready case with work left"
+    # (docs/model.md: an incident on a ready case sets a visit due that is never made.)
+    quiet_ready = ready & (cases.n_incidents[:n] == 0)
+    assert np.all(cases.day_visit_due[:n][quiet_ready] == NO_VISIT_DUE), f"day {day}: ready visit"
+    assert np.all((cases.observed_risk[:n] >= 0) & (cases.observed_risk[:n] <= 1))
+    assert np.all(cases.n_visits_on_time[:n] <= cases.n_visits[:n])
+    allocated_once = cases.day_first_allocated[:n] != NEVER
+    assert np.all(
+        cases.day_first_allocated[:n][allocated_once] >= cases.day_arrived[:n][allocated_once]
+    ), f"day {day}: allocated before arrival"
+    assert np.all(allocated_once[is_open | (status == CLOSED)]), f"day {day}: never allocated"
+
+    # Workers' time accounts and state.
+    ot_cap_per_fte = cfg.work.max_unpaid_overtime_hours_per_week / 5.0
+    for w in staff:
+        assert w.backlog_hours >= 0, f"day {day}: worker {w.index} negative backlog"
+        assert w.hours_worked <= w.hours_available + w.overtime_allowed + 1e-9, (
+            f"day {day}: worker {w.index} worked {w.hours_worked} > "
+            f"{w.hours_available} + {w.overtime_allowed}"
+        )
+        assert 0.0 <= w.overtime_hours <= ot_cap_per_fte * w.fte + 1e-9
+        assert w.hours_worked >= 0.0
+        assert 0.0 <= w.stress <= 1.0, f"day {day}: stress {w.stress}"
+        if w.is_sick(day):
+            assert w.hours_worked == 0.0, f"day {day}: sick worker {w.index} worked"
+
+    # Admin absorbs no more than its daily hours.
+    daily_admin = cfg.support.admin_hours_per_week / 5.0
+    for admin in model.admins:
+        assert admin.hours_left_today >= -1e-9
+        if admin_used is not None:
+            absorbed = admin.hours_worked - admin_used[admin.unique_id]
+            assert absorbed <= admin.fte * daily_admin + 1e-9, f"day {day}: admin over its hours"
+
+    # Posts: each in-post worker holds exactly one active post, and no post has two holders.
+    posts = model.posts
+    holders = posts.holder[posts.is_active]
+    holders = holders[holders >= 0]
+    assert len(holders) == len(set(holders.tolist())), f"day {day}: a worker holds two posts"
+    assert set(holders.tolist()) == in_post, f"day {day}: post holders differ from staff in post"
+    for w in model.workers_in_post():
+        assert posts.holder[w.post] == w.index and posts.is_active[w.post]
+    assert not np.any(posts.holder[~posts.is_active] >= 0), f"day {day}: cut post still held"
+
+
+def capacity(model: CaseloadModel, worker) -> float:
+    """The worker's caseload capacity under the cap policy (FTE, scaled down if newly qualified)."""
+    factor = model.config.allocation.nqsw_caseload_factor if worker.is_nqsw else 1.0
+    return worker.fte * factor
