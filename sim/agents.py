@@ -83,6 +83,7 @@ class SocialWorker(mesa.Agent):
         self.demand_hours = 0.0
         self.contact_hours = 0.0
         self.duty_hours = 0.0
+        self.paid_hours = 0.0
         self.incidents_today = 0
         # Running totals
         self.total_hours_worked = 0.0

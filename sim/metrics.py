@@ -104,7 +104,7 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         "direct_contact_share",
         "share",
-        "share of hours worked in direct contact",
+        "share of working time (paid hours at work plus unpaid overtime) in direct contact",
         "higher",
         "workload",
     ),
@@ -178,6 +178,7 @@ DAILY_COLUMNS: tuple[str, ...] = (
     "stress_mean",
     "overtime_hours",
     "hours_worked",
+    "working_hours",
     "contact_hours",
     "manager_oversight_ratio",
     "audits",

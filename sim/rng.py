@@ -17,6 +17,7 @@ STREAM_NAMES: tuple[str, ...] = (
     "case_mix",
     "case_duration",
     "case_progression",
+    "case_step_up",
     "risk",
     "incidents",
     "observation",

@@ -41,6 +41,7 @@ _ACCUMULATORS = (
     "overtime_hours",
     "fte_days",
     "hours_worked",
+    "working_hours",
     "contact_hours",
     "burnout_days",
     "worker_days",
@@ -102,9 +103,11 @@ class Tally:
         is_open = (status == ALLOCATED) | (status == READY)
         is_live = status != CLOSED
         due = cases.day_visit_due[:n]
-        overdue = is_live & (due < day) & (due < NO_VISIT_DUE)
+        # At the end of day t a visit due on or before t that was not made is overdue.
+        overdue = is_live & (due <= day) & (due < NO_VISIT_DUE)
         interval = cases.visit_interval_days[:n]
-        skipped = overdue & ((day - due) % interval == 0)
+        # Each further full interval without a visit is one more statutory visit missed.
+        skipped = overdue & (due < day) & ((day - due) % interval == 0)
         stale = record_is_stale(model)
         high_risk = cases.risk > model.config.risk.high_risk_threshold
         staff = model.workers_in_post()
@@ -147,6 +150,7 @@ class Tally:
         row["overtime_hours"][day] = overtime
         row["hours_worked"][day] = sum(w.hours_worked for w in staff)
         row["contact_hours"][day] = sum(w.contact_hours for w in staff)
+        row["working_hours"][day] = sum(w.paid_hours + w.overtime_hours for w in staff)
         row["manager_oversight_ratio"][day] = np.mean([m.oversight_ratio for m in model.managers])
         row["audits"][day] = sum(m.audits_today for m in model.managers)
 
@@ -177,6 +181,7 @@ class Tally:
             t["overtime_hours"] += overtime
             t["fte_days"] += fte_in_post
             t["hours_worked"] += row["hours_worked"][day]
+            t["working_hours"] += row["working_hours"][day]
             t["contact_hours"] += row["contact_hours"][day]
             t["burnout_days"] += burnt
             t["worker_days"] += len(staff)
@@ -200,7 +205,7 @@ class Tally:
         measured_years = max(1, self.days - self.warmup_days) / WORKING_DAYS_PER_YEAR
         due_now = model.cases.day_visit_due[: model.cases.n]
         last_day = model.day - 1  # the same test as the daily overdue count on the last day
-        still_overdue = int(((status != CLOSED) & (due_now < last_day)).sum())
+        still_overdue = int(((status != CLOSED) & (due_now <= last_day)).sum())
         visits_expected = t["visits"] + t["visits_skipped"] + still_overdue
         mean_headcount = t["permanent_headcount_days"] / max(1, self.days - self.warmup_days)
 
@@ -222,7 +227,7 @@ class Tally:
             "caseload_per_fte_mean": ratio(t["caseload_per_fte_sum"], t["caseload_days"]),
             "recording_backlog_hours_mean": ratio(t["backlog_sum"], t["backlog_worker_days"]),
             "unpaid_overtime_hours_per_fte_week": ratio(t["overtime_hours"], t["fte_days"] / 5),
-            "direct_contact_share": ratio(t["contact_hours"], t["hours_worked"]),
+            "direct_contact_share": ratio(t["contact_hours"], t["working_hours"]),
             "burnout_prevalence": ratio(t["burnout_days"], t["worker_days"]),
             "sickness_absence_rate": ratio(t["sick_fte_days"], t["fte_days"]),
             "turnover_rate_annual": ratio(t["permanent_leavers"] / measured_years, mean_headcount),

@@ -31,9 +31,8 @@ def test_baseline_mean_within_published_range(baseline_summary, target):
         for c in compare({k: v["mean"] for k, v in baseline_summary.items()})
         if c.target == target
     ]
-    assert check.within, (
-        f"{target.metric} = {check.value:.4f}, outside [{target.low}, {target.high}] ({target.basis})"
-    )
+    bounds = f"[{target.low}, {target.high}]"
+    assert check.within, f"{target.metric} = {check.value:.4f}, outside {bounds} ({target.basis})"
 
 
 def test_compare_flags_values_outside_the_range():

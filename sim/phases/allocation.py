@@ -65,6 +65,7 @@ def allocate(model: CaseloadModel) -> int:
     loads = np.bincount(
         cases.worker[:n][is_open], weights=load_per_row[is_open], minlength=len(model.workers)
     ).astype(np.float64)
+    counts = np.bincount(cases.worker[:n][is_open], minlength=len(model.workers))
     allocated_total = 0
     waiting_rows = np.flatnonzero(status == WAITING)
     for manager in model.managers:
@@ -80,6 +81,7 @@ def allocate(model: CaseloadModel) -> int:
             [w.fte * (policy.nqsw_caseload_factor if w.is_nqsw else 1.0) for w in staff]
         )
         staff_loads = loads[[w.index for w in staff]]
+        staff_counts = counts[[w.index for w in staff]]
         for row in team_rows[order]:
             if manager.allocations_today >= policy.max_allocations_per_day:
                 break
@@ -92,11 +94,12 @@ def allocate(model: CaseloadModel) -> int:
                 elif policy.at_cap == "wait":
                     continue
             choice = int(np.argmin(relative))
-            short = [i for i, w in enumerate(staff) if held_short(w, staff_loads[i], model)]
+            short = [i for i, w in enumerate(staff) if held_short(w, staff_counts[i], model)]
             if short:
                 choice = short[0]
             assign(model, int(row), staff[choice])
             staff_loads[choice] += case_load
+            staff_counts[choice] += 1
             manager.allocations_today += 1
             allocated_total += 1
     return allocated_total

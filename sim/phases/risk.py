@@ -94,7 +94,7 @@ def evolve(model: CaseloadModel) -> int:
     for row in hit:
         cases.n_incidents[row] += 1
         cases.observed_risk[row] = risk[row]  # an incident reveals the risk
-        if cases.status[row] != READY:  # a case whose work is done needs no further visit
+        if cases.work_days_left[row] > 0:  # a case whose work is done needs no further visit
             cases.day_visit_due[row] = min(int(cases.day_visit_due[row]), day)  # see the child
         worker = int(cases.worker[row])
         if worker >= 0:

@@ -13,8 +13,9 @@ recording to the front): visits overdue (highest observed risk first, then most 
 due today (highest observed risk first), recording backlog (oldest first), closure paperwork,
 other case work. A visit costs travel + contact x
 weight and creates recording x weight x efficiency hours, of which admin absorbs a share while
-admin hours last. Case work met in share g in [0, 1] moves each case m + (1 - m) g days towards
-completion (m = ``minimum_progress_share``: plans also end at reviews whatever the worker does);
+admin hours last. On each day its worker is at work, case work met in share g in [0, 1] moves
+each case m + (1 - m) g days towards completion (m = ``minimum_progress_share``: plans also end at
+reviews when the worker has no time); cases waiting or with an absent worker do not move;
 a case whose work is done steps to a next type (by ``next_type``) or becomes ready to close, and
 closes once its closure paperwork and recording are done. Social work assistants first take due
 visits and a share of practical work on eligible low-risk cases.
@@ -55,9 +56,11 @@ def hours_budget(worker: SocialWorker, model: CaseloadModel) -> float:
     """Clock hours left for case work today after fixed overheads (B in the module equation)."""
     work, sickness, day = model.config.work, model.config.sickness, model.day
     contracted = work.contracted_hours_per_week / 5.0 * worker.fte
+    worker.paid_hours = contracted
     returning = worker.is_returning(day)
     if returning and sickness.return_policy == "phased":
         contracted *= sickness.phased_return_capacity
+        worker.paid_hours = contracted
     if returning and sickness.return_policy == "duty_every_day":
         worker.duty_hours = contracted
         return 0.0
@@ -104,6 +107,7 @@ def reset_day(worker: SocialWorker) -> None:
     worker.demand_hours = 0.0
     worker.contact_hours = 0.0
     worker.duty_hours = 0.0
+    worker.paid_hours = 0.0
 
 
 def visit(
@@ -270,7 +274,9 @@ def assistant_work(model: CaseloadModel, swa: SocialWorkAssistant, open_rows: np
     demand = (casework_hours_per_day(model)[cases.type_code[rows]] * cases.weight[rows]).sum()
     covered = min(remaining, support.swa_casework_share * demand)
     if demand > EPSILON and covered > 0:
-        cases.casework_covered_share[rows] = covered / demand
+        # Several assistants in a team add up; a case's work cannot be covered more than once.
+        share = cases.casework_covered_share[rows] + covered / demand
+        cases.casework_covered_share[rows] = np.minimum(share, 1.0)
     remaining -= covered
     swa.hours_worked += swa.hours_per_day() - remaining
 
@@ -280,9 +286,11 @@ def progress_cases(model: CaseloadModel) -> None:
     cases, day = model.cases, model.day
     n = cases.n
     finished = np.flatnonzero((cases.status[:n] == ALLOCATED) & (cases.work_days_left[:n] <= 0))
+    # One step-up draw per case row and day, used or not, so scenarios share them row by row.
+    step_up_draws = model.streams["case_step_up"].random(n)
     if len(finished):
         rng = model.streams["case_progression"]
-        draws = rng.random(len(finished))
+        draws = step_up_draws[finished]
         stepping, next_codes = [], []
         for row, u in zip(finished, draws, strict=True):
             spec = model.config.case_types[CASE_TYPES[cases.type_code[row]]]
