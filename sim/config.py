@@ -286,7 +286,7 @@ class Work(Section):
     recording_efficiency: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
     record_out_of_date_after_days: Annotated[int, Field(ge=0, le=260)] = 2
     closure_paperwork_hours: NonNegative = 2.0
-    direct_share_of_casework: Probability = 0.1
+    direct_share_of_casework: Probability = 0.2
     minimum_progress_share: Probability = 0.5
     max_unpaid_overtime_hours_per_week: Annotated[float, Field(ge=0.0, le=40.0)] = 12.0
     overtime_share_of_shortfall: Probability = 0.6
@@ -379,13 +379,13 @@ class Staffing(Section):
     """Leaving, vacancies, recruitment, agency backfill, cuts and freezes."""
 
     attrition_enabled: bool = True
-    leave_rate_per_year: NonNegative = 0.07
+    leave_rate_per_year: NonNegative = 0.067
     agency_leave_rate_per_year: NonNegative = 0.4
     burnout_leave_ratio: Annotated[float, Field(ge=1.0, le=20.0)] = 1.8
     stress_leave_log_ratio: Annotated[float, Field(ge=0.0, le=10.0)] = 0.5
     early_career_leave_ratio: Annotated[float, Field(ge=0.0, le=10.0)] = 1.3
     retention_pay_leave_ratio: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
-    recruitment: Duration = Duration(kind="exponential", mean_days=440.0)
+    recruitment: Duration = Duration(kind="exponential", mean_days=460.0)
     agency_backfill: bool = True
     agency_cover_probability: Probability = 0.95
     agency_delay: Duration = Duration(kind="gamma", mean_days=15.0, shape=3.0)
