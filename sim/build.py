@@ -201,6 +201,8 @@ class OrganisationBuilder:
         cases.day_arrived[rows] = arrived
         cases.status[rows] = ALLOCATED
         cases.worker[rows] = worker.index
+        for row in rows:
+            model.worker_history[int(row)] = [worker.index]
         cases.day_allocated[rows] = cases.day_arrived[rows]
         cases.day_first_allocated[rows] = cases.day_arrived[rows]
         cases.observed_risk[rows] = cases.risk[rows]

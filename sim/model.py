@@ -63,6 +63,8 @@ class CaseloadModel(mesa.Model):
         self.admins: list[AdminSupport] = []
         self.admins_by_team: dict[int, AdminSupport | None] = {}
         self.referral_agents: dict = {}
+        #: Every worker each case has been allocated to, in order (a case's change history).
+        self.worker_history: dict[int, list[int]] = {}
         self._staff_by_team: dict[int, dict[int, SocialWorker]] = {
             team: {} for team in range(config.team.n_teams)
         }

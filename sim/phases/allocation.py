@@ -116,6 +116,7 @@ def assign(model: CaseloadModel, row: int, worker: SocialWorker) -> None:
     cases, day = model.cases, model.day
     cases.worker[row] = worker.index
     cases.day_allocated[row] = day
+    model.worker_history.setdefault(row, []).append(worker.index)
     cases.status[row] = READY if cases.work_days_left[row] <= 0 else ALLOCATED
     if cases.day_first_allocated[row] == NEVER:
         cases.day_first_allocated[row] = day
