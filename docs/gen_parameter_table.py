@@ -194,6 +194,7 @@ UNITS: dict[str, str] = {
     "experience_years": "years",
     "is_agency": "bool",
     "initial_cases": "cases",
+    "initial_case_type": "choice",
     "held_caseload": "cases",
     "initial_backlog_hours": "hours",
     "initial_stress": "stress (0-1)",
@@ -443,11 +444,15 @@ PARAMS: dict[str, tuple[str, str]] = {
         ASSUMED,
     ),
     "team.workers[].is_agency": (
-        "Agency worker (no recruitment is scheduled for the post).",
+        "Agency worker covering the post while a permanent recruit is sought.",
         ASSUMED,
     ),
     "team.workers[].initial_cases": (
         "Open cases on day 0 (instead of initial_cases_per_fte).",
+        "scenario input",
+    ),
+    "team.workers[].initial_case_type": (
+        "If set, every day-0 case of this worker is of this type (else the steady-state mix).",
         "scenario input",
     ),
     "team.workers[].held_caseload": (

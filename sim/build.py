@@ -172,7 +172,11 @@ class OrganisationBuilder:
             fixed = [w for w in staff if w.name in specs]
             others = [w for w in staff if w.name not in specs]
             for worker in fixed:
-                self.give_cases(worker, specs[worker.name].initial_cases, shares, rng)
+                spec = specs[worker.name]
+                mix = shares
+                if spec.initial_case_type is not None:  # a caseload of one kind (teaching)
+                    mix = np.eye(len(CASE_TYPES))[CASE_TYPES.index(spec.initial_case_type)]
+                self.give_cases(worker, spec.initial_cases, mix, rng)
                 self.give_backlog(worker, specs[worker.name].initial_backlog_hours, rng)
             fte = sum(w.fte for w in others)
             total = round(cfg.simulation.initial_cases_per_fte * fte)

@@ -107,6 +107,7 @@ class WorkerSpec(Section):
     experience_years: Annotated[float, Field(ge=0.0, le=50.0)] = 3.0
     is_agency: bool = False
     initial_cases: Annotated[int, Field(ge=0, le=500)] = 0
+    initial_case_type: Literal[CASE_TYPES] | None = None
     held_caseload: Annotated[int, Field(ge=0, le=500)] | None = None
     initial_backlog_hours: NonNegative = 0.0
     initial_stress: Probability = 0.0
