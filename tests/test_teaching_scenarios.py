@@ -1,0 +1,59 @@
+"""Teaching scenarios show what their notes tell a class to watch."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.paths import repo_root
+from sim.run import run
+from sim.scenario import load_scenario
+
+TEACHING = repo_root() / "scenarios" / "teaching"
+BASELINE = repo_root() / "scenarios" / "baseline.toml"
+
+
+def _named(result, name: str):
+    index = int(result.workers.loc[result.workers.name == name, "worker"].iloc[0])
+    days = result.worker_days
+    return days[days.worker == index].set_index("day"), days[days.worker != index]
+
+
+def test_part_time_worker_backlog_grows_and_she_burns_out():
+    config = load_scenario(TEACHING / "part_time_worker_20_cases.toml")
+    for seed in (1, 2, 3):
+        result = run(config, seed)
+        me, others = _named(result, "Part-time worker")
+        assert me.loc[90, "backlog_hours"] > 5 * max(me.loc[0, "backlog_hours"], 1.0)
+        assert me.loc[90, "backlog_hours"] > 10 * others[others.day == 90].backlog_hours.mean()
+        assert me.loc[60:120, "is_burnt_out"].mean() > 0.8
+        at_work = me[me.status != "sick"]
+        assert (at_work.caseload >= 19).mean() > 0.9, "the manager keeps her at 20 cases"
+
+
+def test_returning_worker_on_duty_does_no_casework_and_her_cases_go_overdue():
+    scenario = TEACHING / "duty_after_sickness.toml"
+    duty = run(load_scenario(scenario), 4)
+    phased = run(load_scenario(scenario, ["sickness.return_policy=phased"]), 4)
+    me, _ = _named(duty, "Returning worker")
+    assert me.loc[:59, "hours_available"].max() == 0.0
+    assert me.loc[:59, "overtime_hours"].max() == 0.0
+    me_phased, _ = _named(phased, "Returning worker")
+    at_work = me_phased.loc[:59]
+    assert (at_work[at_work.status != "sick"].hours_available > 0.0).all()
+    window = slice(0, 60)
+    assert duty.daily.overdue_visits[window].sum() > 1.5 * phased.daily.overdue_visits[window].sum()
+    assert me.loc[40, "stress"] > me_phased.loc[40, "stress"]
+
+
+def test_manager_span_of_120_squeezes_supervision():
+    span = load_scenario(TEACHING / "manager_span_120.toml", ["simulation.days=520"])
+    base = load_scenario(BASELINE, ["simulation.days=520"])
+    on_time = {
+        name: np.mean(
+            [run(config, seed).summary["supervision_on_time_share"] for seed in (1, 2, 3)]
+        )
+        for name, config in (("span", span), ("base", base))
+    }
+    assert on_time["span"] < on_time["base"] - 0.25
+    ratio = run(span, 1).daily.manager_oversight_ratio[260:].mean()
+    assert 1.5 < ratio < 2.2, "about 120 cases against an optimum of 65"
