@@ -180,7 +180,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     reps, seed = config.simulation.replications, config.simulation.seed
     out = check_writable(args.out if args.out is not None else default_out_dir(config))
 
-    console = Console(width=None if sys.stdout.isatty() else 110)
+    console = Console(width=None if sys.stdout.isatty() else 140)
     console.print(_header(config, scenario_path), highlight=False, soft_wrap=True)
     checkpoint = Checkpoint(out / CHECKPOINT_DIR, config, seed)
     if args.no_resume:
@@ -258,7 +258,8 @@ def _signed(value: float, decimals: int) -> str:
 def summary_table(summary: dict[str, Any], reps: int) -> Table:
     """The metrics of ``summary.json`` as a table, grouped as declared in ``sim.metrics``."""
     table = Table(title="Mean over replications with Student-t 95% interval", title_justify="left")
-    table.add_column("Metric")
+    table.add_column("Metric", no_wrap=True)
+    table.add_column("What it measures", style="dim", max_width=46)
     table.add_column("Unit", style="dim")
     table.add_column("Mean", justify="right")
     table.add_column("95% interval", justify="right")
@@ -279,17 +280,26 @@ def summary_table(summary: dict[str, Any], reps: int) -> Table:
         if stats["n"] != reps:
             interval += f" (n={stats['n']})"
         table.add_row(
-            f"  {metric.key}", metric.unit, format_value(stats["mean"], metric.unit), interval
+            f"  {metric.key}",
+            metric.description,
+            metric.unit,
+            format_value(stats["mean"], metric.unit),
+            interval,
         )
     return table
 
 
 def _header(config: Scenario, scenario_path: str) -> str:
     sim = config.simulation
+    measured = sim.days - sim.warmup_days
+    teams = config.team.n_teams
     return (
         f"[bold]Scenario '{config.name}'[/bold] ({scenario_path}): "
         f"{sim.replications} replication{'s' if sim.replications != 1 else ''} × "
-        f"{sim.days} working days (warm-up {sim.warmup_days}), master seed {sim.seed}"
+        f"{sim.days} working days (warm-up {sim.warmup_days}), master seed {sim.seed}\n"
+        f"Counts and costs are totals over the {measured} measured working days "
+        f"({measured / 260:.1f} years) for the whole organisation "
+        f"({teams} team{'s' if teams != 1 else ''}); rates and shares cover the same period."
     )
 
 
