@@ -94,9 +94,10 @@ def allocate(model: CaseloadModel) -> int:
                 elif policy.at_cap == "wait":
                     continue
             choice = int(np.argmin(relative))
-            short = [i for i, w in enumerate(staff) if held_short(w, staff_counts[i], model)]
-            if short:
-                choice = short[0]
+            if model.held_caseloads:  # only teaching scenarios name workers with held caseloads
+                short = [i for i, w in enumerate(staff) if held_short(w, staff_counts[i], model)]
+                if short:
+                    choice = short[0]
             assign(model, int(row), staff[choice])
             staff_loads[choice] += case_load
             staff_counts[choice] += 1

@@ -41,9 +41,8 @@ def type_mean_logits(model: CaseloadModel) -> np.ndarray:
 def initial_risk_logit(model: CaseloadModel, rows: np.ndarray, rng: np.random.Generator) -> None:
     """Draw latent risk of new referrals (Beta around the type mean) and a noisy screening view."""
     cases = model.cases
-    means = np.array(
-        [model.config.case_types[CASE_TYPES[c]].initial_risk_mean for c in cases.type_code[rows]]
-    )
+    type_means = np.array([model.config.case_types[t].initial_risk_mean for t in CASE_TYPES])
+    means = type_means[cases.type_code[rows]]
     k = INITIAL_RISK_CONCENTRATION
     risk = np.clip(rng.beta(means * k, (1.0 - means) * k), 1e-4, 1 - 1e-4)
     cases.risk_logit[rows] = _logit(risk)

@@ -18,6 +18,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from sim.config import WORKING_DAYS_PER_YEAR
 from sim.distributions import sample_days
 from sim.phases.allocation import release_cases
@@ -120,9 +122,10 @@ def update(model: CaseloadModel) -> None:
         posts.day_recruit[posts.day_recruit > NOT_SCHEDULED] += 1
         posts.day_agency[posts.day_agency > NOT_SCHEDULED] += 1
         return
-    for post in range(posts.n):
-        if not posts.is_active[post]:
-            continue
+    recruit_due = (posts.day_recruit > NOT_SCHEDULED) & (posts.day_recruit <= day)
+    agency_due = (posts.day_agency > NOT_SCHEDULED) & (posts.day_agency <= day)
+    # Filling a post changes no other post, so only posts with an arrival due need a look.
+    for post in np.flatnonzero(posts.is_active & (recruit_due | agency_due)).tolist():
         holder = int(posts.holder[post])
         holder_is_agency = holder != NOBODY and model.workers[holder].is_agency
         if NOT_SCHEDULED < posts.day_recruit[post] <= day:

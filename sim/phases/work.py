@@ -29,6 +29,7 @@ import numpy as np
 
 from sim.cases import ALLOCATED, CLOSED, NEVER, NO_VISIT_DUE, READY
 from sim.config import CASE_TYPES
+from sim.segments import Segments
 
 if TYPE_CHECKING:
     from sim.agents import AdminSupport, SocialWorkAssistant, SocialWorker
@@ -74,28 +75,57 @@ def hours_budget(worker: SocialWorker, model: CaseloadModel) -> float:
 
 
 def work(model: CaseloadModel) -> None:
-    """Run the work phase for every team: assistants, then each social worker, then progress."""
+    """Run the work phase for every team: assistants, then the social workers, then progress."""
     cases, day = model.cases, model.day
     n = cases.n
     for admin in model.admins:
         admin.start_day()
     cases.casework_covered_share[:n] = 0.0
-    status = cases.status[:n]
-    owner = cases.worker[:n]
-    open_rows = np.flatnonzero(((status == ALLOCATED) | (status == READY)) & (owner >= 0))
-    open_rows = open_rows[np.argsort(owner[open_rows], kind="stable")]
-    bounds = np.searchsorted(owner[open_rows], np.arange(len(model.workers) + 1))
-    for swa in model.swas:
-        assistant_work(model, swa, open_rows)
-    for worker in model.workers_in_post():
-        rows = open_rows[bounds[worker.index] : bounds[worker.index + 1]]
-        worker.caseload = len(rows)
-        worker.weighted_caseload = float(cases.weight[rows].sum())
+    if model.swas:
+        status = cases.status[:n]
+        owner = cases.worker[:n]
+        open_rows = np.flatnonzero(((status == ALLOCATED) | (status == READY)) & (owner >= 0))
+        open_rows = open_rows[np.argsort(owner[open_rows], kind="stable")]
+        for swa in model.swas:
+            assistant_work(model, swa, open_rows)
+    staff = model.workers_in_post()
+    rows, held = held_rows(model, staff)
+    for worker in staff:
         reset_day(worker)
-        if worker.is_available(day):
-            social_worker_day(model, worker, rows, model.team_admin(worker.team))
-        worker.backlog_hours = float(cases.pending_recording_hours[rows].sum())
+    at_work = np.array([worker.is_available(day) for worker in staff], dtype=bool)
+    if staff and at_work.all():
+        social_workers_day(model, staff, rows, held)
+    elif at_work.any():
+        social_workers_day(
+            model,
+            [worker for worker, present in zip(staff, at_work, strict=True) if present],
+            rows[at_work[held.run_of]],
+            Segments(held.lengths[at_work]),
+        )
+    weighted = held.sum(cases.weight[rows])
+    backlog = held.sum(cases.pending_recording_hours[rows])
+    caseload = held.lengths.tolist()
+    for worker, count, load, hours in zip(
+        staff, caseload, weighted.tolist(), backlog.tolist(), strict=True
+    ):
+        worker.caseload = count
+        worker.weighted_caseload = load
+        worker.backlog_hours = hours
     progress_cases(model)
+
+
+def held_rows(model: CaseloadModel, staff: list[SocialWorker]) -> tuple[np.ndarray, Segments]:
+    """Open case rows of each worker in ``staff``, end to end in staff order, ascending within."""
+    cases = model.cases
+    n = cases.n
+    position = np.full(len(model.workers), -1)
+    position[[worker.index for worker in staff]] = np.arange(len(staff))
+    status, owner = cases.status[:n], cases.worker[:n]
+    rows = np.flatnonzero(((status == ALLOCATED) | (status == READY)) & (owner >= 0))
+    holder = position[owner[rows]]
+    rows, holder = rows[holder >= 0], holder[holder >= 0]
+    rows = rows[np.argsort(holder, kind="stable")]
+    return rows, Segments(np.bincount(holder, minlength=len(staff)))
 
 
 def reset_day(worker: SocialWorker) -> None:
@@ -110,143 +140,216 @@ def reset_day(worker: SocialWorker) -> None:
     worker.paid_hours = 0.0
 
 
-def visit(
-    model: CaseloadModel, row: int, admin: AdminSupport | None, recorded_by_visitor: bool
-) -> tuple[float, float]:
-    """Make a statutory visit to ``row``: update schedule and risk view, create recording.
+def visit_cases(
+    model: CaseloadModel,
+    rows: np.ndarray,
+    admins: list[AdminSupport | None] | None = None,
+    recorded_by_visitor: bool = False,
+) -> None:
+    """Make statutory visits to ``rows`` (distinct, in the order made): schedule, risk view, notes.
 
-    Returns (contact hours, recording hours the visitor must still write up).
+    Each visit creates recording x weight x efficiency hours; unless the visitor writes them up at
+    once (``recorded_by_visitor``), the visit's admin (``admins[i]``, if any) absorbs a share while
+    its hours last, in visit order, and the rest joins the case's recording backlog.
     """
     cases, work, day = model.cases, model.config.work, model.day
-    weight = float(cases.weight[row])
-    on_time = day <= cases.day_visit_due[row]
-    cases.n_visits[row] += 1
-    cases.n_visits_on_time[row] += int(on_time)
-    model.tally.visits_today += 1
-    model.tally.visits_on_time_today += int(on_time)
-    cases.day_last_visit[row] = day
-    cases.day_visit_due[row] = day + int(cases.visit_interval_days[row])
-    cases.observed_risk[row] = 1.0 / (1.0 + np.exp(-cases.risk_logit[row]))
-    recording = work.recording_hours_per_visit * weight * work.recording_efficiency
+    if len(rows) == 0:
+        return
+    on_time = day <= cases.day_visit_due[rows]
+    cases.n_visits[rows] += 1
+    cases.n_visits_on_time[rows] += on_time
+    model.tally.visits_today += len(rows)
+    model.tally.visits_on_time_today += int(on_time.sum())
+    cases.day_last_visit[rows] = day
+    cases.day_visit_due[rows] = day + cases.visit_interval_days[rows]
+    cases.observed_risk[rows] = 1.0 / (1.0 + np.exp(-cases.risk_logit[rows]))
     if recorded_by_visitor:
-        return work.contact_hours_per_visit * weight, recording
-    if admin is not None:
-        recording -= admin.absorb(model.config.support.admin_recording_share * recording)
-    if recording > EPSILON:
-        if cases.pending_recording_hours[row] <= EPSILON:
-            cases.day_oldest_unrecorded[row] = day
-        cases.pending_recording_hours[row] += recording
-    return work.contact_hours_per_visit * weight, 0.0
+        return
+    recording = work.recording_hours_per_visit * cases.weight[rows] * work.recording_efficiency
+    if admins is not None and any(admin is not None for admin in admins):
+        share = model.config.support.admin_recording_share
+        hours = recording.tolist()
+        for i, admin in enumerate(admins):
+            if admin is not None:
+                hours[i] -= admin.absorb(share * hours[i])
+        recording = np.array(hours)
+    written = recording > EPSILON
+    rows, recording = rows[written], recording[written]
+    fresh = cases.pending_recording_hours[rows] <= EPSILON
+    cases.day_oldest_unrecorded[rows[fresh]] = day
+    cases.pending_recording_hours[rows] += recording
 
 
-def spend_in_order(amounts: np.ndarray, budget: float) -> np.ndarray:
-    """Hours given to each item when ``budget`` is spent on ``amounts`` in order."""
-    spent_before = np.concatenate([[0.0], np.cumsum(amounts)[:-1]])
-    return np.clip(budget - spent_before, 0.0, amounts)
-
-
-def social_worker_day(
-    model: CaseloadModel, worker: SocialWorker, rows: np.ndarray, admin: AdminSupport | None
+def social_workers_day(
+    model: CaseloadModel, workers: list[SocialWorker], rows: np.ndarray, runs: Segments
 ) -> None:
-    """Spend one worker's day on its cases (rows) by its priority rule."""
+    """Spend the day of every worker at work on its cases by its priority rule.
+
+    ``rows`` holds each worker's open cases (ascending) end to end, in the runs of ``runs``.
+    Workers are independent but for a team's admin, who absorbs visit notes in the order visits
+    are made, so each task runs for all workers at once, in priority order: recording for
+    ``recording_first`` workers, visits, recording for the others, closures, other case work.
+    Every worker gets the hours, order and floating-point operations it would get working alone.
+    """
     cases, work, day = model.cases, model.config.work, model.day
-    q = productivity(worker, model)
-    budget = hours_budget(worker, model)
-    status = cases.status[rows]
-    weight = cases.weight[rows]
-    is_active = status == ALLOCATED
-    due = rows[is_active & (cases.day_visit_due[rows] <= day)]
+    q = np.array([productivity(worker, model) for worker in workers])
+    budget = [hours_budget(worker, model) for worker in workers]
+    recording_first = np.array(
+        [worker.priority_style == "recording_first" for worker in workers], dtype=bool
+    )
+
+    owner = runs.run_of
+    is_active = cases.status[rows] == ALLOCATED
+    is_due = is_active & (cases.day_visit_due[rows] <= day)
+    due, due_runs = rows[is_due], runs.select(is_due)
     visit_cost = (
         work.travel_hours_per_visit + work.contact_hours_per_visit * cases.weight[due]
-    ) / q
+    ) / q[due_runs.run_of]
     casework = (
         casework_hours_per_day(model)[cases.type_code[rows]]
-        * weight
+        * cases.weight[rows]
         * (1.0 - cases.casework_covered_share[rows])
         * is_active
-        / q
+        / q[owner]
     )
     new_recording = work.recording_hours_per_visit * work.recording_efficiency * cases.weight[due]
+    recording_total = runs.sum(cases.pending_recording_hours[rows])
+    closure_total = runs.sum(cases.closure_hours_left[rows])
+    casework_total = runs.sum(casework)
+    visits_total, new_recording_total = due_runs.sum(visit_cost), due_runs.sum(new_recording)
     demand = (
-        visit_cost.sum()
-        + (cases.pending_recording_hours[rows].sum() + new_recording.sum()) / q
-        + cases.closure_hours_left[rows].sum() / q
-        + casework.sum()
+        visits_total
+        + (recording_total + new_recording_total) / q
+        + closure_total / q
+        + casework_total
     )
-    on_duty_all_day = (
-        worker.is_returning(day) and model.config.sickness.return_policy == "duty_every_day"
-    )
-    overtime = min(
-        work.max_unpaid_overtime_hours_per_week / 5.0 * worker.fte,
-        work.overtime_share_of_shortfall * max(0.0, demand - budget),
-    )
-    if on_duty_all_day:
-        overtime = 0.0
-    worker.hours_available = budget
-    worker.overtime_allowed = overtime
-    worker.demand_hours = demand
-    remaining = budget + overtime
+    # Overtime and the day's totals are worked out per worker with Python's min and max, as the
+    # one-worker-at-a-time code did: whether a figure ends up a Python or a numpy float decides
+    # how the tally's built-in sum() adds it (compensated for Python floats only), so each figure
+    # keeps the type it always had and the daily totals stay bit for bit the same.
+    duty_all_day = model.config.sickness.return_policy == "duty_every_day"
+    overtime = []
+    for worker, hours, wanted in zip(workers, budget, demand, strict=True):
+        extra = min(
+            work.max_unpaid_overtime_hours_per_week / 5.0 * worker.fte,
+            work.overtime_share_of_shortfall * max(0.0, wanted - hours),
+        )
+        overtime.append(0.0 if duty_all_day and worker.is_returning(day) else extra)
+    remaining = np.array(budget) + np.array(overtime)
 
-    def do_visits() -> None:
-        nonlocal remaining
-        is_due_today = cases.day_visit_due[due] >= day
-        order = np.lexsort((cases.day_visit_due[due], -cases.observed_risk[due], is_due_today))
-        for k in order:
-            if visit_cost[k] > remaining + EPSILON:
-                continue
-            remaining -= visit_cost[k]
-            contact, _ = visit(model, int(due[k]), admin, recorded_by_visitor=False)
-            worker.contact_hours += contact
-            worker.n_visits += 1
+    remaining = do_recording(model, rows, runs, q, remaining, recording_first)
+    admins = [model.team_admin(worker.team) for worker in workers]
+    remaining, contact, visits = do_visits(model, due, due_runs, visit_cost, remaining, admins)
+    remaining = do_recording(model, rows, runs, q, remaining, ~recording_first)
+    remaining = do_closures(model, rows, runs, q, remaining)
+    # Other case work: met in share g of each worker's total; every active case moves on.
+    share = np.ones(len(workers))
+    some = casework_total > EPSILON
+    share[some] = np.minimum(1.0, remaining[some] / casework_total[some])
+    spent = share * casework_total
+    remaining = remaining - spent
+    contact += work.direct_share_of_casework * spent * q
+    floor = work.minimum_progress_share
+    progress = floor + (1.0 - floor) * share
+    cases.work_days_left[rows[is_active]] -= progress[owner[is_active]]
 
-    def do_recording() -> None:
-        nonlocal remaining
-        pending_rows = rows[cases.pending_recording_hours[rows] > EPSILON]
-        if len(pending_rows) == 0:
-            return
-        pending_rows = pending_rows[np.argsort(cases.day_oldest_unrecorded[pending_rows])]
-        need = cases.pending_recording_hours[pending_rows] / q
-        spent = spend_in_order(need, remaining)
-        remaining -= spent.sum()
-        left = cases.pending_recording_hours[pending_rows] - spent * q
-        done = left <= EPSILON
-        left[done] = 0.0
-        cases.pending_recording_hours[pending_rows] = left
-        cases.day_oldest_unrecorded[pending_rows[done]] = NEVER
+    # Iterating numpy arrays gives numpy floats, as the one-worker-at-a-time code produced.
+    for worker, hours, extra, wanted, left, contact_hours, n_visits in zip(
+        workers, budget, overtime, demand, remaining, contact, visits.tolist(), strict=True
+    ):
+        worker.hours_available = hours
+        worker.overtime_allowed = extra
+        worker.demand_hours = wanted
+        worker.contact_hours = contact_hours
+        worker.n_visits += n_visits
+        worker.hours_worked = hours + extra - max(0.0, left)
+        worker.overtime_hours = max(0.0, worker.hours_worked - hours)
+        worker.total_hours_worked += worker.hours_worked
+        worker.total_overtime_hours += worker.overtime_hours
+        worker.total_contact_hours += contact_hours
 
-    def do_closures() -> None:
-        nonlocal remaining
-        ready = rows[(cases.status[rows] == READY) & (cases.closure_hours_left[rows] > EPSILON)]
-        if len(ready) == 0:
-            return
-        need = cases.closure_hours_left[ready] / q
-        spent = spend_in_order(need, remaining)
-        remaining -= spent.sum()
-        left = cases.closure_hours_left[ready] - spent * q
-        left[left <= EPSILON] = 0.0
-        cases.closure_hours_left[ready] = left
 
-    def do_casework() -> None:
-        nonlocal remaining
-        total = casework.sum()
-        share = 1.0 if total <= EPSILON else min(1.0, remaining / total)
-        spent = share * total
-        remaining -= spent
-        worker.contact_hours += work.direct_share_of_casework * spent * q
-        floor = work.minimum_progress_share
-        cases.work_days_left[rows[is_active]] -= floor + (1.0 - floor) * share
+def do_visits(
+    model: CaseloadModel,
+    due: np.ndarray,
+    due_runs: Segments,
+    visit_cost: np.ndarray,
+    remaining: np.ndarray,
+    admins: list[AdminSupport | None],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each worker visits its due cases; one it cannot afford is skipped.
 
-    tasks = [do_visits, do_recording, do_closures, do_casework]
-    if worker.priority_style == "recording_first":
-        tasks = [do_recording, do_visits, do_closures, do_casework]
-    for task in tasks:
-        task()
-    remaining = max(0.0, remaining)
-    worker.hours_worked = budget + overtime - remaining
-    worker.overtime_hours = max(0.0, worker.hours_worked - budget)
-    worker.total_hours_worked += worker.hours_worked
-    worker.total_overtime_hours += worker.overtime_hours
-    worker.total_contact_hours += worker.contact_hours
+    Order: overdue (highest observed risk first, then most overdue), then due today (highest
+    observed risk first). Returns hours remaining, contact hours and visits made, per worker.
+    """
+    cases, work, day = model.cases, model.config.work, model.day
+    if len(due) == 0:
+        return remaining, np.zeros(len(due_runs)), np.zeros(len(due_runs), dtype=np.int64)
+    owner = due_runs.run_of
+    due_day = cases.day_visit_due[due]
+    # lexsort is stable and the worker is its first key, so each run is ordered as on its own.
+    order = np.lexsort((due_day, -cases.observed_risk[due], due_day >= day, owner))
+    due, cost = due[order], visit_cost[order]
+    contact_each = work.contact_hours_per_visit * cases.weight[due]
+    remaining = remaining.copy()
+    contact = np.zeros(len(due_runs))
+    made = np.zeros(len(due), dtype=bool)
+    # Whether a visit is affordable depends on the visits before it, so the k-th visits of all
+    # workers are decided together, k = 0, 1, ...: each worker's hours fall in its own order.
+    for k in range(int(due_runs.lengths.max(initial=0))):
+        workers = np.flatnonzero(due_runs.lengths > k)
+        items = due_runs.starts[workers] + k
+        affordable = cost[items] <= remaining[workers] + EPSILON
+        workers, items = workers[affordable], items[affordable]
+        remaining[workers] -= cost[items]
+        contact[workers] += contact_each[items]
+        made[items] = True
+    visit_cases(model, due[made], [admins[i] for i in owner[made].tolist()])
+    return remaining, contact, np.bincount(owner[made], minlength=len(due_runs))
+
+
+def do_recording(
+    model: CaseloadModel,
+    rows: np.ndarray,
+    runs: Segments,
+    q: np.ndarray,
+    remaining: np.ndarray,
+    who: np.ndarray,
+) -> np.ndarray:
+    """Workers in ``who`` write up their recording backlog, oldest first; return hours remaining."""
+    cases = model.cases
+    pending = cases.pending_recording_hours
+    has_backlog = (pending[rows] > EPSILON) & who[runs.run_of]
+    if not has_backlog.any():
+        return remaining
+    backlog, backlog_runs = rows[has_backlog], runs.select(has_backlog)
+    backlog = backlog[backlog_runs.argsort(cases.day_oldest_unrecorded[backlog])]
+    q_each = q[backlog_runs.run_of]
+    spent = backlog_runs.spend_in_order(pending[backlog] / q_each, remaining)
+    left = pending[backlog] - spent * q_each
+    done = left <= EPSILON
+    left[done] = 0.0
+    pending[backlog] = left
+    cases.day_oldest_unrecorded[backlog[done]] = NEVER
+    return remaining - backlog_runs.sum(spent)
+
+
+def do_closures(
+    model: CaseloadModel, rows: np.ndarray, runs: Segments, q: np.ndarray, remaining: np.ndarray
+) -> np.ndarray:
+    """Workers do the closure paperwork of their ready cases in row order; return hours left."""
+    cases = model.cases
+    paperwork = cases.closure_hours_left
+    is_ready = (cases.status[rows] == READY) & (paperwork[rows] > EPSILON)
+    if not is_ready.any():
+        return remaining
+    ready, ready_runs = rows[is_ready], runs.select(is_ready)
+    q_each = q[ready_runs.run_of]
+    spent = ready_runs.spend_in_order(paperwork[ready] / q_each, remaining)
+    left = paperwork[ready] - spent * q_each
+    left[left <= EPSILON] = 0.0
+    paperwork[ready] = left
+    return remaining - ready_runs.sum(spent)
 
 
 def assistant_work(model: CaseloadModel, swa: SocialWorkAssistant, open_rows: np.ndarray) -> None:
@@ -262,15 +365,16 @@ def assistant_work(model: CaseloadModel, swa: SocialWorkAssistant, open_rows: np
     remaining = swa.hours_per_day()
     due = rows[cases.day_visit_due[rows] <= day]
     due = due[np.argsort(cases.day_visit_due[due], kind="stable")]
-    for row in due:
-        weight = float(cases.weight[row])
+    visits = 0
+    for weight in cases.weight[due].tolist():
         cost = work.travel_hours_per_visit + work.contact_hours_per_visit * weight
         cost += work.recording_hours_per_visit * weight * work.recording_efficiency
         if cost > remaining + EPSILON:
             break
         remaining -= cost
-        visit(model, int(row), None, recorded_by_visitor=True)
-        swa.n_visits += 1
+        visits += 1
+    visit_cases(model, due[:visits], recorded_by_visitor=True)
+    swa.n_visits += visits
     demand = (casework_hours_per_day(model)[cases.type_code[rows]] * cases.weight[rows]).sum()
     covered = min(remaining, support.swa_casework_share * demand)
     if demand > EPSILON and covered > 0:
