@@ -1,8 +1,14 @@
 """Calibration targets: the published figures the baseline must reproduce, with their ranges.
 
-The targets are the calibration table of ``shared/facts.md`` restricted to what the model reports.
-``compare`` checks a summary against them; the calibration test, ``docs/calibration.md`` and the
-calibrate command all read this one list.
+The targets are the calibration table of ``shared/facts.md`` restricted to what the model reports
+as a summary metric. ``compare`` checks metric means against them. ``tests/test_calibration.py``
+runs the baseline and checks it against this list, and ``docs/calibration.md`` reports the
+measured figures against the same ranges; no command reads it yet (a later ``calibrate``
+command could).
+
+Where ``shared/facts.md`` gives two plausible ranges for a target, the range here is the one the
+check uses and ``docs/calibration.md`` says why (burnout: 40-75%, which contains the 50-60% the
+thresholds were tuned to).
 """
 
 from __future__ import annotations
@@ -41,6 +47,9 @@ TARGETS: tuple[Target, ...] = (
         0.25,
         "Liquid Personnel 2012 15%; CCN/Newton 2022 <20%; BASW 2018 ~24%",
     ),
+    # facts.md target 14 gives two ranges: 50-60% "stressed" (DfE longitudinal 51-60%) and 40-75%
+    # with high MBI emotional exhaustion (McFadden 2015: 73%, self-selected). The thresholds were
+    # tuned to the 55% centre; the check accepts the wider range, which contains the narrower.
     Target(
         "burnout_prevalence",
         0.55,
