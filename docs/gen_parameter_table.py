@@ -383,7 +383,10 @@ ASSUMED = "assumption"
 PARAMS: dict[str, tuple[str, str]] = {
     # top level
     "name": ("Scenario name; default output directory is results/<name>.", "label"),
-    "description": ("Short description printed with results.", "label"),
+    "description": (
+        "Short description, shown in the header of `caseload run` and kept in scenario.toml.",
+        "label",
+    ),
     "teaching_notes": ("Notes for lecturers; not read by the model.", "label"),
     # simulation
     "simulation.days": ("Working days simulated per replication, warm-up included.", ASSUMED),
@@ -434,7 +437,7 @@ PARAMS: dict[str, tuple[str, str]] = {
         ASSUMED,
     ),
     "team.workers": (
-        "Named workers (teaching); they fill the first posts of every team.",
+        "Named workers (teaching); they fill the first posts of the first team.",
         "scenario input",
     ),
     "team.workers[].name": ("Name shown in outputs; key of held_caseload.", "scenario input"),

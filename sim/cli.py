@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -293,14 +294,16 @@ def _header(config: Scenario, scenario_path: str) -> str:
     sim = config.simulation
     measured = sim.days - sim.warmup_days
     teams = config.team.n_teams
+    about = f"{escape(config.description.strip())}\n" if config.description.strip() else ""
     return (
-        f"[bold]Scenario '{config.name}'[/bold] ({scenario_path}): "
+        f"[bold]Scenario '{escape(config.name)}'[/bold] ({escape(scenario_path)}): "
         f"{sim.replications} replication{'s' if sim.replications != 1 else ''} × "
         f"{sim.days} working days (warm-up {sim.warmup_days}), master seed {sim.seed}\n"
         f"Counts and costs are totals over the {measured} measured working days "
         f"({measured / 260:.1f} years) for the whole organisation "
-        f"({teams} team{'s' if teams != 1 else ''}); rates and shares cover the same period."
-    )
+        f"({teams} team{'s' if teams != 1 else ''}); rates and shares cover the same period.\n"
+        f"{about}"
+    ).rstrip("\n")
 
 
 class _ProgressReporter:
@@ -308,15 +311,14 @@ class _ProgressReporter:
 
     def __init__(self, quiet: bool, total: int) -> None:
         self.quiet, self.total = quiet, total
+        self.tenths = 0
         self.bar: Progress | None = None
 
     def __enter__(self) -> ProgressCallback | None:
         if self.quiet:
             return None
         if not sys.stderr.isatty():
-            return lambda done, total: print(
-                f"replication {done}/{total} done", file=sys.stderr, flush=True
-            )
+            return self._print_line
         self.bar = Progress(
             TextColumn("Replications"),
             BarColumn(),
@@ -330,6 +332,14 @@ class _ProgressReporter:
         task = self.bar.add_task("replications", total=self.total)
         bar = self.bar
         return lambda done, total: bar.update(task, completed=done, total=total)
+
+    def _print_line(self, done: float, total: int) -> None:
+        """Without a terminal: a line per replication, and per tenth of a long lone run."""
+        if done == int(done):
+            print(f"replication {int(done)}/{total} done", file=sys.stderr, flush=True)
+        elif total == 1 and int(done * 10) > self.tenths:
+            self.tenths = int(done * 10)
+            print(f"replication 1/1: {done:.0%} of its days", file=sys.stderr, flush=True)
 
     def __exit__(self, *exc_info: object) -> None:
         if self.bar is not None:

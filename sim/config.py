@@ -24,9 +24,17 @@ CASE_TYPES: tuple[str, ...] = (
     "adult_review",
 )
 
+#: Upper bounds keep every value finite and plausible: a typo of 1e9 must be an error, not a
+#: run that exhausts memory. Each is far beyond any real team.
+MAX_DAYS = 26_000  # 100 working years
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
-Positive = Annotated[float, Field(gt=0.0)]
+Days = Annotated[float, Field(gt=0.0, le=MAX_DAYS)]
+TaskHours = Annotated[float, Field(ge=0.0, le=100.0)]
+WeeklyHours = Annotated[float, Field(ge=0.0, le=168.0)]
+PerYear = Annotated[float, Field(ge=0.0, le=26_000.0)]  # 100 a day: certain
+PerDay = Annotated[float, Field(ge=0.0, le=1.0)]
+Pounds = Annotated[float, Field(ge=0.0, le=100_000_000.0)]
+DayNumber = Annotated[int, Field(ge=0, le=MAX_DAYS)]
 
 
 #: Tables that are one value (shares adding up to 1), so an override replaces them whole.
@@ -51,9 +59,15 @@ def deep_merge(base: dict, override: dict) -> dict:
 
 
 class Section(BaseModel):
-    """Base of every scenario section: strict keys, immutable once validated."""
+    """Base of every scenario section: strict keys and types, finite values, immutable.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    Strict types: no ``"8"`` for 8, no ``1`` for ``true``, no ``7.0`` for a count; an integer
+    is a valid float.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_default=True, strict=True, allow_inf_nan=False
+    )
 
 
 class Duration(Section):
@@ -64,12 +78,12 @@ class Duration(Section):
     """
 
     kind: Literal["exponential", "gamma", "lognormal", "fixed"] = "lognormal"
-    mean_days: Positive = 30.0
-    median_days: Positive = 20.0
-    shape: Positive = 2.0
+    mean_days: Days = 30.0
+    median_days: Days = 20.0
+    shape: Annotated[float, Field(gt=0.0, le=1000.0)] = 2.0
     sigma: Annotated[float, Field(gt=0.0, le=5.0)] = 0.8
-    min_days: NonNegative = 1.0
-    max_days: Positive = 5200.0
+    min_days: Annotated[float, Field(ge=0.0, le=MAX_DAYS)] = 1.0
+    max_days: Days = 5200.0
 
     @model_validator(mode="after")
     def _bounds_ordered(self) -> Duration:
@@ -81,11 +95,11 @@ class Duration(Section):
 class Simulation(Section):
     """Run length and replication defaults (the CLI can override them)."""
 
-    days: Annotated[int, Field(ge=1, le=26_000)] = 520
-    warmup_days: Annotated[int, Field(ge=0, le=26_000)] = 260
+    days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = 520
+    warmup_days: DayNumber = 260
     replications: Annotated[int, Field(ge=1, le=10_000)] = 10
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 20261125
-    initial_cases_per_fte: NonNegative = 15.0
+    initial_cases_per_fte: Annotated[float, Field(ge=0.0, le=500.0)] = 15.0
     collect_worker_days: bool = True
 
     @model_validator(mode="after")
@@ -109,7 +123,7 @@ class WorkerSpec(Section):
     initial_cases: Annotated[int, Field(ge=0, le=500)] = 0
     initial_case_type: Literal[CASE_TYPES] | None = None
     held_caseload: Annotated[int, Field(ge=0, le=500)] | None = None
-    initial_backlog_hours: NonNegative = 0.0
+    initial_backlog_hours: Annotated[float, Field(ge=0.0, le=10_000.0)] = 0.0
     initial_stress: Probability = 0.0
     priority_style: Literal["contact_first", "recording_first"] = "contact_first"
     returning_from_sickness: bool = False
@@ -134,6 +148,12 @@ class Team(Section):
     def _named_fit_posts(self) -> Team:
         if len(self.workers) > self.social_worker_posts:
             raise ValueError("more named workers than social_worker_posts")
+        names = [w.name.strip() for w in self.workers]
+        if "" in names:
+            raise ValueError("a named worker's name is blank")
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"named workers must have different names (got {repeated} twice)")
         return self
 
 
@@ -143,7 +163,7 @@ class CaseType(Section):
     complexity_weight: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
     first_visit_days: Annotated[int, Field(ge=0, le=260)] = 5
     visit_interval_days: Annotated[int, Field(ge=1, le=520)] = 20
-    casework_hours_per_week: NonNegative = 0.8
+    casework_hours_per_week: Annotated[float, Field(ge=0.0, le=40.0)] = 0.8
     duration: Duration = Duration()
     next_type: dict[str, Probability] = Field(default_factory=dict)
     initial_risk_mean: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.2
@@ -154,8 +174,9 @@ class CaseType(Section):
         unknown = sorted(set(self.next_type) - set(CASE_TYPES))
         if unknown:
             raise ValueError(f"next_type names unknown case types {unknown}; use {CASE_TYPES}")
-        if sum(self.next_type.values()) > 1.0 + 1e-9:
-            raise ValueError("next_type probabilities add up to more than 1")
+        total = sum(self.next_type.values())
+        if total > 1.0 + 1e-9:
+            raise ValueError(f"next_type probabilities add up to more than 1 (got {total:g})")
         return self
 
 
@@ -215,8 +236,8 @@ def _default_case_types() -> dict[str, CaseType]:
 class DemandShock(Section):
     """A temporary multiplier on the referral rate (for example after a high-profile case)."""
 
-    start_day: Annotated[int, Field(ge=0)]
-    end_day: Annotated[int, Field(ge=1)]
+    start_day: DayNumber
+    end_day: Annotated[int, Field(ge=1, le=MAX_DAYS)]
     multiplier: Annotated[float, Field(ge=0.0, le=20.0)]
 
     @model_validator(mode="after")
@@ -229,7 +250,7 @@ class DemandShock(Section):
 class Demand(Section):
     """Referral arrivals per team: Poisson with optional seasonality and shocks."""
 
-    referrals_per_day: NonNegative = 0.56
+    referrals_per_day: Annotated[float, Field(ge=0.0, le=1000.0)] = 0.56
     mix: dict[str, Probability] = Field(default_factory=lambda: {"assessment": 1.0})
     seasonality_amplitude: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
     seasonality_peak_day: Annotated[int, Field(ge=0, lt=260)] = 200
@@ -254,7 +275,7 @@ class Risk(Section):
     volatility_per_day: Annotated[float, Field(ge=0.0, le=2.0)] = 0.08
     unmonitored_drift_per_day: Annotated[float, Field(ge=0.0, le=1.0)] = 0.01
     high_risk_threshold: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
-    incident_rate_per_case_year: NonNegative = 0.01
+    incident_rate_per_case_year: PerYear = 0.01
     incident_risk_log_ratio: Annotated[float, Field(ge=0.0, le=20.0)] = 4.0
     incident_overdue_log_ratio: Annotated[float, Field(ge=0.0, le=10.0)] = 0.7
     incident_record_log_ratio: Annotated[float, Field(ge=0.0, le=10.0)] = 0.3
@@ -277,16 +298,16 @@ class Work(Section):
     """Working time, its fixed overheads, the cost of tasks and the priority rule."""
 
     contracted_hours_per_week: Annotated[float, Field(gt=0.0, le=60.0)] = 37.0
-    duty_hours_per_week: NonNegative = 3.5
-    meetings_hours_per_week: NonNegative = 2.0
-    training_hours_per_week: NonNegative = 1.5
+    duty_hours_per_week: WeeklyHours = 3.5
+    meetings_hours_per_week: WeeklyHours = 2.0
+    training_hours_per_week: WeeklyHours = 1.5
     nqsw_protected_share: Probability = 0.1
-    travel_hours_per_visit: NonNegative = 0.75
+    travel_hours_per_visit: TaskHours = 0.75
     contact_hours_per_visit: Annotated[float, Field(gt=0.0, le=24.0)] = 1.0
-    recording_hours_per_visit: NonNegative = 1.5
+    recording_hours_per_visit: TaskHours = 1.5
     recording_efficiency: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
     record_out_of_date_after_days: Annotated[int, Field(ge=0, le=260)] = 2
-    closure_paperwork_hours: NonNegative = 2.0
+    closure_paperwork_hours: TaskHours = 2.0
     direct_share_of_casework: Probability = 0.2
     minimum_progress_share: Probability = 0.5
     max_unpaid_overtime_hours_per_week: Annotated[float, Field(ge=0.0, le=40.0)] = 12.0
@@ -301,13 +322,13 @@ class Supervision(Section):
     enabled: bool = True
     interval_days: Annotated[int, Field(ge=1, le=260)] = 20
     nqsw_interval_days: Annotated[int, Field(ge=1, le=260)] = 10
-    session_hours: NonNegative = 1.5
-    recording_hours: NonNegative = 0.5
+    session_hours: TaskHours = 1.5
+    recording_hours: TaskHours = 0.5
     manager_hours_per_week: Annotated[float, Field(gt=0.0, le=80.0)] = 37.0
-    manager_fixed_hours_per_week: NonNegative = 12.0
-    oversight_hours_per_case_per_week: NonNegative = 0.08
+    manager_fixed_hours_per_week: WeeklyHours = 12.0
+    oversight_hours_per_case_per_week: Annotated[float, Field(ge=0.0, le=40.0)] = 0.08
     span_optimum_cases: Annotated[int, Field(ge=1, le=10_000)] = 65
-    audit_hours_per_case: NonNegative = 0.5
+    audit_hours_per_case: TaskHours = 0.5
     stress_relief: Probability = 0.05
 
 
@@ -315,11 +336,11 @@ class Support(Section):
     """Admin staff and social work assistants (SWAs) per team."""
 
     admin_staff: Annotated[float, Field(ge=0.0, le=100.0)] = 0.0
-    admin_hours_per_week: NonNegative = 37.0
+    admin_hours_per_week: WeeklyHours = 37.0
     admin_recording_share: Probability = 0.3
     admin_closure_share: Probability = 0.5
     swa_staff: Annotated[float, Field(ge=0.0, le=100.0)] = 0.0
-    swa_hours_per_week: NonNegative = 37.0
+    swa_hours_per_week: WeeklyHours = 37.0
     swa_max_observed_risk: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.3
     swa_casework_share: Probability = 0.2
 
@@ -328,12 +349,12 @@ class Wellbeing(Section):
     """Stress, its recovery, and burnout (sustained high stress lowering productivity)."""
 
     enabled: bool = True
-    baseline_gain_per_day: NonNegative = 0.004
-    overload_gain_per_day: NonNegative = 0.04
-    backlog_gain_per_day: NonNegative = 0.01
-    backlog_reference_hours: Positive = 20.0
-    overtime_gain_per_day: NonNegative = 0.02
-    duty_gain_per_day: NonNegative = 0.01
+    baseline_gain_per_day: PerDay = 0.004
+    overload_gain_per_day: PerDay = 0.04
+    backlog_gain_per_day: PerDay = 0.01
+    backlog_reference_hours: Annotated[float, Field(gt=0.0, le=10_000.0)] = 20.0
+    overtime_gain_per_day: PerDay = 0.02
+    duty_gain_per_day: PerDay = 0.01
     recovery_per_day: Annotated[float, Field(ge=0.0, le=1.0)] = 0.02
     burnout_threshold: Probability = 0.53
     burnout_onset_days: Annotated[int, Field(ge=1, le=260)] = 10
@@ -346,9 +367,9 @@ class Sickness(Section):
     """Sickness spells: short and long spells, worker frailty and the stress link."""
 
     enabled: bool = True
-    short_spells_per_year: NonNegative = 0.9
+    short_spells_per_year: PerYear = 0.9
     short_spell: Duration = Duration(kind="lognormal", median_days=2.0, sigma=0.5, max_days=5.0)
-    long_spells_per_year: NonNegative = 0.105
+    long_spells_per_year: PerYear = 0.105
     long_spell: Duration = Duration(
         kind="lognormal", median_days=30.0, sigma=0.8, min_days=20.0, max_days=260.0
     )
@@ -365,7 +386,7 @@ class StaffCut(Section):
     Give either ``posts`` (a number) or ``share`` (a fraction of the active establishment).
     """
 
-    day: Annotated[int, Field(ge=0)]
+    day: DayNumber
     posts: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
     share: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
 
@@ -380,8 +401,8 @@ class Staffing(Section):
     """Leaving, vacancies, recruitment, agency backfill, cuts and freezes."""
 
     attrition_enabled: bool = True
-    leave_rate_per_year: NonNegative = 0.067
-    agency_leave_rate_per_year: NonNegative = 0.4
+    leave_rate_per_year: PerYear = 0.067
+    agency_leave_rate_per_year: PerYear = 0.4
     burnout_leave_ratio: Annotated[float, Field(ge=1.0, le=20.0)] = 1.8
     stress_leave_log_ratio: Annotated[float, Field(ge=0.0, le=10.0)] = 0.5
     early_career_leave_ratio: Annotated[float, Field(ge=0.0, le=10.0)] = 1.3
@@ -393,8 +414,8 @@ class Staffing(Section):
     agency_experience_years: Annotated[float, Field(ge=0.0, le=50.0)] = 5.0
     new_starter_nqsw_share: Probability = 0.4
     cuts: list[StaffCut] = Field(default_factory=list, max_length=100)
-    vacancy_freeze_start_day: Annotated[int, Field(ge=0)] | None = None
-    vacancy_freeze_end_day: Annotated[int, Field(ge=1)] | None = None
+    vacancy_freeze_start_day: DayNumber | None = None
+    vacancy_freeze_end_day: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = None
 
     @model_validator(mode="after")
     def _freeze_ordered(self) -> Staffing:
@@ -407,12 +428,12 @@ class Staffing(Section):
 class Costs(Section):
     """Annual employment costs (salary plus on-costs) in pounds."""
 
-    social_worker_per_year: NonNegative = 52_000.0
-    manager_per_year: NonNegative = 68_000.0
-    swa_per_year: NonNegative = 34_000.0
-    admin_per_year: NonNegative = 29_000.0
+    social_worker_per_year: Pounds = 52_000.0
+    manager_per_year: Pounds = 68_000.0
+    swa_per_year: Pounds = 34_000.0
+    admin_per_year: Pounds = 29_000.0
     agency_premium: Annotated[float, Field(ge=0.0, le=5.0)] = 0.45
-    retention_pay_per_worker_year: NonNegative = 0.0
+    retention_pay_per_worker_year: Pounds = 0.0
 
 
 class Scenario(Section):

@@ -26,7 +26,12 @@ if TYPE_CHECKING:
     from sim.run import RunResult
 
 #: Called after each finished replication with (replications done, replications in total).
-Progress = Callable[[int, int], None]
+#: ``progress(done, total)``: replications done so far (fractional while one runs in this
+#: process, so a single long run shows its days passing) out of ``total``.
+Progress = Callable[[float, int], None]
+
+#: A replication run in this process reports its progress this many times.
+PROGRESS_STEPS_PER_REPLICATION = 100
 
 _SEED_MASK = 2**63 - 1  # keep seeds valid as ``simulation.seed`` and as int64 columns
 
@@ -63,7 +68,8 @@ def run_replications(
         workers: Worker processes (at most ``reps`` are started); ``1`` runs in this process.
             ``None`` means one per CPU. Ignored when ``scheduler`` is given.
         scheduler: Address of a running Dask scheduler to use instead of a local cluster.
-        progress: Called as ``progress(done, total)`` after each replication finishes.
+        progress: Called as ``progress(done, total)`` after each replication finishes, and
+            with fractional ``done`` as the days of a replication run in this process pass.
         checkpoint: Where finished replications are saved as they complete and found again
             after an interruption; those already saved are not run again.
 
@@ -99,7 +105,8 @@ def run_replications(
         _run_dask(config, todo, finished, n_workers=n_workers, scheduler=scheduler)
     else:
         for replication, seed in todo:
-            finished(_run_one(config, seed, replication))
+            on_day = None if progress is None else _day_progress(progress, len(done), reps, config)
+            finished(_run_one(config, seed, replication, on_day))
     return [done[r] for r in range(reps)]
 
 
@@ -140,11 +147,27 @@ def _metric_value(result: RunResult, key: str) -> float:
         raise KeyError(f"replication {result.replication}: summary lacks metric {key!r}") from None
 
 
-def _run_one(config: Scenario, seed: int, replication: int) -> RunResult:
+def _run_one(
+    config: Scenario, seed: int, replication: int, on_day: Callable[[int], None] | None = None
+) -> RunResult:
     """One replication; a module-level function so Dask workers can import it by name."""
     from sim.run import run  # imported late: workers import it in their own process
 
-    return run(config, seed, replication)
+    return run(config, seed, replication, progress=on_day)
+
+
+def _day_progress(
+    progress: Progress, done: int, total: int, config: Scenario
+) -> Callable[[int], None]:
+    """A per-day callback reporting ``done`` plus the running replication's share of its days."""
+    days = config.simulation.days
+    every = max(1, days // PROGRESS_STEPS_PER_REPLICATION)
+
+    def on_day(day: int) -> None:
+        if day % every == 0 and day < days:
+            progress(done + day / days, total)
+
+    return on_day
 
 
 def _run_dask(

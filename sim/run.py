@@ -13,7 +13,7 @@ import pandas as pd
 
 from sim.cases import STATUS_NAMES
 from sim.config import CASE_TYPES, Scenario
-from sim.model import CaseloadModel
+from sim.model import WORKER_DAY_REPORTERS, CaseloadModel
 
 
 @dataclass
@@ -96,6 +96,9 @@ def worker_day_table(model: CaseloadModel) -> pd.DataFrame:
     """One row per social worker in post per day, from Mesa's DataCollector."""
     from sim.agents import SocialWorker
 
+    if not model.config.simulation.collect_worker_days:
+        # Mesa's collector returns placeholder rows when never called; the honest table is empty.
+        return pd.DataFrame({name: pd.Series(dtype=object) for name in WORKER_DAY_REPORTERS})
     table = model.datacollector.get_agenttype_vars_dataframe(SocialWorker)
     return table.reset_index(drop=True).sort_values(["day", "worker"], ignore_index=True)
 

@@ -240,31 +240,50 @@ def _validate(data: dict[str, Any], origins: Origins, default_source: str) -> Sc
 
 def _error_line(error: Any, origins: Origins, default_source: str) -> str:
     loc = tuple(error["loc"])
-    source = _source_of(loc, origins, default_source)
     kind, value = error["type"], error.get("input")
+    message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if isinstance(value, dict) and kind in ("value_error", "assertion_error"):
+        # A rule over a whole table: blame whoever last set one of the fields it names.
+        names = _named_fields(loc, message)
+        source = _source_of(loc, origins, default_source, among=[(*loc, n) for n in names])
+        shown = ", ".join(
+            f"{name}={_show(field_value)}"
+            for name, field_value in _field_values(loc, value, names)
+            if not isinstance(field_value, dict | list | BaseModel)
+        )
+        if "(got " in message or not shown:
+            return f"{source}: {_dotted(loc)}: {message}"
+        return f"{source}: {_dotted(loc)}: {message} (got {shown})"
+    source = _source_of(loc, origins, default_source)
     if kind == "extra_forbidden":
         return f"{source}: {_dotted(loc)}: unknown key{_suggest(loc[-1], _fields_at(loc[:-1]))}"
-    message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if kind == "missing" or "(got " in message:
         return f"{source}: {_dotted(loc)}: {message}"
-    if isinstance(value, dict) and kind in ("value_error", "assertion_error"):
-        named = _named_values(loc, value, message)
-        return f"{source}: {_dotted(loc)}: {message}" + (f" (got {named})" if named else "")
     return f"{source}: {_dotted(loc)}: {message} (got {_show(value)})"
 
 
-def _named_values(loc: tuple[str | int, ...], table: dict[str, Any], message: str) -> str:
-    """Show the fields a section-level rule names, e.g. ``days=100, warmup_days=260``."""
+def _named_fields(loc: tuple[str | int, ...], message: str) -> list[str]:
+    """The fields of the table at ``loc`` that a rule's message names, e.g. ``days``."""
     model = _unwrap(_type_at(loc))
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
-        return ""
-    shown = []
-    for name, field in model.model_fields.items():
-        if re.search(rf"\b{re.escape(name)}\b", message):
-            value = table[name] if name in table else field.get_default(call_default_factory=True)
-            if not isinstance(value, dict | list | BaseModel):
-                shown.append(f"{name}={_show(value)}")
-    return ", ".join(shown)
+        return []
+    return [name for name in model.model_fields if re.search(rf"\b{re.escape(name)}\b", message)]
+
+
+def _field_values(
+    loc: tuple[str | int, ...], table: dict[str, Any], names: list[str]
+) -> list[tuple[str, Any]]:
+    """Each named field's value in ``table``, or its schema default when the table omits it."""
+    model = _unwrap(_type_at(loc))
+    return [
+        (
+            name,
+            table[name]
+            if name in table
+            else model.model_fields[name].get_default(call_default_factory=True),
+        )
+        for name in names
+    ]
 
 
 def _unknown_case_types(data: dict[str, Any], origins: Origins, default_source: str) -> list[str]:
@@ -294,8 +313,20 @@ def _unknown_case_types(data: dict[str, Any], origins: Origins, default_source: 
     return problems
 
 
-def _source_of(loc: tuple[str | int, ...], origins: Origins, default_source: str) -> str:
-    """Which file set the value at ``loc``: the latest value at or under it, else its table's."""
+def _source_of(
+    loc: tuple[str | int, ...],
+    origins: Origins,
+    default_source: str,
+    among: Sequence[tuple[str | int, ...]] = (),
+) -> str:
+    """Which file set the value at ``loc``: the latest value at or under it, else its table's.
+
+    ``among`` narrows a table-wide rule to the keys it names, so ``--days 100 --reps 5`` under
+    a 260-day warm-up blames ``--days``, not the flag given last.
+    """
+    named = [origins[path] for path in among if path in origins]
+    if named:
+        return max(named)[1]
     below = [o for path, o in origins.items() if path[: len(loc)] == loc]
     if below:
         return max(below)[1]

@@ -5,12 +5,13 @@ The work phase lays every worker's cases end to end in one array: worker i owns 
 spends budgets within each run at once, and gives bit for bit what numpy gives when called on each
 run on its own (so the model's results do not depend on whether a phase loops over workers).
 
-Why sums and sorts stack runs of equal length into matrices rather than padding them or using
-``np.add.reduceat``: ``np.sum`` adds pairwise with a blocking that depends on the array's length,
-and ``np.argsort``'s default (SIMD quick)sort orders ties in a way that also depends on the length;
+Why sums stack runs of equal length into matrices rather than padding them or using
+``np.add.reduceat``: ``np.sum`` adds pairwise with a blocking that depends on the array's length;
 ``reduceat`` adds sequentially and padding changes the length, so both can change the last bit of a
-sum or the order of tied items. Numpy reduces (and sorts) each row of a C-ordered matrix exactly
-as it does a 1-D array of the row's length, so each block of equal-length runs is one call. (The
+sum. Numpy reduces each row of a C-ordered matrix exactly as it does a 1-D array of the row's
+length, so each block of equal-length runs is one call. Sorts are stable: numpy's default
+(SIMD quick)sort orders tied keys differently on CPUs with different vector units, and the same
+seed must give the same numbers on any machine. (The
 matrix must be C-ordered: a fancy-indexed stack of several arrays is not, and is summed across
 rows in another order.) Cumulative sums are sequential whatever the layout, so spending budgets
 pads all runs with zeros into one matrix.
@@ -66,12 +67,12 @@ class Segments:
         return totals
 
     def argsort(self, keys: np.ndarray) -> np.ndarray:
-        """Item order sorting each run by ``keys``, ties as ``np.argsort(keys[run])`` puts them."""
+        """Item order sorting each run by ``keys``; tied items keep their order (a stable sort)."""
         order = np.arange(self.size)
         for _, items in self.blocks:
             if items.shape[1] > 1:
                 # Row i of ``items`` is start_i + (0, 1, ...), so start_i + position is the item.
-                order[items] = items[:, :1] + np.argsort(keys[items], axis=1)
+                order[items] = items[:, :1] + np.argsort(keys[items], axis=1, kind="stable")
         return order
 
     def spend_in_order(self, amounts: np.ndarray, budgets: np.ndarray) -> np.ndarray:

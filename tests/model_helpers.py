@@ -133,6 +133,8 @@ def check_invariants(model: CaseloadModel, *, admin_used: dict | None = None) ->
                 assert held == 0, f"day {day}: long-term sick worker {w.index} holds {held} cases"
 
     # Nothing negative.
+    for w in staff:
+        assert w.contact_hours >= 0.0, f"day {day}: worker {w.index} negative contact hours"
     assert np.all(cases.pending_recording_hours[:n] >= 0), f"day {day}: negative recording"
     assert np.all(cases.closure_hours_left[:n] >= 0), f"day {day}: negative closure hours"
     assert np.all(cases.work_days_left[:n][status == ALLOCATED] > 0), (

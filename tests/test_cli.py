@@ -165,3 +165,12 @@ def test_quiet_run_prints_no_progress(run_caseload, tmp_path):
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["run"]["replications"] == 1
     assert all(summary[k]["n"] <= 1 for k in METRIC_KEYS)
+
+
+@pytest.mark.slow
+def test_a_lone_long_run_reports_its_days_passing(run_caseload, tmp_path):
+    done = run_caseload("run", GOOD, "--reps", "1", "--days", "60", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert lines[:9] == [f"replication 1/1: {p}0% of its days" for p in range(1, 10)]
+    assert lines[-1] == "replication 1/1 done"

@@ -198,3 +198,16 @@ def test_rerunning_from_written_scenario_reproduces_the_summary(run_caseload, tm
 
     assert numbers(first) == numbers(second)
     assert sha256_of(first / "daily.parquet") == sha256_of(second / "daily.parquet")
+
+
+def test_worker_days_switched_off_gives_an_empty_table_with_the_columns(tmp_path):
+    from sim.model import WORKER_DAY_REPORTERS
+    from sim.run import run
+
+    config = load_scenario(GOOD, ["simulation.collect_worker_days=false", "simulation.days=30"])
+    result = run(config, 3)
+    assert result.worker_days.empty
+    assert list(result.worker_days.columns) == list(WORKER_DAY_REPORTERS)
+    out = tmp_path / "out"
+    write_outputs(out, config, [result], 3, command=["caseload"])
+    assert len(pd.read_parquet(out / "worker_days.parquet")) == 0

@@ -287,6 +287,22 @@ def test_count_cap_with_wait_is_never_exceeded():
     assert model.cases.count(WAITING) == 4
 
 
+def test_held_caseload_is_topped_up_whatever_the_cap():
+    model = quiet_model(
+        team={"social_worker_posts": 2, "workers": [{"name": "Held", "held_caseload": 5}]},
+        allocation={"cap_kind": "count", "cap_per_fte": 3.0, "at_cap": "wait"},
+    )
+    held = next(w for w in model.workers if w.name == "Held")
+    other = next(w for w in model.workers if w.name != "Held")
+    add_cases(model, 3, worker=held)
+    add_cases(model, 3, worker=other)  # both at the cap of 3 before anything waits
+    add_cases(model, 4)
+    assert allocation.allocate(model) == 2
+    assert len(open_rows_of(model, held)) == 5  # past the cap, up to the held caseload
+    assert len(open_rows_of(model, other)) == 3  # everyone else stops at the cap
+    assert model.cases.count(WAITING) == 2
+
+
 def test_weighted_cap_lets_a_lighter_case_past_a_heavy_one_that_does_not_fit():
     model = quiet_model(
         team={"social_worker_posts": 1},

@@ -178,3 +178,13 @@ def test_replication_results_do_not_depend_on_how_many_run(short_config):
     two = run_replications(short_config, 2, 42, workers=1)
     three = run_replications(short_config, 3, 42, workers=1)
     assert_same_results(two, three[:2])
+
+
+def test_serial_progress_counts_days_within_each_replication(short_config):
+    calls = []
+    run_replications(short_config, 2, 42, workers=1, progress=lambda d, t: calls.append((d, t)))
+    done = [d for d, _ in calls]
+    assert all(t == 2 for _, t in calls)
+    assert done == sorted(done) and done[-1] == 2
+    assert 1 in done  # the first replication's completion is reported as a whole number
+    assert any(0 < d < 1 for d in done) and any(1 < d < 2 for d in done)

@@ -32,7 +32,9 @@ def test_reductions_match_numpy_on_each_run(seed: int) -> None:
     sums = segments.sum(values)
     for run, items in enumerate(runs_of(lengths)):
         assert sums[run] == values[items].sum()
-        np.testing.assert_array_equal(order[items], items.start + np.argsort(keys[items]))
+        np.testing.assert_array_equal(
+            order[items], items.start + np.argsort(keys[items], kind="stable")
+        )
         before = np.concatenate([[0.0], np.cumsum(values[items])[:-1]])
         expected = np.clip(budgets[run] - before, 0.0, values[items])
         np.testing.assert_array_equal(spent[items], expected)

@@ -86,18 +86,16 @@ def allocate(model: CaseloadModel) -> int:
             if manager.allocations_today >= policy.max_allocations_per_day:
                 break
             case_load = load_per_row[row]
-            relative = staff_loads / capacity
-            if policy.cap_kind != "none":
-                fits = staff_loads + case_load <= policy.cap_per_fte * capacity + 1e-9
-                if fits.any():
-                    relative = np.where(fits, relative, np.inf)
-                elif policy.at_cap == "wait":
-                    continue
-            choice = int(np.argmin(relative))
-            if model.held_caseloads:  # only teaching scenarios name workers with held caseloads
-                short = [i for i, w in enumerate(staff) if held_short(w, staff_counts[i], model)]
-                if short:
-                    choice = short[0]
+            choice = held_choice(staff, staff_counts, model)
+            if choice is None:
+                relative = staff_loads / capacity
+                if policy.cap_kind != "none":
+                    fits = staff_loads + case_load <= policy.cap_per_fte * capacity + 1e-9
+                    if fits.any():
+                        relative = np.where(fits, relative, np.inf)
+                    elif policy.at_cap == "wait":
+                        continue
+                choice = int(np.argmin(relative))
             assign(model, int(row), staff[choice])
             staff_loads[choice] += case_load
             staff_counts[choice] += 1
@@ -106,10 +104,19 @@ def allocate(model: CaseloadModel) -> int:
     return allocated_total
 
 
-def held_short(worker: SocialWorker, load: float, model: CaseloadModel) -> bool:
-    """A named worker whose scenario says the manager keeps topping up to a held caseload."""
-    target = model.held_caseloads.get(worker.name)
-    return target is not None and load < target
+def held_choice(staff: list[SocialWorker], counts: np.ndarray, model: CaseloadModel) -> int | None:
+    """The first named worker below the caseload their scenario says the manager holds them at.
+
+    Teaching scenarios use this to reproduce a real worker's caseload: the manager tops them up
+    before anyone else, whatever the cap. ``None`` when no one is short (always, elsewhere).
+    """
+    if not model.held_caseloads:
+        return None
+    for i, worker in enumerate(staff):
+        target = model.held_caseloads.get(worker.name)
+        if target is not None and counts[i] < target:
+            return i
+    return None
 
 
 def assign(model: CaseloadModel, row: int, worker: SocialWorker) -> None:

@@ -245,7 +245,7 @@ def social_workers_day(
     # Other case work: met in share g of each worker's total; every active case moves on.
     share = np.ones(len(workers))
     some = casework_total > EPSILON
-    share[some] = np.minimum(1.0, remaining[some] / casework_total[some])
+    share[some] = np.clip(remaining[some] / casework_total[some], 0.0, 1.0)
     spent = share * casework_total
     remaining = remaining - spent
     contact += work.direct_share_of_casework * spent * q
