@@ -7,6 +7,7 @@ is under test (summaries, output files, the table); they are test data, not a mo
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -54,12 +55,14 @@ def hand_results(n: int = 3, days: int = 5, nan_metric: str | None = None) -> li
 
 @pytest.fixture
 def run_caseload():
-    """Run the real command line in a fresh interpreter, from the repository root."""
+    """Run the installed ``caseload`` console script, as a user would, from the repository root."""
+    script = shutil.which("caseload", path=str(Path(sys.executable).parent))
+    assert script is not None, "the caseload console script is not installed beside this Python"
 
     def run(*args: str, cwd: Path = REPO_ROOT, timeout: float = 600) -> subprocess.CompletedProcess:
-        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "COLUMNS": "120"}
+        env = {**os.environ, "COLUMNS": "120"}
         return subprocess.run(
-            [sys.executable, "-m", "sim.cli", *args],
+            [script, *args],
             cwd=cwd,
             env=env,
             capture_output=True,
