@@ -37,7 +37,7 @@ from sim.outputs import OutputError, check_writable, write_outputs
 from sim.paths import caseload_version, default_scenario, display_path
 from sim.replications import Progress as ProgressCallback
 from sim.replications import SchedulerError, run_replications
-from sim.scenario import ScenarioError, load_scenario, with_overrides
+from sim.scenario import ScenarioError, load_scenario, scenario_warnings, with_overrides
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -183,6 +183,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     console = Console(width=None if sys.stdout.isatty() else 140)
     console.print(_header(config, scenario_path), highlight=False, soft_wrap=True)
+    _print_warnings(config)
     checkpoint = Checkpoint(out / CHECKPOINT_DIR, config, seed)
     if args.no_resume:
         checkpoint.clear()
@@ -221,7 +222,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         f"days: {sim.days} (warm-up {sim.warmup_days}), replications: {sim.replications}, "
         f"seed: {sim.seed}"
     )
+    _print_warnings(config)
     return EXIT_OK
+
+
+def _print_warnings(config: Scenario) -> None:
+    for line in scenario_warnings(config):
+        print(line, file=sys.stderr, flush=True)
 
 
 # --- presentation -------------------------------------------------------------------------------

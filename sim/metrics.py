@@ -183,3 +183,25 @@ DAILY_COLUMNS: tuple[str, ...] = (
     "manager_oversight_ratio",
     "audits",
 )
+
+#: Daily columns that count things (cases, people, events): written as integers.
+DAILY_COUNT_COLUMNS: tuple[str, ...] = (
+    "day",
+    "referrals",
+    "waiting",
+    "open",
+    "ready_to_close",
+    "closed_today",
+    "allocated_today",
+    "overdue_visits",
+    "records_out_of_date",
+    "high_risk_unmonitored",
+    "serious_incidents",
+    "workers_in_post",
+    "agency_in_post",
+    "sick",
+    "burnt_out",
+    "vacancies",
+    "leavers",
+    "audits",
+)

@@ -195,6 +195,9 @@ def _run_dask(
                     threads_per_worker=1,
                     processes=True,
                     dashboard_address=None,
+                    # No dashboard, and its always-on HTTP endpoint on any free port rather
+                    # than 8787, which another cluster on the machine may hold.
+                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                     silence_logs=logging.ERROR,
                 )
             )

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from sim.cases import STATUS_NAMES
 from sim.config import CASE_TYPES, Scenario
+from sim.metrics import DAILY_COUNT_COLUMNS
 from sim.model import WORKER_DAY_REPORTERS, CaseloadModel
 
 
@@ -44,7 +46,11 @@ def run(
 def collect(model: CaseloadModel, replication: int = 0) -> RunResult:
     """Turn a finished model into a :class:`RunResult`."""
     daily = pd.DataFrame(model.tally.daily)
-    daily["day"] = daily["day"].astype("int64")
+    for column in DAILY_COUNT_COLUMNS:
+        counts = daily[column].to_numpy()
+        if not np.array_equal(counts, np.round(counts)):
+            raise AssertionError(f"daily {column} is not a whole count")
+        daily[column] = counts.astype("int64")
     return RunResult(
         replication=replication,
         seed=model.seed,

@@ -87,6 +87,27 @@ def with_overrides(
     return _validate(data, origins, default_source=used[0] if used else "scenario")
 
 
+def scenario_warnings(config: Scenario) -> list[str]:
+    """Valid settings that cannot take effect in this run, e.g. a cut after its last day.
+
+    Not errors: ``--days 300`` on a scenario with a cut on day 400 is a legitimate short trial,
+    but the user should know the cut never happens.
+    """
+    days = config.simulation.days
+    late: list[tuple[str, int]] = [
+        (f"demand.shocks[{i}].start_day", shock.start_day)
+        for i, shock in enumerate(config.demand.shocks)
+    ]
+    late += [(f"staffing.cuts[{i}].day", cut.day) for i, cut in enumerate(config.staffing.cuts)]
+    if config.staffing.vacancy_freeze_start_day is not None:
+        late.append(("staffing.vacancy_freeze_start_day", config.staffing.vacancy_freeze_start_day))
+    return [
+        f"warning: {key}: day {day} is not within the run (days 0-{days - 1}); it never happens"
+        for key, day in late
+        if day >= days
+    ]
+
+
 def scenario_to_toml(scenario: Scenario) -> str:
     """Write a resolved scenario as TOML that :func:`load_scenario` reads back to an equal one."""
     header = "# Resolved scenario (inheritance and overrides applied), written by caseload.\n"

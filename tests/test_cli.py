@@ -158,7 +158,7 @@ def test_validate_prints_ok_and_digest(tmp_path, monkeypatch, capsys):
 @pytest.mark.slow
 def test_quiet_run_prints_no_progress(run_caseload, tmp_path):
     done = run_caseload(
-        "run", GOOD, "--reps", "1", "--days", "25", "--quiet", "--out", str(tmp_path)
+        "run", GOOD, "--reps", "1", "--days", "40", "--quiet", "--out", str(tmp_path)
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
@@ -174,3 +174,21 @@ def test_a_lone_long_run_reports_its_days_passing(run_caseload, tmp_path):
     lines = done.stderr.splitlines()
     assert lines[:9] == [f"replication 1/1: {p}0% of its days" for p in range(1, 10)]
     assert lines[-1] == "replication 1/1 done"
+
+
+def test_events_after_the_last_day_are_warned_about_not_refused(run_caseload):
+    done = run_caseload(
+        "validate",
+        "scenarios/levers/staffing_cut_10pct.toml",
+        "--set",
+        "simulation.days=200",
+        "--set",
+        "simulation.warmup_days=0",
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        "warning: staffing.cuts[0].day: day 260 is not within the run (days 0-199); "
+        "it never happens"
+    ]
+    plain = run_caseload("validate", "scenarios/levers/staffing_cut_10pct.toml")
+    assert plain.returncode == 0 and plain.stderr == ""

@@ -184,7 +184,7 @@ def test_rerunning_from_written_scenario_reproduces_the_summary(run_caseload, tm
     first, second = tmp_path / "first", tmp_path / "second"
     args = ("--workers", "1", "--quiet")
     done = run_caseload(
-        "run", "tests/data/good.toml", "--reps", "2", "--days", "30", "--out", str(first), *args
+        "run", "tests/data/good.toml", "--reps", "2", "--days", "40", "--out", str(first), *args
     )
     assert done.returncode == 0, done.stderr
     done = run_caseload("run", str(first / "scenario.toml"), "--out", str(second), *args)
