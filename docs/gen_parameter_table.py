@@ -696,7 +696,8 @@ PARAMS: dict[str, tuple[str, str]] = {
     ),
     "work.minimum_progress_share": (
         "m: days of progress a case makes per day at work even with no case-work time.",
-        f"{CALIBRATED}; assumption",
+        "assumption: most of a case's length is set by statutory processes; keeps the baseline "
+        "stationary (docs/model.md, Work)",
     ),
     "work.max_unpaid_overtime_hours_per_week": (
         "OT_max: cap on unpaid overtime, times FTE.",

@@ -17,7 +17,7 @@ import numpy as np
 from sim.agents import AdminSupport, Manager, SocialWorkAssistant, SocialWorker
 from sim.cases import ALLOCATED, NEVER
 from sim.config import CASE_TYPES, WORKING_DAYS_PER_YEAR, WorkerSpec
-from sim.distributions import mean_days, sample_days
+from sim.distributions import mean_days, sample_days, sample_residual_days
 from sim.posts import NOT_SCHEDULED
 
 if TYPE_CHECKING:
@@ -195,7 +195,10 @@ class OrganisationBuilder:
         cases = model.cases
         codes = rng.choice(len(CASE_TYPES), size=count, p=shares).astype(np.int8)
         rows = open_cases(model, codes, np.full(count, worker.team), rng, duration_rng=rng)
-        cases.work_days_left[rows] *= rng.random(count)
+        for code in np.unique(codes):
+            subset = rows[codes == code]
+            spec = model.config.case_types[CASE_TYPES[code]].duration
+            cases.work_days_left[subset] = sample_residual_days(spec, rng, len(subset))
         cases.work_days_left[rows] = np.maximum(cases.work_days_left[rows], 0.5)
         intervals = cases.visit_interval_days[rows]
         cases.day_visit_due[rows] = model.day + (rng.random(count) * intervals).astype(np.int32)

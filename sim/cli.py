@@ -37,7 +37,7 @@ from sim.outputs import OutputError, check_writable, write_outputs
 from sim.paths import caseload_version, default_scenario, display_path
 from sim.replications import Progress as ProgressCallback
 from sim.replications import SchedulerError, run_replications
-from sim.scenario import ScenarioError, load_scenario, scenario_warnings, with_overrides
+from sim.scenario import ScenarioError, load_scenario, scenario_warnings
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -176,8 +176,9 @@ COMMANDS: list[Callable[[Any], None]] = [_add_run, _add_validate]
 
 def _cmd_run(args: argparse.Namespace) -> int:
     scenario_path = args.scenario or display_path(default_scenario())
-    config = load_scenario(scenario_path, args.set)
-    config = with_overrides(config, days=args.days, replications=args.reps, seed=args.seed)
+    config = load_scenario(
+        scenario_path, args.set, days=args.days, replications=args.reps, seed=args.seed
+    )
     reps, seed = config.simulation.replications, config.simulation.seed
     out = check_writable(args.out if args.out is not None else default_out_dir(config))
 

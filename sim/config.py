@@ -250,7 +250,7 @@ class DemandShock(Section):
 class Demand(Section):
     """Referral arrivals per team: Poisson with optional seasonality and shocks."""
 
-    referrals_per_day: Annotated[float, Field(ge=0.0, le=1000.0)] = 0.56
+    referrals_per_day: Annotated[float, Field(ge=0.0, le=1000.0)] = 0.57
     mix: dict[str, Probability] = Field(default_factory=lambda: {"assessment": 1.0})
     seasonality_amplitude: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
     seasonality_peak_day: Annotated[int, Field(ge=0, lt=260)] = 200
@@ -309,7 +309,7 @@ class Work(Section):
     record_out_of_date_after_days: Annotated[int, Field(ge=0, le=260)] = 2
     closure_paperwork_hours: TaskHours = 2.0
     direct_share_of_casework: Probability = 0.2
-    minimum_progress_share: Probability = 0.5
+    minimum_progress_share: Probability = 0.85
     max_unpaid_overtime_hours_per_week: Annotated[float, Field(ge=0.0, le=40.0)] = 12.0
     overtime_share_of_shortfall: Probability = 0.6
     starter_ramp_days: Annotated[int, Field(ge=0, le=260)] = 60
@@ -401,7 +401,7 @@ class Staffing(Section):
     """Leaving, vacancies, recruitment, agency backfill, cuts and freezes."""
 
     attrition_enabled: bool = True
-    leave_rate_per_year: PerYear = 0.067
+    leave_rate_per_year: PerYear = 0.075
     agency_leave_rate_per_year: PerYear = 0.4
     burnout_leave_ratio: Annotated[float, Field(ge=1.0, le=20.0)] = 1.8
     stress_leave_log_ratio: Annotated[float, Field(ge=0.0, le=10.0)] = 0.5

@@ -33,3 +33,24 @@ def mean_days(spec: Duration) -> float:
     if spec.kind == "lognormal":
         return spec.median_days * math.exp(spec.sigma**2 / 2)
     return spec.mean_days
+
+
+def sample_residual_days(spec: Duration, rng: np.random.Generator, size: int) -> np.ndarray:
+    """Days still to run for cases found open at a random moment in steady state.
+
+    A case open at a given moment is more likely a long one (the inspection paradox): its total
+    duration follows the length-biased law ``x f(x) / E[D]`` (exponential -> gamma of shape 2,
+    gamma k -> gamma k + 1, lognormal mu -> mu + sigma^2), and it is a uniform share through it.
+    Starting day-0 caseloads this way avoids a dip while short cases close and long ones remain.
+    """
+    if size == 0:
+        return np.empty(0)
+    if spec.kind == "exponential":
+        total = rng.gamma(2.0, spec.mean_days, size)
+    elif spec.kind == "gamma":
+        total = rng.gamma(spec.shape + 1.0, spec.mean_days / spec.shape, size)
+    elif spec.kind == "lognormal":
+        total = rng.lognormal(math.log(spec.median_days) + spec.sigma**2, spec.sigma, size)
+    else:
+        total = np.full(size, spec.mean_days)
+    return np.clip(total, spec.min_days, spec.max_days) * rng.random(size)

@@ -114,8 +114,9 @@ def summarise(results: Sequence[RunResult]) -> dict[str, dict[str, Any]]:
     """Mean, Student-t 95% interval, SD and n of every metric over replications.
 
     A NaN (a metric undefined in a replication, e.g. a wait with no allocations) is dropped for
-    that metric only, and ``n`` says how many replications remain. With ``n == 1`` the interval
-    is the value itself and the SD is 0; with ``n == 0`` every statistic is NaN. The interval is
+    that metric only, and ``n`` says how many replications remain. With ``n == 1`` the SD and the
+    interval are undefined (NaN, ``null`` in JSON): one run says nothing about the spread; with
+    ``n == 0`` every statistic is NaN. The interval is
     clipped to the metric's natural range (no negative counts, no share above 1).
     """
     summary: dict[str, dict[str, Any]] = {}
@@ -133,7 +134,8 @@ def _mean_ci(values: np.ndarray, bounds: tuple[float, float]) -> dict[str, Any]:
         return {"mean": nan, "ci95_low": nan, "ci95_high": nan, "sd": nan, "n": 0}
     mean = float(values.mean())
     if n == 1:
-        return {"mean": mean, "ci95_low": mean, "ci95_high": mean, "sd": 0.0, "n": 1}
+        nan = math.nan
+        return {"mean": mean, "ci95_low": nan, "ci95_high": nan, "sd": nan, "n": 1}
     sd = float(values.std(ddof=1))
     half = float(stats.t.ppf(0.975, df=n - 1)) * sd / math.sqrt(n)
     low, high = max(bounds[0], mean - half), min(bounds[1], mean + half)

@@ -36,12 +36,23 @@ class ScenarioError(Exception):
         super().__init__("\n".join(self.problems))
 
 
-def load_scenario(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Scenario:
-    """Read a scenario file, resolve its ``extends`` chain, apply ``--set`` overrides, validate.
+def load_scenario(
+    path: str | os.PathLike[str],
+    overrides: Sequence[str] = (),
+    *,
+    days: int | None = None,
+    replications: int | None = None,
+    seed: int | None = None,
+) -> Scenario:
+    """Read a scenario file, resolve its ``extends`` chain, apply overrides, validate once.
 
     Args:
         path: The scenario TOML file.
         overrides: ``dotted.key=value`` strings; values are parsed as TOML, else kept as text.
+        days: The ``--days`` flag, applied before ``overrides`` so that
+            ``--days 2080 --set simulation.warmup_days=1560`` is judged as a whole.
+        replications: The ``--reps`` flag.
+        seed: The ``--seed`` flag.
 
     Returns:
         The validated, frozen scenario.
@@ -51,8 +62,9 @@ def load_scenario(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -
     """
     display = os.fspath(path)
     data, origins = _resolve(Path(path), display, [], missing=f"{display}: file not found")
-    _apply_settings(data, origins, overrides)
-    return _validate(data, origins, default_source=display)
+    _apply_flags(data, origins, days=days, replications=replications, seed=seed)
+    problems = _apply_settings(data, origins, overrides)
+    return _validate(data, origins, default_source=display, earlier=problems)
 
 
 def with_overrides(
@@ -73,18 +85,24 @@ def with_overrides(
     """
     data = config.model_dump()
     origins: Origins = {}
-    flags = {
-        "days": ("--days", days),
-        "replications": ("--reps", replications),
-        "seed": ("--seed", seed),
-    }
-    for key, (flag, value) in flags.items():
-        if value is not None:
-            data["simulation"][key] = value
-            _record(origins, ("simulation", key), flag)
-    _apply_settings(data, origins, settings)
+    _apply_flags(data, origins, days=days, replications=replications, seed=seed)
+    problems = _apply_settings(data, origins, settings)
     used = [source for _, source in origins.values()]
-    return _validate(data, origins, default_source=used[0] if used else "scenario")
+    return _validate(
+        data, origins, default_source=used[0] if used else "scenario", earlier=problems
+    )
+
+
+def _apply_flags(data: dict[str, Any], origins: Origins, **values: int | None) -> None:
+    """Write the ``--days``/``--reps``/``--seed`` flags into ``simulation``, remembering them."""
+    flags = {"days": "--days", "replications": "--reps", "seed": "--seed"}
+    for key, value in values.items():
+        if value is not None:
+            simulation = data.setdefault("simulation", {})
+            if not isinstance(simulation, dict):
+                continue  # the file's own error ("simulation" is not a table) is reported
+            simulation[key] = value
+            _record(origins, ("simulation", key), flags[key])
 
 
 def scenario_warnings(config: Scenario) -> list[str]:
@@ -201,7 +219,8 @@ def _record(origins: Origins, path: tuple[str | int, ...], source: str) -> None:
 # --- ``--set dotted.key=value`` ----------------------------------------------------------------
 
 
-def _apply_settings(data: dict[str, Any], origins: Origins, settings: Sequence[str]) -> None:
+def _apply_settings(data: dict[str, Any], origins: Origins, settings: Sequence[str]) -> list[str]:
+    """Apply each well-formed ``--set``; return a line for each malformed one."""
     problems = []
     for text in settings:
         key, sep, raw = text.partition("=")
@@ -230,8 +249,7 @@ def _apply_settings(data: dict[str, Any], origins: Origins, settings: Sequence[s
         else:
             node[parts[-1]] = _parse_value(raw.strip())
             _record(origins, tuple(parts), _SET)
-    if problems:
-        raise ScenarioError(problems)
+    return problems
 
 
 def _parse_value(raw: str) -> Any:
@@ -245,13 +263,17 @@ def _parse_value(raw: str) -> Any:
 # --- validation and error lines -----------------------------------------------------------------
 
 
-def _validate(data: dict[str, Any], origins: Origins, default_source: str) -> Scenario:
-    problems = _unknown_case_types(data, origins, default_source)
+def _validate(
+    data: dict[str, Any], origins: Origins, default_source: str, earlier: Sequence[str] = ()
+) -> Scenario:
+    """Validate against the schema; raise every problem, ``earlier`` ones (bad ``--set``) first."""
+    unknown_types = _unknown_case_types(data, origins, default_source)
+    problems = [*earlier, *unknown_types]
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors():
-            if problems and "names unknown" in error["msg"]:
+            if unknown_types and "names unknown" in error["msg"]:
                 continue  # already reported key by key, with a suggestion
             problems.append(_error_line(error, origins, default_source))
     if problems:
@@ -345,8 +367,8 @@ def _source_of(
     ``among`` narrows a table-wide rule to the keys it names, so ``--days 100 --reps 5`` under
     a 260-day warm-up blames ``--days``, not the flag given last.
     """
-    named = [origins[path] for path in among if path in origins]
-    if named:
+    named = [o for path, o in origins.items() if any(path[: len(n)] == n for n in among)]
+    if named:  # a named key, or any value inside a named table such as ``demand.mix``
         return max(named)[1]
     below = [o for path, o in origins.items() if path[: len(loc)] == loc]
     if below:

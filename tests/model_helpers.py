@@ -159,7 +159,7 @@ def check_invariants(model: CaseloadModel, *, admin_used: dict | None = None) ->
     ot_cap_per_fte = cfg.work.max_unpaid_overtime_hours_per_week / 5.0
     for w in staff:
         assert w.backlog_hours >= 0, f"day {day}: worker {w.index} negative backlog"
-        assert w.hours_worked <= w.hours_available + w.overtime_allowed + 1e-9, (
+        assert w.hours_worked <= w.hours_available + w.overtime_allowed + 1e-8, (
             f"day {day}: worker {w.index} worked {w.hours_worked} > "
             f"{w.hours_available} + {w.overtime_allowed}"
         )

@@ -9,6 +9,7 @@ sit a little outside a range that the model's long-run mean is well inside (docs
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from sim.calibration import TARGETS, compare
@@ -42,3 +43,26 @@ def test_compare_flags_values_outside_the_range():
     assert all(c.within for c in compare(means))
     means[TARGETS[0].metric] = TARGETS[0].high * 2
     assert not compare(means)[0].within
+
+
+@pytest.mark.slow
+def test_baseline_is_stationary_over_six_years():
+    """Calibrated figures describe the baseline only if it stays there: no slow drift upwards.
+
+    Cases open longer when workers are short of time, which makes more cases: a reinforcing loop
+    that, too strong, makes caseloads climb for years (docs/calibration.md, method step 2).
+    """
+    config = load_scenario(
+        default_scenario(),
+        ["simulation.days=1560", "simulation.collect_worker_days=false"],
+    )
+    results = run_replications(config, 16, 7, workers=2)
+    daily = pd.concat([r.daily for r in results])
+    year = daily["day"] // 260
+    early, late = daily[year.isin([1, 2])], daily[year.isin([4, 5])]
+    for column in ("open", "caseload_per_fte", "stress_mean", "backlog_hours_mean"):
+        before, after = early[column].mean(), late[column].mean()
+        tolerance = 0.10 * before if column != "backlog_hours_mean" else max(0.5, 0.5 * before)
+        assert abs(after - before) <= tolerance, (
+            f"{column}: years 2-3 {before:.2f}, 5-6 {after:.2f}"
+        )

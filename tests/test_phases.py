@@ -676,7 +676,8 @@ def test_duty_every_day_returners_do_no_casework():
     assert np.all(model.cases.n_visits[rows] == 0)
     np.testing.assert_allclose(model.cases.pending_recording_hours[rows], 2.0)
     # Plans still move at the minimum pace (reviews happen whatever the worker does).
-    np.testing.assert_allclose(model.cases.work_days_left[rows], 50 - 0.5)
+    minimum = model.config.work.minimum_progress_share
+    np.testing.assert_allclose(model.cases.work_days_left[rows], 50 - minimum)
 
 
 def test_phased_return_halves_contracted_hours():

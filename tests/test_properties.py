@@ -186,3 +186,26 @@ def test_invariants_hold_in_every_shipped_scenario(path):
         admin_used = {a.unique_id: a.hours_worked for a in model.admins}
         model.step()
         check_invariants(model, admin_used=admin_used)
+
+
+@pytest.mark.parametrize(
+    ("tamper", "message"),
+    [
+        (
+            lambda w: setattr(w, "hours_worked", w.hours_available + w.overtime_allowed + 0.5),
+            "worked",
+        ),
+        (lambda w: setattr(w, "contact_hours", -0.1), "negative contact"),
+    ],
+)
+def test_the_invariant_checks_catch_an_overspend(tamper, message):
+    """The hours checks can fail: an hour worked beyond the budget is caught, not clamped away."""
+    config = load_scenario(
+        SCENARIOS / "baseline.toml", ["simulation.days=30", "simulation.warmup_days=0"]
+    )
+    model = CaseloadModel(config, 3)
+    model.step()
+    check_invariants(model)
+    tamper(model.workers_in_post()[0])
+    with pytest.raises(AssertionError, match=message):
+        check_invariants(model)

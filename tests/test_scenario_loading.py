@@ -401,3 +401,31 @@ def test_child_mix_and_next_type_replace_the_parents_whole(tmp_path):
     scenario = load_scenario(child)
     assert scenario.demand.mix == {"child_in_need": 1.0}
     assert scenario.case_types["assessment"].next_type == {"looked_after": 0.2}
+
+
+def test_flags_and_settings_are_judged_together():
+    # warm-up 100 is longer than the file's 60 days but shorter than --days 200.
+    s = load_scenario(DATA / "good.toml", ["simulation.warmup_days=100"], days=200, seed=3)
+    assert (s.simulation.days, s.simulation.warmup_days, s.simulation.seed) == (200, 100, 3)
+
+
+def test_rule_over_a_table_value_blames_the_file_that_wrote_the_table(tmp_path):
+    (tmp_path / "parent.toml").write_text(
+        "[case_types.child_protection]\nnext_type = {looked_after = 0.6, child_in_need = 0.6}\n"
+        "[demand]\nmix = {assessment = 0.5}\n"
+    )
+    (tmp_path / "child.toml").write_text(
+        'extends = "parent.toml"\n[case_types.child_protection]\nvisit_interval_days = 12\n'
+        "[demand]\nreferrals_per_day = 0.7\n"
+    )
+    found = problems(tmp_path / "child.toml")
+    assert len(found) == 2
+    assert all(line.startswith(f"{tmp_path / 'parent.toml'}: ") for line in found), found
+
+
+def test_malformed_settings_and_schema_problems_are_reported_together():
+    assert problems(DATA / "good.toml", ["foo", "team.nope=1", "demand.referrals_per_day=-1"]) == [
+        "--set: expected dotted.key=value (got 'foo')",
+        "--set: team.nope: unknown key",
+        "--set: demand.referrals_per_day: Input should be greater than or equal to 0 (got -1)",
+    ]

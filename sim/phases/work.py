@@ -262,7 +262,7 @@ def social_workers_day(
         worker.demand_hours = wanted
         worker.contact_hours = contact_hours
         worker.n_visits += n_visits
-        worker.hours_worked = hours + extra - max(0.0, left)
+        worker.hours_worked = hours + extra - left  # unclamped: an overspend would show
         worker.overtime_hours = max(0.0, worker.hours_worked - hours)
         worker.total_hours_worked += worker.hours_worked
         worker.total_overtime_hours += worker.overtime_hours
