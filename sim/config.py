@@ -401,7 +401,7 @@ class Staffing(Section):
     """Leaving, vacancies, recruitment, agency backfill, cuts and freezes."""
 
     attrition_enabled: bool = True
-    leave_rate_per_year: PerYear = 0.075
+    leave_rate_per_year: PerYear = 0.068
     agency_leave_rate_per_year: PerYear = 0.4
     burnout_leave_ratio: Annotated[float, Field(ge=1.0, le=20.0)] = 1.8
     stress_leave_log_ratio: Annotated[float, Field(ge=0.0, le=10.0)] = 0.5
