@@ -153,55 +153,39 @@ METRICS: tuple[Metric, ...] = (
 METRIC_KEYS: tuple[str, ...] = tuple(m.key for m in METRICS)
 METRICS_BY_KEY: dict[str, Metric] = {m.key: m for m in METRICS}
 
-#: Daily series columns written to ``daily.parquet`` (one row per replication and day).
-DAILY_COLUMNS: tuple[str, ...] = (
-    "day",
-    "referrals",
-    "waiting",
-    "open",
-    "ready_to_close",
-    "closed_today",
-    "allocated_today",
-    "overdue_visits",
-    "records_out_of_date",
-    "high_risk_unmonitored",
-    "serious_incidents",
-    "workers_in_post",
-    "fte_in_post",
-    "agency_in_post",
-    "sick",
-    "burnt_out",
-    "vacancies",
-    "leavers",
-    "caseload_per_fte",
-    "backlog_hours_mean",
-    "stress_mean",
-    "overtime_hours",
-    "hours_worked",
-    "working_hours",
-    "contact_hours",
-    "manager_oversight_ratio",
-    "audits",
-)
-
-#: Daily columns that count things (cases, people, events): written as integers.
-DAILY_COUNT_COLUMNS: tuple[str, ...] = (
-    "day",
-    "referrals",
-    "waiting",
-    "open",
-    "ready_to_close",
-    "closed_today",
-    "allocated_today",
-    "overdue_visits",
-    "records_out_of_date",
-    "high_risk_unmonitored",
-    "serious_incidents",
-    "workers_in_post",
-    "agency_in_post",
-    "sick",
-    "burnt_out",
-    "vacancies",
-    "leavers",
-    "audits",
+#: Daily series columns written to ``daily.parquet`` (one row per replication and day), each
+#: marked whether it counts cases, people or events (written as integers) or measures hours, FTE,
+#: means or ratios.
+DAILY_COLUMN_IS_COUNT: dict[str, bool] = {
+    "day": True,
+    "referrals": True,
+    "waiting": True,
+    "open": True,
+    "ready_to_close": True,
+    "closed_today": True,
+    "allocated_today": True,
+    "overdue_visits": True,
+    "records_out_of_date": True,
+    "high_risk_unmonitored": True,
+    "serious_incidents": True,
+    "workers_in_post": True,
+    "fte_in_post": False,
+    "agency_in_post": True,
+    "sick": True,
+    "burnt_out": True,
+    "vacancies": True,
+    "leavers": True,
+    "caseload_per_fte": False,
+    "backlog_hours_mean": False,
+    "stress_mean": False,
+    "overtime_hours": False,
+    "hours_worked": False,
+    "working_hours": False,
+    "contact_hours": False,
+    "manager_oversight_ratio": False,
+    "audits": True,
+}
+DAILY_COLUMNS: tuple[str, ...] = tuple(DAILY_COLUMN_IS_COUNT)
+DAILY_COUNT_COLUMNS: tuple[str, ...] = tuple(
+    c for c, is_count in DAILY_COLUMN_IS_COUNT.items() if is_count
 )
