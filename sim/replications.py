@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from sim.checkpoint import Checkpoint
     from sim.run import RunResult
 
-#: Called after each finished replication with (replications done, replications in total).
 #: ``progress(done, total)``: replications done so far (fractional while one runs in this
 #: process, so a single long run shows its days passing) out of ``total``.
 Progress = Callable[[float, int], None]
@@ -116,8 +115,8 @@ def summarise(results: Sequence[RunResult]) -> dict[str, dict[str, Any]]:
     A NaN (a metric undefined in a replication, e.g. a wait with no allocations) is dropped for
     that metric only, and ``n`` says how many replications remain. With ``n == 1`` the SD and the
     interval are undefined (NaN, ``null`` in JSON): one run says nothing about the spread; with
-    ``n == 0`` every statistic is NaN. The interval is
-    clipped to the metric's natural range (no negative counts, no share above 1).
+    ``n == 0`` every statistic is NaN. The interval is clipped to the metric's natural range (no
+    negative counts, no share above 1).
     """
     summary: dict[str, dict[str, Any]] = {}
     for metric in METRICS:
@@ -129,13 +128,11 @@ def summarise(results: Sequence[RunResult]) -> dict[str, dict[str, Any]]:
 
 def _mean_ci(values: np.ndarray, bounds: tuple[float, float]) -> dict[str, Any]:
     n = int(values.size)
-    if n == 0:
+    if n < 2:  # no spread from fewer than two runs
         nan = math.nan
-        return {"mean": nan, "ci95_low": nan, "ci95_high": nan, "sd": nan, "n": 0}
+        mean = float(values[0]) if n else nan
+        return {"mean": mean, "ci95_low": nan, "ci95_high": nan, "sd": nan, "n": n}
     mean = float(values.mean())
-    if n == 1:
-        nan = math.nan
-        return {"mean": mean, "ci95_low": nan, "ci95_high": nan, "sd": nan, "n": 1}
     sd = float(values.std(ddof=1))
     half = float(stats.t.ppf(0.975, df=n - 1)) * sd / math.sqrt(n)
     low, high = max(bounds[0], mean - half), min(bounds[1], mean + half)
