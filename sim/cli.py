@@ -31,12 +31,13 @@ from rich.progress import (
 from rich.table import Table
 
 from sim.checkpoint import Checkpoint
+from sim.cluster import SchedulerError
 from sim.config import Scenario
 from sim.metrics import METRICS
 from sim.outputs import OutputError, check_writable, write_outputs
 from sim.paths import caseload_version, default_scenario, display_path
 from sim.replications import Progress as ProgressCallback
-from sim.replications import SchedulerError, run_replications
+from sim.replications import run_replications
 from sim.scenario import ScenarioError, load_scenario, scenario_warnings
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130

@@ -8,16 +8,15 @@ luck). Each replication is one call of the model's single seam, ``sim.run.run``.
 
 from __future__ import annotations
 
-import logging
 import math
 import os
 from collections.abc import Callable, Sequence
-from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import stats
 
+from sim.cluster import dask_client
 from sim.config import Scenario
 from sim.metrics import METRICS
 
@@ -33,10 +32,6 @@ Progress = Callable[[float, int], None]
 PROGRESS_STEPS_PER_REPLICATION = 100
 
 _SEED_MASK = 2**63 - 1  # keep seeds valid as ``simulation.seed`` and as int64 columns
-
-
-class SchedulerError(RuntimeError):
-    """The Dask scheduler given by address could not be reached."""
 
 
 def replication_seeds(master_seed: int, n: int) -> list[int]:
@@ -178,29 +173,9 @@ def _run_dask(
     scheduler: str | None = None,
 ) -> None:
     """Run the (replication, seed) pairs on Dask, handing each result to ``finished``."""
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import as_completed
 
-    with ExitStack() as opened:  # closes the client, then the cluster, however we leave
-        if scheduler is not None:
-            try:
-                client = opened.enter_context(Client(scheduler, timeout="10s"))
-            except (OSError, TimeoutError) as exc:
-                message = f"cannot reach Dask scheduler at {scheduler}: {exc}"
-                raise SchedulerError(message) from exc
-        else:
-            cluster = opened.enter_context(
-                LocalCluster(
-                    n_workers=n_workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                    # No dashboard, and its always-on HTTP endpoint on any free port rather
-                    # than 8787, which another cluster on the machine may hold.
-                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                    silence_logs=logging.ERROR,
-                )
-            )
-            client = opened.enter_context(Client(cluster))
+    with dask_client(n_workers, scheduler) as client:
         futures = [
             client.submit(_run_one, config, seed, replication, pure=False)
             for replication, seed in todo

@@ -228,28 +228,76 @@ def _apply_settings(data: dict[str, Any], origins: Origins, settings: Sequence[s
         if not sep:
             problems.append(f"{_SET}: expected dotted.key=value (got {text!r})")
             continue
-        parts = key.split(".")
-        if not key or any(not p.strip() for p in parts):
+        if not key or any(not part.strip() for part in key.split(".")):
             problems.append(f"{_SET}: {key or '(empty)'}: empty key or key segment (got {text!r})")
             continue
-        parts = [p.strip() for p in parts]
-        if parts == ["extends"]:
+        path = _parse_key(key)
+        if path is None:
+            problems.append(
+                f"{_SET}: {key or '(empty)'}: expected dotted.key or list.key[N].field "
+                f"(got {text!r})"
+            )
+            continue
+        if path == ("extends",):
             problems.append(f"{_SET}: extends: inheritance belongs in the file, not in --set")
             continue
-        node = data
-        for depth, part in enumerate(parts[:-1]):
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
-                where = ".".join(parts[: depth + 1])
+        node: Any = data
+        for depth, part in enumerate(path[:-1]):
+            where = _show_key(path[: depth + 1])
+            if isinstance(part, int):
+                if not isinstance(node, list) or part >= len(node):
+                    size = len(node) if isinstance(node, list) else 0
+                    problems.append(
+                        f"{_SET}: {key}: {_show_key(path[:depth])} has {size} item(s), "
+                        f"no [{part}]"
+                    )
+                    break
+                child = node[part]
+            elif isinstance(path[depth + 1], int):  # a list must exist to index into
+                child = node.get(part) if isinstance(node, dict) else None
+                if not isinstance(child, list):
+                    got = "it is not set" if child is None else f"got {_show(child)}"
+                    problems.append(f"{_SET}: {key}: {where} is not a list ({got})")
+                    break
+            else:
+                child = node.setdefault(part, {}) if isinstance(node, dict) else None
+            if not isinstance(child, dict | list):
                 problems.append(
                     f"{_SET}: {key}: {where} is a value, not a table (got {_show(child)})"
                 )
                 break
             node = child
         else:
-            node[parts[-1]] = _parse_value(raw.strip())
-            _record(origins, tuple(parts), _SET)
+            last = path[-1]
+            if isinstance(last, int) or not isinstance(node, dict):
+                problems.append(f"{_SET}: {key}: give a field of the list item, not the item")
+                continue
+            node[last] = _parse_value(raw.strip())
+            _record(origins, path, _SET)
     return problems
+
+
+_KEY_PART = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)$")
+
+
+def _parse_key(key: str) -> tuple[str | int, ...] | None:
+    """``staffing.cuts[0].share`` as ``("staffing", "cuts", 0, "share")``; None if malformed."""
+    path: list[str | int] = []
+    for part in key.split("."):
+        match = _KEY_PART.match(part.strip())
+        if match is None:
+            return None
+        path.append(match.group(1))
+        path.extend(int(index) for index in re.findall(r"\d+", match.group(2)))
+    return tuple(path)
+
+
+def _show_key(path: Sequence[str | int]) -> str:
+    """A path as the user wrote it: ``staffing.cuts[0]``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
 
 
 def _parse_value(raw: str) -> Any:

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.cluster import SchedulerError
 from sim.metrics import METRIC_KEYS, METRICS_BY_KEY
-from sim.replications import SchedulerError, replication_seeds, run_replications, summarise
+from sim.replications import replication_seeds, run_replications, summarise
 from sim.scenario import load_scenario, with_overrides
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -310,6 +310,15 @@ def test_list_items_are_indexed(tmp_path):
             'team.workers=[{name = "Sam"}, {name = "Sam "}]',
             "--set: team: named workers must have different names (got ['Sam'] twice)",
         ),
+        (
+            "team.workers[0].fte=0.5",
+            "--set: team.workers[0].fte: team.workers is not a list (it is not set)",
+        ),
+        ("team.n_teams[0].x=1", "--set: team.n_teams[0].x: team.n_teams is not a list (got 2)"),
+        (
+            "team[x].y=1",
+            "--set: team[x].y: expected dotted.key or list.key[N].field (got 'team[x].y=1')",
+        ),
     ],
 )
 def test_set_errors_name_set(setting, line):
@@ -429,3 +438,32 @@ def test_malformed_settings_and_schema_problems_are_reported_together():
         "--set: team.nope: unknown key",
         "--set: demand.referrals_per_day: Input should be greater than or equal to 0 (got -1)",
     ]
+
+
+CUT = Path("scenarios") / "levers" / "staffing_cut_10pct.toml"
+
+
+def test_set_reaches_a_field_of_a_list_item():
+    config = load_scenario(CUT, ["staffing.cuts[0].share=0.25", "staffing.cuts[0].day=300"])
+    assert (config.staffing.cuts[0].share, config.staffing.cuts[0].day) == (0.25, 300)
+
+
+@pytest.mark.parametrize(
+    ("setting", "line"),
+    [
+        (
+            "staffing.cuts[1].share=0.2",
+            "--set: staffing.cuts[1].share: staffing.cuts has 1 item(s), no [1]",
+        ),
+        (
+            "staffing.cuts[0]=1",
+            "--set: staffing.cuts[0]: give a field of the list item, not the item",
+        ),
+        (
+            "staffing.cuts[0].share=2",
+            "--set: staffing.cuts[0].share: Input should be less than or equal to 1 (got 2)",
+        ),
+    ],
+)
+def test_set_on_list_items_reports_mistakes(setting, line):
+    assert problems(CUT, [setting]) == [line]

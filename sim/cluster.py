@@ -1,0 +1,56 @@
+"""Where runs execute: an embedded Dask ``LocalCluster``, or an existing cluster by address.
+
+Every command that runs more than one simulation (``run``, ``compare``, ``sweep``,
+``calibrate``) opens its Dask client here, so a scheduler address given on the command line
+means the same thing everywhere and a missing scheduler is reported the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+
+class SchedulerError(RuntimeError):
+    """The Dask scheduler given by address could not be reached."""
+
+
+@contextmanager
+def dask_client(n_workers: int = 1, scheduler: str | None = None) -> Iterator[Client]:
+    """A Dask client on ``scheduler``, or on a new local cluster of ``n_workers`` processes.
+
+    The local cluster has one thread per worker process (the model is pure Python, so threads
+    would only contend for the GIL), no dashboard, and its always-on HTTP endpoint on a free
+    port rather than 8787, which another cluster on the machine may hold. Leaving the block
+    closes the client, then the cluster.
+
+    Raises:
+        SchedulerError: If ``scheduler`` is given but cannot be reached within 10 seconds.
+    """
+    from distributed import Client, LocalCluster
+
+    with ExitStack() as opened:
+        if scheduler is not None:
+            try:
+                client = opened.enter_context(Client(scheduler, timeout="10s"))
+            except (OSError, TimeoutError) as exc:
+                message = f"cannot reach Dask scheduler at {scheduler}: {exc}"
+                raise SchedulerError(message) from exc
+        else:
+            cluster = opened.enter_context(
+                LocalCluster(
+                    n_workers=n_workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                    silence_logs=logging.ERROR,
+                )
+            )
+            client = opened.enter_context(Client(cluster))
+        yield client
