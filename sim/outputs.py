@@ -18,7 +18,7 @@ import shlex
 import shutil
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -114,24 +114,84 @@ def write_outputs(
     """
     if not results:
         raise ValueError("no replications to write")
-    out = check_writable(out_dir)
     created = _now()
+    writers: dict[str, Writer] = {
+        "summary.json": lambda path: _write_json(
+            path, build_summary(config, results, master_seed, created)
+        ),
+        **{f"{table}.parquet": _table_writer(results, table) for table in TABLES},
+        "scenario.toml": lambda path: path.write_text(scenario_to_toml(config), encoding="utf-8"),
+    }
+    manifest = {
+        "created": created,
+        "scenario": config.name,
+        "master_seed": master_seed,
+        "replications": len(results),
+        "days": config.simulation.days,
+        "seeds": [int(r.seed) for r in results],
+    }
+    return write_directory(out_dir, writers, manifest, command=command)
+
+
+#: Writes one output file at the path it is given.
+Writer = Callable[[Path], None]
+
+
+def write_directory(
+    out_dir: str | os.PathLike[str],
+    writers: dict[str, Writer],
+    manifest: dict[str, Any],
+    *,
+    command: Sequence[str] | None = None,
+) -> dict[str, Path]:
+    """Write a set of files into ``out_dir`` all at once, with ``manifest.json`` last.
+
+    Each writer writes its file into a hidden staging directory inside ``out_dir``; then the
+    old manifest is removed, the files are moved into place with ``os.replace`` and the new
+    manifest (``manifest`` plus versions, platform, command and every file's SHA-256) moves
+    last. A reader that finds a manifest whose hashes match has a complete set. File names may
+    contain folders (``plots/risk.png``).
+
+    Returns:
+        The path of each written file (manifest included), keyed by file name.
+
+    Raises:
+        OutputError: If the directory cannot be created or written to.
+    """
+    out = check_writable(out_dir)
     staging = Path(tempfile.mkdtemp(prefix=".caseload-partial-", dir=out))
     try:
-        _write_json(staging / "summary.json", build_summary(config, results, master_seed, created))
-        for table in TABLES:
-            _write_parquet(staging / f"{table}.parquet", results, table)
-        (staging / "scenario.toml").write_text(scenario_to_toml(config), encoding="utf-8")
-        manifest = _manifest(staging, config, results, master_seed, created, command)
-        _write_json(staging / "manifest.json", manifest)
+        for name, write in writers.items():
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
+            write(staging / name)
+        full = {
+            **manifest,
+            "versions": package_versions(),
+            "platform": platform.platform(),
+            "command": shlex.join(list(command) if command is not None else sys.argv),
+            "files": {
+                name: {
+                    "sha256": sha256_of(staging / name),
+                    "bytes": (staging / name).stat().st_size,
+                }
+                for name in writers
+            },
+        }
+        _write_json(staging / "manifest.json", full)
         (out / "manifest.json").unlink(missing_ok=True)  # no manifest while files are mixed
-        for name in OUTPUT_FILES:
+        for name in [*writers, "manifest.json"]:
+            (out / name).parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging / name, out / name)
     except OSError as exc:
         raise OutputError(f"cannot write outputs to {out}: {_reason(exc)}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return {name: out / name for name in OUTPUT_FILES}
+    return {name: out / name for name in [*writers, "manifest.json"]}
+
+
+def write_parquet(path: Path, frame: pd.DataFrame) -> None:
+    """One data frame as a Parquet file, without the pandas index."""
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
 
 
 def sha256_of(path: str | os.PathLike[str]) -> str:
@@ -154,43 +214,20 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def _manifest(
-    staging: Path,
-    config: Scenario,
-    results: Sequence[RunResult],
-    master_seed: int,
-    created: str,
-    command: Sequence[str] | None,
-) -> dict[str, Any]:
-    return {
-        "created": created,
-        "scenario": config.name,
-        "master_seed": master_seed,
-        "replications": len(results),
-        "days": config.simulation.days,
-        "seeds": [int(r.seed) for r in results],
-        "versions": package_versions(),
-        "platform": platform.platform(),
-        "command": shlex.join(list(command) if command is not None else sys.argv),
-        "files": {
-            name: {"sha256": sha256_of(staging / name), "bytes": (staging / name).stat().st_size}
-            for name in OUTPUT_FILES
-            if name != "manifest.json"
-        },
-    }
+def _table_writer(results: Sequence[RunResult], table: str) -> Writer:
+    """Writer stacking one table over replications, with a leading ``replication`` column."""
 
+    def write(path: Path) -> None:
+        frames = []
+        for result in results:
+            frame = getattr(result, table).copy()
+            if "replication" in frame.columns:
+                frame = frame.drop(columns="replication")
+            frame.insert(0, "replication", result.replication)
+            frames.append(frame)
+        write_parquet(path, pd.concat(frames, ignore_index=True))
 
-def _write_parquet(path: Path, results: Sequence[RunResult], table: str) -> None:
-    """Stack one table over replications, with a leading ``replication`` column."""
-    frames = []
-    for result in results:
-        frame = getattr(result, table).copy()
-        if "replication" in frame.columns:
-            frame = frame.drop(columns="replication")
-        frame.insert(0, "replication", result.replication)
-        frames.append(frame)
-    stacked = pd.concat(frames, ignore_index=True)
-    pq.write_table(pa.Table.from_pandas(stacked, preserve_index=False), path)
+    return write
 
 
 def _write_json(path: Path, data: Any) -> None:

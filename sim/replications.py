@@ -116,12 +116,14 @@ def summarise(results: Sequence[RunResult]) -> dict[str, dict[str, Any]]:
     summary: dict[str, dict[str, Any]] = {}
     for metric in METRICS:
         values = np.array([_metric_value(r, metric.key) for r in results], dtype=float)
-        values = values[~np.isnan(values)]
-        summary[metric.key] = {**_mean_ci(values, metric.bounds), "unit": metric.unit}
+        summary[metric.key] = {**summarise_values(values, metric.bounds), "unit": metric.unit}
     return summary
 
 
-def _mean_ci(values: np.ndarray, bounds: tuple[float, float]) -> dict[str, Any]:
+def summarise_values(values: np.ndarray, bounds: tuple[float, float]) -> dict[str, Any]:
+    """Mean, t-interval clipped to ``bounds``, SD and n of one metric's values, NaNs dropped."""
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
     n = int(values.size)
     if n < 2:  # no spread from fewer than two runs
         nan = math.nan

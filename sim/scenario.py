@@ -248,8 +248,7 @@ def _apply_settings(data: dict[str, Any], origins: Origins, settings: Sequence[s
                 if not isinstance(node, list) or part >= len(node):
                     size = len(node) if isinstance(node, list) else 0
                     problems.append(
-                        f"{_SET}: {key}: {_show_key(path[:depth])} has {size} item(s), "
-                        f"no [{part}]"
+                        f"{_SET}: {key}: {_show_key(path[:depth])} has {size} item(s), no [{part}]"
                     )
                     break
                 child = node[part]

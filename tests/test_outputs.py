@@ -115,14 +115,14 @@ def test_failure_part_way_changes_nothing(written, config, make_results, monkeyp
     before = {name: sha256_of(written / name) for name in OUTPUT_FILES}
     calls = []
 
-    def write_then_fail(path, results, table):
-        calls.append(table)
+    def write_then_fail(path, frame):
+        calls.append(path.name)
         if len(calls) == 2:
             raise failure
-        return original(path, results, table)
+        return original(path, frame)
 
-    original = sim.outputs._write_parquet
-    monkeypatch.setattr(sim.outputs, "_write_parquet", write_then_fail)
+    original = sim.outputs.write_parquet
+    monkeypatch.setattr(sim.outputs, "write_parquet", write_then_fail)
     expected = OutputError if isinstance(failure, OSError) else KeyboardInterrupt
     with pytest.raises(expected):
         write_outputs(written, config, make_results(2), 5)
