@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")  # files only: no display on servers or workers
 
@@ -65,9 +66,17 @@ def differences_figure(table: pd.DataFrame, path: Path) -> None:
             capsize=3,
         )
     ax.axvline(0, color="black", linewidth=0.8)
+    # Changes run from a few per cent to thousands (a wait that was near zero), so the axis is
+    # linear within ±10% and logarithmic beyond: small and huge changes are both readable.
+    ax.set_xscale("symlog", linthresh=10)
+    ax.set_xlim(left=max(ax.get_xlim()[0], -150))  # a mean cannot fall more than 100%
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:+,.0f}%"))
     ax.set_yticks(np.arange(len(metrics)), metrics)
     ax.invert_yaxis()
-    ax.set_xlabel(f"Change from '{baseline}' (% of its mean), paired 95% interval")
+    ax.set_xlabel(
+        f"Change from '{baseline}' as % of its mean, paired 95% interval "
+        "(linear to ±10%, logarithmic beyond)"
+    )
     ax.set_title("What each scenario changes (common random numbers, paired differences)")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="best", fontsize="small")
@@ -85,7 +94,8 @@ def over_time_figure(series: pd.DataFrame, path: Path) -> None:
             half = 1.96 * sd.fillna(0) / np.sqrt(n)
             colour = _COLOURS[k % 10]
             ax.plot(mean.index, mean.to_numpy(), color=colour, label=label)
-            ax.fill_between(mean.index, mean - half, mean + half, color=colour, alpha=0.2)
+            low = (mean - half).clip(lower=0)  # counts: the band stops at zero
+            ax.fill_between(mean.index, low, mean + half, color=colour, alpha=0.2)
         ax.set_title(title, fontsize="medium")
         ax.grid(alpha=0.3)
     for ax in axes[-1]:

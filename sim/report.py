@@ -1,0 +1,138 @@
+"""Self-contained HTML reports a planner can send on: one file, figures embedded, no scripts.
+
+A report says what was run (scenarios, replications, seed, versions), shows the tables with
+their uncertainty and the figures, and explains how to read them, so it stands up on its own
+when forwarded to a director or a union rep who never saw the command.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from sim.formatting import format_value
+from sim.metrics import METRICS_BY_KEY
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 70rem; margin: 2rem auto; padding: 0 1rem;
+       color: #1b1b1b; line-height: 1.45; }
+h1 { font-size: 1.6rem; }
+h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.9rem; }
+th, td { border: 1px solid #d0d0d0; padding: 0.25rem 0.5rem; text-align: right; }
+th { background: #f2f2f2; } td.text, th.text { text-align: left; }
+tr.group td { background: #fafafa; font-weight: bold; text-align: left; }
+.worse { color: #a40000; } .better { color: #006b21; } .note { color: #555; font-size: 0.9rem; }
+img { max-width: 100%; border: 1px solid #eee; margin: 0.5rem 0; }
+code { background: #f4f4f4; padding: 0 0.2rem; }
+"""
+
+
+@dataclass
+class Report:
+    """An HTML report being assembled: a title, paragraphs, tables and figures, in order."""
+
+    title: str
+    parts: list[str] = field(default_factory=list)
+
+    def heading(self, text: str) -> None:
+        """Start a section."""
+        self.parts.append(f"<h2>{html.escape(text)}</h2>")
+
+    def paragraph(self, text: str, note: bool = False) -> None:
+        """A paragraph of plain text (escaped)."""
+        css = ' class="note"' if note else ""
+        self.parts.append(f"<p{css}>{html.escape(text)}</p>")
+
+    def table(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        """A table of already formatted cells; the first column is left-aligned text.
+
+        A row of one cell is a group heading spanning the table.
+        """
+        head = "".join(
+            f'<th class="{"text" if i == 0 else ""}">{html.escape(h)}</th>'
+            for i, h in enumerate(header)
+        )
+        body = []
+        for row in rows:
+            if len(row) == 1:
+                body.append(
+                    f'<tr class="group"><td colspan="{len(header)}">{html.escape(row[0])}</td></tr>'
+                )
+                continue
+            cells = "".join(
+                f'<td class="text">{html.escape(c)}</td>' if i == 0 else f"<td>{c}</td>"
+                for i, c in enumerate(row)
+            )
+            body.append(f"<tr>{cells}</tr>")
+        self.parts.append(f"<table><tr>{head}</tr>{''.join(body)}</table>")
+
+    def figure(self, path: Path, caption: str) -> None:
+        """Embed a PNG (as a data URI, so the report is one file) with a caption."""
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        self.parts.append(
+            f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
+            f"<figcaption class='note'>{html.escape(caption)}</figcaption></figure>"
+        )
+
+    def definitions(self, items: Sequence[tuple[str, str]]) -> None:
+        """A list of ``term: explanation`` lines."""
+        lines = "".join(
+            f"<li><code>{html.escape(term)}</code>: {html.escape(text)}</li>"
+            for term, text in items
+        )
+        self.parts.append(f"<ul>{lines}</ul>")
+
+    def render(self) -> str:
+        """The whole document."""
+        return (
+            "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+            f"<title>{html.escape(self.title)}</title><style>{_STYLE}</style></head><body>"
+            f"<h1>{html.escape(self.title)}</h1>{''.join(self.parts)}</body></html>\n"
+        )
+
+    def write(self, path: Path) -> None:
+        """Write the document as UTF-8."""
+        path.write_text(self.render(), encoding="utf-8")
+
+
+def cell(value: float, metric: str) -> str:
+    """A metric's value formatted in its unit, escaped for HTML."""
+    unit = METRICS_BY_KEY[metric].unit if metric in METRICS_BY_KEY else ""
+    return html.escape(format_value(value, unit))
+
+
+def interval(low: float, high: float, metric: str, like: float) -> str:
+    """``low – high`` in the metric's unit, or ``–`` when undefined."""
+    if any(isinstance(v, float) and math.isnan(v) for v in (low, high)):
+        return "–"
+    unit = METRICS_BY_KEY[metric].unit if metric in METRICS_BY_KEY else ""
+    text = f"{format_value(low, unit, like=like)} – {format_value(high, unit, like=like)}"
+    return html.escape(text)
+
+
+def change(row: pd.Series, metric: str) -> str:
+    """A paired difference with its interval, coloured when the interval excludes zero.
+
+    Red when the change is clearly for the worse (by the metric's declared direction), green
+    when clearly for the better, plain when the interval includes zero or direction is neither.
+    """
+    unit = METRICS_BY_KEY[metric].unit
+    better = METRICS_BY_KEY[metric].better
+    diff = format_value(row["diff_mean"], unit, like=row["diff_mean"])
+    if not diff.startswith("-") and diff != "n/a":
+        diff = "+" + diff
+    spread = interval(row["diff_ci95_low"], row["diff_ci95_high"], metric, row["diff_mean"])
+    text = f"{diff} ({html.unescape(spread)})"
+    low, high = row["diff_ci95_low"], row["diff_ci95_high"]
+    clear = not (math.isnan(low) or math.isnan(high)) and (low > 0 or high < 0)
+    if clear and better != "neither":
+        worse = (low > 0) == (better == "lower")
+        return f'<span class="{"worse" if worse else "better"}">{html.escape(text)}</span>'
+    return html.escape(text)
