@@ -12,15 +12,20 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tarfile
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 MIN_VERSION = (3, 12)
 STAMP = VENV / ".caseload-installed"
+#: The browser the dashboard tests drive (Debian's package; Playwright cannot download one here).
+CHROMIUM = Path("/usr/bin/chromium")
 
 
 def python_version(executable: str) -> tuple[int, int] | None:
@@ -81,6 +86,78 @@ def ensure_environment() -> None:
     STAMP.write_text(wanted)
 
 
+def ensure_chromium() -> None:
+    """Install Debian's chromium for the dashboard's browser tests when it is missing.
+
+    Needs root and apt-get. Otherwise say so: the browser tests then skip with the reason, or
+    fail when ``CI=true``.
+    """
+    if CHROMIUM.exists():
+        return
+    apt = shutil.which("apt-get")
+    if apt is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
+        print(
+            f"tasks.py: {CHROMIUM} not found and cannot be installed here (needs root and "
+            "apt-get): the dashboard's browser tests will not run. Install chromium and retry.",
+            flush=True,
+        )
+        return
+    print("tasks.py: installing chromium (apt-get) for the dashboard's browser tests", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    steps = (
+        [apt, "update", "-qq"],
+        [apt, "install", "-y", "-qq", "--no-install-recommends", "chromium"],
+    )
+    for step in steps:
+        if subprocess.call(step, env=env, stdout=subprocess.DEVNULL) != 0:
+            print(f"tasks.py: '{' '.join(step)}' failed; browser tests cannot run", flush=True)
+            return
+
+
+def solara_assets() -> list[str]:
+    """The front-end packages (``name@version``) the installed Solara's page loads from its CDN."""
+    found = glob.glob(str(VENV / "lib" / "python3*" / "site-packages" / "solara" / "server"
+                          / "templates" / "solara.html.j2"))  # fmt: skip
+    if not found:
+        return []
+    text = Path(found[0]).read_text(encoding="utf-8")
+    packages = set(re.findall(r"\{\{cdn\}\}/((?:@[\w.-]+/)?[\w.-]+@[\d.]+)/", text))
+    packages.add("font-awesome@4.5.0")  # Solara's default assets.fontawesome_path
+    return sorted(packages)
+
+
+def ensure_dashboard_assets() -> None:
+    """Put Solara's front-end files in its cache so the dashboard loads without the CDN.
+
+    Solara fetches them from cdn.jsdelivr.net on first use; on a machine without access to it
+    the page stays blank. When ``npm`` is available the packages are fetched from the npm
+    registry with it (``npm pack``) into Solara's cache. Without npm nothing is done here and
+    Solara fetches them itself when the page first loads.
+    """
+    cache = VENV / "share" / "solara" / "cdn"
+    missing = [p for p in solara_assets() if not (cache / p / "package.json").exists()]
+    npm = shutil.which("npm")
+    if not missing or npm is None:
+        return
+    print(f"tasks.py: fetching the dashboard's front-end files ({', '.join(missing)})", flush=True)
+    with tempfile.TemporaryDirectory() as work:
+        for package in missing:
+            done = subprocess.run(
+                [npm, "pack", "--silent", package], cwd=work, capture_output=True, text=True
+            )
+            name = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+            if done.returncode != 0 or not name:
+                print(f"tasks.py: could not fetch {package} with npm; Solara will try its CDN")
+                continue
+            target = cache / package
+            target.mkdir(parents=True, exist_ok=True)
+            with tarfile.open(Path(work) / name) as archive:
+                for member in archive.getmembers():
+                    member.name = member.name.partition("/")[2]  # drop npm's "package/"
+                    if member.name:
+                        archive.extract(member, target, filter="data")
+
+
 def main(argv: list[str]) -> int:
     """Dispatch ``run`` (the baseline, or any caseload arguments) or ``test``."""
     if not argv or argv[0] not in {"run", "test", "setup"}:
@@ -94,6 +171,8 @@ def main(argv: list[str]) -> int:
         return 0
     if command == "run":
         return subprocess.call([str(bin_dir / "caseload"), "run", *rest], cwd=ROOT)
+    ensure_chromium()
+    ensure_dashboard_assets()
     lint = subprocess.call([str(bin_dir / "ruff"), "check", "."], cwd=ROOT)
     tests = subprocess.call([str(bin_dir / "pytest"), *rest], cwd=ROOT)
     return tests or lint

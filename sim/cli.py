@@ -33,6 +33,7 @@ from rich.table import Table
 from sim.checkpoint import Checkpoint
 from sim.cluster import SchedulerError
 from sim.config import Scenario
+from sim.dashboard_command import add_dashboard
 from sim.metrics import METRICS
 from sim.outputs import OutputError, check_writable, write_outputs
 from sim.paths import caseload_version, default_scenario, display_path
@@ -170,7 +171,7 @@ def _add_validate(subparsers: Any) -> None:
     validate.set_defaults(handler=_cmd_validate)
 
 
-COMMANDS: list[Callable[[Any], None]] = [_add_run, _add_validate]
+COMMANDS: list[Callable[[Any], None]] = [_add_run, _add_validate, add_dashboard]
 
 # --- end of command registry --------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""The Caseload dashboard (Solara app); start it with ``caseload dashboard``."""

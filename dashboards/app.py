@@ -1,0 +1,422 @@
+"""Caseload dashboard: watch and steer a social work team, live, in the browser.
+
+Start it with ``caseload dashboard`` (or ``solara run dashboards/app.py`` from the repository
+root). Built on Mesa's :func:`~mesa.visualization.SolaraViz`, which supplies the page frame and the
+play / step / reset controls and re-creates :class:`~sim.dashboard_model.DashboardModel` on reset;
+this module adds the scenario picker, the lever controls generated from the scenario schema,
+compare mode, the team view and the charts. See ``docs/dashboard.md``.
+
+Every piece of state belongs to one browser session: the settings and the model live in Solara
+reactive variables created inside :func:`Page`, so two people (or two tabs) never share a run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import os
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import solara
+from matplotlib.figure import Figure
+from mesa.visualization import SolaraViz
+from mesa.visualization.utils import update_counter
+
+from sim.dashboard_model import (
+    DEFAULT_SCENARIO,
+    LEVERS,
+    LEVERS_BY_PATH,
+    RISK_SERIES,
+    WORKFORCE_SERIES,
+    DashboardModel,
+    DashboardSettings,
+    Lever,
+    RunView,
+    build_configs,
+    format_value,
+    resolve_scenario_path,
+    scenario_choices,
+)
+from sim.scenario import ScenarioError
+
+#: Environment variable ``caseload dashboard --scenario`` sets to preselect a scenario.
+SCENARIO_ENV = "CASELOAD_DASHBOARD_SCENARIO"
+
+STATUS_STYLE = {
+    "working": ("#2e7d32", "working"),
+    "burnt_out": ("#c62828", "burnt out"),
+    "sick": ("#6a1b9a", "off sick"),
+    "returning": ("#ef6c00", "returning from sickness"),
+    "vacant": ("#757575", "vacant"),
+    "cut": ("#9e9e9e", "post cut"),
+}
+RUN_COLOURS = ("#1565c0", "#d84315")
+
+CSS = """
+.cl-table { border-collapse: collapse; width: 100%; font-size: 15px; }
+.cl-table th, .cl-table td { padding: 4px 8px; border-bottom: 1px solid #ddd; text-align: left; }
+.cl-table th { background: #f3f5f8; }
+.cl-table td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.cl-badge { color: white; border-radius: 10px; padding: 1px 8px; font-size: 13px;
+            white-space: nowrap; }
+.cl-bar { background: #eee; width: 90px; height: 12px; display: inline-block;
+          vertical-align: middle; position: relative; }
+.cl-bar span { display: block; height: 12px; }
+.cl-bar i { position: absolute; top: -2px; height: 16px; border-left: 2px dashed #333; }
+.cl-kpi td.num { font-size: 17px; font-weight: 600; }
+.cl-watch { font-size: 15px; line-height: 1.45; }
+"""
+
+
+def initial_scenario() -> tuple[str, str]:
+    """The scenario to open with (from ``caseload dashboard --scenario``) and any problem."""
+    wanted = os.environ.get(SCENARIO_ENV, "").strip()
+    if not wanted:
+        return DEFAULT_SCENARIO, ""
+    try:
+        resolve_scenario_path(wanted)
+    except ValueError as exc:
+        return DEFAULT_SCENARIO, f"{exc}; opened {DEFAULT_SCENARIO} instead"
+    choice = next((c for c in scenario_choices() if c.path == wanted), None)
+    if choice is not None and not choice.available:
+        return DEFAULT_SCENARIO, f"{wanted}: {choice.reason}; opened {DEFAULT_SCENARIO} instead"
+    return wanted, ""
+
+
+# --- sidebar: scenario, seed, levers, compare ---------------------------------------------------
+
+
+@solara.component
+def LeverControl(lever: Lever, value: Any, on_value: Any, key_prefix: str = "") -> None:
+    """One control drawn from the lever's schema field: select, checkbox or slider."""
+    label = lever.label if lever.kind in ("choice", "bool") else f"{lever.label}: {value:g}"
+    with solara.Tooltip(lever.help), solara.Div():
+        if lever.kind == "choice":
+            solara.Select(
+                label, values=[str(c) for c in lever.choices], value=str(value),
+                on_value=on_value,
+            )  # fmt: skip
+        elif lever.kind == "bool":
+            solara.Checkbox(label=label, value=bool(value), on_value=on_value)
+        else:
+            low, high, step = lever.slider_range
+            high = max(high, value)  # a scenario may set more than the slider's usual range
+            slider = solara.SliderInt if lever.kind == "int" else solara.SliderFloat
+            slider(
+                label, value=value, min=low, max=high, step=step, on_value=on_value,
+            )  # fmt: skip
+
+
+@solara.component
+def ScenarioCard(model: DashboardModel, rebuild: Any) -> None:
+    """The scenario picker (files under ``scenarios/`` only) and the random seed."""
+    choices = solara.use_memo(scenario_choices, [])
+    available = [c for c in choices if c.available]
+    by_label = {c.label: c for c in available}
+    current = next((c.label for c in available if c.path == model.settings.scenario), None)
+
+    def pick(label: str) -> None:
+        choice = by_label[label]
+        rebuild(DashboardSettings(scenario=choice.path, seed=model.settings.seed))
+
+    def set_seed(seed: int | None) -> None:
+        if seed is not None:
+            rebuild(dataclasses.replace(model.settings, seed=seed))
+
+    with solara.Card("Scenario"):
+        solara.Select("Scenario file", values=list(by_label), value=current, on_value=pick)
+        solara.InputInt("Random seed", value=model.seed, on_value=set_seed)
+        solara.Text(
+            "Same seed, same referrals, sickness and leaving: change a lever and the rest of "
+            "the story stays the same.",
+            style={"font-size": "13px", "color": "#555"},
+        )
+        for choice in choices:
+            if not choice.available:
+                solara.Text(
+                    f"Not offered: {choice.path} — {choice.reason}",
+                    style={"font-size": "13px", "color": "#8a4b00"},
+                )
+
+
+@solara.component
+def LeversCard(model: DashboardModel, rebuild: Any) -> None:
+    """A control for each lever, showing the scenario's value; a change restarts the run."""
+    base = solara.use_memo(
+        lambda: build_configs(dataclasses.replace(model.settings, levers=(), compare_lever=None))[
+            0
+        ],
+        [model.settings.scenario, model.settings.seed],
+    )
+    changed = dict(model.settings.levers)
+    with solara.Card("Levers"):
+        solara.Text(
+            "Hover for what each lever means. A change restarts the run from day 0 with the "
+            "same seed.",
+            style={"font-size": "13px", "color": "#555"},
+        )
+        for lever in LEVERS:
+
+            def on_value(value: Any, lever: Lever = lever) -> None:
+                rebuild(model.settings.with_lever(lever.path, _typed(lever, value)))
+
+            LeverControl(lever, lever.value_in(model.config), on_value)
+            if lever.path in changed:
+                solara.Text(
+                    f"changed (scenario: {format_value(lever.value_in(base))})",
+                    style={"font-size": "12px", "color": "#d84315", "margin-top": "-8px"},
+                )
+        if changed:
+            solara.Button(
+                "Back to the scenario's values",
+                on_click=lambda: rebuild(dataclasses.replace(model.settings, levers=())),
+                outlined=True,
+            )
+
+
+@solara.component
+def CompareCard(model: DashboardModel, rebuild: Any) -> None:
+    """Compare mode: a twin run, same seed, with one lever changed."""
+    settings = model.settings
+    labels = {lever.label: lever for lever in LEVERS}
+
+    def enable(on: bool) -> None:
+        if not on:
+            rebuild(dataclasses.replace(settings, compare_lever=None, compare_value=None))
+            return
+        lever = LEVERS_BY_PATH["allocation.cap_kind"]
+        rebuild(_compare_on(settings, lever, lever.value_in(model.config)))
+
+    def choose(label: str) -> None:
+        lever = labels[label]
+        rebuild(_compare_on(settings, lever, lever.value_in(model.config)))
+
+    with solara.Card("Compare"):
+        solara.Checkbox(
+            label="Compare: same seed, one lever changed",
+            value=settings.compare_lever is not None,
+            on_value=enable,
+        )
+        if settings.compare_lever is None:
+            return
+        lever = LEVERS_BY_PATH[settings.compare_lever]
+        solara.Select("Lever to change", values=list(labels), value=lever.label, on_value=choose)
+
+        def set_value(value: Any) -> None:
+            rebuild(dataclasses.replace(settings, compare_value=_typed(lever, value)))
+
+        LeverControl(lever, lever.value_in(model.runs[1].model.config), set_value)
+        if lever.value_in(model.runs[0].model.config) == lever.value_in(model.runs[1].model.config):
+            solara.Warning("Both runs have the same value: they are identical until you change it.")
+
+
+def _typed(lever: Lever, value: Any) -> Any:
+    """A control's value as the schema type (sliders may report 16.0 for an int)."""
+    if lever.kind == "int":
+        return round(value)
+    if lever.kind == "float":
+        return float(value)
+    return value
+
+
+def _compare_on(settings: DashboardSettings, lever: Lever, current: Any) -> DashboardSettings:
+    """Compare mode on ``lever``, starting from a value that differs from ``current``."""
+    if lever.kind == "choice":
+        value = next(c for c in lever.choices if c != current)
+    elif lever.kind == "bool":
+        value = not current
+    else:
+        _low, high, step = lever.slider_range
+        value = current + step if current + step <= high else current - step
+        value = _typed(lever, round(value, 6))
+    return dataclasses.replace(settings, compare_lever=lever.path, compare_value=value)
+
+
+# --- main area ----------------------------------------------------------------------------------
+
+
+def team_table_html(run: RunView, team: int | None, burnout_threshold: float) -> str:
+    """The team view as an HTML table: one row per post."""
+    rows = []
+    for row in run.team_rows(team):
+        colour, text = STATUS_STYLE.get(row.status, ("#455a64", row.status))
+        badge = f'<span class="cl-badge" style="background:{colour}">{html.escape(text)}</span>'
+        if row.status in ("vacant", "cut"):
+            cells = ["", "", "", ""]
+        else:
+            stress_colour = "#c62828" if row.stress >= burnout_threshold else "#f9a825"
+            if row.stress < 0.5 * burnout_threshold:
+                stress_colour = "#66bb6a"
+            bar = (
+                f'<span class="cl-bar" title="stress {row.stress:.2f}">'
+                f'<span style="width:{min(row.stress, 1.0) * 100:.0f}%;'
+                f'background:{stress_colour}"></span>'
+                f'<i style="left:{burnout_threshold * 100:.0f}%"></i></span> {row.stress:.2f}'
+            )
+            cells = [f"{row.fte:g}", str(row.caseload), f"{row.backlog_hours:.1f}", bar]
+        rows.append(
+            "<tr>"
+            f"<td>{row.post + 1}</td><td>{html.escape(row.name)}</td><td>{badge}</td>"
+            f'<td class="num">{cells[0]}</td><td class="num">{cells[1]}</td>'
+            f'<td class="num">{cells[2]}</td><td>{cells[3]}</td>'
+            f"<td>{html.escape(row.note)}</td></tr>"
+        )
+    header = (
+        "<tr><th>Post</th><th>Worker</th><th>Status</th><th>FTE</th><th>Cases</th>"
+        "<th>Backlog (h)</th><th>Stress (dashes: burnout threshold)</th><th>Notes</th></tr>"
+    )
+    return f'<table class="cl-table team-table">{header}{"".join(rows)}</table>'
+
+
+def figures_table_html(runs: list[RunView]) -> str:
+    """Today's figures for each run: the chart series' latest values."""
+    head = "".join(
+        f'<th style="color:{RUN_COLOURS[i]}">{html.escape(r.label)}</th>'
+        for i, r in enumerate(runs)
+    )
+    rows = []
+    for group, series in (("Risk", RISK_SERIES), ("Workforce", WORKFORCE_SERIES)):
+        rows.append(f'<tr><th colspan="{len(runs) + 1}">{group}</th></tr>')
+        for column, title, cumulative in series:
+            values = "".join(f'<td class="num">{r.latest(column, cumulative):g}</td>' for r in runs)
+            rows.append(f"<tr><td>{html.escape(title)}</td>{values}</tr>")
+    return (
+        f'<table class="cl-table cl-kpi figures-table"><tr><th>Today</th>{head}</tr>'
+        f"{''.join(rows)}</table>"
+    )
+
+
+def chart_figure(
+    runs: list[RunView], series: tuple[tuple[str, str, bool], ...], days: int, warmup: int
+) -> Figure:
+    """Four small line charts (one per series), every run as its own line."""
+    figure = Figure(figsize=(9, 4.6), dpi=90, layout="constrained")
+    axes = figure.subplots(2, 2, sharex=True)
+    for ax, (column, title, cumulative) in zip(axes.flat, series, strict=True):
+        ax.set_title(title, fontsize=12)
+        if warmup:
+            ax.axvspan(0, warmup, color="#eeeeee", lw=0)
+        for i, run in enumerate(runs):
+            values = run.series(column, cumulative)
+            ax.plot(range(1, len(values) + 1), values, color=RUN_COLOURS[i], lw=1.6,
+                    label=run.label)  # fmt: skip
+        ax.set_xlim(0, days)
+        highest = max((run.series(column, cumulative).max(initial=0) for run in runs), default=0)
+        ax.set_ylim(0, max(1.0, highest * 1.15))
+        ax.grid(alpha=0.3)
+        ax.tick_params(labelsize=10)
+    for ax in axes[1]:
+        ax.set_xlabel("working day", fontsize=10)
+    if len(runs) > 1:
+        axes[0][0].legend(fontsize=9, loc="upper left")
+    return figure
+
+
+@solara.component
+def TeamView(run: RunView, colour: str, burnout_threshold: float) -> None:
+    """A run's team view, with a team chooser when the organisation has several teams."""
+    teams = run.model.config.team.n_teams
+    team, set_team = solara.use_state(0)
+    solara.Markdown(f"### Team view — <span style='color:{colour}'>{html.escape(run.label)}</span>")
+    if teams > 1:
+        solara.SliderInt(f"Team (of {teams})", value=team + 1, min=1, max=teams,
+                         on_value=lambda t: set_team(int(t) - 1))  # fmt: skip
+    solara.HTML(unsafe_innerHTML=team_table_html(run, team, burnout_threshold))
+    leavers = run.recent_leavers()
+    if leavers:
+        text = "; ".join(f"{html.escape(n)} ({reason}, day {day})" for n, day, reason in leavers)
+        solara.HTML(unsafe_innerHTML=f"<p><b>Recent leavers:</b> {text}</p>")
+
+
+@solara.component
+def MainView(model: DashboardModel, problem: str) -> None:
+    """Everything right of the sidebar; re-drawn after every step."""
+    update_counter.get()  # SolaraViz bumps this after each step
+    config = model.config
+    day = model.day
+    warmup = config.simulation.warmup_days
+    solara.Style(CSS)
+    if problem:
+        solara.Error(problem)
+    choice = model.choice
+    with solara.Card():
+        solara.Markdown(f"## {html.escape(config.name)}")
+        if config.description:
+            solara.Markdown(" ".join(config.description.split()))
+        if choice is not None and choice.teaching_notes:
+            with solara.Info(icon=True):
+                solara.HTML(
+                    unsafe_innerHTML=(
+                        '<div class="cl-watch teaching-notes"><b>What to watch.</b> '
+                        f"{html.escape(choice.teaching_notes)}</div>"
+                    )
+                )
+        status = f"Day {day} of {model.days}"
+        if day < warmup:
+            status += f" — warm-up until day {warmup} (grey on the charts): the model settling"
+        if not model.running:
+            status += " — run complete (Reset to start again)"
+        overrides = ", ".join(model.settings.lever_overrides()) or "none"
+        solara.Markdown(
+            f"**{status}** · seed {model.seed} · levers changed: `{overrides}`",
+        )
+    runs = model.runs
+    with solara.Columns([1, 2]):
+        with solara.Card("Today"):
+            solara.HTML(unsafe_innerHTML=figures_table_html(runs))
+        with solara.Column():
+            with solara.Card("Risk to children and families"):
+                solara.FigureMatplotlib(
+                    chart_figure(runs, RISK_SERIES, model.days, warmup),
+                    format="png", dependencies=[id(model), day],
+                )  # fmt: skip
+            with solara.Card("Workforce"):
+                solara.FigureMatplotlib(
+                    chart_figure(runs, WORKFORCE_SERIES, model.days, warmup),
+                    format="png", dependencies=[id(model), day],
+                )  # fmt: skip
+    with solara.Columns([1] * len(runs)):
+        for i, run in enumerate(runs):
+            with solara.Card():
+                TeamView(run, RUN_COLOURS[i], config.wellbeing.burnout_threshold)
+
+
+@solara.component
+def Page() -> None:
+    """The dashboard page: Mesa's SolaraViz frame plus this session's controls and views."""
+    start, start_problem = solara.use_memo(initial_scenario, [])
+    settings = solara.use_reactive(DashboardSettings(scenario=start))
+    first = solara.use_memo(lambda: DashboardModel(settings.value), [])
+    model = solara.use_reactive(first)
+    problem = solara.use_reactive(start_problem)
+
+    def rebuild(new: DashboardSettings) -> None:
+        """Build the model for ``new`` settings; on a problem keep the current run and say why."""
+        try:
+            built = DashboardModel(new)
+        except ScenarioError as exc:
+            problem.set("Not applied: " + "; ".join(exc.problems))
+            return
+        except ValueError as exc:
+            problem.set(f"Not applied: {exc}")
+            return
+        problem.set("")
+        settings.set(new)
+        model.set(built)
+
+    with solara.Sidebar():
+        ScenarioCard(model.value, rebuild)
+        LeversCard(model.value, rebuild)
+        CompareCard(model.value, rebuild)
+    SolaraViz(
+        model,
+        components=[],
+        model_params={"settings": settings},
+        name="Caseload — social work team dashboard",
+        play_interval=150,
+    )
+    MainView(model.value, problem.value)

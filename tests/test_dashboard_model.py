@@ -1,0 +1,266 @@
+"""The dashboard's engine side: picker, schema-generated levers, the stepped model, compare mode."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.config import Scenario
+from sim.dashboard_model import (
+    LEVERS,
+    MAX_LIVE_POSTS,
+    RISK_SERIES,
+    SCENARIO_ROOT,
+    WORKFORCE_SERIES,
+    DashboardModel,
+    DashboardSettings,
+    build_configs,
+    resolve_scenario_path,
+    scenario_choices,
+)
+from sim.scenario import ScenarioError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_picker_lists_every_scenario_file_and_only_those():
+    listed = {c.path for c in scenario_choices()}
+    on_disk = {p.relative_to(SCENARIO_ROOT).as_posix() for p in SCENARIO_ROOT.rglob("*.toml")}
+    assert listed == on_disk
+    assert "baseline.toml" in listed and "teaching/manager_span_120.toml" in listed
+    groups = [c.group for c in scenario_choices()]
+    assert groups[0] == "" and groups.index("teaching") < groups.index("levers")
+
+
+def test_england_is_listed_but_not_offered_live():
+    england = next(c for c in scenario_choices() if c.path == "scale/england.toml")
+    assert not england.available
+    assert england.posts > MAX_LIVE_POSTS
+    assert "caseload run" in england.reason
+    with pytest.raises(ValueError, match="too large"):
+        build_configs(DashboardSettings(scenario="scale/england.toml"))
+
+
+@pytest.mark.parametrize(
+    "path", ["../pyproject.toml", "/etc/passwd", "teaching/../../README.md", "", "nope.toml"]
+)
+def test_picker_refuses_paths_outside_scenarios(path):
+    with pytest.raises(ValueError):
+        resolve_scenario_path(path)
+    with pytest.raises(ValueError):
+        DashboardModel(DashboardSettings(scenario=path))
+
+
+def test_picker_ignores_symlinks_leading_out(tmp_path):
+    root = tmp_path / "scenarios"
+    root.mkdir()
+    (root / "ok.toml").write_text('name = "ok"\n')
+    outside = tmp_path / "secret.toml"
+    outside.write_text('name = "secret"\n')
+    (root / "link.toml").symlink_to(outside)
+    assert [c.path for c in scenario_choices(root)] == ["ok.toml"]
+    with pytest.raises(ValueError, match="only files under"):
+        resolve_scenario_path("link.toml", root)
+    assert resolve_scenario_path("ok.toml", root) == (root / "ok.toml").resolve()
+
+
+def test_a_broken_file_is_listed_as_unavailable_with_its_problem(tmp_path):
+    (tmp_path / "bad.toml").write_text("[team]\nsocial_worker_posts = -1\n")
+    (choice,) = scenario_choices(tmp_path)
+    assert not choice.available and "social_worker_posts" in choice.reason
+
+
+@pytest.mark.parametrize("choice", [c for c in scenario_choices() if c.available], ids=str)
+def test_every_offered_scenario_builds_and_steps(choice):
+    model = DashboardModel(DashboardSettings(scenario=choice.path))
+    assert model.day == 0 and model.config.name == choice.name
+    model.advance(5)
+    assert model.day == 5 and model.steps == 5
+    run = model.runs[0]
+    for column, _, cumulative in (*RISK_SERIES, *WORKFORCE_SERIES):
+        assert len(run.series(column, cumulative)) == 5
+    rows = run.team_rows()
+    assert len(rows) == choice.posts
+    assert {r.status for r in rows} <= {
+        "working",
+        "burnt_out",
+        "sick",
+        "returning",
+        "vacant",
+        "cut",
+    }
+
+
+def test_history_grows_a_day_a_step_and_the_run_stops_at_its_end():
+    model = DashboardModel(DashboardSettings(scenario="teaching/duty_after_sickness.toml"))
+    lengths = []
+    for _ in range(3):
+        model.step()
+        lengths.append(len(model.runs[0].series("overdue_visits")))
+    assert lengths == [1, 2, 3]
+    model.advance(400)
+    assert model.day == model.days == 260
+    assert not model.running
+    model.step()  # SolaraViz may call once more: nothing happens
+    assert model.day == 260
+
+
+def _schema_property(path: str) -> dict:
+    """The JSON schema pydantic publishes for a dotted field (an independent reading)."""
+    schema = Scenario.model_json_schema()
+    section, name = path.split(".")
+    ref = schema["properties"][section]["$ref"].rpartition("/")[2]
+    return schema["$defs"][ref]["properties"][name]
+
+
+@pytest.mark.parametrize("lever", LEVERS, ids=lambda lever: lever.path)
+def test_lever_controls_carry_the_schema_default_bounds_and_choices(lever):
+    prop = _schema_property(lever.path)
+    assert lever.default == prop["default"]
+    assert lever.value_in(Scenario()) == prop["default"]
+    if lever.kind == "choice":
+        assert list(lever.choices) == prop["enum"]
+        return
+    if lever.kind == "bool":
+        assert prop["type"] == "boolean"
+        return
+    low, high, low_open, high_open = lever.bounds
+    assert low == prop.get("minimum", prop.get("exclusiveMinimum"))
+    assert low_open == ("exclusiveMinimum" in prop)
+    assert high == prop.get("maximum", prop.get("exclusiveMaximum"))
+    assert high_open == ("exclusiveMaximum" in prop)
+    assert prop["type"] == {"int": "integer", "float": "number"}[lever.kind]
+    smin, smax, step = lever.slider_range
+    assert low <= smin < smax <= high and step > 0
+    assert smin <= lever.default <= smax
+    assert lever.meaning, f"{lever.path} has no description"
+    assert "Baseline: " in lever.help and lever.path in lever.help
+
+
+@pytest.mark.parametrize("lever", LEVERS, ids=lambda lever: lever.path)
+def test_each_lever_reaches_the_model(lever):
+    default = lever.default
+    if lever.kind == "choice":
+        value = next(c for c in lever.choices if c != default)
+    elif lever.kind == "bool":
+        value = not default
+    else:
+        value = lever.slider_range[1]
+    settings = DashboardSettings().with_lever(lever.path, value)
+    model = DashboardModel(settings)
+    assert lever.value_in(model.config) == value
+    assert settings.lever_overrides() == [lever.setting(value)]
+    model.advance(2)
+
+
+def test_a_lever_outside_the_schema_bounds_is_refused():
+    with pytest.raises(ScenarioError, match="cap_per_fte"):
+        DashboardModel(DashboardSettings().with_lever("allocation.cap_per_fte", 900.0))
+    with pytest.raises(ScenarioError, match="not a dashboard lever"):
+        DashboardModel(DashboardSettings().with_lever("risk.enabled", False))
+
+
+def test_levers_replace_and_keep_the_scenario_otherwise():
+    settings = DashboardSettings(scenario="levers/caseload_cap.toml")
+    settings = settings.with_lever("allocation.cap_per_fte", 12.0)
+    settings = settings.with_lever("allocation.cap_per_fte", 14.0)
+    config, twin = build_configs(settings)
+    assert twin is None
+    assert config.allocation.cap_per_fte == 14.0
+    assert config.allocation.cap_kind == "count"  # from the scenario file
+
+
+def _daily(run) -> dict:
+    return {k: v[: run.day].copy() for k, v in run.model.tally.daily.items()}
+
+
+def test_compare_twins_without_a_change_are_identical():
+    settings = DashboardSettings(compare_lever="allocation.cap_kind", compare_value="none")
+    model = DashboardModel(settings)
+    assert model.compare
+    model.advance(120)
+    a, b = (_daily(r) for r in model.runs)
+    for column in a:
+        np.testing.assert_array_equal(a[column], b[column], err_msg=column)
+
+
+def test_compare_twins_with_a_lever_differ_but_share_their_referrals():
+    settings = DashboardSettings(
+        scenario="levers/caseload_cap.toml",
+        compare_lever="allocation.cap_kind",
+        compare_value="none",
+    )
+    model = DashboardModel(settings)
+    model.advance(150)
+    capped, uncapped = model.runs
+    assert capped.model.config.allocation.cap_kind == "count"
+    assert uncapped.model.config.allocation.cap_kind == "none"
+    assert "count" in capped.label and "none" in uncapped.label
+    # same seed: the same referrals arrive in both runs (common random numbers) ...
+    np.testing.assert_array_equal(capped.series("referrals"), uncapped.series("referrals"))
+    # ... and the cap leaves cases waiting that the uncapped team takes on
+    assert capped.series("waiting").sum() > uncapped.series("waiting").sum() + 100
+    assert uncapped.latest("waiting") < capped.latest("waiting")
+
+
+def test_the_same_settings_give_the_same_run_and_a_new_seed_another():
+    first, again = DashboardModel(), DashboardModel()
+    other = DashboardModel(DashboardSettings(seed=7))
+    for model in (first, again, other):
+        model.advance(80)
+    np.testing.assert_array_equal(first.runs[0].series("open"), again.runs[0].series("open"))
+    assert other.seed == 7
+    assert not np.array_equal(first.runs[0].series("open"), other.runs[0].series("open"))
+
+
+def test_teaching_scenarios_carry_what_to_watch_and_their_named_worker():
+    teaching = [c for c in scenario_choices() if c.group == "teaching"]
+    assert len(teaching) >= 3
+    for choice in teaching:
+        assert len(choice.teaching_notes) > 100, choice.path
+        model = DashboardModel(DashboardSettings(scenario=choice.path))
+        named = [w.name for w in model.config.team.workers]
+        shown = [r.name for r in model.runs[0].team_rows()]
+        assert set(named) <= set(shown)
+
+
+def test_the_app_module_imports_and_reads_its_start_scenario(monkeypatch):
+    import dashboards.app as app
+
+    monkeypatch.setenv(app.SCENARIO_ENV, "teaching/manager_span_120.toml")
+    assert app.initial_scenario() == ("teaching/manager_span_120.toml", "")
+    monkeypatch.setenv(app.SCENARIO_ENV, "../pyproject.toml")
+    start, problem = app.initial_scenario()
+    assert start == "baseline.toml" and "only files under" in problem
+    model = DashboardModel()
+    model.advance(3)
+    table = app.team_table_html(model.runs[0], 0, 0.53)
+    assert table.count("<tr>") == 1 + model.config.team.social_worker_posts
+    figure = app.chart_figure(model.runs, RISK_SERIES, model.days, 260)
+    assert [ax.get_title() for ax in figure.axes] == [title for _, title, _ in RISK_SERIES]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--scenario", "../pyproject.toml"], "only files under"),
+        (["--scenario", "scale/england.toml"], "too large"),
+        (["--port", "0"], "between 1 and 65535"),
+    ],
+)
+def test_dashboard_command_refuses_bad_options(args, message):
+    done = subprocess.run(
+        [sys.executable, "-m", "sim", "dashboard", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert message in done.stderr
