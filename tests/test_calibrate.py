@@ -1,0 +1,368 @@
+"""``caseload calibrate``: the objective, the parameter space, reproducibility and recovery.
+
+The model runs here are short (a few hundred days, a handful of replications) so the file stays
+cheap; the calibration of the real baseline is reported in docs/calibration.md.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+import pytest
+
+from sim.calibrate import (
+    DEFAULT_PARAMETERS,
+    SEARCH_RANGES,
+    EvaluationCache,
+    Parameter,
+    ParameterSpec,
+    ReplicationPool,
+    calibrate,
+    load_calibration,
+    parse_params,
+    resolve_parameters,
+)
+from sim.calibration import TARGETS, TARGETS_BY_METRIC, objective
+from sim.paths import default_scenario, repo_root
+from sim.scenario import ScenarioError, load_scenario
+
+SHORT = [
+    "simulation.days=300",
+    "simulation.warmup_days=100",
+    "simulation.collect_worker_days=false",
+]
+
+
+@pytest.fixture(scope="module")
+def short_baseline():
+    return load_scenario(default_scenario(), SHORT)
+
+
+# --- the objective -----------------------------------------------------------------------------
+
+
+def test_objective_is_zero_at_every_central_value():
+    assert objective({t.metric: t.central for t in TARGETS}) == 0.0
+
+
+def test_objective_of_a_known_deviation():
+    means = {t.metric: t.central for t in TARGETS}
+    means["caseload_per_fte_mean"] = 17.0  # one half-range (1 case) above 16
+    means["turnover_rate_annual"] = 0.14 - 2 * 0.0275  # two half-ranges below
+    assert objective(means) == pytest.approx(1.0 + 4.0)
+    weights = {"caseload_per_fte_mean": 3.0, "turnover_rate_annual": 0.5}
+    assert objective(means, weights) == pytest.approx(3.0 * 1.0 + 0.5 * 4.0)
+
+
+def test_range_ends_are_one_standardised_deviation_from_a_symmetric_centre():
+    target = TARGETS_BY_METRIC["vacancy_rate"]
+    assert target.deviation(target.high) == pytest.approx(1.0)
+    assert target.deviation(target.low) == pytest.approx(-1.0)
+
+
+def test_undefined_mean_makes_the_objective_infinite_unless_its_weight_is_zero():
+    means = {t.metric: t.central for t in TARGETS}
+    means["vacancy_rate"] = math.nan
+    assert objective(means) == math.inf
+    assert objective(means, {"vacancy_rate": 0.0}) == 0.0
+
+
+# --- the parameter space and the calibration file ----------------------------------------------
+
+
+def _problems(call) -> list[str]:
+    with pytest.raises(ScenarioError) as caught:
+        call()
+    return caught.value.problems
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        (
+            ParameterSpec(key="demand.referals_per_day"),
+            "parameters[0].key: not a scenario parameter; did you mean "
+            "'demand.referrals_per_day'? (got 'demand.referals_per_day')",
+        ),
+        (ParameterSpec(key="simulation.days", low=100, high=200), "not real-valued"),
+        (ParameterSpec(key="staffing.recruitment", low=1, high=2), "name a number inside it"),
+        (
+            ParameterSpec(key="demand.referrals_per_day", low=0.8, high=0.4),
+            "parameters[0].high: must be greater than low (got low=0.8, high=0.4)",
+        ),
+        (
+            ParameterSpec(key="demand.referrals_per_day", low=-1.0, high=0.5),
+            "parameters[0].low: not allowed by the scenario schema: "
+            "demand.referrals_per_day: Input should be greater than or equal to 0",
+        ),
+        (
+            ParameterSpec(key="demand.referrals_per_day", low=0.4, high=0.5, start=0.6),
+            "parameters[0].start: the start value 0.6 lies outside the search range [0.4, 0.5]",
+        ),
+        (
+            ParameterSpec(key="demand.referrals_per_day", low=0.6, high=0.7),
+            "parameters[0].low: the start value 0.57 lies outside the search range [0.6, 0.7] "
+            "(the start is the scenario's value)",
+        ),
+        (ParameterSpec(key="risk.volatility_per_day"), "has no documented search range"),
+    ],
+)
+def test_parameter_problems_name_the_file_and_key(short_baseline, spec, expected):
+    problems = _problems(lambda: resolve_parameters([spec], short_baseline, "cal.toml"))
+    assert len(problems) == 1
+    assert problems[0].startswith("cal.toml: parameters[0]")
+    assert expected in problems[0]
+
+
+def test_a_parameter_named_twice_is_an_error(short_baseline):
+    specs = [ParameterSpec(key="demand.referrals_per_day")] * 2
+    problems = _problems(lambda: resolve_parameters(specs, short_baseline, "cal.toml"))
+    assert problems == ["cal.toml: parameters[1].key: demand.referrals_per_day is named twice"]
+
+
+def test_documented_ranges_and_scenario_starts_fill_in(short_baseline):
+    specs = [
+        ParameterSpec(key="demand.referrals_per_day"),
+        ParameterSpec(key="case_types.child_in_need.casework_hours_per_week", low=0.2, high=1),
+    ]
+    parameters = resolve_parameters(specs, short_baseline, "--params")
+    assert parameters == [
+        Parameter("demand.referrals_per_day", 0.4, 0.8, 0.57),
+        Parameter("case_types.child_in_need.casework_hours_per_week", 0.2, 1.0, 0.5),
+    ]
+
+
+def test_params_flag_parses_keys_and_ranges():
+    specs = parse_params("demand.referrals_per_day, staffing.leave_rate_per_year=0.05:0.1")
+    assert specs == [
+        ParameterSpec(key="demand.referrals_per_day"),
+        ParameterSpec(key="staffing.leave_rate_per_year", low=0.05, high=0.1),
+    ]
+    problems = _problems(lambda: parse_params("demand.referrals_per_day=low:high"))
+    assert problems == [
+        "--params: demand.referrals_per_day: expected key=LOW:HIGH with numbers "
+        "(got 'demand.referrals_per_day=low:high')"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('paramters = []\n[[parameters]]\nkey = "a"\n', "paramters: unknown key; did you mean "),
+        ('reps = "many"\n[[parameters]]\nkey = "a"\n', "reps: Input should be a valid integer"),
+        ("reps = 1\n[[parameters]]\nkey = 'a'\n", "reps: Input should be greater than or equal"),
+        ('method = "bfgs"\n[[parameters]]\nkey = "a"\n', "method: Input should be"),
+        ("[[parameters]]\nkey = 'a'\nlow = '0.1'\n", "parameters[0].low: Input should be a valid"),
+        ("[[parameters]]\nkey = 'a'\nhgh = 1\n", "parameters[0].hgh: unknown key; did you mean"),
+        ("scenario = 'x.toml'\n", "parameters: Field required"),
+        ("[[parameters]]\nkey = 'a'\n[weights]\nvacancy = 2\n", "weights.vacancy: not a calib"),
+        ("[[parameters]]\nkey = 'a'\n[weights]\nvacancy_rate = -1\n", "weights.vacancy_rate: "),
+        ("[[parameters]]\nkey = = 'a'\n", "invalid TOML"),
+    ],
+)
+def test_calibration_file_problems_are_one_line_each(tmp_path, text, expected):
+    path = tmp_path / "cal.toml"
+    path.write_text(text, encoding="utf-8")
+    problems = _problems(lambda: load_calibration(path))
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"{path}: ")
+    assert expected in problems[0]
+    assert "\n" not in problems[0]
+
+
+def test_all_weights_zero_is_an_error(tmp_path):
+    path = tmp_path / "cal.toml"
+    zeros = "\n".join(f"{t.metric} = 0" for t in TARGETS)
+    path.write_text(f"[[parameters]]\nkey = 'a'\n[weights]\n{zeros}\n", encoding="utf-8")
+    assert _problems(lambda: load_calibration(path)) == [
+        f"{path}: weights: every target has weight 0; nothing to fit"
+    ]
+
+
+def test_the_shipped_calibration_file_matches_the_defaults(short_baseline):
+    path = repo_root() / "experiments" / "calibrate_baseline.toml"
+    spec = load_calibration(path)
+    assert [p.key for p in spec.parameters] == list(DEFAULT_PARAMETERS)
+    for p in spec.parameters:
+        assert (p.low, p.high) == (SEARCH_RANGES[p.key].low, SEARCH_RANGES[p.key].high)
+    assert load_scenario(spec.scenario).name == "baseline"
+    assert resolve_parameters(spec.parameters, short_baseline, str(path))
+
+
+# --- fitting -----------------------------------------------------------------------------------
+
+
+def _fit(config, workers, seed=11, cache=None, max_evals=4, reps=3):
+    parameters = [Parameter("demand.referrals_per_day", 0.4, 0.8, 0.57)]
+    with ReplicationPool(workers=workers) as pool:
+        return calibrate(
+            config,
+            parameters,
+            pool,
+            reps=reps,
+            master_seed=seed,
+            max_evals=max_evals,
+            check_reps=2,
+            cache=cache,
+        )
+
+
+def _trace(result):
+    return [(e.values, e.objective, e.summary) for e in result.evaluations] + [
+        (result.check.values, result.check.objective, result.check.summary)
+    ]
+
+
+def test_same_seed_same_fit_whatever_the_number_of_workers(short_baseline):
+    serial = _fit(short_baseline, workers=1)
+    again = _fit(short_baseline, workers=1)
+    parallel = _fit(short_baseline, workers=2)
+    assert len(serial.evaluations) == 4
+    assert _trace(serial) == _trace(again) == _trace(parallel)
+    assert serial.best.values == parallel.best.values
+    other_seed = _fit(short_baseline, workers=1, seed=12)
+    assert other_seed.start.objective != serial.start.objective
+
+
+def test_cached_evaluations_are_reused_and_give_the_same_fit(short_baseline, tmp_path):
+    cache = EvaluationCache(tmp_path / "cache")
+    first = _fit(short_baseline, workers=1, cache=cache, max_evals=3)
+    assert first.cached == 0
+    longer = _fit(short_baseline, workers=1, cache=cache, max_evals=5)
+    assert longer.cached == 3  # the first three points replayed from the cache
+    assert _trace(longer)[:3] == _trace(first)[:3]
+    assert len(longer.evaluations) == 5
+
+
+@pytest.mark.slow
+def test_calibration_recovers_the_referral_rate(short_baseline):
+    """Start far above the calibrated 0.57 referrals a day; fitting caseload brings it back.
+
+    Caseload per FTE rises steeply with the referral rate (about 16 at 0.57 and 20 at 0.75 in
+    these short runs), so a fit to the caseload target alone must come back to 0.5-0.65 and
+    bring the mean caseload within its published range.
+    """
+    far = Parameter("demand.referrals_per_day", 0.4, 0.8, 0.75)
+    weights = {t.metric: 0.0 for t in TARGETS} | {"caseload_per_fte_mean": 1.0}
+    with ReplicationPool(workers=1) as pool:
+        result = calibrate(
+            short_baseline,
+            [far],
+            pool,
+            reps=4,
+            master_seed=3,
+            weights=weights,
+            max_evals=12,
+            check_reps=0,
+        )
+    start_caseload = result.start.means["caseload_per_fte_mean"]
+    fitted_caseload = result.best.means["caseload_per_fte_mean"]
+    assert start_caseload > 18.0  # the start really is off target
+    assert 0.50 <= result.best.values["demand.referrals_per_day"] <= 0.65
+    assert 15.0 <= fitted_caseload <= 17.0
+    assert result.best.objective < result.start.objective / 10
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def test_calibrate_command_end_to_end(run_caseload, tmp_path):
+    out = tmp_path / "cal"
+    done = run_caseload(
+        "calibrate",
+        "--params",
+        "demand.referrals_per_day",
+        "--reps",
+        "2",
+        "--max-evals",
+        "3",
+        "--check-reps",
+        "2",
+        "--workers",
+        "1",
+        "--days",
+        "200",
+        "--set",
+        "simulation.warmup_days=50",
+        "--out",
+        str(out),
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Fit to the calibration targets" in done.stdout
+    for target in TARGETS:
+        assert target.metric in done.stdout
+    assert "evaluation 3/3" in done.stderr and "check of the fit" in done.stderr
+    report = json.loads((out / "calibration.json").read_text(encoding="utf-8"))
+    assert report["evaluations"] == 3
+    assert report["replications_per_evaluation"] == 2
+    [parameter] = report["parameters"]
+    assert parameter["key"] == "demand.referrals_per_day" and parameter["start"] == 0.57
+    assert {row["metric"] for row in report["targets"]} == set(TARGETS_BY_METRIC)
+    evaluations = pd.read_parquet(out / "evaluations.parquet")
+    assert list(evaluations["kind"]) == ["search"] * 3 + ["check"]
+    assert evaluations["objective"].min() == pytest.approx(report["objective"]["fitted"])
+    fitted = load_scenario(out / "calibrated.toml")
+    assert fitted.demand.referrals_per_day == parameter["fitted"]
+    assert fitted.name == "baseline-calibrated"
+    assert fitted.simulation.days == 780  # the scenario as given, not the short calibration runs
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest["files"]) == {"calibration.json", "evaluations.parquet", "calibrated.toml"}
+
+    rerun = run_caseload(*_small(out), "--max-evals", "3")
+    assert rerun.returncode == 0, rerun.stderr
+    assert "(3 from the cache)" in rerun.stdout
+
+
+def _small(out):
+    return (
+        "calibrate",
+        "--params",
+        "demand.referrals_per_day",
+        "--reps",
+        "2",
+        "--check-reps",
+        "0",
+        "--workers",
+        "1",
+        "--days",
+        "200",
+        "--set",
+        "simulation.warmup_days=50",
+        "--out",
+        str(out),
+    )
+
+
+def test_malformed_calibration_file_exits_2_with_one_line(run_caseload, tmp_path):
+    cal = tmp_path / "cal.toml"
+    cal.write_text('[[parameters]]\nkey = "demand.referrals_per_day"\nlow = "x"\n')
+    done = run_caseload("calibrate", "--calibration", str(cal), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"{cal}: parameters[0].low: Input should be a valid number (got 'x')"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["--params", "demand.referals_per_day"],
+            "--params: demand.referals_per_day: not a scenario parameter; did you mean "
+            "'demand.referrals_per_day'? (got 'demand.referals_per_day')",
+        ),
+        (
+            ["--params", "demand.referrals_per_day=0.9:0.8"],
+            "--params: demand.referrals_per_day: must be greater than low (got low=0.9, high=0.8)",
+        ),
+        (["--calibration", "no-such-file.toml"], "no-such-file.toml: file not found"),
+    ],
+)
+def test_bad_calibration_input_exits_2_with_one_line(run_caseload, tmp_path, args, expected):
+    done = run_caseload("calibrate", *args, "--out", str(tmp_path / "out"))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [expected]
