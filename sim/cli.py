@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -30,10 +29,13 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from sim.calibrate_command import _add_calibrate
 from sim.checkpoint import Checkpoint
 from sim.cluster import SchedulerError
+from sim.compare_command import add_compare
 from sim.config import Scenario
 from sim.dashboard_command import add_dashboard
+from sim.formatting import format_value
 from sim.metrics import METRICS
 from sim.outputs import OutputError, check_writable, write_outputs
 from sim.paths import caseload_version, default_scenario, display_path
@@ -139,24 +141,8 @@ def _add_run(subparsers: Any) -> None:
         metavar="DIR",
         help="output directory (default: results/<scenario name>)",
     )
-    _add_set_option(run)
-    run.add_argument(
-        "--workers",
-        type=_positive_int,
-        metavar="W",
-        help="worker processes; 1 runs serially (default: one per CPU)",
-    )
-    run.add_argument(
-        "--scheduler",
-        metavar="ADDR",
-        help="address of a running Dask scheduler to use instead of local workers",
-    )
-    run.add_argument("--quiet", action="store_true", help="no progress output")
-    run.add_argument(
-        "--no-resume",
-        action="store_true",
-        help="ignore replications saved by an interrupted run of the same command",
-    )
+    add_set_option(run)
+    add_execution_options(run, "replications")
     run.set_defaults(handler=_cmd_run)
 
 
@@ -167,11 +153,17 @@ def _add_validate(subparsers: Any) -> None:
         description="Load a scenario (inheritance and overrides applied) and report problems.",
     )
     validate.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file")
-    _add_set_option(validate)
+    add_set_option(validate)
     validate.set_defaults(handler=_cmd_validate)
 
 
-COMMANDS: list[Callable[[Any], None]] = [_add_run, _add_validate, add_dashboard]
+COMMANDS: list[Callable[[Any], None]] = [
+    _add_run,
+    _add_validate,
+    add_compare,
+    _add_calibrate,
+    add_dashboard,
+]
 
 # --- end of command registry --------------------------------------------------------------------
 
@@ -243,29 +235,6 @@ def default_out_dir(config: Scenario) -> Path:
     return Path("results") / slug
 
 
-def format_value(value: float | None, unit: str, like: float | None = None) -> str:
-    """A number as a reader expects it: shares as percentages, money in pounds, counts grouped.
-
-    ``like`` (the mean, when formatting an interval's ends) fixes the decimals, so a row's
-    numbers line up: ``93.5`` with ``83.1 – 103.9``, not ``83.1 – 104``.
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if unit in ("share", "per year"):
-        return _signed(value * 100, 1) + "%"
-    if unit == "GBP":
-        text = _signed(value, 0)
-        return text.replace("-", "-£") if text.startswith("-") else "£" + text
-    size = abs(value if like is None or math.isnan(like) else like)
-    return _signed(value, 0 if size >= 100 else 1 if size >= 10 else 2)
-
-
-def _signed(value: float, decimals: int) -> str:
-    """``value`` with thousands separators, and no ``-0.0`` when it rounds to zero."""
-    text = f"{value:,.{decimals}f}"
-    return text[1:] if text.startswith("-") and not any(c in "123456789" for c in text) else text
-
-
 def summary_table(summary: dict[str, Any], reps: int) -> Table:
     """The metrics of ``summary.json`` as a table, grouped as declared in ``sim.metrics``."""
     table = Table(title="Mean over replications with Student-t 95% interval", title_justify="left")
@@ -317,11 +286,15 @@ def _header(config: Scenario, scenario_path: str) -> str:
 
 
 class _ProgressReporter:
-    """Context giving a progress callback: a rich bar on a terminal, else one line each."""
+    """Context giving a progress callback: a rich bar on a terminal, else one line each.
 
-    def __init__(self, quiet: bool, total: int) -> None:
-        self.quiet, self.total = quiet, total
+    ``noun`` names what is counted (``replication``, ``run``, ``evaluation``).
+    """
+
+    def __init__(self, quiet: bool, total: int, noun: str = "replication") -> None:
+        self.quiet, self.total, self.noun = quiet, total, noun
         self.tenths = 0
+        self.printed = -1
         self.bar: Progress | None = None
 
     def __enter__(self) -> ProgressCallback | None:
@@ -330,7 +303,7 @@ class _ProgressReporter:
         if not sys.stderr.isatty():
             return self._print_line
         self.bar = Progress(
-            TextColumn("Replications"),
+            TextColumn(self.noun.capitalize() + "s"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
@@ -339,17 +312,19 @@ class _ProgressReporter:
             transient=True,
         )
         self.bar.__enter__()
-        task = self.bar.add_task("replications", total=self.total)
+        task = self.bar.add_task(self.noun, total=self.total)
         bar = self.bar
         return lambda done, total: bar.update(task, completed=done, total=total)
 
     def _print_line(self, done: float, total: int) -> None:
-        """Without a terminal: a line per replication, and per tenth of a long lone run."""
+        """Without a terminal: a line per item, and per tenth of a long lone run."""
         if done == int(done):
-            print(f"replication {int(done)}/{total} done", file=sys.stderr, flush=True)
+            if int(done) != self.printed:
+                self.printed = int(done)
+                print(f"{self.noun} {int(done)}/{total} done", file=sys.stderr, flush=True)
         elif total == 1 and int(done * 10) > self.tenths:
             self.tenths = int(done * 10)
-            print(f"replication 1/1: {done:.0%} of its days", file=sys.stderr, flush=True)
+            print(f"{self.noun} 1/1: {done:.0%} of its days", file=sys.stderr, flush=True)
 
     def __exit__(self, *exc_info: object) -> None:
         if self.bar is not None:
@@ -360,14 +335,42 @@ def _summary_from(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _add_set_option(parser: argparse.ArgumentParser) -> None:
+def add_set_option(parser: argparse.ArgumentParser, note: str = "") -> None:
+    """Add the repeatable ``--set KEY=VALUE`` scenario override."""
     parser.add_argument(
         "--set",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a scenario value, e.g. --set team.social_worker_posts=7 "
-        "(repeatable; VALUE is TOML, else text)",
+        help="override a scenario value, e.g. --set team.social_worker_posts=7 or "
+        "--set staffing.cuts[0].share=0.2 (repeatable; VALUE is TOML, else text)"
+        + (f" {note}" if note else ""),
+    )
+
+
+#: Kept for commands written against the earlier private name.
+_add_set_option = add_set_option
+
+
+def add_execution_options(parser: argparse.ArgumentParser, unit: str = "runs") -> None:
+    """Add where and how runs execute: ``--workers``, ``--scheduler``, ``--quiet``, resuming."""
+    parser.add_argument(
+        "--workers",
+        type=_positive_int,
+        metavar="W",
+        help="local worker processes; 1 runs serially (default: one per CPU)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDR",
+        help="address of a running Dask scheduler (tcp://host:port) to use instead of local "
+        "workers",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.add_argument(
+        "--no-resume",
+        action="store_true",
+        help=f"ignore {unit} saved by an interrupted run of the same command",
     )
 
 
