@@ -42,6 +42,7 @@ from sim.paths import caseload_version, default_scenario, display_path
 from sim.replications import Progress as ProgressCallback
 from sim.replications import run_replications
 from sim.scenario import ScenarioError, load_scenario, scenario_warnings
+from sim.sweep_command import add_sweep
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -161,6 +162,7 @@ COMMANDS: list[Callable[[Any], None]] = [
     _add_run,
     _add_validate,
     add_compare,
+    add_sweep,
     _add_calibrate,
     add_dashboard,
 ]

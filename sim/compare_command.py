@@ -128,7 +128,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         journal.clear()
     specs = specs_for(configs, reps, seed)
 
+    reused = [0]
+
     def resumed(count: int) -> None:
+        reused[0] = count
         console.print(f"Resuming: {count} of {len(specs)} runs saved by an interrupted compare.")
 
     with _ProgressReporter(args.quiet, len(specs), noun="run") as on_progress:
@@ -149,7 +152,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
             ) from None
     comparison = Comparison(labels, tuple(configs), tuple(records), reps, seed)
     table = comparison.table()
-    write_comparison(out, comparison, table, command=args.command_line)
+    counts = {"runs": len(specs), "runs_reused": reused[0]}
+    write_comparison(out, comparison, table, counts=counts, command=args.command_line)
     journal.clear()
     console.print(comparison_table(table, labels))
     console.print(
@@ -224,9 +228,18 @@ def _change_text(row: pd.Series, metric: Any) -> str:
 
 
 def write_comparison(
-    out: Path, comparison: Comparison, table: pd.DataFrame, *, command: list[str] | None = None
+    out: Path,
+    comparison: Comparison,
+    table: pd.DataFrame,
+    *,
+    counts: dict[str, int] | None = None,
+    command: list[str] | None = None,
 ) -> dict[str, Path]:
-    """Write the comparison's tables, figures, report and scenarios atomically into ``out``."""
+    """Write the comparison's tables, figures, report and scenarios atomically into ``out``.
+
+    ``counts`` (runs in all, and how many were reused from an interrupted comparison's journal)
+    go into the manifest.
+    """
     series = comparison.series()
     writers: dict[str, Writer] = {
         "comparison.parquet": lambda path: write_parquet(path, table),
@@ -248,6 +261,7 @@ def write_comparison(
         "replications": comparison.replications,
         "days": sim.days,
         "warmup_days": sim.warmup_days,
+        **(counts or {}),
     }
     return write_directory(out, writers, manifest, command=command)
 

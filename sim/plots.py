@@ -177,6 +177,7 @@ _INDEX_AXIS = {
     "sobol": "Sobol' index (share of variance), 95% interval",
     "morris": "Morris elementary effect μ* (outcome units), 95% interval",
     "lhs": "first-order index (RBD-FAST), 95% interval",
+    "grid": "main-effect share of variance over the grid, Var(E[Y|X]) / Var(Y)",
 }
 
 

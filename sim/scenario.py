@@ -15,7 +15,7 @@ import tomllib
 import types
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import tomli_w
 from pydantic import BaseModel, ValidationError
@@ -274,6 +274,36 @@ def _apply_settings(data: dict[str, Any], origins: Origins, settings: Sequence[s
             node[last] = _parse_value(raw.strip())
             _record(origins, path, _SET)
     return problems
+
+
+def setting_type(key: str) -> Any:
+    """The Python type a ``--set`` key holds (``int``, ``float``, ``bool``, ``str``, a model...).
+
+    None when the key is malformed or names no place in the schema, so an experiment can check
+    its factors' keys before running anything.
+    """
+    path = _parse_key(key)
+    if path is None:
+        return None
+    tp = _unwrap(_type_at(path))
+    if get_origin(tp) is Literal:
+        return str
+    return tp
+
+
+def setting_suggestion(key: str) -> str:
+    """`` (did you mean 'x'?)`` for a misspelt last segment of ``key``, else ``""``."""
+    path = _parse_key(key)
+    if not path:
+        return ""
+    known = tuple(p for p in path[:-1])
+    return _suggest(path[-1], _fields_at(known))
+
+
+def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A TOML file's tables, or a ScenarioError naming the file and what is wrong with it."""
+    shown = str(path)
+    return _read_toml(Path(path), shown, f"{shown}: no such file")
 
 
 _KEY_PART = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)$")
