@@ -50,7 +50,7 @@ CACHE_DIR = ".calibration-cache"
 
 
 def _add_calibrate(subparsers: Any) -> None:
-    from sim.cli import _add_set_option, _positive_int
+    from sim.cli import _positive_int, add_execution_options, add_set_option
 
     parser = subparsers.add_parser(
         "calibrate",
@@ -110,30 +110,14 @@ def _add_calibrate(subparsers: Any) -> None:
         help="replications of the independent check of the fit on seed S+1 "
         "(default: as --reps; 0 skips it)",
     )
-    _add_set_option(parser)
-    parser.add_argument(
-        "--workers",
-        type=_positive_int,
-        metavar="W",
-        help="worker processes; 1 runs serially (default: one per CPU)",
-    )
-    parser.add_argument(
-        "--scheduler",
-        metavar="ADDR",
-        help="address of a running Dask scheduler to use instead of local workers",
-    )
+    add_set_option(parser)
     parser.add_argument(
         "--out",
         type=Path,
         metavar="DIR",
         help="output directory (default: results/calibrate-<scenario name>)",
     )
-    parser.add_argument("--quiet", action="store_true", help="no progress output")
-    parser.add_argument(
-        "--no-resume",
-        action="store_true",
-        help="forget evaluations cached by earlier runs in the output directory",
-    )
+    add_execution_options(parser, "evaluations")
     parser.set_defaults(handler=_cmd_calibrate)
 
 

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -217,10 +222,9 @@ def _trace(result):
 
 def test_same_seed_same_fit_whatever_the_number_of_workers(short_baseline):
     serial = _fit(short_baseline, workers=1)
-    again = _fit(short_baseline, workers=1)
     parallel = _fit(short_baseline, workers=2)
     assert len(serial.evaluations) == 4
-    assert _trace(serial) == _trace(again) == _trace(parallel)
+    assert _trace(serial) == _trace(parallel)
     assert serial.best.values == parallel.best.values
     other_seed = _fit(short_baseline, workers=1, seed=12)
     assert other_seed.start.objective != serial.start.objective
@@ -366,3 +370,29 @@ def test_bad_calibration_input_exits_2_with_one_line(run_caseload, tmp_path, arg
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines() == [expected]
+
+
+def test_ctrl_c_keeps_finished_evaluations_for_the_rerun(run_caseload, tmp_path):
+    out = tmp_path / "cal"
+    script = shutil.which("caseload", path=str(Path(sys.executable).parent))
+    args = [*_small(out), "--max-evals", "6"]
+    with subprocess.Popen(
+        [script, *args],
+        cwd=repo_root(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        for line in process.stderr:
+            if line.startswith("evaluation 2/6"):
+                process.send_signal(signal.SIGINT)
+                break
+        rest = process.stderr.read()
+        assert process.wait(timeout=120) == 130
+    assert "interrupted; finished evaluations are cached" in rest
+    assert "Traceback" not in rest
+    assert not (out / "calibration.json").exists()
+    rerun = run_caseload(*args)
+    assert rerun.returncode == 0, rerun.stderr
+    cached = int(rerun.stdout.split(" from the cache")[0].rsplit("(", 1)[1])
+    assert cached >= 2
