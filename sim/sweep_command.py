@@ -30,7 +30,7 @@ from sim.outputs import Writer, check_writable, write_directory, write_parquet
 from sim.paths import display_path
 from sim.plots import heatmap_figure, line_figure, tornado_figure
 from sim.report import Report, cell, interval
-from sim.scenario import load_scenario, scenario_to_toml
+from sim.scenario import ScenarioError, load_scenario, scenario_to_toml
 from sim.sweep import points_table, runs_table, sensitivity
 
 #: The journal of finished runs inside the output directory, removed once outputs are written.
@@ -82,12 +82,19 @@ def load_plan(path: str, reps: int | None = None) -> Plan:
     experiment, base_path = load_experiment(path)
     if reps is not None:
         experiment = experiment.model_copy(update={"replications": reps})
-    base = load_scenario(
-        _relative(base_path),
-        days=experiment.days,
-        replications=experiment.replications,
-        seed=experiment.seed,
-    )
+    try:
+        base = load_scenario(
+            _relative(base_path),
+            experiment.set,
+            days=experiment.days,
+            replications=experiment.replications,
+            seed=experiment.seed,
+        )
+    except ScenarioError as exc:  # name the experiment file, not a command-line flag
+        keys = {"--set": "set", "--days": "days", "--reps": "replications", "--seed": "seed"}
+        flag = re.compile(r"^(--set|--days|--reps|--seed): ")
+        lines = [flag.sub(lambda m: f"{path}: {keys[m[1]]}: ", line) for line in exc.problems]
+        raise ScenarioError(lines) from None
     return plan(experiment, base, path)
 
 

@@ -6,10 +6,12 @@ is under test (summaries, output files, the table); they are test data, not a mo
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,27 +55,92 @@ def hand_results(n: int = 3, days: int = 5, nan_metric: str | None = None) -> li
     return results
 
 
-@pytest.fixture
-def run_caseload():
+def caseload(
+    *args: str, cwd: Path = REPO_ROOT, timeout: float = 600
+) -> subprocess.CompletedProcess:
     """Run the installed ``caseload`` console script, as a user would, from the repository root."""
     script = shutil.which("caseload", path=str(Path(sys.executable).parent))
     assert script is not None, "the caseload console script is not installed beside this Python"
+    env = {**os.environ, "COLUMNS": "120"}
+    return subprocess.run(
+        [script, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
-    def run(*args: str, cwd: Path = REPO_ROOT, timeout: float = 600) -> subprocess.CompletedProcess:
-        env = {**os.environ, "COLUMNS": "120"}
-        return subprocess.run(
-            [script, *args],
-            cwd=cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
 
-    return run
+@pytest.fixture
+def run_caseload():
+    """The :func:`caseload` runner, as a fixture."""
+    return caseload
 
 
 @pytest.fixture
 def make_results():
     """The :func:`hand_results` builder."""
     return hand_results
+
+
+@pytest.fixture(scope="session")
+def dask_scheduler(tmp_path_factory):
+    """A real Dask scheduler and two worker processes on loopback; yields its address.
+
+    Started with the ``dask`` command installed beside this Python, as an operator would start
+    a cluster on other machines, and stopped after the session.
+    """
+    bin_dir = Path(sys.executable).parent
+    folder = tmp_path_factory.mktemp("dask")
+    scheduler_file = folder / "scheduler.json"
+    common = {"cwd": folder, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    scheduler = subprocess.Popen(
+        [
+            str(bin_dir / "dask"),
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--dashboard-address",
+            "127.0.0.1:0",
+            "--scheduler-file",
+            str(scheduler_file),
+        ],
+        **common,
+    )
+    workers = None
+    try:
+        deadline = time.monotonic() + 60
+        while not scheduler_file.exists():
+            assert scheduler.poll() is None, "dask scheduler exited"
+            assert time.monotonic() < deadline, "dask scheduler did not start within 60 s"
+            time.sleep(0.2)
+        time.sleep(0.3)  # the file is written whole before the scheduler listens
+        address = json.loads(scheduler_file.read_text())["address"]
+        workers = subprocess.Popen(
+            [
+                str(bin_dir / "dask"),
+                "worker",
+                address,
+                "--nworkers",
+                "2",
+                "--nthreads",
+                "1",
+                "--no-dashboard",
+                "--host",
+                "127.0.0.1",
+            ],
+            **common,
+        )
+        from distributed import Client
+
+        with Client(address, timeout="30s") as client:
+            client.wait_for_workers(2, timeout=90)
+        yield address
+    finally:
+        for process in (workers, scheduler):
+            if process is not None:
+                process.terminate()
+        for process in (workers, scheduler):
+            if process is not None:
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()

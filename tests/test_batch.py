@@ -1,0 +1,107 @@
+"""The batch runner: order, common random numbers, the resume journal, serial = Dask."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+import sim.batch
+from sim.batch import Journal, RunRecord, run_batch, specs_for
+from sim.replications import replication_seeds
+from sim.scenario import load_scenario, with_overrides
+
+SHORT = ["simulation.warmup_days=10"]
+
+
+@pytest.fixture(scope="module")
+def configs():
+    base = load_scenario("scenarios/baseline.toml", SHORT, days=40)
+    capped = with_overrides(base, settings=['allocation.cap_kind="count"'])
+    return [base, capped]
+
+
+def test_specs_share_replication_seeds_across_points(configs):
+    specs = specs_for(configs, 3, 99)
+    assert [(s.point, s.replication) for s in specs] == [(p, r) for p in (0, 1) for r in range(3)]
+    seeds = replication_seeds(99, 3)
+    assert [s.seed for s in specs] == seeds + seeds
+
+
+def test_journal_skips_a_line_cut_short(tmp_path):
+    journal = Journal(tmp_path / "j.jsonl")
+    record = RunRecord(0, 1, 5, {"a": 1.5, "b": math.nan})
+    journal.append("k1", record)
+    with journal.path.open("a") as handle:
+        handle.write('{"key": "k2", "point": 0, "replic')  # a kill mid-write
+    loaded = journal.load()
+    assert list(loaded) == ["k1"]
+    assert loaded["k1"].summary["a"] == 1.5 and math.isnan(loaded["k1"].summary["b"])
+
+
+def test_resume_runs_only_what_the_journal_lacks(configs, tmp_path, monkeypatch):
+    specs = specs_for(configs, 2, 7)
+    journal = Journal(tmp_path / "j.jsonl")
+    first = run_batch(specs[:3], workers=1, journal=journal)
+    assert len(journal.path.read_text().splitlines()) == 3
+
+    calls = []
+    real = sim.batch.simulate
+
+    def counting(spec, keep_series=False):
+        calls.append((spec.point, spec.replication))
+        return real(spec, keep_series)
+
+    monkeypatch.setattr(sim.batch, "simulate", counting)
+    reused = []
+    resumed = run_batch(specs, workers=1, journal=journal, on_resume=reused.append)
+    assert reused == [3]
+    assert calls == [(1, 1)]  # only the one missing run
+    assert [r.summary for r in resumed[:3]] == [r.summary for r in first]
+    assert len(journal.path.read_text().splitlines()) == 4
+
+
+def test_a_changed_scenario_is_not_taken_from_the_journal(configs, tmp_path):
+    journal = Journal(tmp_path / "j.jsonl")
+    specs = specs_for(configs[:1], 1, 7)
+    run_batch(specs, workers=1, journal=journal)
+    changed = with_overrides(configs[0], settings=["demand.referrals_per_day=0.9"])
+    reused = []
+    run_batch(specs_for([changed], 1, 7), workers=1, journal=journal, on_resume=reused.append)
+    assert reused == []
+
+
+def test_results_come_back_in_spec_order_whatever_the_workers(configs):
+    specs = specs_for(configs, 2, 3)
+    serial = run_batch(specs, workers=1, keep_series=True)
+    parallel = run_batch(specs, workers=2, keep_series=True)
+    assert [(r.point, r.replication, r.seed) for r in parallel] == [
+        (s.point, s.replication, s.seed) for s in specs
+    ]
+    assert [r.summary for r in serial] == [r.summary for r in parallel]
+    assert [r.series for r in serial] == [r.series for r in parallel]
+
+
+def test_identical_points_run_once(configs, monkeypatch):
+    calls = []
+    real = sim.batch.simulate
+
+    def counting(spec, keep_series=False):
+        calls.append(spec.point)
+        return real(spec, keep_series)
+
+    monkeypatch.setattr(sim.batch, "simulate", counting)
+    records = run_batch(specs_for([configs[0], configs[0]], 1, 3), workers=1)
+    assert calls == [0]
+    assert [r.point for r in records] == [0, 1]
+    assert records[0].summary == records[1].summary
+
+
+def test_journal_lines_are_strict_json(configs, tmp_path):
+    journal = Journal(tmp_path / "j.jsonl")
+    run_batch(specs_for(configs[:1], 1, 3), workers=1, journal=journal, keep_series=True)
+    entry = json.loads(journal.path.read_text().splitlines()[0])
+    assert set(entry) == {"key", "point", "replication", "seed", "summary", "series"}
+    assert set(entry["series"]) == set(sim.batch.SERIES_COLUMNS)
+    assert len(entry["series"]["waiting"]) == 30 // sim.batch.WEEK
