@@ -471,7 +471,11 @@ class ReplicationPool:
 
 @dataclass(frozen=True)
 class Evaluation:
-    """The replications of one parameter point: their summary and the objective."""
+    """The replications of one parameter point: their summary and the objective.
+
+    ``index`` numbers the search's evaluations from 1 in the order they ran; the check after
+    the search is numbered one past the last.
+    """
 
     index: int
     values: dict[str, float]
@@ -630,7 +634,7 @@ def calibrate(
             return seen[values]
         if len(history) >= max_evals:
             raise _BudgetSpent
-        evaluation = run_point(dict(zip(keys, values, strict=True)), seed, reps, len(history))
+        evaluation = run_point(dict(zip(keys, values, strict=True)), seed, reps, len(history) + 1)
         history.append(evaluation)
         seen[values] = evaluation
         if on_evaluation is not None:
@@ -677,7 +681,7 @@ def calibrate(
     n_check = reps if check_reps is None else check_reps
     if n_check:
         outcome.check_seed = check_seed_for(seed)
-        outcome.check = run_point(dict(best.values), outcome.check_seed, n_check, len(history))
+        outcome.check = run_point(dict(best.values), outcome.check_seed, n_check, len(history) + 1)
         if on_evaluation is not None:
             on_evaluation(outcome.check, best)
     return outcome

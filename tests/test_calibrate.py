@@ -307,6 +307,11 @@ def test_calibrate_command_end_to_end(run_caseload, tmp_path):
     evaluations = pd.read_parquet(out / "evaluations.parquet")
     assert list(evaluations["kind"]) == ["search"] * 3 + ["check"]
     assert evaluations["objective"].min() == pytest.approx(report["objective"]["fitted"])
+    assert list(evaluations["evaluation"]) == [1, 2, 3, 4]
+    search = evaluations[evaluations["kind"] == "search"]
+    best = search.sort_values(["objective", "evaluation"]).iloc[0]
+    assert f"fitted (evaluation {best['evaluation']})" in done.stdout
+    assert best["demand.referrals_per_day"] == parameter["fitted"]
     fitted = load_scenario(out / "calibrated.toml")
     assert fitted.demand.referrals_per_day == parameter["fitted"]
     assert fitted.name == "baseline-calibrated"
