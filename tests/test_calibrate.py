@@ -240,6 +240,29 @@ def test_cached_evaluations_are_reused_and_give_the_same_fit(short_baseline, tmp
     assert len(longer.evaluations) == 5
 
 
+def test_powell_searches_within_bounds_and_budget():
+    config = load_scenario(default_scenario(), ["simulation.days=200", "simulation.warmup_days=50"])
+    parameters = [
+        Parameter("demand.referrals_per_day", 0.4, 0.8, 0.57),
+        Parameter("staffing.leave_rate_per_year", 0.02, 0.15, 0.068),
+    ]
+    with ReplicationPool(workers=1) as pool:
+        result = calibrate(
+            config, parameters, pool, reps=2, max_evals=5, method="powell", check_reps=0
+        )
+    assert [e.index for e in result.evaluations] == [1, 2, 3, 4, 5]
+    assert result.start.values == {
+        "demand.referrals_per_day": 0.57,
+        "staffing.leave_rate_per_year": 0.068,
+    }
+    assert "budget" in result.stop_reason and not result.converged
+    for evaluation in result.evaluations:
+        for p in parameters:
+            assert p.low <= evaluation.values[p.key] <= p.high
+    assert result.best.objective == min(e.objective for e in result.evaluations)
+    assert result.check is None
+
+
 @pytest.mark.slow
 def test_calibration_recovers_the_referral_rate(short_baseline):
     """Start far above the calibrated 0.57 referrals a day; fitting caseload brings it back.
