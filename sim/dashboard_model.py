@@ -555,11 +555,11 @@ class DashboardModel(mesa.Model):
             lever = LEVERS_BY_PATH[self.settings.compare_lever]
             before = format_value(lever.value_in(config))
             after = format_value(lever.value_in(twin))
-            base_label = f"Without the change ({lever.label}: {before})"
+            base_label = f"A: {lever.label} = {before}"
             self.runs.append(RunView(base_label, CaseloadModel(config, self.seed)))
             self.runs.append(
                 RunView(
-                    f"With {lever.label}: {after}",
+                    f"B: {lever.label} = {after}",
                     CaseloadModel(twin, self.seed),
                     [lever.setting(self.settings.compare_value)],
                 )
