@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from sim.config import Scenario
-from sim.experiment import Experiment, Factor, factor_kind
-from sim.scenario import ScenarioError, with_overrides
+from sim.experiment import Experiment, Factor, factor_kind, load_experiment
+from sim.scenario import ScenarioError, load_scenario, with_overrides
 
 #: At most this many failing design points are listed in an error; the rest are counted.
 MAX_POINT_PROBLEMS = 5
@@ -93,6 +95,39 @@ def plan(experiment: Experiment, base: Scenario, source: str) -> Plan:
     if problems:
         raise ScenarioError(problems)
     return Plan(experiment, values, matrix, problem, tuple(configs))
+
+
+def load_plan(path: str, reps: int | None = None) -> Plan:
+    """The experiment file's design with every point validated.
+
+    Raises:
+        ScenarioError: The experiment, its base scenario or a design point is malformed.
+    """
+    experiment, base_path = load_experiment(path)
+    if reps is not None:
+        experiment = experiment.model_copy(update={"replications": reps})
+    try:
+        base = load_scenario(
+            _relative(base_path),
+            experiment.set,
+            days=experiment.days,
+            replications=experiment.replications,
+            seed=experiment.seed,
+        )
+    except ScenarioError as exc:  # name the experiment file, not a command-line flag
+        keys = {"--set": "set", "--days": "days", "--reps": "replications", "--seed": "seed"}
+        flag = re.compile(r"^(--set|--days|--reps|--seed): ")
+        lines = [flag.sub(lambda m: f"{path}: {keys[m[1]]}: ", line) for line in exc.problems]
+        raise ScenarioError(lines) from None
+    return plan(experiment, base, path)
+
+
+def _relative(path: Path) -> str:
+    """A path relative to the working directory when it is inside it (for messages)."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def toml_literal(value: Any) -> str:

@@ -22,15 +22,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from sim.batch import Journal, run_batch, specs_for
-from sim.design import Plan, plan
-from sim.experiment import load_experiment
+from sim.design import Plan, load_plan
 from sim.formatting import format_value
 from sim.metrics import METRICS_BY_KEY
 from sim.outputs import Writer, check_writable, write_directory, write_parquet
 from sim.paths import display_path
 from sim.plots import heatmap_figure, line_figure, tornado_figure
 from sim.report import Report, cell, interval
-from sim.scenario import ScenarioError, load_scenario, scenario_to_toml
+from sim.scenario import scenario_to_toml
 from sim.sweep import points_table, runs_table, sensitivity
 
 #: The journal of finished runs inside the output directory, removed once outputs are written.
@@ -71,31 +70,6 @@ def add_sweep(subparsers: Any) -> None:
     )
     add_execution_options(sweep)
     sweep.set_defaults(handler=cmd_sweep)
-
-
-def load_plan(path: str, reps: int | None = None) -> Plan:
-    """The experiment file's design with every point validated.
-
-    Raises:
-        ScenarioError: The experiment, its base scenario or a design point is malformed.
-    """
-    experiment, base_path = load_experiment(path)
-    if reps is not None:
-        experiment = experiment.model_copy(update={"replications": reps})
-    try:
-        base = load_scenario(
-            _relative(base_path),
-            experiment.set,
-            days=experiment.days,
-            replications=experiment.replications,
-            seed=experiment.seed,
-        )
-    except ScenarioError as exc:  # name the experiment file, not a command-line flag
-        keys = {"--set": "set", "--days": "days", "--reps": "replications", "--seed": "seed"}
-        flag = re.compile(r"^(--set|--days|--reps|--seed): ")
-        lines = [flag.sub(lambda m: f"{path}: {keys[m[1]]}: ", line) for line in exc.problems]
-        raise ScenarioError(lines) from None
-    return plan(experiment, base, path)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -398,11 +372,3 @@ def _value(value: object) -> str:
 
 def _where(row: pd.Series, labels: list[str]) -> str:
     return ", ".join(f"{label}={_value(row[label])}" for label in labels)
-
-
-def _relative(path: Path) -> str:
-    """A path relative to the working directory when it is inside it (for messages)."""
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)

@@ -1,0 +1,169 @@
+"""Experiment files and their designs: validation, clear errors, and the points run."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.design import design_matrix, load_plan, plan, toml_literal
+from sim.experiment import load_experiment
+from sim.scenario import ScenarioError, load_scenario
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BASELINE = (REPO_ROOT / "scenarios" / "baseline.toml").as_posix()
+
+
+def write(tmp_path, body: str, name: str = "exp.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(f'name = "t"\nscenario = "{BASELINE}"\n' + textwrap.dedent(body))
+    return path
+
+
+def problems(path) -> list[str]:
+    with pytest.raises(ScenarioError) as caught:
+        load_plan(str(path))
+    return caught.value.problems
+
+
+GRID = """
+[design]
+method = "grid"
+[[factors]]
+key = "allocation.cap_per_fte"
+values = [12.0, 16.0]
+[[factors]]
+key = "support.admin_staff"
+low = 0.0
+high = 1.0
+"""
+
+
+def test_every_example_experiment_is_valid():
+    for path in sorted((REPO_ROOT / "experiments").glob("*.toml")):
+        if path.name.startswith("calibrat"):
+            continue  # calibration files are read by caseload calibrate
+        experiment, base = load_experiment(path)
+        built = plan(experiment, load_scenario(base, experiment.set), str(path))
+        assert len(built.configs) == len(built.values) > 1, path.name
+
+
+def test_grid_is_the_product_of_values_and_levels(tmp_path):
+    experiment, base = load_experiment(write(tmp_path, GRID))
+    built = plan(experiment, load_scenario(base), "exp.toml")
+    assert built.values.to_dict("list") == {
+        "allocation.cap_per_fte": [12.0] * 4 + [16.0] * 4,
+        "support.admin_staff": [0.0, 1 / 3, 2 / 3, 1.0] * 2,
+    }
+    assert built.configs[5].allocation.cap_per_fte == 16.0
+    assert built.configs[5].support.admin_staff == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize(
+    ("method", "samples", "points"),
+    [("lhs", 20, 20), ("sobol", 8, 8 * (2 + 2)), ("morris", 5, 5 * (2 + 1))],
+)
+def test_sampled_designs_have_their_sizes_and_repeat(tmp_path, method, samples, points):
+    body = f"""
+    [design]
+    method = "{method}"
+    samples = {samples}
+    seed = 3
+    [[factors]]
+    key = "demand.referrals_per_day"
+    low = 0.4
+    high = 0.7
+    [[factors]]
+    key = "team.social_worker_posts"
+    low = 4
+    high = 9
+    """
+    experiment, _ = load_experiment(write(tmp_path, body))
+    values, matrix, problem = design_matrix(experiment)
+    again, _, _ = design_matrix(experiment)
+    assert len(values) == points == matrix.shape[0]
+    assert values.equals(again)
+    rates = values["demand.referrals_per_day"]
+    assert rates.between(0.4, 0.7).all()
+    posts = values["team.social_worker_posts"]
+    assert all(isinstance(p, int) for p in posts) and posts.between(4, 9).all()
+    assert problem["bounds"] == [[0.4, 0.7], [4.0, 9.0]]
+
+
+def test_a_list_item_field_can_be_a_factor(tmp_path):
+    path = tmp_path / "cut.toml"
+    cut = (REPO_ROOT / "scenarios" / "levers" / "staffing_cut_10pct.toml").as_posix()
+    path.write_text(
+        f'name = "cut"\nscenario = "{cut}"\n[design]\nmethod = "grid"\n'
+        '[[factors]]\nkey = "staffing.cuts[0].share"\nvalues = [0.05, 0.3]\n'
+    )
+    experiment, base = load_experiment(path)
+    built = plan(experiment, load_scenario(base), str(path))
+    assert [c.staffing.cuts[0].share for c in built.configs] == [0.05, 0.3]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("colour = 1\n" + GRID, "exp.toml: colour: unknown key"),
+        (
+            GRID.replace('"grid"', '"grd"'),
+            "exp.toml: design.method: Input should be 'grid', 'lhs', 'sobol' or 'morris' "
+            "(got 'grd')",
+        ),
+        (
+            GRID.replace("allocation.cap_per_fte", "allocation.cap_per_ftee"),
+            "exp.toml: factors[0].key: not a scenario setting (did you mean 'cap_per_fte'?) "
+            "(got 'allocation.cap_per_ftee')",
+        ),
+        (
+            GRID.replace("allocation.cap_per_fte", "allocation"),
+            "exp.toml: factors[0].key: allocation is a table, not a value (got 'allocation')",
+        ),
+        (
+            GRID.replace('method = "grid"', 'method = "sobol"'),
+            "exp.toml: design: method 'sobol' needs samples",
+        ),
+        (
+            GRID.replace("low = 0.0", "low = 2.0"),
+            "exp.toml: factors[1]: low must be below high (got low=2.0, high=1.0)",
+        ),
+        (
+            GRID.replace("values = [12.0, 16.0]", "values = [12.0, 16.0]\nlow = 1.0"),
+            "exp.toml: factors[0]: give values or low and high, not both",
+        ),
+        (
+            'outcomes = ["burnout"]\n' + GRID,
+            "exp.toml: outcomes: unknown metric(s) ['burnout']",
+        ),
+        (
+            GRID.replace("values = [12.0, 16.0]", "values = [12.0, -3.0]"),
+            "exp.toml: design point 4 (allocation.cap_per_fte=-3.0, support.admin_staff=0.0): "
+            "allocation.cap_per_fte: Input should be greater than 0 (got -3.0)",
+        ),
+        (
+            'set = ["team.social_worker_posts = -1"]\n' + GRID,
+            "exp.toml: set: team.social_worker_posts: Input should be greater than or equal to 0 "
+            "(got -1)",
+        ),
+    ],
+)
+def test_mistakes_name_the_file_and_key(tmp_path, body, expected):
+    lines = problems(write(tmp_path, body))
+    assert any(line.startswith(expected) or expected in line for line in lines), lines
+
+
+def test_bad_toml_and_missing_file_are_one_line(tmp_path):
+    broken = tmp_path / "broken.toml"
+    broken.write_text("name = \n")
+    assert problems(broken)[0].startswith(f"{broken}: line 1")
+    assert problems(tmp_path / "absent.toml") == [f"{tmp_path / 'absent.toml'}: no such file"]
+
+
+def test_toml_literals_round_trip():
+    import tomllib
+
+    for value in (True, 3, 0.1 + 0.2, "count", np.int64(4), np.float64(2.5)):
+        assert tomllib.loads(f"v = {toml_literal(value)}")["v"] == value
