@@ -23,6 +23,7 @@ matplotlib.use("Agg")
 
 import solara
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
@@ -294,7 +295,8 @@ def chart_figure(
     runs: list[RunView], series: tuple[tuple[str, str, bool], ...], days: int, warmup: int
 ) -> Figure:
     """Four small line charts (one per series), every run as its own line."""
-    figure = Figure(figsize=(9, 4.6), dpi=90, layout="constrained")
+    figure = Figure(figsize=(9, 4.6), dpi=80)
+    figure.subplots_adjust(left=0.06, right=0.99, top=0.93, bottom=0.11, hspace=0.3, wspace=0.14)
     axes = figure.subplots(2, 2, sharex=True)
     for ax, (column, title, cumulative) in zip(axes.flat, series, strict=True):
         ax.set_title(title, fontsize=12)
@@ -307,6 +309,7 @@ def chart_figure(
         ax.set_xlim(0, days)
         highest = max((run.series(column, cumulative).max(initial=0) for run in runs), default=0)
         ax.set_ylim(0, max(1.0, highest * 1.15))
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # every series counts
         ax.grid(alpha=0.3)
         ax.tick_params(labelsize=10)
     for ax in axes[1]:

@@ -1,4 +1,4 @@
-"""The dashboard driven in a real headless Chromium: load, step, levers, teaching, compare, sessions.
+"""The dashboard in a real headless Chromium: load, step, levers, teaching, compare, sessions.
 
 The server is started the way users start it (``caseload dashboard --port P``) and killed in
 teardown. The browser is Debian's ``/usr/bin/chromium`` (``python3 tasks.py test`` installs it);
@@ -227,10 +227,14 @@ def test_compare_mode_runs_two_models_side_by_side(open_page):
     page.get_by_label("Compare: same seed, one lever changed").check()
     page.locator(".team-table").nth(1).wait_for()
     assert page.locator(".team-table").count() == 2
-    assert page.get_by_text("With Cap kind (allocation): none").first.is_visible()
-    page.get_by_label("Render Interval (steps)")  # Mesa's own control is on the page
-    for _ in range(40):
-        _step(page)
+    assert page.get_by_text("B: Cap kind (allocation) = none").first.is_visible()
+    # Mesa's render interval: one Step advances 15 days (1, then 3, 5, ... 15 by keyboard)
+    interval = page.locator(".v-input", has_text="Render Interval").locator("[role=slider]")
+    interval.focus()
+    for _ in range(7):
+        page.keyboard.press("ArrowRight")
+    page.get_by_role("button", name="Step").click()
+    page.get_by_text(re.compile(r"Day 15 of \d+")).first.wait_for()
     waiting = _today(page, "Unallocated cases (waiting)")
     referrals_note = _today(page, "Serious incidents")
     assert len(waiting) == 2 and len(referrals_note) == 2
