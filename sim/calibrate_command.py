@@ -50,7 +50,7 @@ CACHE_DIR = ".calibration-cache"
 
 
 def _add_calibrate(subparsers: Any) -> None:
-    from sim.cli import _positive_int, add_execution_options, add_set_option
+    from sim.command_support import add_execution_options, add_set_option, positive_int
 
     parser = subparsers.add_parser(
         "calibrate",
@@ -98,7 +98,7 @@ def _add_calibrate(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--max-evals",
-        type=_positive_int,
+        type=positive_int,
         metavar="K",
         help=f"most parameter points to evaluate, the start included (default {DEFAULT_MAX_EVALS})",
     )
@@ -122,7 +122,8 @@ def _add_calibrate(subparsers: Any) -> None:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
-    from sim.cli import EXIT_OK, Interrupted, default_out_dir
+    from sim.cli import default_out_dir
+    from sim.command_support import EXIT_OK, Interrupted
     from sim.outputs import check_writable
     from sim.paths import default_scenario, display_path
 

@@ -19,19 +19,21 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
 from sim.calibrate_command import _add_calibrate
 from sim.checkpoint import Checkpoint
 from sim.cluster import SchedulerError
+from sim.command_support import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    Interrupted,
+    ProgressReporter,
+    add_execution_options,
+    add_set_option,
+)
 from sim.compare_command import add_compare
 from sim.config import Scenario
 from sim.dashboard_command import add_dashboard
@@ -39,12 +41,9 @@ from sim.formatting import format_value
 from sim.metrics import METRICS
 from sim.outputs import OutputError, check_writable, write_outputs
 from sim.paths import caseload_version, default_scenario, display_path
-from sim.replications import Progress as ProgressCallback
 from sim.replications import run_replications
 from sim.scenario import ScenarioError, load_scenario, scenario_warnings
 from sim.sweep_command import add_sweep
-
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 _GROUP_TITLES = {
     "demand": "Demand",
@@ -57,10 +56,6 @@ _GROUP_TITLES = {
 
 #: Folder inside the output directory holding replications of an unfinished run.
 CHECKPOINT_DIR = ".checkpoints"
-
-
-class Interrupted(Exception):
-    """Ctrl-C during replications: what was saved, and how to resume."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -186,7 +181,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         checkpoint.clear()
     elif saved := checkpoint.count():
         console.print(f"Resuming: {saved} replication(s) saved by an interrupted run are reused.")
-    with _ProgressReporter(args.quiet, reps) as on_progress:
+    with ProgressReporter(args.quiet, reps) as on_progress:
         try:
             results = run_replications(
                 config,
@@ -287,103 +282,8 @@ def _header(config: Scenario, scenario_path: str) -> str:
     ).rstrip("\n")
 
 
-class _ProgressReporter:
-    """Context giving a progress callback: a rich bar on a terminal, else one line each.
-
-    ``noun`` names what is counted (``replication``, ``run``, ``evaluation``).
-    """
-
-    def __init__(self, quiet: bool, total: int, noun: str = "replication") -> None:
-        self.quiet, self.total, self.noun = quiet, total, noun
-        self.tenths = 0
-        self.printed = -1
-        self.bar: Progress | None = None
-
-    def __enter__(self) -> ProgressCallback | None:
-        if self.quiet:
-            return None
-        if not sys.stderr.isatty():
-            return self._print_line
-        self.bar = Progress(
-            TextColumn(self.noun.capitalize() + "s"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        self.bar.__enter__()
-        task = self.bar.add_task(self.noun, total=self.total)
-        bar = self.bar
-        return lambda done, total: bar.update(task, completed=done, total=total)
-
-    def _print_line(self, done: float, total: int) -> None:
-        """Without a terminal: a line per item, and per tenth of a long lone run."""
-        if done == int(done):
-            if int(done) != self.printed:
-                self.printed = int(done)
-                print(f"{self.noun} {int(done)}/{total} done", file=sys.stderr, flush=True)
-        elif total == 1 and int(done * 10) > self.tenths:
-            self.tenths = int(done * 10)
-            print(f"{self.noun} 1/1: {done:.0%} of its days", file=sys.stderr, flush=True)
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-
-
 def _summary_from(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
-
-
-def add_set_option(parser: argparse.ArgumentParser, note: str = "") -> None:
-    """Add the repeatable ``--set KEY=VALUE`` scenario override."""
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a scenario value, e.g. --set team.social_worker_posts=7 or "
-        "--set staffing.cuts[0].share=0.2 (repeatable; VALUE is TOML, else text)"
-        + (f" {note}" if note else ""),
-    )
-
-
-#: Kept for commands written against the earlier private name.
-_add_set_option = add_set_option
-
-
-def add_execution_options(parser: argparse.ArgumentParser, unit: str = "runs") -> None:
-    """Add where and how runs execute: ``--workers``, ``--scheduler``, ``--quiet``, resuming."""
-    parser.add_argument(
-        "--workers",
-        type=_positive_int,
-        metavar="W",
-        help="local worker processes; 1 runs serially (default: one per CPU)",
-    )
-    parser.add_argument(
-        "--scheduler",
-        metavar="ADDR",
-        help="address of a running Dask scheduler (tcp://host:port) to use instead of local "
-        "workers",
-    )
-    parser.add_argument("--quiet", action="store_true", help="no progress output")
-    parser.add_argument(
-        "--no-resume",
-        action="store_true",
-        help=f"ignore {unit} saved by an interrupted run of the same command",
-    )
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number (got {text!r})") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
-    return value
 
 
 if __name__ == "__main__":

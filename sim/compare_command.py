@@ -18,7 +18,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from sim.batch import Journal, run_batch, specs_for
+from sim.batch import Journal, specs_for
+from sim.command_support import (
+    EXIT_OK,
+    add_execution_options,
+    add_set_option,
+    run_journaled,
+)
 from sim.compare import Comparison, unique_labels
 from sim.config import Scenario
 from sim.formatting import format_value
@@ -35,8 +41,6 @@ JOURNAL = ".compare-journal.jsonl"
 
 def add_compare(subparsers: Any) -> None:
     """Register ``caseload compare``."""
-    from sim.cli import add_execution_options, add_set_option
-
     compare = subparsers.add_parser(
         "compare",
         help="compare scenarios with a baseline, paired by replication (common random numbers)",
@@ -112,8 +116,6 @@ def load_compared(args: argparse.Namespace) -> list[Scenario]:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run the comparison, print its table and write its outputs."""
-    from sim.cli import EXIT_OK, Interrupted, _ProgressReporter
-
     configs = load_compared(args)
     labels = unique_labels([c.name for c in configs])
     sim = configs[0].simulation
@@ -123,38 +125,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
     console.print(_header(configs, labels, [args.baseline, *args.others]), highlight=False)
     _warn_different_organisations(configs, labels)
 
-    journal = Journal(out / JOURNAL)
-    if args.no_resume:
-        journal.clear()
     specs = specs_for(configs, reps, seed)
-
-    reused = [0]
-
-    def resumed(count: int) -> None:
-        reused[0] = count
-        console.print(f"Resuming: {count} of {len(specs)} runs saved by an interrupted compare.")
-
-    with _ProgressReporter(args.quiet, len(specs), noun="run") as on_progress:
-        try:
-            records = run_batch(
-                specs,
-                workers=args.workers,
-                scheduler=args.scheduler,
-                journal=journal,
-                progress=on_progress,
-                keep_series=True,
-                on_resume=resumed,
-            )
-        except KeyboardInterrupt:
-            raise Interrupted(
-                "interrupted; finished runs are saved and the same command resumes from them "
-                "(no output files were changed)"
-            ) from None
+    records, reused = run_journaled(
+        specs, args, out / JOURNAL, console, command="compare", keep_series=True
+    )
     comparison = Comparison(labels, tuple(configs), tuple(records), reps, seed)
     table = comparison.table()
-    counts = {"runs": len(specs), "runs_reused": reused[0]}
+    counts = {"runs": len(specs), "runs_reused": reused}
     write_comparison(out, comparison, table, counts=counts, command=args.command_line)
-    journal.clear()
+    Journal(out / JOURNAL).clear()  # the outputs are safely written
     console.print(comparison_table(table, labels))
     console.print(
         f"Outputs written to {display_path(out)}/ (report.html to send on)",

@@ -21,7 +21,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from sim.batch import Journal, run_batch, specs_for
+from sim.batch import Journal, specs_for
+from sim.command_support import (
+    EXIT_OK,
+    add_execution_options,
+    positive_int,
+    run_journaled,
+)
 from sim.design import Plan, load_plan
 from sim.formatting import format_value
 from sim.metrics import METRICS_BY_KEY
@@ -49,8 +55,6 @@ _INDEX_MEANING = {
 
 def add_sweep(subparsers: Any) -> None:
     """Register ``caseload sweep``."""
-    from sim.cli import _positive_int, add_execution_options
-
     sweep = subparsers.add_parser(
         "sweep",
         help="run an experiment file's design (grid, LHS, Sobol', Morris) and its sensitivity",
@@ -61,7 +65,7 @@ def add_sweep(subparsers: Any) -> None:
     sweep.add_argument("experiment", metavar="EXPERIMENT", help="experiment TOML file")
     sweep.add_argument(
         "--reps",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help="replications per point (default: the file's)",
     )
@@ -74,8 +78,6 @@ def add_sweep(subparsers: Any) -> None:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run the sweep, print its sensitivity and write its outputs."""
-    from sim.cli import EXIT_OK, Interrupted, _ProgressReporter
-
     design = load_plan(args.experiment, args.reps)
     experiment = design.experiment
     base_sim = design.configs[0].simulation
@@ -91,40 +93,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         highlight=False,
         soft_wrap=True,
     )
-    journal = Journal(out / JOURNAL)
-    if args.no_resume:
-        journal.clear()
-
-    reused = [0]
-
-    def resumed(count: int) -> None:
-        reused[0] = count
-        console.print(f"Resuming: {count} of {len(specs)} runs saved by an interrupted sweep.")
-
-    with _ProgressReporter(args.quiet, len(specs), noun="run") as on_progress:
-        try:
-            records = run_batch(
-                specs,
-                workers=args.workers,
-                scheduler=args.scheduler,
-                journal=journal,
-                progress=on_progress,
-                on_resume=resumed,
-            )
-        except KeyboardInterrupt:
-            raise Interrupted(
-                "interrupted; finished runs are saved and the same command resumes from them "
-                "(no output files were changed)"
-            ) from None
+    records, reused = run_journaled(specs, args, out / JOURNAL, console, command="sweep")
     points = points_table(design, records, experiment.outcomes)
     indices = sensitivity(design, points, experiment.outcomes)
     runs = runs_table(design, records)
     source = Path(args.experiment).read_text(encoding="utf-8")
-    counts = {"runs": len(specs), "runs_reused": reused[0]}
+    counts = {"runs": len(specs), "runs_reused": reused}
     write_sweep(
         out, design, runs, points, indices, source, seed, counts=counts, command=args.command_line
     )
-    journal.clear()
+    Journal(out / JOURNAL).clear()  # the outputs are safely written
     console.print(points_summary(design, points))
     console.print(sensitivity_summary(indices, experiment.design.method))
     console.print(
