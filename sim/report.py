@@ -20,7 +20,7 @@ from sim.formatting import format_value
 from sim.metrics import METRICS_BY_KEY
 
 _STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 70rem; margin: 2rem auto; padding: 0 1rem;
+body { font-family: system-ui, sans-serif; max-width: 90rem; margin: 2rem auto; padding: 0 1rem;
        color: #1b1b1b; line-height: 1.45; }
 h1 { font-size: 1.6rem; }
 h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #ccc; }
@@ -31,7 +31,16 @@ tr.group td { background: #fafafa; font-weight: bold; text-align: left; }
 .worse { color: #a40000; } .better { color: #006b21; } .note { color: #555; font-size: 0.9rem; }
 img { max-width: 100%; border: 1px solid #eee; margin: 0.5rem 0; }
 code { background: #f4f4f4; padding: 0 0.2rem; }
+div.wide { overflow-x: auto; } small { color: #555; white-space: nowrap; }
 """
+
+
+class Html(str):
+    """Text that is already HTML: a table cell holding it is not escaped again."""
+
+
+def _cell_html(value: str) -> str:
+    return value if isinstance(value, Html) else html.escape(value)
 
 
 @dataclass
@@ -51,9 +60,10 @@ class Report:
         self.parts.append(f"<p{css}>{html.escape(text)}</p>")
 
     def table(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-        """A table of already formatted cells; the first column is left-aligned text.
+        """A table of formatted cells; the first column is left-aligned text.
 
-        A row of one cell is a group heading spanning the table.
+        Cells are escaped unless they are :class:`Html`. A row of one cell is a group heading
+        spanning the table.
         """
         head = "".join(
             f'<th class="{"text" if i == 0 else ""}">{html.escape(h)}</th>'
@@ -67,11 +77,12 @@ class Report:
                 )
                 continue
             cells = "".join(
-                f'<td class="text">{html.escape(c)}</td>' if i == 0 else f"<td>{c}</td>"
+                f'<td class="text">{_cell_html(c)}</td>' if i == 0 else f"<td>{_cell_html(c)}</td>"
                 for i, c in enumerate(row)
             )
             body.append(f"<tr>{cells}</tr>")
-        self.parts.append(f"<table><tr>{head}</tr>{''.join(body)}</table>")
+        table = f"<table><tr>{head}</tr>{''.join(body)}</table>"
+        self.parts.append(f'<div class="wide">{table}</div>')
 
     def figure(self, path: Path, caption: str) -> None:
         """Embed a PNG (as a data URI, so the report is one file) with a caption."""
@@ -102,22 +113,27 @@ class Report:
         path.write_text(self.render(), encoding="utf-8")
 
 
-def cell(value: float, metric: str) -> str:
+def cell(value: float, metric: str) -> Html:
     """A metric's value formatted in its unit, escaped for HTML."""
     unit = METRICS_BY_KEY[metric].unit if metric in METRICS_BY_KEY else ""
-    return html.escape(format_value(value, unit))
+    return Html(html.escape(format_value(value, unit)))
 
 
-def interval(low: float, high: float, metric: str, like: float) -> str:
+def interval(low: float, high: float, metric: str, like: float) -> Html:
     """``low – high`` in the metric's unit, or ``–`` when undefined."""
     if any(isinstance(v, float) and math.isnan(v) for v in (low, high)):
-        return "–"
+        return Html("–")
     unit = METRICS_BY_KEY[metric].unit if metric in METRICS_BY_KEY else ""
     text = f"{format_value(low, unit, like=like)} – {format_value(high, unit, like=like)}"
-    return html.escape(text)
+    return Html(html.escape(text))
 
 
-def change(row: pd.Series, metric: str) -> str:
+def mean_with_interval(mean: float, low: float, high: float, metric: str) -> Html:
+    """A mean over its 95% interval in small type, as one table cell's HTML."""
+    return Html(f"{cell(mean, metric)}<br><small>{interval(low, high, metric, mean)}</small>")
+
+
+def change(row: pd.Series, metric: str) -> Html:
     """A paired difference with its interval, coloured when the interval excludes zero.
 
     Red when the change is clearly for the worse (by the metric's declared direction), green
@@ -134,5 +150,5 @@ def change(row: pd.Series, metric: str) -> str:
     clear = not (math.isnan(low) or math.isnan(high)) and (low > 0 or high < 0)
     if clear and better != "neither":
         worse = (low > 0) == (better == "lower")
-        return f'<span class="{"worse" if worse else "better"}">{html.escape(text)}</span>'
-    return html.escape(text)
+        return Html(f'<span class="{"worse" if worse else "better"}">{html.escape(text)}</span>')
+    return Html(html.escape(text))

@@ -34,7 +34,7 @@ from sim.metrics import METRICS_BY_KEY
 from sim.outputs import Writer, check_writable, write_directory, write_parquet
 from sim.paths import display_path
 from sim.plots import heatmap_figure, line_figure, tornado_figure
-from sim.report import Report, cell, interval
+from sim.report import Report, mean_with_interval
 from sim.scenario import scenario_to_toml
 from sim.sweep import points_table, runs_table, sensitivity
 
@@ -294,20 +294,18 @@ def sweep_report(
     if experiment.set:
         report.paragraph("Fixed for every point: " + "; ".join(experiment.set), note=True)
     report.heading("Outcomes by design point")
-    report.paragraph("Mean over replications with its Student-t 95% interval.", note=True)
+    report.paragraph(
+        "Mean over replications, with its Student-t 95% interval in small type below.", note=True
+    )
     shown = points if len(points) <= 60 else points.head(60)
-    header = [*design.labels]
-    for outcome in experiment.outcomes:
-        header += [f"{outcome} mean", "95% interval"]
+    header = [*design.labels, *experiment.outcomes]
     rows = []
     for _, row in shown.iterrows():
         cells = [_value(row[label]) for label in design.labels]
-        for outcome in experiment.outcomes:
-            mean = row[f"{outcome}_mean"]
-            cells += [
-                cell(mean, outcome),
-                interval(row[f"{outcome}_ci95_low"], row[f"{outcome}_ci95_high"], outcome, mean),
-            ]
+        cells += [
+            mean_with_interval(row[f"{o}_mean"], row[f"{o}_ci95_low"], row[f"{o}_ci95_high"], o)
+            for o in experiment.outcomes
+        ]
         rows.append(cells)
     report.table(header, rows)
     if len(points) > len(shown):
