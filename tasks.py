@@ -12,12 +12,9 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
-import re
 import shutil
 import subprocess
 import sys
-import tarfile
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -114,48 +111,9 @@ def ensure_chromium() -> None:
             return
 
 
-def solara_assets() -> list[str]:
-    """The front-end packages (``name@version``) the installed Solara's page loads from its CDN."""
-    found = glob.glob(str(VENV / "lib" / "python3*" / "site-packages" / "solara" / "server"
-                          / "templates" / "solara.html.j2"))  # fmt: skip
-    if not found:
-        return []
-    text = Path(found[0]).read_text(encoding="utf-8")
-    packages = set(re.findall(r"\{\{cdn\}\}/((?:@[\w.-]+/)?[\w.-]+@[\d.]+)/", text))
-    packages.add("font-awesome@4.5.0")  # Solara's default assets.fontawesome_path
-    return sorted(packages)
-
-
 def ensure_dashboard_assets() -> None:
-    """Put Solara's front-end files in its cache so the dashboard loads without the CDN.
-
-    Solara fetches them from cdn.jsdelivr.net on first use; on a machine without access to it
-    the page stays blank. When ``npm`` is available the packages are fetched from the npm
-    registry with it (``npm pack``) into Solara's cache. Without npm nothing is done here and
-    Solara fetches them itself when the page first loads.
-    """
-    cache = VENV / "share" / "solara" / "cdn"
-    missing = [p for p in solara_assets() if not (cache / p / "package.json").exists()]
-    npm = shutil.which("npm")
-    if not missing or npm is None:
-        return
-    print(f"tasks.py: fetching the dashboard's front-end files ({', '.join(missing)})", flush=True)
-    with tempfile.TemporaryDirectory() as work:
-        for package in missing:
-            done = subprocess.run(
-                [npm, "pack", "--silent", package], cwd=work, capture_output=True, text=True
-            )
-            name = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
-            if done.returncode != 0 or not name:
-                print(f"tasks.py: could not fetch {package} with npm; Solara will try its CDN")
-                continue
-            target = cache / package
-            target.mkdir(parents=True, exist_ok=True)
-            with tarfile.open(Path(work) / name) as archive:
-                for member in archive.getmembers():
-                    member.name = member.name.partition("/")[2]  # drop npm's "package/"
-                    if member.name:
-                        archive.extract(member, target, filter="data")
+    """Cache Solara's front-end files so the dashboard loads without its CDN."""
+    subprocess.call([str(venv_python()), "-m", "sim.dashboard_assets"], cwd=ROOT)
 
 
 def main(argv: list[str]) -> int:
@@ -168,6 +126,7 @@ def main(argv: list[str]) -> int:
     command, rest = argv[0], argv[1:]
     bin_dir = VENV / "bin"
     if command == "setup":
+        ensure_dashboard_assets()
         return 0
     if command == "run":
         return subprocess.call([str(bin_dir / "caseload"), "run", *rest], cwd=ROOT)

@@ -89,6 +89,15 @@ def run_dashboard(args: argparse.Namespace) -> int:
     if not app_path().is_file():
         print(f"caseload: error: dashboard app not found at {app_path()}", file=sys.stderr)
         return EXIT_ERROR
+    from sim.dashboard_assets import ensure_assets
+
+    left = ensure_assets()
+    if left:
+        print(
+            f"warning: could not cache {', '.join(left)} (npm missing or failing): the page "
+            "loads them from Solara's CDN and stays blank where that is unreachable",
+            file=sys.stderr,
+        )
     problem = _port_problem(args.host, args.port)
     if problem:
         print(f"caseload: error: cannot listen on {args.host}:{args.port}: {problem}",
