@@ -156,3 +156,10 @@ def test_a_different_warm_up_is_refused(run_caseload, tmp_path):
     done = run_caseload("compare", BASELINE, str(other), "--reps", "2", "--out", str(tmp_path))
     assert done.returncode == 2
     assert "simulation.warmup_days: is 100 but the baseline's is 260" in done.stderr
+
+
+def test_every_comparison_column_is_documented():
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "experiments.md").read_text()
+    for column in COMPARISON_COLUMNS:
+        if column not in ("scenario", "metric", "unit", "group"):
+            assert f"`{column}`" in docs, column

@@ -260,3 +260,11 @@ def test_compare_on_a_running_cluster_matches_serial(tmp_path, dask_scheduler):
         pd.testing.assert_frame_equal(
             pd.read_parquet(tmp_path / "c" / name), pd.read_parquet(tmp_path / "s" / name)
         )
+
+
+def test_every_sensitivity_column_and_index_is_documented():
+    from sim.sweep import SENSITIVITY_COLUMNS
+
+    docs = (REPO_ROOT / "docs" / "experiments.md").read_text()
+    for name in (*SENSITIVITY_COLUMNS, "S1", "ST", "S2", "mu_star", "sigma"):
+        assert f"`{name}`" in docs, name
