@@ -12,8 +12,9 @@ result depends only on its seed it is the same whatever the number of Dask worke
 Evaluations are cached on disk, keyed by the evaluated scenario, replications, seed and model
 source, so an interrupted calibration rerun with the same settings replays the optimiser through
 the cache and continues where it stopped. After the search, the best parameters are run again on
-an independent master seed (the *check*): the search minimised the objective for one sample of
-random numbers, so the check shows how well the fit holds for another.
+an independent master seed (the *check*), and so is the starting point: the search minimised the
+objective for one sample of random numbers, so the check shows whether the fit beats the start on
+another.
 """
 
 from __future__ import annotations
@@ -548,6 +549,7 @@ class CalibrationResult:
     stop_reason: str
     converged: bool
     check: Evaluation | None = None
+    check_start: Evaluation | None = None
     check_seed: int | None = None
     at_bounds: list[str] = field(default_factory=list)
 
@@ -593,11 +595,11 @@ def calibrate(
         weights: Target weights by metric (missing: 1; 0 leaves a target out).
         max_evals: Most parameter points the search may run (the start included).
         method: ``"nelder-mead"`` or ``"powell"``.
-        check_reps: Replications of the independent check at the best point (seed
-            :func:`check_seed_for`); default ``reps``; 0 skips the check.
+        check_reps: Replications of the independent check at the best point and at the start
+            (seed :func:`check_seed_for`); default ``reps``; 0 skips the check.
         cache: Where evaluations are looked up before running and saved after.
         on_evaluation: Called as ``on_evaluation(evaluation, best_so_far)`` after each search
-            evaluation and after the check.
+            evaluation and after each check.
         on_replication: Called as ``on_replication(done, total)`` as replications finish.
 
     Returns:
@@ -684,6 +686,14 @@ def calibrate(
         outcome.check = run_point(dict(best.values), outcome.check_seed, n_check, len(history) + 1)
         if on_evaluation is not None:
             on_evaluation(outcome.check, best)
+        if best.values == start.values:
+            outcome.check_start = outcome.check
+        else:
+            outcome.check_start = run_point(
+                dict(start.values), outcome.check_seed, n_check, len(history) + 2
+            )
+            if on_evaluation is not None:
+                on_evaluation(outcome.check_start, best)
     return outcome
 
 
@@ -835,6 +845,7 @@ def calibration_report(
             "start": result.start.objective,
             "fitted": result.best.objective,
             "check": None if result.check is None else result.check.objective,
+            "check_start": None if result.check_start is None else result.check_start.objective,
         },
         "check": None
         if result.check is None
@@ -845,11 +856,17 @@ def calibration_report(
 
 
 def evaluations_table(result: CalibrationResult) -> pd.DataFrame:
-    """One row per evaluation (search, then the check): parameters, objective, metric means."""
+    """One row per evaluation (search, then the checks): parameters, objective, metric means.
+
+    ``kind`` is ``search``, ``check`` (the fitted point on the check seed) or ``check_start``
+    (the starting point on the check seed).
+    """
     rows = []
     runs = [(e, "search") for e in result.evaluations]
     if result.check is not None:
         runs.append((result.check, "check"))
+    if result.check_start is not None and result.check_start is not result.check:
+        runs.append((result.check_start, "check_start"))
     for evaluation, kind in runs:
         row: dict[str, Any] = {
             "evaluation": evaluation.index,

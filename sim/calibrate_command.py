@@ -291,11 +291,18 @@ def report(result: CalibrationResult, elapsed_seconds: float) -> list[Any]:
     ]
     if result.check is not None:
         check_within = sum(r["check"]["within"] for r in target_rows(result) if r["weight"] > 0)
+        start_j = result.check_start.objective if result.check_start else math.nan
+        verdict = (
+            "the fit beats the start on fresh random numbers"
+            if result.check.objective < start_j
+            else "the fit does NOT beat the start on fresh random numbers: its gain came from "
+            "the search's sample, so keep the start or use more replications"
+        )
         lines.append(
             f"Independent check ({result.check.reps} replications, master seed "
-            f"{result.check_seed}): objective {result.check.objective:.3f}, {check_within} of "
-            f"{weighted} weighted targets in range. A check objective well above the fitted one "
-            "means the fit leans on the search's random numbers: use more replications."
+            f"{result.check_seed}): objective {result.check.objective:.3f} fitted, "
+            f"{start_j:.3f} at the start; {check_within} of {weighted} weighted targets in "
+            f"range; {verdict}."
         )
     lines.append(
         f"Evaluations: {len(result.evaluations)} of at most {result.max_evals} "
@@ -341,7 +348,7 @@ class _EvaluationProgress:
         if self.quiet:
             return
         values = ", ".join(f"{k.rsplit('.', 1)[-1]}={v:.4g}" for k, v in evaluation.values.items())
-        is_check = evaluation.master_seed != best.master_seed  # the check runs on seed S+1
+        is_check = evaluation.master_seed != best.master_seed  # the checks run on seed S+1
         if not is_check:
             self.seen.add(evaluation.index)
         if self.bar is not None:
@@ -352,7 +359,9 @@ class _EvaluationProgress:
                 self.bar.update(self.evaluations_task, completed=len(self.seen), note=note)
             return
         cached = " (cached)" if evaluation.cached else ""
-        kind = "check of the fit" if is_check else f"evaluation {len(self.seen)}/{self.max_evals}"
+        kind = f"evaluation {len(self.seen)}/{self.max_evals}"
+        if is_check:
+            kind = "check of the fit" if evaluation.values == best.values else "check of the start"
         print(
             f"{kind}: {values}: objective {evaluation.objective:.3f}{cached} "
             f"(best {best.objective:.3f})",

@@ -215,9 +215,8 @@ def _fit(config, workers, seed=11, cache=None, max_evals=4, reps=3):
 
 
 def _trace(result):
-    return [(e.values, e.objective, e.summary) for e in result.evaluations] + [
-        (result.check.values, result.check.objective, result.check.summary)
-    ]
+    checks = [result.check, result.check_start]
+    return [(e.values, e.objective, e.summary) for e in [*result.evaluations, *checks]]
 
 
 def test_same_seed_same_fit_whatever_the_number_of_workers(short_baseline):
@@ -328,9 +327,15 @@ def test_calibrate_command_end_to_end(run_caseload, tmp_path):
     assert parameter["key"] == "demand.referrals_per_day" and parameter["start"] == 0.57
     assert {row["metric"] for row in report["targets"]} == set(TARGETS_BY_METRIC)
     evaluations = pd.read_parquet(out / "evaluations.parquet")
-    assert list(evaluations["kind"]) == ["search"] * 3 + ["check"]
+    moved = parameter["fitted"] != parameter["start"]
+    assert list(evaluations["kind"]) == ["search"] * 3 + ["check"] + ["check_start"] * moved
     assert evaluations["objective"].min() == pytest.approx(report["objective"]["fitted"])
-    assert list(evaluations["evaluation"]) == [1, 2, 3, 4]
+    assert list(evaluations["evaluation"]) == [1, 2, 3, 4, 5][: 4 + moved]
+    check_start = evaluations[evaluations["kind"] == "check_start"]
+    assert report["objective"]["check_start"] == pytest.approx(
+        check_start["objective"].iloc[0] if moved else report["objective"]["check"]
+    )
+    assert "at the start;" in done.stdout
     search = evaluations[evaluations["kind"] == "search"]
     best = search.sort_values(["objective", "evaluation"]).iloc[0]
     assert f"fitted (evaluation {best['evaluation']})" in done.stdout
