@@ -292,12 +292,15 @@ def report(result: CalibrationResult, elapsed_seconds: float) -> list[Any]:
     if result.check is not None:
         check_within = sum(r["check"]["within"] for r in target_rows(result) if r["weight"] > 0)
         start_j = result.check_start.objective if result.check_start else math.nan
-        verdict = (
-            "the fit beats the start on fresh random numbers"
-            if result.check.objective < start_j
-            else "the fit does NOT beat the start on fresh random numbers: its gain came from "
-            "the search's sample, so keep the start or use more replications"
-        )
+        if result.best.values == result.start.values:
+            verdict = "the search found nothing better than the start"
+        elif result.check.objective < start_j:
+            verdict = "the fit beats the start on fresh random numbers"
+        else:
+            verdict = (
+                "the fit does NOT beat the start on fresh random numbers: its gain came from "
+                "the search's sample, so keep the start or use more replications"
+            )
         lines.append(
             f"Independent check ({result.check.reps} replications, master seed "
             f"{result.check_seed}): objective {result.check.objective:.3f} fitted, "

@@ -16,10 +16,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from rich.console import Console
 
 from sim.calibrate import (
     DEFAULT_PARAMETERS,
     SEARCH_RANGES,
+    CalibrationResult,
+    Evaluation,
     EvaluationCache,
     Parameter,
     ParameterSpec,
@@ -29,6 +32,7 @@ from sim.calibrate import (
     parse_params,
     resolve_parameters,
 )
+from sim.calibrate_command import report
 from sim.calibration import TARGETS, TARGETS_BY_METRIC, objective
 from sim.paths import default_scenario, repo_root
 from sim.scenario import ScenarioError, load_scenario
@@ -336,6 +340,8 @@ def test_calibrate_command_end_to_end(run_caseload, tmp_path):
         check_start["objective"].iloc[0] if moved else report["objective"]["check"]
     )
     assert "at the start;" in done.stdout
+    verdicts = ["nothing better than the start"] if not moved else ["beats the start", "NOT beat"]
+    assert any(verdict in done.stdout for verdict in verdicts)
     search = evaluations[evaluations["kind"] == "search"]
     best = search.sort_values(["objective", "evaluation"]).iloc[0]
     assert f"fitted (evaluation {best['evaluation']})" in done.stdout
@@ -429,3 +435,49 @@ def test_ctrl_c_keeps_finished_evaluations_for_the_rerun(run_caseload, tmp_path)
     assert rerun.returncode == 0, rerun.stderr
     cached = int(rerun.stdout.split(" from the cache")[0].rsplit("(", 1)[1])
     assert cached >= 2
+
+
+def _hand_evaluation(index, referrals, caseload, seed=1):
+    summary = {
+        t.metric: {"mean": t.central, "ci95_low": t.low, "ci95_high": t.high, "n": 5}
+        for t in TARGETS
+    }
+    summary["caseload_per_fte_mean"] = {"mean": caseload, "ci95_low": 0, "ci95_high": 30, "n": 5}
+    means = {key: stats["mean"] for key, stats in summary.items()}
+    values = {"demand.referrals_per_day": referrals}
+    return Evaluation(index, values, objective(means), summary, seed, 5)
+
+
+@pytest.mark.parametrize(
+    ("check_fit", "check_start", "verdict"),
+    [
+        (16.5, 18.0, "the fit beats the start on fresh random numbers"),
+        (18.0, 16.5, "the fit does NOT beat the start on fresh random numbers"),
+    ],
+)
+def test_report_says_whether_the_fit_beats_the_start(check_fit, check_start, verdict):
+    start = _hand_evaluation(1, 0.7, 18.0)
+    best = _hand_evaluation(2, 0.6, 16.2)
+    result = CalibrationResult(
+        parameters=[Parameter("demand.referrals_per_day", 0.4, 0.8, 0.7)],
+        weights={t.metric: 1.0 for t in TARGETS},
+        reps=5,
+        master_seed=1,
+        method="nelder-mead",
+        max_evals=2,
+        evaluations=[start, best],
+        start=start,
+        best=best,
+        stop_reason="evaluation budget spent (2 evaluations)",
+        converged=False,
+        check=_hand_evaluation(3, 0.6, check_fit, seed=2),
+        check_start=_hand_evaluation(4, 0.7, check_start, seed=2),
+        check_seed=2,
+    )
+    console = Console(width=160, record=True)
+    for part in report(result, 12.0):
+        console.print(part, soft_wrap=True)
+    text = console.export_text()
+    assert "Objective: 4.000 at the start, 0.040 fitted (evaluation 2)" in text
+    assert verdict in text
+    assert "caseload_per_fte_mean" in text and "+0.20" in text
