@@ -101,23 +101,31 @@ class Journal:
         self.fingerprint = source_fingerprint()
 
     def load(self) -> dict[str, RunRecord]:
-        """Every whole line's record by key; a line cut short by a kill is ignored."""
+        """Every whole line's record by key.
+
+        A last line cut short by a kill is removed from the file (so the next append starts a
+        line of its own) and its run is done again.
+        """
         records: dict[str, RunRecord] = {}
         if not self.path.is_file():
             return records
-        with self.path.open(encoding="utf-8") as handle:
-            for line in handle:
-                try:
-                    entry = json.loads(line)
-                    records[entry["key"]] = RunRecord(
-                        point=int(entry["point"]),
-                        replication=int(entry["replication"]),
-                        seed=int(entry["seed"]),
-                        summary={k: _float(v) for k, v in entry["summary"].items()},
-                        series=entry.get("series"),
-                    )
-                except (ValueError, KeyError, TypeError, AttributeError):
-                    continue  # the last line of a killed run, written in part
+        data = self.path.read_bytes()
+        whole = data[: data.rfind(b"\n") + 1]
+        if len(whole) != len(data):
+            with self.path.open("r+b") as handle:
+                handle.truncate(len(whole))
+        for line in whole.decode("utf-8", errors="replace").splitlines():
+            try:
+                entry = json.loads(line)
+                records[entry["key"]] = RunRecord(
+                    point=int(entry["point"]),
+                    replication=int(entry["replication"]),
+                    seed=int(entry["seed"]),
+                    summary={k: _float(v) for k, v in entry["summary"].items()},
+                    series=entry.get("series"),
+                )
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue  # not a record of this format: ignored, its run is done again
         return records
 
     def append(self, key: str, record: RunRecord) -> None:

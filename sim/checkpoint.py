@@ -23,13 +23,59 @@ if TYPE_CHECKING:
     from sim.run import RunResult
 
 
+#: Modules that present, schedule or analyse runs but cannot change a run's numbers; editing
+#: them keeps saved runs valid. Any other module of ``sim`` (and any new one) counts as model
+#: code, so forgetting to list a module here costs a rerun, never a stale result.
+PRESENTATION_MODULES = frozenset(
+    {
+        "calibrate_command.py",
+        "checkpoint.py",
+        "cli.py",
+        "cluster.py",
+        "command_support.py",
+        "compare.py",
+        "compare_command.py",
+        "dashboard_assets.py",
+        "dashboard_command.py",
+        "dashboard_model.py",
+        "design.py",
+        "experiment.py",
+        "formatting.py",
+        "outputs.py",
+        "paths.py",
+        "plots.py",
+        "report.py",
+        "sweep.py",
+        "sweep_command.py",
+        "__main__.py",
+    }
+)
+
+#: Libraries whose versions can change a run's random draws or arithmetic.
+NUMERIC_LIBRARIES = ("numpy", "scipy", "mesa", "pandas")
+
+
 def source_fingerprint() -> str:
-    """A hash of the ``sim`` package's source, so results of older code are never reused."""
+    """A hash of the model's source and numeric libraries' versions, so stale runs are not reused.
+
+    Covers every module of ``sim`` that can change a run's numbers (all but
+    :data:`PRESENTATION_MODULES`) and the versions of :data:`NUMERIC_LIBRARIES`.
+    """
+    from importlib import metadata
+
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parent
     for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode())
+        name = path.relative_to(package).as_posix()
+        if name in PRESENTATION_MODULES:
+            continue
+        digest.update(name.encode())
         digest.update(path.read_bytes())
+    for library in NUMERIC_LIBRARIES:
+        try:
+            digest.update(f"{library}=={metadata.version(library)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{library} missing".encode())
     return digest.hexdigest()
 
 

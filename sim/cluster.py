@@ -38,7 +38,7 @@ def dask_client(n_workers: int = 1, scheduler: str | None = None) -> Iterator[Cl
         if scheduler is not None:
             try:
                 client = opened.enter_context(Client(scheduler, timeout="10s"))
-            except (OSError, TimeoutError) as exc:
+            except (OSError, TimeoutError, ValueError, TypeError) as exc:  # ValueError: no port
                 message = f"cannot reach Dask scheduler at {scheduler}: {exc}"
                 raise SchedulerError(message) from exc
         else:

@@ -117,7 +117,7 @@ class ProgressReporter:
     def _print_line(self, done: float, total: int) -> None:
         """Without a terminal: a line per item, and per tenth of a long lone run."""
         if done == int(done):
-            if int(done) != self.printed:
+            if int(done) not in (self.printed, 0):
                 self.printed = int(done)
                 print(f"{self.noun} {int(done)}/{total} done", file=sys.stderr, flush=True)
         elif total == 1 and int(done * 10) > self.tenths:

@@ -150,6 +150,39 @@ def _no_difference() -> dict[str, float]:
     }
 
 
+#: Keys that describe a scenario rather than set it.
+_DESCRIPTIVE = ("name", "description", "teaching_notes")
+
+
+def settings_differences(baseline: Scenario, other: Scenario) -> list[tuple[str, str, str]]:
+    """Every setting ``other`` gives a different value from ``baseline``: (key, base, other).
+
+    Keys are dotted as for ``--set``; lists (named workers, cuts, shocks) compare whole.
+    """
+    base, changed = _flatten(baseline.model_dump()), _flatten(other.model_dump())
+    return [
+        (key, _shown(base.get(key)), _shown(changed.get(key)))
+        for key in sorted(base.keys() | changed.keys())
+        if key not in _DESCRIPTIVE and base.get(key) != changed.get(key)
+    ]
+
+
+def _flatten(data: dict, prefix: str = "") -> dict[str, object]:
+    flat: dict[str, object] = {}
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, dotted + "."))
+        else:
+            flat[dotted] = value
+    return flat
+
+
+def _shown(value: object) -> str:
+    text = "(not set)" if value is None else repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def unique_labels(names: Sequence[str]) -> tuple[str, ...]:
     """Scenario names, numbered where two are the same (``baseline``, ``baseline#2``)."""
     labels: list[str] = []

@@ -25,14 +25,14 @@ from sim.command_support import (
     add_set_option,
     run_journaled,
 )
-from sim.compare import Comparison, unique_labels
+from sim.compare import Comparison, settings_differences, unique_labels
 from sim.config import Scenario
-from sim.formatting import format_value
+from sim.formatting import format_change, format_change_interval, format_value
 from sim.metrics import METRICS
 from sim.outputs import Writer, check_writable, write_directory, write_parquet
 from sim.paths import display_path
 from sim.plots import differences_figure, over_time_figure
-from sim.report import Report, cell, change, interval
+from sim.report import Report, cell, change, interval, provenance
 from sim.scenario import ScenarioError, load_scenario, scenario_to_toml
 
 #: The journal of finished runs inside the output directory, removed once outputs are written.
@@ -97,8 +97,8 @@ def load_compared(args: argparse.Namespace) -> list[Scenario]:
                     seed=first.seed,
                 )
             configs.append(config)
-        except ScenarioError as exc:
-            problems.extend(exc.problems)
+        except ScenarioError as exc:  # a bad flag fails every scenario alike: report it once
+            problems.extend(line for line in exc.problems if line not in problems)
     if problems:
         raise ScenarioError(problems)
     base = configs[0].simulation
@@ -179,7 +179,11 @@ def comparison_table(table: pd.DataFrame, labels: tuple[str, ...]) -> Table:
         ]
         for label in labels[1:]:
             other = indexed.loc[(label, metric.key)]
-            row += [format_value(other["mean"], metric.unit), _change_text(other, metric)]
+            row += [
+                f"{format_value(other['mean'], metric.unit)} "
+                f"[dim]({_interval_text(other, metric.key, metric.unit)})[/dim]",
+                _change_text(other, metric),
+            ]
         out.add_row(*row)
     return out
 
@@ -193,12 +197,14 @@ def _interval_text(row: pd.Series, metric: str, unit: str) -> str:
 
 
 def _change_text(row: pd.Series, metric: Any) -> str:
-    diff = row["diff_mean"]
-    text = format_value(diff, metric.unit, like=diff)
-    if text not in ("n/a",) and not text.startswith("-"):
-        text = "+" + text
+    """The paired change and its interval, starred and coloured when the interval excludes 0."""
+    text = format_change(row["diff_mean"], metric.unit)
+    spread = format_change_interval(
+        row["diff_ci95_low"], row["diff_ci95_high"], metric.unit, row["diff_mean"]
+    )
     low, high = row["diff_ci95_low"], row["diff_ci95_high"]
     clear = bool(pd.notna(low) and pd.notna(high) and (low > 0 or high < 0))
+    text = f"{text} [dim]({spread})[/dim]" if spread != "n/a" else text
     if not clear:
         return text
     worse = (low > 0) == (metric.better == "lower")
@@ -230,7 +236,9 @@ def write_comparison(
         writers["plots/over_time.png"] = lambda path: over_time_figure(series, path)
     for label, config in zip(comparison.labels, comparison.configs, strict=True):
         writers[f"scenarios/{_file_name(label)}.toml"] = _toml_writer(config)
-    writers["report.html"] = lambda path: comparison_report(comparison, table, path).write(path)
+    writers["report.html"] = lambda path: comparison_report(comparison, table, path, command).write(
+        path
+    )
     sim = comparison.configs[0].simulation
     manifest = {
         "kind": "compare",
@@ -245,7 +253,9 @@ def write_comparison(
     return write_directory(out, writers, manifest, command=command)
 
 
-def comparison_report(comparison: Comparison, table: pd.DataFrame, path: Path) -> Report:
+def comparison_report(
+    comparison: Comparison, table: pd.DataFrame, path: Path, command: list[str] | None = None
+) -> Report:
     """The HTML report of a comparison; figures are read from beside ``path``."""
     labels = comparison.labels
     sim = comparison.configs[0].simulation
@@ -266,6 +276,13 @@ def comparison_report(comparison: Comparison, table: pd.DataFrame, path: Path) -
             for label, config in zip(labels, comparison.configs, strict=True)
         ]
     )
+    for label, config in zip(labels[1:], comparison.configs[1:], strict=True):
+        differences = settings_differences(comparison.configs[0], config)
+        report.paragraph(f"Settings of '{label}' that differ from '{labels[0]}':", note=True)
+        if differences:
+            report.table(["Setting", labels[0], label], [list(d) for d in differences])
+        else:
+            report.paragraph("none: the two scenarios are the same model.", note=True)
     report.heading("Results")
     report.paragraph(
         "Mean over replications with its Student-t 95% interval. 'Change' is the mean paired "
@@ -302,12 +319,7 @@ def comparison_report(comparison: Comparison, table: pd.DataFrame, path: Path) -
         report.figure(over_time, "Risk and workforce counts over the measured period")
     report.heading("What the metrics mean")
     report.definitions([(m.key, f"{m.description} ({m.unit})") for m in METRICS])
-    report.paragraph(
-        "Made by the Caseload agent-based model; the model's equations and the sources of its "
-        "parameters are in docs/model.md, and manifest.json beside this report records the "
-        "command, seeds, versions and file hashes needed to reproduce it.",
-        note=True,
-    )
+    provenance(report, comparison.master_seed, comparison.replications, command)
     return report
 
 

@@ -3,8 +3,10 @@
 A full grid is the product of each factor's values. Latin hypercube, Sobol' and Morris samples
 come from SALib, drawn with the design's seed, so the same experiment file gives the same
 points on any machine. Integer settings (posts, days) are rounded after sampling; SALib's
-analysis is given its own unrounded sample, as its estimators expect, so an integer factor's
-index describes the rounded steps it actually took.
+analysis is given its own unrounded sample, as its estimators expect. For Latin hypercube and
+Sobol' designs an integer factor's index therefore describes its rounded values; for Morris the
+experiment file must put an integer factor's levels on whole numbers (checked when it is
+loaded), so rounding changes no step.
 """
 
 from __future__ import annotations

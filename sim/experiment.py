@@ -51,6 +51,12 @@ DEFAULT_OUTCOMES: tuple[str, ...] = (
 
 Scalar = float | int | bool | str
 
+#: Smallest Sobol' base sample (a power of two) and Latin hypercube size accepted.
+MIN_SOBOL = 8
+MIN_LHS = 30
+#: Harmonics RBD-FAST uses (SALib's default M); it needs more than 2M points.
+RBD_FAST_HARMONICS = 10
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
@@ -99,8 +105,24 @@ class Design(_Strict):
 
     @model_validator(mode="after")
     def _samples_needed(self) -> Design:
-        if self.method != "grid" and self.samples is None:
+        """Sample sizes the estimators need; smaller ones give confident nonsense."""
+        n = self.samples
+        if self.method != "grid" and n is None:
             raise ValueError(f"method {self.method!r} needs samples")
+        if self.method == "sobol" and n is not None and (n < MIN_SOBOL or n & (n - 1)):
+            raise ValueError(
+                f"sobol samples must be a power of two of at least {MIN_SOBOL} (Sobol' "
+                f"sequences are balanced only then; got {n}: try {_power_of_two_near(n)})"
+            )
+        if self.method == "lhs" and n is not None and n < MIN_LHS:
+            raise ValueError(
+                f"lhs samples must be at least {MIN_LHS} (RBD-FAST needs more than "
+                f"{2 * RBD_FAST_HARMONICS} points to separate factors; got {n})"
+            )
+        if self.method == "morris" and n is not None and n < 2:
+            raise ValueError(f"morris samples (trajectories) must be at least 2 (got {n})")
+        if self.method == "morris" and self.levels % 2:
+            raise ValueError(f"morris levels must be even (got {self.levels})")
         return self
 
 
@@ -125,7 +147,15 @@ class Experiment(_Strict):
             raise ValueError(f"outcomes: unknown metric(s) {unknown}; known: {list(METRIC_KEYS)}")
         labels = [f.label for f in self.factors]
         if len(set(labels)) != len(labels):
-            raise ValueError(f"factors: two factors share a key or name (got {labels})")
+            raise ValueError(f"factors: two factors share a name (got {labels})")
+        keys = [f.key.replace(" ", "") for f in self.factors]
+        for index, key in enumerate(keys):
+            if key in keys[:index]:
+                first = keys.index(key)
+                raise ValueError(
+                    f"factors[{index}].key: {key} is already factors[{first}]; one setting can "
+                    "be one factor only"
+                )
         if self.design.method != "grid":
             listed = [f.label for f in self.factors if f.values is not None]
             if listed:
@@ -134,6 +164,11 @@ class Experiment(_Strict):
                     f"instead of values for {listed}"
                 )
         return self
+
+
+def _power_of_two_near(n: int) -> str:
+    below = max(MIN_SOBOL, 1 << max(0, n.bit_length() - 1))
+    return f"{below} or {below * 2}" if below < n else str(below)
 
 
 def load_experiment(path: str | os.PathLike[str]) -> tuple[Experiment, Path]:
@@ -163,10 +198,33 @@ def load_experiment(path: str | os.PathLike[str]) -> tuple[Experiment, Path]:
             problems.append(
                 f"{where}: {factor.key} holds {kind.__name__} values; give values, not a range"
             )
+        elif (
+            kind is int
+            and experiment.design.method == "morris"
+            and not _whole_steps(factor, experiment.design.levels)
+        ):
+            steps = experiment.design.levels - 1
+            problems.append(
+                f"{shown}: factors[{index}]: {factor.key} is a whole number, so Morris needs "
+                f"whole-number low and high {steps} equal steps apart (levels = "
+                f"{experiment.design.levels}; got low={factor.low}, high={factor.high})"
+            )
+    base = (Path(path).parent / experiment.scenario).resolve()
+    if not base.is_file():
+        problems.append(
+            f"{shown}: scenario: no such file {experiment.scenario!r} (looked for {base})"
+        )
     if problems:
         raise ScenarioError(problems)
-    base = (Path(path).parent / experiment.scenario).resolve()
     return experiment, base
+
+
+def _whole_steps(factor: Factor, levels: int) -> bool:
+    """Whether a range's Morris levels are whole numbers, so rounding changes no step."""
+    low, high = factor.low, factor.high
+    if low is None or high is None or low != int(low) or high != int(high):
+        return False
+    return (int(high) - int(low)) % (levels - 1) == 0
 
 
 def factor_kind(factor: Factor) -> type:

@@ -149,8 +149,9 @@ def write_directory(
     Each writer writes its file into a hidden staging directory inside ``out_dir``; then the
     old manifest is removed, the files are moved into place with ``os.replace`` and the new
     manifest (``manifest`` plus versions, platform, command and every file's SHA-256) moves
-    last. A reader that finds a manifest whose hashes match has a complete set. File names may
-    contain folders (``plots/risk.png``).
+    last. A reader that finds a manifest whose hashes match has a complete set. Files that the
+    previous manifest listed and this set lacks are removed, so a folder never mixes two runs'
+    figures. File names may contain folders (``plots/risk.png``).
 
     Returns:
         The path of each written file (manifest included), keyed by file name.
@@ -178,7 +179,10 @@ def write_directory(
             },
         }
         _write_json(staging / "manifest.json", full)
+        stale = _previous_files(out) - set(writers)
         (out / "manifest.json").unlink(missing_ok=True)  # no manifest while files are mixed
+        for name in sorted(stale):  # a figure of an earlier, different run must not linger
+            (out / name).unlink(missing_ok=True)
         for name in [*writers, "manifest.json"]:
             (out / name).parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging / name, out / name)
@@ -187,6 +191,20 @@ def write_directory(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return {name: out / name for name in [*writers, "manifest.json"]}
+
+
+def _previous_files(out: Path) -> set[str]:
+    """Files the manifest already in ``out`` lists (written by an earlier command), if any."""
+    try:
+        files = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+    inside = out.resolve()
+    return {
+        name
+        for name in files
+        if isinstance(name, str) and (out / name).resolve().is_relative_to(inside)
+    }
 
 
 def write_parquet(path: Path, frame: pd.DataFrame) -> None:

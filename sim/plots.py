@@ -18,7 +18,9 @@ matplotlib.use("Agg")  # files only: no display on servers or workers
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from scipy import stats
 
+from sim.formatting import format_change, format_value
 from sim.metrics import METRICS_BY_KEY
 
 #: Weekly series drawn in a comparison's over-time figure, with their axis labels.
@@ -55,6 +57,18 @@ def differences_figure(table: pd.DataFrame, path: Path) -> None:
         low = rows["diff_ci95_low"].to_numpy() / scale
         high = rows["diff_ci95_high"].to_numpy() / scale
         y = np.arange(len(metrics)) - 0.4 + height * (k + 0.5)
+        for row, (y_k, diff) in enumerate(zip(y, rows["diff_mean"], strict=True)):
+            if not np.isfinite(scale[row]) and np.isfinite(diff) and diff != 0:
+                unit = METRICS_BY_KEY[metrics[row]].unit
+                ax.annotate(
+                    f"baseline 0: {format_change(diff, unit)}",
+                    (0, y_k),
+                    xytext=(6, 0),
+                    textcoords="offset points",
+                    va="center",
+                    fontsize="small",
+                    color=_COLOURS[k % 10],
+                )
         err = np.vstack([centre - low, high - centre])
         ax.errorbar(
             centre,
@@ -91,7 +105,8 @@ def over_time_figure(series: pd.DataFrame, path: Path) -> None:
         for k, label in enumerate(labels):
             weekly = series[series["scenario"] == label].groupby("week")[column]
             mean, sd, n = weekly.mean(), weekly.std(ddof=1), weekly.count()
-            half = 1.96 * sd.fillna(0) / np.sqrt(n)
+            t = stats.t.ppf(0.975, np.maximum(n - 1, 1))  # Student-t, as in every table
+            half = t * sd.fillna(0) / np.sqrt(n)
             colour = _COLOURS[k % 10]
             ax.plot(mean.index, mean.to_numpy(), color=colour, label=label)
             low = (mean - half).clip(lower=0)  # counts: the band stops at zero
@@ -118,10 +133,12 @@ def heatmap_figure(
     ax.set_ylabel(y)
     values = grid.to_numpy(dtype=float)
     middle = np.nanmean(values) if np.isfinite(values).any() else 0.0
+    unit = METRICS_BY_KEY[outcome].unit if outcome in METRICS_BY_KEY else ""
     for (row, col), value in np.ndenumerate(values):
         if np.isfinite(value):
             colour = "white" if value < middle else "black"
-            ax.text(col, row, _tick(value), ha="center", va="center", color=colour, fontsize=8)
+            text = format_value(float(value), unit)
+            ax.text(col, row, text, ha="center", va="center", color=colour, fontsize=8)
     fig.colorbar(image, ax=ax, label=label_of(outcome))
     note = f" (averaged over {', '.join(averaged)})" if averaged else ""
     ax.set_title(f"{outcome}: mean over replications{note}", fontsize="medium")
@@ -145,9 +162,9 @@ def line_figure(points: pd.DataFrame, x: str, outcome: str, path: Path) -> None:
 
 def tornado_figure(indices: pd.DataFrame, outcome: str, method: str, path: Path) -> None:
     """Horizontal bars of each factor's sensitivity index for ``outcome``, largest on top."""
-    rows = indices[indices["outcome"] == outcome]
+    rows = indices[(indices["outcome"] == outcome) & (indices["index"] != "S2")]  # per factor
     kinds = list(dict.fromkeys(rows["index"]))
-    main = kinds[-1] if "ST" in kinds or "mu_star" in kinds else kinds[0]
+    main = next((k for k in ("ST", "mu_star") if k in kinds), kinds[0])
     order = rows[rows["index"] == main].sort_values("value")["factor"].tolist()
     fig, ax = plt.subplots(figsize=(8, 0.5 * len(order) + 2))
     height = 0.8 / len(kinds)

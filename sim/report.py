@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.formatting import format_value
+from sim.formatting import format_change, format_change_interval, format_value
 from sim.metrics import METRICS_BY_KEY
 
 _STYLE = """
@@ -141,14 +141,44 @@ def change(row: pd.Series, metric: str) -> Html:
     """
     unit = METRICS_BY_KEY[metric].unit
     better = METRICS_BY_KEY[metric].better
-    diff = format_value(row["diff_mean"], unit, like=row["diff_mean"])
-    if not diff.startswith("-") and diff != "n/a":
-        diff = "+" + diff
-    spread = interval(row["diff_ci95_low"], row["diff_ci95_high"], metric, row["diff_mean"])
-    text = f"{diff} ({html.unescape(spread)})"
+    diff = format_change(row["diff_mean"], unit)
+    spread = format_change_interval(
+        row["diff_ci95_low"], row["diff_ci95_high"], unit, row["diff_mean"]
+    )
+    text = f"{diff} ({spread})"
     low, high = row["diff_ci95_low"], row["diff_ci95_high"]
     clear = not (math.isnan(low) or math.isnan(high)) and (low > 0 or high < 0)
     if clear and better != "neither":
         worse = (low > 0) == (better == "lower")
         return Html(f'<span class="{"worse" if worse else "better"}">{html.escape(text)}</span>')
     return Html(html.escape(text))
+
+
+def provenance(
+    report: Report, master_seed: int, replications: int, command: list[str] | None
+) -> None:
+    """A closing section saying how to reproduce the report: command, seeds, versions."""
+    import platform
+    import shlex
+    import sys
+
+    from sim.outputs import package_versions
+    from sim.replications import replication_seeds
+
+    seeds = replication_seeds(master_seed, replications)
+    shown = ", ".join(map(str, seeds[:5])) + (", ..." if len(seeds) > 5 else "")
+    report.heading("How to reproduce this report")
+    report.definitions(
+        [
+            ("command", shlex.join(command if command is not None else sys.argv)),
+            ("master seed", f"{master_seed} ({replications} replications; seeds {shown})"),
+            ("versions", ", ".join(f"{k} {v}" for k, v in package_versions().items())),
+            ("platform", platform.platform()),
+        ]
+    )
+    report.paragraph(
+        "Made by the Caseload agent-based model; its equations and the sources of its "
+        "parameters are in docs/model.md. manifest.json, written beside this report, also "
+        "records every replication seed and the SHA-256 of every output file.",
+        note=True,
+    )

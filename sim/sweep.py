@@ -2,14 +2,16 @@
 
 Every design point runs the same replication seeds (common random numbers), so points differ
 by their factor values, not by luck; an outcome's value at a point is its mean over those
-replications. Sensitivity indices come from SALib:
+replications. Sensitivity indices come from SALib, except for grids:
 
 - Sobol' (``sobol``): first-order ``S1`` and total ``ST`` shares of the outcome's variance;
-- Morris (``morris``): ``mu_star``, the mean absolute elementary effect, in outcome units;
+- Morris (``morris``): ``mu_star``, the mean absolute elementary effect in outcome units, in
+  SALib's scaling: the change over a step divided by the step as a share of the factor's range,
+  so the change over the whole range if the effect were linear;
 - Latin hypercube (``lhs``): first-order ``S1`` by RBD-FAST;
-- full grid (``grid``): first-order main-effect shares, ``Var(E[Y | X_i]) / Var(Y)``, over
-  the grid's points (exact for a full factorial, where every level of one factor meets every
-  combination of the others).
+- full grid (``grid``): this module's first-order main-effect shares,
+  ``Var(E[Y | X_i]) / Var(Y)`` over the grid's points (exact for a full factorial, where every
+  level of one factor meets every combination of the others; no interval).
 
 Each index carries SALib's bootstrap 95% confidence half-width where it gives one.
 """
@@ -24,6 +26,7 @@ import pandas as pd
 
 from sim.batch import RunRecord, metric_matrix
 from sim.design import Plan
+from sim.experiment import RBD_FAST_HARMONICS
 from sim.metrics import METRIC_KEYS, METRICS_BY_KEY
 from sim.replications import summarise_values
 
@@ -67,7 +70,8 @@ def points_table(plan: Plan, records: Sequence[RunRecord], outcomes: Sequence[st
 def sensitivity(plan: Plan, points: pd.DataFrame, outcomes: Sequence[str]) -> pd.DataFrame:
     """Sensitivity indices of every outcome to every factor, by the design's method."""
     method = plan.experiment.design.method
-    seed = plan.experiment.design.seed or 0
+    design = plan.experiment.design
+    seed = design.seed if design.seed is not None else (plan.experiment.seed or 0)
     rows: list[dict[str, object]] = []
     for outcome in outcomes:
         y = points[f"{outcome}_mean"].to_numpy(dtype=float)
@@ -141,7 +145,9 @@ def _indices(
         ]
     from SALib.analyze import rbd_fast
 
-    result = rbd_fast.analyze(problem, plan.matrix, y, num_resamples=RESAMPLES, seed=seed)
+    result = rbd_fast.analyze(
+        problem, plan.matrix, y, M=RBD_FAST_HARMONICS, num_resamples=RESAMPLES, seed=seed
+    )
     return [(f, "S1", result["S1"][i], result["S1_conf"][i]) for i, f in enumerate(labels)]
 
 

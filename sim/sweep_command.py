@@ -34,7 +34,7 @@ from sim.metrics import METRICS_BY_KEY
 from sim.outputs import Writer, check_writable, write_directory, write_parquet
 from sim.paths import display_path
 from sim.plots import heatmap_figure, line_figure, tornado_figure
-from sim.report import Report, mean_with_interval
+from sim.report import Report, mean_with_interval, provenance
 from sim.scenario import scenario_to_toml
 from sim.sweep import points_table, runs_table, sensitivity
 
@@ -48,8 +48,10 @@ _INDEX_MEANING = {
     "S1": "first-order index: the share of the outcome's variance due to the factor alone",
     "ST": "total index: the share due to the factor including its interactions",
     "S2": "second-order index: the share due to the pair's interaction",
-    "mu_star": "Morris μ*: mean absolute change in the outcome per step of the factor",
-    "sigma": "Morris σ: spread of those changes (non-linearity or interaction)",
+    "mu_star": "Morris μ*: mean absolute elementary effect, in outcome units: the change over "
+    "a step divided by the step's share of the factor's range (the change over the whole range "
+    "if the effect were linear)",
+    "sigma": "Morris σ: the spread of those elementary effects (non-linearity or interaction)",
 }
 
 
@@ -156,7 +158,8 @@ def points_summary(design: Plan, points: pd.DataFrame) -> Table:
 def sensitivity_summary(indices: pd.DataFrame, method: str) -> Table:
     """Each outcome's indices, one column per factor, the largest marked."""
     table = Table(
-        title=f"Sensitivity ({method}): index value ± 95% half-width where SALib gives one",
+        title=f"Sensitivity ({method}): index value"
+        + ("" if method == "grid" else " ± SALib's bootstrap 95% half-width"),
         title_justify="left",
     )
     factors = list(dict.fromkeys(indices["factor"]))
@@ -210,7 +213,7 @@ def write_sweep(
     figures = _figure_writers(design, points, indices)
     writers.update(figures)
     writers["report.html"] = lambda path: sweep_report(
-        design, points, indices, list(figures), seed, path
+        design, points, indices, list(figures), seed, path, command
     ).write(path)
     manifest = {
         "kind": "sweep",
@@ -263,6 +266,7 @@ def sweep_report(
     figures: list[str],
     seed: int,
     path: Path,
+    command: list[str] | None = None,
 ) -> Report:
     """The HTML report of a sweep; figures are read from beside ``path``."""
     experiment = design.experiment
@@ -331,12 +335,7 @@ def sweep_report(
     report.heading("Figures")
     for name in figures:
         report.figure(path.parent / name, Path(name).stem.replace("-", ": ", 1))
-    report.paragraph(
-        "Made by the Caseload agent-based model; its equations and parameter sources are in "
-        "docs/model.md. manifest.json beside this report records the command, seeds, versions "
-        "and file hashes, and experiment.toml the experiment as run.",
-        note=True,
-    )
+    provenance(report, seed, experiment.replications, command)
     return report
 
 

@@ -29,7 +29,7 @@ def test_specs_share_replication_seeds_across_points(configs):
     assert [s.seed for s in specs] == seeds + seeds
 
 
-def test_journal_skips_a_line_cut_short(tmp_path):
+def test_journal_skips_a_line_cut_short_and_the_next_append_is_kept(tmp_path):
     journal = Journal(tmp_path / "j.jsonl")
     record = RunRecord(0, 1, 5, {"a": 1.5, "b": math.nan})
     journal.append("k1", record)
@@ -38,6 +38,8 @@ def test_journal_skips_a_line_cut_short(tmp_path):
     loaded = journal.load()
     assert list(loaded) == ["k1"]
     assert loaded["k1"].summary["a"] == 1.5 and math.isnan(loaded["k1"].summary["b"])
+    journal.append("k2", RunRecord(0, 2, 6, {"a": 2.0}))  # the resumed run's first record
+    assert list(Journal(journal.path).load()) == ["k1", "k2"]
 
 
 def test_resume_runs_only_what_the_journal_lacks(configs, tmp_path, monkeypatch):

@@ -133,7 +133,12 @@ def test_compare_against_itself_changes_nothing(run_caseload, tmp_path):
     assert done.returncode == 0, done.stderr
     table = pd.read_parquet(tmp_path / "comparison.parquet")
     other = table[table.scenario == "baseline#2"]
-    assert (other["diff_mean"].fillna(0) == 0).all()
+    defined = other.dropna(subset=["diff_mean"])
+    assert len(defined) >= len(other) - 2  # only metrics undefined in a replication may be NaN
+    assert (defined["diff_mean"] == 0).all()
+    assert (defined["diff_ci95_low"] == 0).all() and (defined["diff_ci95_high"] == 0).all()
+    html = (tmp_path / "report.html").read_text()
+    assert "none: the two scenarios are the same model." in html
 
 
 def test_bad_scenarios_are_reported_together_without_traceback(run_caseload, tmp_path):
@@ -148,6 +153,27 @@ def test_bad_scenarios_are_reported_together_without_traceback(run_caseload, tmp
     assert any(str(bad) in line and "nowhere.toml" in line for line in lines)
     assert any(line.startswith(f"{typo}: demand.referals_per_day: unknown key") for line in lines)
     assert not (tmp_path / "o" / "report.html").exists()
+
+
+def test_a_bad_flag_is_reported_once_not_once_per_scenario(run_caseload, tmp_path):
+    done = run_caseload("compare", BASELINE, CAP, ADMIN, "--reps", "0", "--out", str(tmp_path))
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "--reps: simulation.replications: Input should be greater than or equal to 1 (got 0)"
+    ]
+
+
+def test_the_console_and_report_show_intervals_for_every_scenario(compared):
+    done, out = compared
+    table = pd.read_parquet(out / "comparison.parquet")
+    cap = table[(table.scenario == "caseload_cap") & (table.metric == "visit_timeliness")].iloc[0]
+    low = f"{cap['ci95_low'] * 100:.1f}%"
+    assert low in done.stdout
+    change = f"{cap['diff_mean'] * 100:+.1f} pp"
+    html = (out / "report.html").read_text()
+    assert change in html and change in done.stdout
+    assert "allocation.cap_kind" in html  # the settings that differ from the baseline
+    assert "How to reproduce this report" in html
 
 
 def test_a_different_warm_up_is_refused(run_caseload, tmp_path):

@@ -63,7 +63,7 @@ def test_grid_is_the_product_of_values_and_levels(tmp_path):
 
 @pytest.mark.parametrize(
     ("method", "samples", "points"),
-    [("lhs", 20, 20), ("sobol", 8, 8 * (2 + 2)), ("morris", 5, 5 * (2 + 1))],
+    [("lhs", 32, 32), ("sobol", 8, 8 * (2 + 2)), ("morris", 5, 5 * (2 + 1))],
 )
 def test_sampled_designs_have_their_sizes_and_repeat(tmp_path, method, samples, points):
     body = f"""
@@ -78,7 +78,7 @@ def test_sampled_designs_have_their_sizes_and_repeat(tmp_path, method, samples, 
     [[factors]]
     key = "team.social_worker_posts"
     low = 4
-    high = 9
+    high = 7
     """
     experiment, _ = load_experiment(write(tmp_path, body))
     values, matrix, problem = design_matrix(experiment)
@@ -88,8 +88,8 @@ def test_sampled_designs_have_their_sizes_and_repeat(tmp_path, method, samples, 
     rates = values["demand.referrals_per_day"]
     assert rates.between(0.4, 0.7).all()
     posts = values["team.social_worker_posts"]
-    assert all(isinstance(p, int) for p in posts) and posts.between(4, 9).all()
-    assert problem["bounds"] == [[0.4, 0.7], [4.0, 9.0]]
+    assert all(isinstance(p, int) for p in posts) and posts.between(4, 7).all()
+    assert problem["bounds"] == [[0.4, 0.7], [4.0, 7.0]]
 
 
 def test_a_list_item_field_can_be_a_factor(tmp_path):
@@ -144,6 +144,31 @@ def test_a_list_item_field_can_be_a_factor(tmp_path):
             "allocation.cap_per_fte: Input should be greater than 0 (got -3.0)",
         ),
         (
+            GRID.replace('method = "grid"', 'method = "sobol"\nsamples = 12'),
+            "exp.toml: design: sobol samples must be a power of two of at least 8 (Sobol' "
+            "sequences are balanced only then; got 12: try 8 or 16)",
+        ),
+        (
+            GRID.replace('method = "grid"', 'method = "lhs"\nsamples = 21'),
+            "exp.toml: design: lhs samples must be at least 30",
+        ),
+        (
+            GRID.replace('method = "grid"', 'method = "morris"\nsamples = 4\nlevels = 5'),
+            "exp.toml: design: morris levels must be even (got 5)",
+        ),
+        (
+            GRID + '[[factors]]\nkey = "support.admin_staff"\nname = "again"\nvalues = [0.5]\n',
+            "exp.toml: factors[2].key: support.admin_staff is already factors[1]",
+        ),
+        (
+            GRID.replace('"grid"', '"morris"\nsamples = 4').replace(
+                "values = [12.0, 16.0]", "low = 12.0\nhigh = 16.0"
+            )
+            + '[[factors]]\nkey = "team.social_worker_posts"\nlow = 4\nhigh = 8\n',
+            "exp.toml: factors[2]: team.social_worker_posts is a whole number, so Morris needs "
+            "whole-number low and high 3 equal steps apart",
+        ),
+        (
             'set = ["team.social_worker_posts = -1"]\n' + GRID,
             "exp.toml: set: team.social_worker_posts: Input should be greater than or equal to 0 "
             "(got -1)",
@@ -167,3 +192,11 @@ def test_toml_literals_round_trip():
 
     for value in (True, 3, 0.1 + 0.2, "count", np.int64(4), np.float64(2.5)):
         assert tomllib.loads(f"v = {toml_literal(value)}")["v"] == value
+
+
+def test_a_missing_base_scenario_names_the_experiment_file_and_key(tmp_path):
+    path = tmp_path / "exp.toml"
+    path.write_text('name = "t"\nscenario = "nowhere.toml"\n' + GRID)
+    assert problems(path) == [
+        f"{path}: scenario: no such file 'nowhere.toml' (looked for {tmp_path / 'nowhere.toml'})"
+    ]

@@ -101,3 +101,14 @@ def test_saved_replications_are_reused_not_rerun(tmp_path, monkeypatch):
     monkeypatch.setattr(sim.replications, "_run_one", must_not_run)
     again = run_replications(config, 3, 9, workers=1, checkpoint=checkpoint)
     assert [r.summary for r in again] == [r.summary for r in first]
+
+
+def test_fingerprint_covers_model_code_but_not_presentation():
+    from sim.checkpoint import PRESENTATION_MODULES
+
+    package = Path(__file__).resolve().parent.parent / "sim"
+    for name in PRESENTATION_MODULES:
+        assert (package / name).is_file(), f"{name} is listed but does not exist"
+    for model_module in ("model.py", "run.py", "config.py", "batch.py", "replications.py"):
+        assert model_module not in PRESENTATION_MODULES
+    assert not any(name.startswith("phases/") for name in PRESENTATION_MODULES)

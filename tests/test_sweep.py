@@ -223,7 +223,7 @@ def test_ctrl_c_keeps_finished_runs_and_says_how_to_resume(tmp_path):
 
 
 def test_serial_and_distributed_sweeps_are_identical(tmp_path, dask_scheduler):
-    design = '[design]\nmethod = "lhs"\nsamples = 5\nseed = 4\n'
+    design = '[design]\nmethod = "morris"\nsamples = 2\nseed = 4\n'
     path = experiment_file(tmp_path, design, RANGES, days=80, reps=2)
     serial = caseload("sweep", str(path), "--workers", "1", "--out", str(tmp_path / "serial"))
     assert serial.returncode == 0, serial.stderr
@@ -233,6 +233,8 @@ def test_serial_and_distributed_sweeps_are_identical(tmp_path, dask_scheduler):
     assert cluster.returncode == 0, cluster.stderr
     local = caseload("sweep", str(path), "--workers", "2", "--out", str(tmp_path / "local"))
     assert local.returncode == 0, local.stderr
+    indices = pd.read_parquet(tmp_path / "serial" / "sensitivity.parquet")
+    assert indices["value"].notna().any() and indices["value"].nunique() > 2  # not vacuous
     for name in ("runs.parquet", "points.parquet", "sensitivity.parquet"):
         expected = pd.read_parquet(tmp_path / "serial" / name)
         pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "cluster" / name), expected)
@@ -268,3 +270,41 @@ def test_every_sensitivity_column_and_index_is_documented():
     docs = (REPO_ROOT / "docs" / "experiments.md").read_text()
     for name in (*SENSITIVITY_COLUMNS, "S1", "ST", "S2", "mu_star", "sigma"):
         assert f"`{name}`" in docs, name
+
+
+def test_sobol_with_second_order_indices_end_to_end(tmp_path):
+    design = '[design]\nmethod = "sobol"\nsamples = 8\nsecond_order = true\nseed = 2\n'
+    path = experiment_file(tmp_path, design, RANGES, days=40, reps=1)
+    done = caseload("sweep", str(path), "--workers", "1", "--quiet", "--out", str(tmp_path / "o"))
+    assert done.returncode == 0, done.stderr
+    indices = pd.read_parquet(tmp_path / "o" / "sensitivity.parquet")
+    assert set(indices["index"]) == {"S1", "ST", "S2"}
+    assert (indices[indices["index"] == "S2"]["factor"] == "x1 × x2").all()
+    assert (tmp_path / "o" / "plots" / "tornado-overdue_visit_case_days.png").is_file()
+
+
+def test_rerunning_into_a_folder_replaces_the_earlier_outputs(tmp_path):
+    out = tmp_path / "o"
+    (out).mkdir()
+    (out / "notes.txt").write_text("mine")
+    first = experiment_file(tmp_path, GRID, TWO_FACTORS, days=40, reps=1)
+    assert caseload("sweep", str(first), "--workers", "1", "--out", str(out)).returncode == 0
+    assert (out / "plots" / "heatmap-burnout_prevalence.png").is_file()
+    second = first.read_text().replace(
+        'outcomes = ["overdue_visit_case_days", "burnout_prevalence", "staff_cost_total"]',
+        'outcomes = ["leavers"]',
+    )
+    first.write_text(second)
+    assert caseload("sweep", str(first), "--workers", "1", "--out", str(out)).returncode == 0
+    plots = sorted(p.name for p in (out / "plots").iterdir())
+    assert "heatmap-leavers.png" in plots
+    assert all("leavers" in name for name in plots), plots
+    assert (out / "notes.txt").read_text() == "mine"  # not ours: left alone
+
+
+def test_a_malformed_scheduler_address_is_one_line(tmp_path):
+    path = experiment_file(tmp_path, GRID, TWO_FACTORS, days=40, reps=1)
+    done = caseload("sweep", str(path), "--scheduler", "notanaddress", "--out", str(tmp_path))
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith("caseload: error: cannot reach Dask scheduler at notanaddress")
