@@ -155,6 +155,7 @@ def run_batch(
     *,
     workers: int | None = None,
     scheduler: str | None = None,
+    client: Any = None,
     journal: Journal | None = None,
     progress: BatchProgress | None = None,
     keep_series: bool = False,
@@ -167,6 +168,8 @@ def run_batch(
         workers: Local worker processes; ``1`` runs in this process, ``None`` one per CPU.
             Ignored when ``scheduler`` is given.
         scheduler: Address of a running Dask scheduler to run on instead.
+        client: An open Dask client to run on (a caller making many batches keeps one cluster
+            for all of them); takes precedence over ``workers`` and ``scheduler``.
         journal: Where finished runs are recorded and found again after an interruption.
         progress: Called as ``progress(done, total)`` as runs finish.
         keep_series: Keep weekly series of :data:`SERIES_COLUMNS` (for comparison plots).
@@ -198,8 +201,11 @@ def run_batch(
             progress(len(done), total)
 
     n_workers = min(len(todo), workers or os.cpu_count() or 1)
-    if todo and (scheduler is not None or n_workers > 1):
-        _run_on_dask(todo, finished, n_workers, scheduler, keep_series)
+    if todo and client is not None:
+        _submit(client, todo, finished, keep_series)
+    elif todo and (scheduler is not None or n_workers > 1):
+        with dask_client(n_workers, scheduler) as opened:
+            _submit(opened, todo, finished, keep_series)
     else:
         for key, spec in todo:
             finished(key, simulate(spec, keep_series))
@@ -231,21 +237,25 @@ def metric_matrix(records: Sequence[RunRecord], key: str, points: int, reps: int
     return values
 
 
-def _run_on_dask(
+def _submit(
+    client: Any,
     todo: list[tuple[str, RunSpec]],
     finished: Callable[[str, RunRecord], None],
-    n_workers: int,
-    scheduler: str | None,
     keep_series: bool,
 ) -> None:
+    """Run the specs on ``client``, handing each record over as it finishes.
+
+    On an interruption the runs not yet finished are cancelled, so a shared cluster is not left
+    busy with work nobody will collect.
+    """
     from distributed import as_completed
 
-    with dask_client(n_workers, scheduler) as client:
-        futures = {
-            client.submit(simulate, spec, keep_series, pure=False): key for key, spec in todo
-        }
+    futures = {client.submit(simulate, spec, keep_series, pure=False): key for key, spec in todo}
+    try:
         for future in as_completed(futures):
             finished(futures[future], future.result())
+    finally:
+        client.cancel([future for future in futures if not future.done()])
 
 
 def _unique(pairs: list[tuple[str, RunSpec]]) -> list[tuple[str, RunSpec]]:

@@ -24,10 +24,6 @@ import hashlib
 import json
 import math
 import os
-import platform
-import shlex
-import shutil
-import tempfile
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
@@ -38,16 +34,16 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scipy import optimize
 
+from sim.batch import RunRecord, run_batch, specs_for
 from sim.calibration import TARGETS, TARGETS_BY_METRIC, Target, objective
 from sim.checkpoint import source_fingerprint
 from sim.cluster import dask_client
 from sim.config import Scenario
-from sim.replications import replication_seeds, summarise
+from sim.outputs import jsonable
+from sim.replications import summarise
 from sim.scenario import ScenarioError, scenario_to_toml, with_overrides
 
 #: Optimisers offered: both derivative-free and deterministic, with bounds.
@@ -373,23 +369,6 @@ def apply_values(config: Scenario, values: Mapping[str, float]) -> Scenario:
 # --- running evaluations on one Dask cluster ---------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ReplicationSummary:
-    """The summary metrics of one replication (what :func:`summarise` reads), without tables."""
-
-    replication: int
-    seed: int
-    summary: dict[str, float]
-
-
-def _summarise_one(config: Scenario, seed: int, replication: int) -> ReplicationSummary:
-    """One replication reduced to its summary; module-level so Dask workers import it by name."""
-    from sim.run import run  # imported late: workers import it in their own process
-
-    result = run(config, seed, replication)
-    return ReplicationSummary(result.replication, result.seed, dict(result.summary))
-
-
 class ReplicationPool:
     """Runs batches of replications: serially, on one embedded LocalCluster, or on a scheduler.
 
@@ -429,7 +408,7 @@ class ReplicationPool:
         reps: int,
         master_seed: int,
         progress: Callable[[int, int], None] | None = None,
-    ) -> list[ReplicationSummary]:
+    ) -> list[RunRecord]:
         """Run ``reps`` replications of ``config``; replication ``r`` has the run command's seed.
 
         Args:
@@ -441,30 +420,12 @@ class ReplicationPool:
         Returns:
             One summary per replication, replication 0 first.
         """
-        seeds = replication_seeds(master_seed, reps)
-        done: dict[int, ReplicationSummary] = {}
-        client = self._client()
-        if client is None:
-            for replication, seed in enumerate(seeds):
-                done[replication] = _summarise_one(config, seed, replication)
-                if progress is not None:
-                    progress(len(done), reps)
-        else:
-            from distributed import as_completed
-
-            futures = [
-                client.submit(_summarise_one, config, seed, r, pure=False)
-                for r, seed in enumerate(seeds)
-            ]
-            try:
-                for future in as_completed(futures):
-                    result = future.result()
-                    done[result.replication] = result
-                    if progress is not None:
-                        progress(len(done), reps)
-            finally:
-                client.cancel([f for f in futures if not f.done()])
-        return [done[r] for r in range(reps)]
+        return run_batch(
+            specs_for([config], reps, master_seed),
+            client=self._client(),
+            workers=1,
+            progress=progress,
+        )
 
 
 # --- evaluations and their cache ---------------------------------------------------------------
@@ -781,15 +742,6 @@ def _target_stats(target: Target, evaluation: Evaluation) -> dict[str, Any]:
 
 # --- output files ------------------------------------------------------------------------------
 
-#: Files written by ``caseload calibrate``, in the order they are moved into place.
-CALIBRATION_FILES: tuple[str, ...] = (
-    "calibration.json",
-    "evaluations.parquet",
-    "calibrated.toml",
-    "manifest.json",
-)
-
-
 def fitted_scenario(base: Scenario, result: CalibrationResult) -> Scenario:
     """``base`` with the fitted values, renamed ``<name>-calibrated`` and described as such."""
     fitted = apply_values(base, result.best.values)
@@ -852,7 +804,7 @@ def calibration_report(
         else {"master_seed": result.check_seed, "replications": result.check.reps},
         "targets": target_rows(result),
     }
-    return _jsonable(report)
+    return jsonable(report)
 
 
 def evaluations_table(result: CalibrationResult) -> pd.DataFrame:
@@ -913,58 +865,16 @@ def write_calibration(
     Raises:
         OutputError: If the directory cannot be written.
     """
-    from sim.outputs import OutputError, check_writable, package_versions, sha256_of
+    from sim.outputs import write_directory, write_json, write_parquet
 
-    out = check_writable(out_dir)
     created = datetime.now(UTC).isoformat(timespec="seconds")
-    staging = Path(tempfile.mkdtemp(prefix=".caseload-partial-", dir=out))
-    try:
-        report = calibration_report(
-            result, scenario=scenario, days=days, elapsed_seconds=elapsed_seconds, created=created
-        )
-        _write_json(staging / "calibration.json", report)
-        table = pa.Table.from_pandas(evaluations_table(result), preserve_index=False)
-        pq.write_table(table, staging / "evaluations.parquet")
-        toml = scenario_to_toml(fitted_scenario(base, result))
-        (staging / "calibrated.toml").write_text(toml, encoding="utf-8")
-        manifest = {
-            "created": created,
-            "command": shlex.join(command),
-            "versions": package_versions(),
-            "platform": platform.platform(),
-            "files": {
-                name: {
-                    "sha256": sha256_of(staging / name),
-                    "bytes": (staging / name).stat().st_size,
-                }
-                for name in CALIBRATION_FILES
-                if name != "manifest.json"
-            },
-        }
-        _write_json(staging / "manifest.json", manifest)
-        (out / "manifest.json").unlink(missing_ok=True)
-        for name in CALIBRATION_FILES:
-            os.replace(staging / name, out / name)
-    except OSError as exc:
-        raise OutputError(f"cannot write outputs to {out}: {exc.strerror or exc}") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return {name: out / name for name in CALIBRATION_FILES}
-
-
-def _write_json(path: Path, data: Any) -> None:
-    text = json.dumps(data, indent=2, allow_nan=False, ensure_ascii=False)
-    path.write_text(text + "\n", encoding="utf-8")
-
-
-def _jsonable(value: Any) -> Any:
-    """Plain JSON: NaN and infinities become ``None``, numpy scalars Python numbers."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str | bytes):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+    report = calibration_report(
+        result, scenario=scenario, days=days, elapsed_seconds=elapsed_seconds, created=created
+    )
+    fitted = scenario_to_toml(fitted_scenario(base, result))
+    writers = {
+        "calibration.json": lambda path: write_json(path, report),
+        "evaluations.parquet": lambda path: write_parquet(path, evaluations_table(result)),
+        "calibrated.toml": lambda path: path.write_text(fitted, encoding="utf-8"),
+    }
+    return write_directory(out_dir, writers, {"created": created}, command=command)

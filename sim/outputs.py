@@ -86,7 +86,7 @@ def build_summary(
         "warmup_days": config.simulation.warmup_days,
         "created": created or _now(),
     }
-    return _jsonable(summary)
+    return jsonable(summary)
 
 
 def write_outputs(
@@ -116,7 +116,7 @@ def write_outputs(
         raise ValueError("no replications to write")
     created = _now()
     writers: dict[str, Writer] = {
-        "summary.json": lambda path: _write_json(
+        "summary.json": lambda path: write_json(
             path, build_summary(config, results, master_seed, created)
         ),
         **{f"{table}.parquet": _table_writer(results, table) for table in TABLES},
@@ -178,7 +178,7 @@ def write_directory(
                 for name in writers
             },
         }
-        _write_json(staging / "manifest.json", full)
+        write_json(staging / "manifest.json", full)
         stale = _previous_files(out) - set(writers)
         (out / "manifest.json").unlink(missing_ok=True)  # no manifest while files are mixed
         for name in sorted(stale):  # a figure of an earlier, different run must not linger
@@ -248,17 +248,18 @@ def _table_writer(results: Sequence[RunResult], table: str) -> Writer:
     return write
 
 
-def _write_json(path: Path, data: Any) -> None:
+def write_json(path: Path, data: Any) -> None:
+    """Strict JSON (no NaN), indented, UTF-8."""
     text = json.dumps(data, indent=2, allow_nan=False, ensure_ascii=False)
     path.write_text(text + "\n", encoding="utf-8")
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """Plain JSON types: NaN and infinities become ``None``, numpy scalars become Python ones."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if hasattr(value, "item") and not isinstance(value, str | bytes):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
