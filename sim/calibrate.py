@@ -24,7 +24,6 @@ import hashlib
 import json
 import math
 import os
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -44,7 +43,7 @@ from sim.cluster import dask_client
 from sim.config import Scenario
 from sim.outputs import jsonable
 from sim.replications import summarise
-from sim.scenario import ScenarioError, scenario_to_toml, with_overrides
+from sim.scenario import ScenarioError, read_toml, scenario_to_toml, with_overrides
 
 #: Optimisers offered: both derivative-free and deterministic, with bounds.
 METHODS: tuple[str, ...] = ("nelder-mead", "powell")
@@ -140,18 +139,7 @@ def load_calibration(path: str | os.PathLike[str]) -> CalibrationSpec:
         ScenarioError: One ``FILE: key: problem (got X)`` line per problem.
     """
     display = os.fspath(path)
-    try:
-        data = tomllib.loads(Path(path).read_bytes().decode("utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError([f"{display}: file not found"]) from None
-    except IsADirectoryError:
-        raise ScenarioError([f"{display}: is a directory, not a calibration file"]) from None
-    except PermissionError:
-        raise ScenarioError([f"{display}: cannot read file (permission denied)"]) from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError([f"{display}: not UTF-8 text (byte {exc.start})"]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError([f"{display}: invalid TOML: {exc}"]) from None
+    data = read_toml(path)
     try:
         spec = CalibrationSpec.model_validate(data)
     except ValidationError as exc:
@@ -741,6 +729,7 @@ def _target_stats(target: Target, evaluation: Evaluation) -> dict[str, Any]:
 
 
 # --- output files ------------------------------------------------------------------------------
+
 
 def fitted_scenario(base: Scenario, result: CalibrationResult) -> Scenario:
     """``base`` with the fitted values, renamed ``<name>-calibrated`` and described as such."""

@@ -50,7 +50,12 @@ CACHE_DIR = ".calibration-cache"
 
 
 def _add_calibrate(subparsers: Any) -> None:
-    from sim.command_support import add_execution_options, add_set_option, positive_int
+    from sim.command_support import (
+        add_execution_options,
+        add_set_option,
+        int_at_least,
+        positive_int,
+    )
 
     parser = subparsers.add_parser(
         "calibrate",
@@ -83,7 +88,7 @@ def _add_calibrate(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--reps",
-        type=_at_least_two,
+        type=int_at_least(2, "so each mean has an interval"),
         metavar="N",
         help=f"replications per evaluation (default {DEFAULT_REPS})",
     )
@@ -105,7 +110,7 @@ def _add_calibrate(subparsers: Any) -> None:
     parser.add_argument("--method", choices=METHODS, help=f"optimiser (default {DEFAULT_METHOD})")
     parser.add_argument(
         "--check-reps",
-        type=_non_negative_int,
+        type=int_at_least(0),
         metavar="N",
         help="replications of the independent check of the fit on seed S+1 "
         "(default: as --reps; 0 skips it)",
@@ -380,25 +385,3 @@ class _EvaluationProgress:
     def __exit__(self, *exc_info: object) -> None:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
-
-
-def _at_least_two(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number (got {text!r})") from None
-    if value < 2:
-        raise argparse.ArgumentTypeError(
-            f"must be at least 2, so each mean has an interval (got {value})"
-        )
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number (got {text!r})") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be at least 0 (got {value})")
-    return value

@@ -72,15 +72,24 @@ def add_execution_options(parser: argparse.ArgumentParser, unit: str = "runs") -
     )
 
 
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number (got {text!r})") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
-    return value
+def int_at_least(minimum: int, reason: str = "") -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``minimum`` (``reason`` says why)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number (got {text!r})") from None
+        if value < minimum:
+            why = f", {reason}" if reason else ""
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}{why} (got {value})")
+        return value
+
+    return parse
+
+
+#: An argparse type: a whole number of at least 1.
+positive_int = int_at_least(1)
 
 
 class ProgressReporter:

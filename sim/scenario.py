@@ -169,7 +169,7 @@ def _read_toml(path: Path, display: str, missing: str) -> dict[str, Any]:
     except FileNotFoundError:
         raise ScenarioError([missing]) from None
     except IsADirectoryError:
-        raise ScenarioError([f"{display}: is a directory, not a scenario file"]) from None
+        raise ScenarioError([f"{display}: is a directory, not a file"]) from None
     except PermissionError:
         raise ScenarioError([f"{display}: cannot read file (permission denied)"]) from None
     except UnicodeDecodeError as exc:
@@ -303,7 +303,7 @@ def setting_suggestion(key: str) -> str:
 def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
     """A TOML file's tables, or a ScenarioError naming the file and what is wrong with it."""
     shown = str(path)
-    return _read_toml(Path(path), shown, f"{shown}: no such file")
+    return _read_toml(Path(path), shown, f"{shown}: file not found")
 
 
 _KEY_PART = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)$")

@@ -184,7 +184,7 @@ def test_bad_toml_and_missing_file_are_one_line(tmp_path):
     broken = tmp_path / "broken.toml"
     broken.write_text("name = \n")
     assert problems(broken)[0].startswith(f"{broken}: line 1")
-    assert problems(tmp_path / "absent.toml") == [f"{tmp_path / 'absent.toml'}: no such file"]
+    assert problems(tmp_path / "absent.toml") == [f"{tmp_path / 'absent.toml'}: file not found"]
 
 
 def test_toml_literals_round_trip():
