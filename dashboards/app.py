@@ -39,8 +39,10 @@ from sim.dashboard_model import (
     RunView,
     build_configs,
     format_value,
+    readable_problem,
     resolve_scenario_path,
     scenario_choices,
+    today_figures,
 )
 from sim.scenario import ScenarioError
 
@@ -49,9 +51,11 @@ SCENARIO_ENV = "CASELOAD_DASHBOARD_SCENARIO"
 
 STATUS_STYLE = {
     "working": ("#2e7d32", "working"),
+    "agency": ("#0277bd", "agency"),
     "burnt_out": ("#c62828", "burnt out"),
     "sick": ("#6a1b9a", "off sick"),
     "returning": ("#ef6c00", "returning from sickness"),
+    "left": ("#5d4037", "left"),
     "vacant": ("#757575", "vacant"),
     "cut": ("#9e9e9e", "post cut"),
 }
@@ -119,29 +123,40 @@ def ScenarioCard(model: DashboardModel, rebuild: Any) -> None:
     available = [c for c in choices if c.available]
     by_label = {c.label: c for c in available}
     current = next((c.label for c in available if c.path == model.settings.scenario), None)
+    # bumped when a seed is refused, so the box shows the seed in use again, not the refused one
+    seed_box, set_seed_box = solara.use_state(0)
 
     def pick(label: str) -> None:
         choice = by_label[label]
         rebuild(DashboardSettings(scenario=choice.path, seed=model.settings.seed))
 
     def set_seed(seed: int | None) -> None:
-        if seed is not None:
-            rebuild(dataclasses.replace(model.settings, seed=seed))
+        if seed is None or not rebuild(dataclasses.replace(model.settings, seed=seed)):
+            set_seed_box(lambda n: n + 1)
 
     with solara.Card("Scenario"):
         solara.Select("Scenario file", values=list(by_label), value=current, on_value=pick)
-        solara.InputInt("Random seed", value=model.seed, on_value=set_seed)
+        solara.InputInt("Random seed", value=model.seed, on_value=set_seed).key(f"seed-{seed_box}")
         solara.Text(
             "Same seed, same referrals, sickness and leaving: change a lever and the rest of "
-            "the story stays the same.",
+            "the story stays the same. Play, Step and Reset are in Controls below.",
             style={"font-size": "13px", "color": "#555"},
         )
-        for choice in choices:
-            if not choice.available:
-                solara.Text(
-                    f"Not offered: {choice.path} — {choice.reason}",
-                    style={"font-size": "13px", "color": "#8a4b00"},
-                )
+
+
+@solara.component
+def NotOfferedCard() -> None:
+    """Scenario files the picker leaves out, and why (too large to run live, or broken)."""
+    choices = solara.use_memo(scenario_choices, [])
+    left_out = [c for c in choices if not c.available]
+    if not left_out:
+        return
+    with solara.Card("Not offered"):
+        for choice in left_out:
+            solara.Text(
+                f"{choice.path} — {choice.reason}",
+                style={"font-size": "13px", "color": "#8a4b00"},
+            )
 
 
 @solara.component
@@ -246,8 +261,8 @@ def team_table_html(run: RunView, team: int | None, burnout_threshold: float) ->
     for row in run.team_rows(team):
         colour, text = STATUS_STYLE.get(row.status, ("#455a64", row.status))
         badge = f'<span class="cl-badge" style="background:{colour}">{html.escape(text)}</span>'
-        if row.status in ("vacant", "cut"):
-            cells = ["", "", "", ""]
+        if not row.holds_cases:
+            cells = [""] * 6
         else:
             stress_colour = "#c62828" if row.stress >= burnout_threshold else "#f9a825"
             if row.stress < 0.5 * burnout_threshold:
@@ -258,35 +273,45 @@ def team_table_html(run: RunView, team: int | None, burnout_threshold: float) ->
                 f'background:{stress_colour}"></span>'
                 f'<i style="left:{burnout_threshold * 100:.0f}%"></i></span> {row.stress:.2f}'
             )
-            cells = [f"{row.fte:g}", str(row.caseload), f"{row.backlog_hours:.1f}", bar]
+            cells = [
+                f"{row.fte:g}",
+                str(row.caseload),
+                str(row.overdue_visits),
+                str(row.records_out_of_date),
+                f"{row.backlog_hours:.1f}",
+                bar,
+            ]
+        numbers = "".join(f'<td class="num">{cell}</td>' for cell in cells[:5])
         rows.append(
-            "<tr>"
+            f'<tr data-post="{row.post + 1}" data-status="{row.status}">'
             f"<td>{row.post + 1}</td><td>{html.escape(row.name)}</td><td>{badge}</td>"
-            f'<td class="num">{cells[0]}</td><td class="num">{cells[1]}</td>'
-            f'<td class="num">{cells[2]}</td><td>{cells[3]}</td>'
+            f'{numbers}<td class="stress">{cells[5]}</td>'
             f"<td>{html.escape(row.note)}</td></tr>"
         )
     header = (
         "<tr><th>Post</th><th>Worker</th><th>Status</th><th>FTE</th><th>Cases</th>"
+        '<th title="Her cases with a statutory visit overdue">Visits overdue</th>'
+        '<th title="Her cases whose record is out of date">Records out of date</th>'
         "<th>Backlog (h)</th><th>Stress (dashes: burnout threshold)</th><th>Notes</th></tr>"
     )
     return f'<table class="cl-table team-table">{header}{"".join(rows)}</table>'
 
 
 def figures_table_html(runs: list[RunView]) -> str:
-    """Today's figures for each run: the chart series' latest values."""
+    """Today's figures for each run: the chart series' latest values, supervision and cost."""
     head = "".join(
         f'<th style="color:{RUN_COLOURS[i]}">{html.escape(r.label)}</th>'
         for i, r in enumerate(runs)
     )
+    when = "Start (day 0)" if runs[0].day == 0 else f"End of day {runs[0].day}"
     rows = []
-    for group, series in (("Risk", RISK_SERIES), ("Workforce", WORKFORCE_SERIES)):
+    for group, figures in today_figures(runs):
         rows.append(f'<tr><th colspan="{len(runs) + 1}">{group}</th></tr>')
-        for column, title, cumulative in series:
-            values = "".join(f'<td class="num">{r.latest(column, cumulative):g}</td>' for r in runs)
-            rows.append(f"<tr><td>{html.escape(title)}</td>{values}</tr>")
+        for title, values in figures:
+            cells = "".join(f'<td class="num">{html.escape(v)}</td>' for v in values)
+            rows.append(f"<tr><td>{html.escape(title)}</td>{cells}</tr>")
     return (
-        f'<table class="cl-table cl-kpi figures-table"><tr><th>Today</th>{head}</tr>'
+        f'<table class="cl-table cl-kpi figures-table"><tr><th>{when}</th>{head}</tr>'
         f"{''.join(rows)}</table>"
     )
 
@@ -294,36 +319,49 @@ def figures_table_html(runs: list[RunView]) -> str:
 def chart_figure(
     runs: list[RunView], series: tuple[tuple[str, str, bool], ...], days: int, warmup: int
 ) -> Figure:
-    """Four small line charts (one per series), every run as its own line."""
-    figure = Figure(figsize=(9, 4.6), dpi=80)
-    figure.subplots_adjust(left=0.06, right=0.99, top=0.93, bottom=0.11, hspace=0.3, wspace=0.14)
+    """Four line charts (one per series), every run as its own line.
+
+    Drawn small in inches with large type at a high dpi, so that scaled to a projector's column
+    the tick labels stay readable; in compare mode the legend sits above the charts, off the data.
+    """
+    figure = Figure(figsize=(6.4, 4.6), dpi=150, layout="constrained")
     axes = figure.subplots(2, 2, sharex=True)
     for ax, (column, title, cumulative) in zip(axes.flat, series, strict=True):
-        ax.set_title(title, fontsize=12)
+        ax.set_title(title, fontsize=11)
         if warmup:
             ax.axvspan(0, warmup, color="#eeeeee", lw=0)
         for i, run in enumerate(runs):
             values = run.series(column, cumulative)
-            ax.plot(range(1, len(values) + 1), values, color=RUN_COLOURS[i], lw=1.6,
+            ax.plot(range(1, len(values) + 1), values, color=RUN_COLOURS[i], lw=1.8,
                     label=run.label)  # fmt: skip
         ax.set_xlim(0, days)
         highest = max((run.series(column, cumulative).max(initial=0) for run in runs), default=0)
         ax.set_ylim(0, max(1.0, highest * 1.15))
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # every series counts
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))  # every series counts
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
         ax.grid(alpha=0.3)
         ax.tick_params(labelsize=10)
     for ax in axes[1]:
         ax.set_xlabel("working day", fontsize=10)
     if len(runs) > 1:
-        axes[0][0].legend(fontsize=9, loc="upper left")
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        figure.legend(handles, labels, loc="outside upper center", ncols=len(runs), fontsize=10,
+                      frameon=False)  # fmt: skip
     return figure
 
 
 @solara.component
-def TeamView(run: RunView, colour: str, burnout_threshold: float) -> None:
-    """A run's team view, with a team chooser when the organisation has several teams."""
+def TeamView(run: RunView, colour: str, burnout_threshold: float, day: int) -> None:
+    """A run's team view, with a team chooser when the organisation has several teams.
+
+    ``day`` is the model's day: Solara redraws a child component only when its arguments change,
+    and ``run`` is the same object after a step. Reading Mesa's update counter (bumped after every
+    Step or play tick) also redraws it when a step leaves the day unchanged (the run's end).
+    """
+    update_counter.get()
     teams = run.model.config.team.n_teams
-    team, set_team = solara.use_state(0)
+    chosen, set_team = solara.use_state(0)
+    team = min(max(chosen, 0), teams - 1)  # the scenario may have changed to fewer teams
     solara.Markdown(f"### Team view — <span style='color:{colour}'>{html.escape(run.label)}</span>")
     if teams > 1:
         solara.SliderInt(f"Team (of {teams})", value=team + 1, min=1, max=teams,
@@ -331,8 +369,8 @@ def TeamView(run: RunView, colour: str, burnout_threshold: float) -> None:
     solara.HTML(unsafe_innerHTML=team_table_html(run, team, burnout_threshold))
     leavers = run.recent_leavers()
     if leavers:
-        text = "; ".join(f"{html.escape(n)} ({reason}, day {day})" for n, day, reason in leavers)
-        solara.HTML(unsafe_innerHTML=f"<p><b>Recent leavers:</b> {text}</p>")
+        text = "; ".join(f"{html.escape(n)} ({reason}, day {d})" for n, d, reason in leavers)
+        solara.HTML(unsafe_innerHTML=f'<p class="recent-leavers"><b>Recent leavers:</b> {text}</p>')
 
 
 @solara.component
@@ -385,7 +423,27 @@ def MainView(model: DashboardModel, problem: str) -> None:
     with solara.Columns([1] * len(runs)):
         for i, run in enumerate(runs):
             with solara.Card():
-                TeamView(run, RUN_COLOURS[i], config.wellbeing.burnout_threshold)
+                TeamView(run, RUN_COLOURS[i], config.wellbeing.burnout_threshold, day)
+
+
+@solara.component
+def SidebarTail(model: DashboardModel, rebuild: Any) -> None:
+    """Levers and compare mode, placed in the sidebar *below* Mesa's controls.
+
+    Solara orders sidebar content by how deep in the page the ``Sidebar`` sits; SolaraViz's own
+    sidebar (Controls, Model Parameters, Information) is one level below :func:`Page`, so the
+    scenario card (in :func:`Page`) comes before it and this (two levels further down) after:
+    Play, Step and Reset stay on screen above a dozen levers.
+    """
+    _SidebarTailCards(model, rebuild)
+
+
+@solara.component
+def _SidebarTailCards(model: DashboardModel, rebuild: Any) -> None:
+    with solara.Sidebar():
+        LeversCard(model, rebuild)
+        CompareCard(model, rebuild)
+        NotOfferedCard()
 
 
 @solara.component
@@ -397,24 +455,23 @@ def Page() -> None:
     model = solara.use_reactive(first)
     problem = solara.use_reactive(start_problem)
 
-    def rebuild(new: DashboardSettings) -> None:
+    def rebuild(new: DashboardSettings) -> bool:
         """Build the model for ``new`` settings; on a problem keep the current run and say why."""
         try:
             built = DashboardModel(new)
         except ScenarioError as exc:
-            problem.set("Not applied: " + "; ".join(exc.problems))
-            return
+            problem.set("Not applied: " + "; ".join(map(readable_problem, exc.problems)))
+            return False
         except ValueError as exc:
-            problem.set(f"Not applied: {exc}")
-            return
+            problem.set(f"Not applied: {readable_problem(str(exc))}")
+            return False
         problem.set("")
         settings.set(new)
         model.set(built)
+        return True
 
     with solara.Sidebar():
         ScenarioCard(model.value, rebuild)
-        LeversCard(model.value, rebuild)
-        CompareCard(model.value, rebuild)
     SolaraViz(
         model,
         components=[],
@@ -422,4 +479,5 @@ def Page() -> None:
         name="Caseload — social work team dashboard",
         play_interval=150,
     )
+    SidebarTail(model.value, rebuild)
     MainView(model.value, problem.value)

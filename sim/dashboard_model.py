@@ -16,6 +16,7 @@ Nothing here imports Solara, so it is tested without a browser. ``dashboards/app
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 import types
 from dataclasses import dataclass, field
@@ -29,11 +30,13 @@ import numpy as np
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from sim.cases import ALLOCATED, CLOSED, NEVER, NO_VISIT_DUE, READY, WAITING
 from sim.config import Scenario
 from sim.model import CaseloadModel
 from sim.paths import repo_root
 from sim.posts import NOBODY
 from sim.scenario import ScenarioError, load_scenario, with_overrides
+from sim.tally import daily_cost
 
 #: The scenario picker reads only files below this folder.
 SCENARIO_ROOT = repo_root() / "scenarios"
@@ -217,6 +220,7 @@ class Lever:
     path: str
     slider_max: float | None = None
     step: float | None = None
+    note: str = ""  # what the dashboard adds to the schema's meaning
 
     @property
     def field(self) -> FieldInfo:
@@ -315,9 +319,10 @@ class Lever:
             low, high, low_open, high_open = self.bounds
             allowed = f"{'>' if low_open else '≥'} {low:g} and {'<' if high_open else '≤'} {high:g}"
         unit = f" Unit: {self.unit}." if self.unit and self.unit not in ("choice", "bool") else ""
+        note = f" {self.note}" if self.note else ""
         return (
-            f"{self.meaning}{unit} Allowed: {allowed}. Baseline: {format_value(self.default)}. "
-            f"Scenario key: {self.path}."
+            f"{self.meaning}{unit}{note} Allowed: {allowed}. "
+            f"Baseline: {format_value(self.default)}. Scenario key: {self.path}."
         ).strip()
 
     def value_in(self, config: Scenario) -> Any:
@@ -354,7 +359,19 @@ LEVERS: tuple[Lever, ...] = (
     Lever("supervision.enabled"),
     Lever("sickness.return_policy"),
     Lever("staffing.agency_backfill"),
-    Lever("costs.retention_pay_per_worker_year", slider_max=10_000.0, step=250.0),
+    Lever(
+        "costs.retention_pay_per_worker_year",
+        slider_max=10_000.0,
+        step=250.0,
+        note="On its own it only adds to the staff cost shown in Today; what it buys is the "
+        "next lever, the retention pay leave ratio (1 = no effect on leaving).",
+    ),
+    Lever(
+        "staffing.retention_pay_leave_ratio",
+        step=0.05,
+        note="Below 1, permanent staff leave less often (0.8: a fifth fewer leavers); set "
+        "retention pay for what that costs.",
+    ),
 )
 LEVERS_BY_PATH: dict[str, Lever] = {lever.path: lever for lever in LEVERS}
 
@@ -443,34 +460,74 @@ WORKFORCE_SERIES: tuple[tuple[str, str, bool], ...] = (
 )
 
 
+#: How long a post whose holder left shows them as "left" before it shows as plain "vacant".
+LEFT_SHOWN_DAYS = 20
+
+#: The window, in working days (13 weeks), of the "supervision on time" figure in "Today".
+SUPERVISION_WINDOW_DAYS = 65
+
+#: Team-view statuses, as :meth:`RunView.team_rows` writes them.
+STATUSES = ("working", "agency", "burnt_out", "sick", "returning", "left", "vacant", "cut")
+
+
 @dataclass
 class TeamRow:
-    """One post in the team view: who holds it and how they are doing."""
+    """One post in the team view: who holds it (or last held it) and how they are doing."""
 
     team: int
     post: int
     name: str
-    status: str  # working, agency, burnt_out, sick, returning, vacant, cut
+    status: str  # one of STATUSES
     is_agency: bool = False
     fte: float = 0.0
     caseload: int = 0
+    overdue_visits: int = 0
+    records_out_of_date: int = 0
     backlog_hours: float = 0.0
     stress: float = 0.0
     note: str = ""
 
+    @property
+    def holds_cases(self) -> bool:
+        """Whether someone holds the post (a left, vacant or cut post has no figures)."""
+        return self.status not in ("left", "vacant", "cut")
+
 
 @dataclass
 class RunView:
-    """One run the dashboard shows: its label, model and the lever setting that defines it."""
+    """One run the dashboard shows: its label, model and the lever setting that defines it.
+
+    Besides the model's daily tally it keeps, from day 0, what the tally only totals after the
+    warm-up: the staff cost of each day and the supervision sessions due and held on time.
+    """
 
     label: str
     model: CaseloadModel
     overrides: list[str] = field(default_factory=list)
+    daily_cost: list[float] = field(default_factory=list)
+    supervision_due: list[int] = field(default_factory=list)
+    supervision_on_time: list[int] = field(default_factory=list)
 
     @property
     def day(self) -> int:
         """Working days simulated so far."""
         return self.model.day
+
+    @property
+    def shown_day(self) -> int:
+        """The day the team view and "Today" describe: the last day simulated (0 at the start)."""
+        return max(self.model.day - 1, 0)
+
+    def step(self) -> None:
+        """Simulate one working day and note its staff cost and supervision."""
+        model = self.model
+        due_before, on_time_before = _supervision_counts(model)
+        model.step()
+        due_after, on_time_after = _supervision_counts(model)
+        self.supervision_due.append(due_after - due_before)
+        self.supervision_on_time.append(on_time_after - on_time_before)
+        # the staff the tally costed: staffing changes come before the day's tally
+        self.daily_cost.append(daily_cost(model, model.workers_in_post()))
 
     def series(self, column: str, cumulative: bool = False) -> np.ndarray:
         """A daily column for the days simulated so far."""
@@ -478,15 +535,85 @@ class RunView:
         return np.cumsum(values) if cumulative else values
 
     def latest(self, column: str, cumulative: bool = False) -> float:
-        """Today's value of a chart series (0 before the first day)."""
+        """Today's value of a chart series.
+
+        Before the first day (day 0) there is no tally row yet; the figures that describe the
+        team's state (vacant posts, sickness, burnout, waiting and overdue cases) are then read
+        from the model itself, so "Today" agrees with the team view; running totals are 0.
+        """
         values = self.series(column, cumulative)
-        return float(values[-1]) if len(values) else 0.0
+        if len(values):
+            return float(values[-1])
+        return float(self.state_value(column)) if column in STATE_COLUMNS else 0.0
+
+    def state_value(self, column: str) -> int:
+        """A chart series' value computed from the model's state as of :attr:`shown_day`.
+
+        After a step this equals the tally's row for that day (tested); at day 0 it is the
+        starting state the team view shows.
+        """
+        model, day = self.model, self.shown_day
+        if column == "waiting":
+            return int((model.cases.status[: model.cases.n] == WAITING).sum())
+        if column == "overdue_visits":
+            return int(_overdue(model).sum())
+        if column == "records_out_of_date":
+            return int(_stale(model).sum())
+        staff = model.workers_in_post()
+        if column == "sick":
+            return sum(1 for w in staff if w.is_sick(day))
+        if column == "burnt_out":
+            return sum(1 for w in staff if w.is_burnt_out)
+        if column == "vacancies":
+            posts = model.posts
+            holders = posts.holder[posts.is_active]
+            permanent = sum(1 for h in holders if h >= 0 and not model.workers[h].is_agency)
+            return int(posts.is_active.sum()) - permanent
+        raise KeyError(column)
+
+    def staff_cost(self) -> float:
+        """Employment cost of every day simulated so far, in pounds (0 at day 0)."""
+        return float(sum(self.daily_cost))
+
+    def supervision_on_time_share(self, window: int = SUPERVISION_WINDOW_DAYS) -> float | None:
+        """Share of supervision sessions due in the last ``window`` days held on time (or None)."""
+        due = sum(self.supervision_due[-window:])
+        return sum(self.supervision_on_time[-window:]) / due if due else None
 
     def team_rows(self, team: int | None = None) -> list[TeamRow]:
-        """Each post (of ``team``, or all teams) with its holder's state at the end of today."""
+        """Each post (of ``team``, or all teams) with its holder's state at the end of today.
+
+        A vacant post whose holder left in the last :data:`LEFT_SHOWN_DAYS` days shows that
+        worker with the status ``left``; agency workers show as ``agency``.
+        """
         model = self.model
-        shown_day = max(model.day - 1, 0)
+        shown_day = self.shown_day
         posts = model.posts
+        cases = model.cases
+        n = cases.n
+        holder_of_case = cases.worker[:n]
+        overdue_by_worker = np.bincount(
+            holder_of_case[_overdue(model) & (holder_of_case >= 0)], minlength=len(model.workers)
+        )
+        stale_by_worker = np.bincount(
+            holder_of_case[_stale(model) & (holder_of_case >= 0)], minlength=len(model.workers)
+        )
+        # a worker's caseload and backlog are set by each day's work; before the first day,
+        # read them from the case book (a teaching scenario's starting cases and backlog)
+        status = cases.status[:n]
+        held = ((status == ALLOCATED) | (status == READY)) & (holder_of_case >= 0)
+        start_cases = np.bincount(holder_of_case[held], minlength=len(model.workers))
+        start_backlog = np.bincount(
+            holder_of_case[held],
+            weights=cases.pending_recording_hours[:n][held],
+            minlength=len(model.workers),
+        )
+        last_leaver: dict[int, Any] = {}
+        for worker in model.workers:
+            if not worker.is_in_post and worker.post >= 0:
+                known = last_leaver.get(worker.post)
+                if known is None or worker.day_left >= known.day_left:
+                    last_leaver[worker.post] = worker
         rows = []
         for post in range(posts.n):
             post_team = int(posts.team[post])
@@ -498,15 +625,22 @@ class RunView:
             elif holder == NOBODY:
                 due = int(posts.day_agency[post])
                 note = f"agency cover expected day {due}" if due > shown_day else "no cover"
-                rows.append(TeamRow(post_team, post, "—", "vacant", note=note))
+                leaver = last_leaver.get(post)
+                if leaver is not None and shown_day - leaver.day_left <= LEFT_SHOWN_DAYS:
+                    note = f"left day {leaver.day_left} ({leaver.left_reason}); post vacant, {note}"
+                    rows.append(
+                        TeamRow(post_team, post, leaver.name, "left", leaver.is_agency, note=note)
+                    )
+                else:
+                    rows.append(TeamRow(post_team, post, "—", "vacant", note=note))
             else:
                 worker = model.workers[holder]
                 status = worker.status(shown_day)
-                if status == "agency":
-                    status = "working"
-                note = "agency" if worker.is_agency else ""
+                notes = []
+                if worker.is_agency and status != "agency":
+                    notes.append("agency")
                 if worker.is_nqsw:
-                    note = ", ".join(filter(None, [note, "newly qualified"]))
+                    notes.append("newly qualified")
                 rows.append(
                     TeamRow(
                         post_team,
@@ -515,10 +649,14 @@ class RunView:
                         status,
                         is_agency=worker.is_agency,
                         fte=worker.fte,
-                        caseload=int(worker.caseload),
-                        backlog_hours=float(worker.backlog_hours),
+                        caseload=int(worker.caseload if model.day else start_cases[holder]),
+                        overdue_visits=int(overdue_by_worker[holder]),
+                        records_out_of_date=int(stale_by_worker[holder]),
+                        backlog_hours=float(
+                            worker.backlog_hours if model.day else start_backlog[holder]
+                        ),
                         stress=float(worker.stress),
-                        note=note,
+                        note=", ".join(notes),
                     )
                 )
         return rows
@@ -527,6 +665,101 @@ class RunView:
         """The latest leavers as (name, day, reason), newest first."""
         log = self.model.tally.leaver_log[-count:]
         return [(self.model.workers[e["worker"]].name, e["day"], e["reason"]) for e in log][::-1]
+
+
+#: Chart series :meth:`RunView.state_value` can read from the model's state.
+STATE_COLUMNS = frozenset(
+    {"waiting", "overdue_visits", "records_out_of_date", "sick", "burnt_out", "vacancies"}
+)
+
+
+def _supervision_counts(model: CaseloadModel) -> tuple[int, int]:
+    """Supervision sessions due so far (held or missed) and held on time, all managers."""
+    due = sum(m.sessions_held + m.sessions_missed for m in model.managers)
+    return due, sum(m.sessions_on_time for m in model.managers)
+
+
+def _overdue(model: CaseloadModel) -> np.ndarray:
+    """Per case row: a statutory visit overdue at the end of the last day simulated.
+
+    The tally's test (``sim/tally.py``) for that day: a visit due on or before it not made.
+    """
+    cases, day = model.cases, model.day - 1
+    n = cases.n
+    due = cases.day_visit_due[:n]
+    return (cases.status[:n] != CLOSED) & (due <= day) & (due < NO_VISIT_DUE)
+
+
+def _stale(model: CaseloadModel) -> np.ndarray:
+    """Per case row: record out of date at the end of the last day simulated.
+
+    The test of :func:`sim.phases.risk.record_is_stale` as the tally applied it that day.
+    """
+    cases, day = model.cases, model.day - 1
+    n = cases.n
+    lag_start = cases.day_oldest_unrecorded[:n]
+    threshold = model.config.work.record_out_of_date_after_days
+    is_open = (cases.status[:n] == ALLOCATED) | (cases.status[:n] == READY)
+    return is_open & (lag_start != NEVER) & (day - lag_start > threshold)
+
+
+def format_pounds(value: float) -> str:
+    """Money as the dashboard prints it: ``£1,234,567``."""
+    return f"£{value:,.0f}"
+
+
+def today_figures(runs: list[RunView]) -> list[tuple[str, list[tuple[str, list[str]]]]]:
+    """What "Today" shows: (group, [(figure, [value per run])]) for risk, workforce and cost."""
+    groups = []
+    for group, series in (("Risk", RISK_SERIES), ("Workforce", WORKFORCE_SERIES)):
+        rows = [
+            (title, [f"{run.latest(column, cumulative):g}" for run in runs])
+            for column, title, cumulative in series
+        ]
+        groups.append((group, rows))
+    shares = [run.supervision_on_time_share() for run in runs]
+    groups[1][1].append(
+        (
+            "Supervision sessions on time (last 13 weeks)",
+            ["—" if share is None else f"{share:.0%}" for share in shares],
+        )
+    )
+    groups.append(("Cost", [("Staff cost to date", [format_pounds(r.staff_cost()) for r in runs])]))
+    return groups
+
+
+_PROBLEM_PREFIX = re.compile(r"^--(seed|set): (?:([\w.]+): )?")
+_PYDANTIC_WORDS = (
+    ("Input should be greater than or equal to ", "must be ≥ "),
+    ("Input should be less than or equal to ", "must be ≤ "),
+    ("Input should be greater than ", "must be > "),
+    ("Input should be less than ", "must be < "),
+    ("Input should be ", "must be "),
+)
+
+
+def readable_problem(problem: str) -> str:
+    """A scenario problem as the page shows it: the control's name, not the command-line flag.
+
+    ``--seed: simulation.seed: Input should be greater than or equal to 0 (got -5)`` becomes
+    ``Random seed: must be ≥ 0 (got -5)``; ``--set: allocation.cap_per_fte: ...`` names the
+    lever (``Cap per FTE (allocation): must be ≤ 500 (got 900.0)``).
+    """
+    match = _PROBLEM_PREFIX.match(problem)
+    text = problem
+    if match:
+        flag, path = match.groups()
+        rest = problem[match.end() :]
+        if flag == "seed":
+            name = "Random seed"
+        elif path in LEVERS_BY_PATH:
+            name = LEVERS_BY_PATH[path].label
+        else:
+            name = path or "Lever"
+        text = f"{name}: {rest}"
+    for words, short in _PYDANTIC_WORDS:
+        text = text.replace(words, short)
+    return text
 
 
 class DashboardModel(mesa.Model):
@@ -583,7 +816,7 @@ class DashboardModel(mesa.Model):
             self.running = False
             return
         for run in self.runs:
-            run.model.step()
+            run.step()
         if self.day >= self.days:
             self.running = False
 

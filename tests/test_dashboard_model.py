@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,12 +17,16 @@ from sim.dashboard_model import (
     MAX_LIVE_POSTS,
     RISK_SERIES,
     SCENARIO_ROOT,
+    STATE_COLUMNS,
+    STATUSES,
     WORKFORCE_SERIES,
     DashboardModel,
     DashboardSettings,
     build_configs,
+    readable_problem,
     resolve_scenario_path,
     scenario_choices,
+    today_figures,
 )
 from sim.scenario import ScenarioError
 
@@ -86,14 +91,7 @@ def test_every_offered_scenario_builds_and_steps(choice):
         assert len(run.series(column, cumulative)) == 5
     rows = run.team_rows()
     assert len(rows) == choice.posts
-    assert {r.status for r in rows} <= {
-        "working",
-        "burnt_out",
-        "sick",
-        "returning",
-        "vacant",
-        "cut",
-    }
+    assert {r.status for r in rows} <= set(STATUSES)
 
 
 def test_history_grows_a_day_a_step_and_the_run_stops_at_its_end():
@@ -240,7 +238,7 @@ def test_the_app_module_imports_and_reads_its_start_scenario(monkeypatch):
     model = DashboardModel()
     model.advance(3)
     table = app.team_table_html(model.runs[0], 0, 0.53)
-    assert table.count("<tr>") == 1 + model.config.team.social_worker_posts
+    assert table.count("<tr") == 1 + model.config.team.social_worker_posts
     figure = app.chart_figure(model.runs, RISK_SERIES, model.days, 260)
     assert [ax.get_title() for ax in figure.axes] == [title for _, title, _ in RISK_SERIES]
 
@@ -264,3 +262,125 @@ def test_dashboard_command_refuses_bad_options(args, message):
     )
     assert done.returncode == 2
     assert message in done.stderr
+
+
+def _cells(table: str, name: str) -> list[str]:
+    """The cell texts of ``name``'s row in a team table's HTML."""
+    row = next(r for r in table.split("<tr") if f"<td>{name}</td>" in r)
+    return re.findall(r"<td[^>]*>(.*?)</td>", row)
+
+
+def test_the_team_table_follows_the_model_day_by_day():
+    import dashboards.app as app
+
+    model = DashboardModel(DashboardSettings(scenario="teaching/part_time_worker_20_cases.toml"))
+    run = model.runs[0]
+    start = _cells(app.team_table_html(run, 0, 0.53), "Part-time worker")
+    assert start[4] == "20" and start[7] == "12.0"  # her starting cases and backlog, at day 0
+    seen = [start]
+    for _ in range(4):
+        model.advance(5)
+        seen.append(_cells(app.team_table_html(run, 0, 0.53), "Part-time worker"))
+    backlogs = [float(cells[7]) for cells in seen]
+    assert len(set(backlogs)) == len(backlogs), backlogs  # the backlog moves every few days
+    assert len({cells[8] for cells in seen}) > 1  # and so does the stress bar
+
+
+def test_team_rows_show_agency_and_left():
+    from sim.phases.staffing import depart
+
+    model = DashboardModel(DashboardSettings(scenario="teaching/part_time_worker_20_cases.toml"))
+    run = model.runs[0]
+    model.advance(3)
+    rows = run.team_rows()
+    agency = [r for r in rows if r.is_agency]
+    assert agency and all(r.status == "agency" for r in agency if r.status != "sick")
+    leaver = next(r for r in rows if r.status == "working")
+    depart(run.model, run.model.workers[run.model.posts.holder[leaver.post]], "left")
+    row = next(r for r in run.team_rows() if r.post == leaver.post)
+    assert row.status == "left" and row.name == leaver.name and not row.holds_cases
+    assert "left day 3" in row.note
+
+
+def test_per_worker_overdue_visits_add_up_to_at_most_the_team_figure():
+    model = DashboardModel(DashboardSettings(scenario="teaching/duty_after_sickness.toml"))
+    model.advance(40)
+    run = model.runs[0]
+    rows = run.team_rows()
+    returning = next(r for r in rows if r.name == "Returning worker")
+    assert returning.overdue_visits > 0  # on duty every day: her own visits fall overdue
+    assert sum(r.overdue_visits for r in rows) <= run.latest("overdue_visits")
+    assert sum(r.records_out_of_date for r in rows) <= run.latest("records_out_of_date")
+
+
+@pytest.mark.parametrize("scenario", ["baseline.toml", "teaching/duty_after_sickness.toml"])
+def test_state_figures_agree_with_the_tally_and_the_team_view(scenario):
+    model = DashboardModel(DashboardSettings(scenario=scenario))
+    run = model.runs[0]
+    # day 0: no tally row yet, "Today" reads the state the team view shows
+    rows = run.team_rows()
+    assert run.latest("vacancies") == sum(1 for r in rows if r.status in ("vacant", "left")) + sum(
+        1 for r in rows if r.status == "agency"
+    )
+    assert run.latest("vacancies") >= 1  # the baseline starts with a vacant post
+    for _ in range(6):
+        model.advance(7)
+        for column in STATE_COLUMNS:
+            assert run.state_value(column) == run.series(column)[-1], (column, model.day)
+
+
+def test_today_shows_supervision_and_staff_cost():
+    figures = dict(today_figures(DashboardModel().runs))
+    assert figures["Cost"] == [("Staff cost to date", ["£0"])]
+    assert ("Supervision sessions on time (last 13 weeks)", ["—"]) in figures["Workforce"]
+    span = DashboardModel(DashboardSettings(scenario="teaching/manager_span_120.toml"))
+    base = DashboardModel()
+    for model in (span, base):
+        model.advance(130)
+    assert base.runs[0].supervision_on_time_share() > 0.8
+    assert span.runs[0].supervision_on_time_share() < 0.3  # what its teaching notes ask to watch
+    assert span.runs[0].staff_cost() > base.runs[0].staff_cost() > 0
+
+
+def test_retention_pay_shows_in_the_staff_cost():
+    settings = DashboardSettings(
+        compare_lever="costs.retention_pay_per_worker_year", compare_value=5000.0
+    )
+    model = DashboardModel(settings)
+    model.advance(60)
+    plain, paid = model.runs
+    assert paid.staff_cost() > plain.staff_cost() + 1000
+    figures = dict(today_figures(model.runs))
+    (cost_row,) = figures["Cost"]
+    assert cost_row[1][0] != cost_row[1][1]
+    # its effect on leaving is its own lever
+    assert "leave ratio" in LEVERS[-2].help or "leave ratio" in LEVERS[-1].help
+
+
+@pytest.mark.parametrize(
+    ("problem", "shown"),
+    [
+        (
+            "--seed: simulation.seed: Input should be greater than or equal to 0 (got -5)",
+            "Random seed: must be ≥ 0 (got -5)",
+        ),
+        (
+            "--set: allocation.cap_per_fte: Input should be less than or equal to 500 (got 900.0)",
+            "Cap per FTE (allocation): must be ≤ 500 (got 900.0)",
+        ),
+        (
+            "dashboard: risk.enabled: not a dashboard lever",
+            "dashboard: risk.enabled: not a dashboard lever",
+        ),
+    ],
+)
+def test_problems_name_the_control_not_the_command_line_flag(problem, shown):
+    assert readable_problem(problem) == shown
+
+
+def test_a_refused_seed_is_explained_without_flags():
+    with pytest.raises(ScenarioError) as caught:
+        DashboardModel(DashboardSettings(seed=-5))
+    assert [readable_problem(p) for p in caught.value.problems] == [
+        "Random seed: must be ≥ 0 (got -5)"
+    ]
