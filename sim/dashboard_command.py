@@ -1,8 +1,9 @@
 """``caseload dashboard``: start the Solara dashboard (``dashboards/app.py``) and print its URL.
 
-The server runs as a child process (``python -m solara run ...``); Ctrl-C stops it and the
-command exits cleanly. ``--scenario`` preselects a file under ``scenarios/`` and is checked before
-the server starts, so a typo is reported at once rather than in the browser.
+The server runs as a child process (``python -m solara run ...``) in a session of its own;
+Ctrl-C or SIGTERM (``kill``, a service manager, a CI job's timeout) stops its whole process group
+and the command exits cleanly. ``--scenario`` preselects a file under ``scenarios/`` and is
+checked before the server starts, so a typo is reported at once rather than in the browser.
 """
 
 from __future__ import annotations
@@ -105,18 +106,31 @@ def run_dashboard(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print(f"Caseload dashboard: http://{shown_host}:{args.port}/  (Ctrl-C to stop)", flush=True)
-    server = subprocess.Popen(
-        server_command(args.host, args.port, production=not args.dev),
-        cwd=repo_root(),
-        env=env,
-        start_new_session=True,
-    )
+    # The server has its own session (so a terminal's Ctrl-C reaches it only through us, once);
+    # SIGTERM to this command must therefore stop it too, as Ctrl-C does.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    server = None
     try:
+        server = subprocess.Popen(
+            server_command(args.host, args.port, production=not args.dev),
+            cwd=repo_root(),
+            env=env,
+            start_new_session=True,
+        )
         return server.wait()
     except KeyboardInterrupt:
-        _stop(server)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second signal must not cut the stop
+        if server is not None:
+            _stop(server)
         print("caseload: dashboard stopped", file=sys.stderr)
         return EXIT_OK
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    """SIGTERM handler: stop as on Ctrl-C."""
+    raise KeyboardInterrupt
 
 
 def _stop(server: subprocess.Popen) -> None:
