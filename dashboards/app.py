@@ -74,6 +74,8 @@ CSS = """
 .cl-bar i { position: absolute; top: -2px; height: 16px; border-left: 2px dashed #333; }
 .cl-kpi td.num { font-size: 17px; font-weight: 600; }
 .cl-watch { font-size: 15px; line-height: 1.45; }
+/* Mesa's "Model Parameters" card is empty here (the levers are the parameters): hide it */
+.v-card:has(> .v-card-text > .v-sheet:empty) { display: none; }
 """
 
 
@@ -123,20 +125,22 @@ def ScenarioCard(model: DashboardModel, rebuild: Any) -> None:
     available = [c for c in choices if c.available]
     by_label = {c.label: c for c in available}
     current = next((c.label for c in available if c.path == model.settings.scenario), None)
-    # bumped when a seed is refused, so the box shows the seed in use again, not the refused one
-    seed_box, set_seed_box = solara.use_state(0)
+    # the seed box's value: put back to the seed in use when a typed seed is refused
+    seed_box = solara.use_reactive(model.seed)
 
     def pick(label: str) -> None:
         choice = by_label[label]
         rebuild(DashboardSettings(scenario=choice.path, seed=model.settings.seed))
 
     def set_seed(seed: int | None) -> None:
+        if seed == model.seed:
+            return
         if seed is None or not rebuild(dataclasses.replace(model.settings, seed=seed)):
-            set_seed_box(lambda n: n + 1)
+            seed_box.set(model.seed)
 
     with solara.Card("Scenario"):
         solara.Select("Scenario file", values=list(by_label), value=current, on_value=pick)
-        solara.InputInt("Random seed", value=model.seed, on_value=set_seed).key(f"seed-{seed_box}")
+        solara.InputInt("Random seed", value=seed_box, on_value=set_seed)
         solara.Text(
             "Same seed, same referrals, sickness and leaving: change a lever and the rest of "
             "the story stays the same. Play, Step and Reset are in Controls below.",

@@ -48,8 +48,8 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server():
-    """``caseload dashboard`` on a free port; yields its URL; always stopped afterwards."""
+def dashboard():
+    """``caseload dashboard`` on a free port; yields (URL, process); always stopped afterwards."""
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "sim", "dashboard", "--port", str(port)],
@@ -75,7 +75,7 @@ def server():
             if time.monotonic() > deadline:
                 pytest.fail("caseload dashboard did not answer within 60 s")
             time.sleep(0.3)
-        yield url
+        yield url, process
     finally:
         for sig in (signal.SIGINT, signal.SIGKILL):
             try:
@@ -87,6 +87,12 @@ def server():
             except subprocess.TimeoutExpired:
                 continue
         process.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def server(dashboard):
+    """The dashboard's URL."""
+    return dashboard[0]
 
 
 @pytest.fixture(scope="module")
@@ -113,8 +119,8 @@ def open_page(server, browser):
     """Open the dashboard in a fresh browser context (a separate session); closed afterwards."""
     contexts = []
 
-    def open_one():
-        context = browser.new_context(viewport={"width": 1600, "height": 1100})
+    def open_one(width: int = 1600, height: int = 1100):
+        context = browser.new_context(viewport={"width": width, "height": height})
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
@@ -144,6 +150,12 @@ def _today(page, title: str) -> list[float]:
     return [float(v) for v in row.locator("td.num").all_inner_texts()]
 
 
+def _cells(page, name: str, table: int = 0) -> list[str]:
+    """The team-view cells of the worker ``name`` (in the ``table``-th team view)."""
+    row = page.locator(".team-table").nth(table).locator("tr", has_text=name).first
+    return [t.strip() for t in row.locator("td").all_inner_texts()]
+
+
 def _choose(page, label: str, option: str) -> None:
     """Pick ``option`` in the Vuetify select labelled ``label``."""
     page.locator(".v-select", has_text=label).first.click()
@@ -171,6 +183,9 @@ def test_page_loads_with_team_view_and_charts_and_steps(open_page):
     page = open_page()
     assert page.get_by_text("Team view").first.is_visible()
     assert page.locator(".team-table tr").count() == 1 + 6  # header + the baseline's six posts
+    # day 0: "Today" describes the team the team view shows (one post vacant at the start)
+    vacant = page.locator(".team-table tr[data-status=vacant]").count()
+    assert vacant >= 1 and _today(page, "Vacant posts") == [vacant]
     assert page.get_by_text("Risk to children and families").first.is_visible()
     assert page.get_by_text("Workforce").first.is_visible()
     charts_before = _chart_images(page)
@@ -204,6 +219,33 @@ def test_a_lever_change_restarts_the_run_with_its_effect(open_page):
     _choose(page, "Cap kind (allocation)", "count")
     page.get_by_text('allocation.cap_kind="count"').first.wait_for()
     _shot(page, "levers_changed")
+    # a refused seed: said in the control's words, and the box shows the seed still in use
+    seed = page.get_by_label("Random seed")
+    in_use = seed.input_value()
+    seed.fill("-5")
+    seed.press("Enter")
+    page.get_by_text("Not applied: Random seed: must be ≥ 0 (got -5)").first.wait_for()
+    assert page.get_by_text("--seed").count() == 0
+    deadline = time.monotonic() + 15
+    while page.get_by_label("Random seed").input_value() != in_use:
+        assert time.monotonic() < deadline, "the refused seed stayed in the box"
+        page.wait_for_timeout(200)
+    assert page.get_by_label("Random seed").input_value() == in_use
+    # the team chooser follows a change to an organisation with fewer teams
+    _choose(page, "Scenario file", "scale/authority.toml")
+    page.get_by_text("Team (of 30)").first.wait_for()
+    team = page.locator(".v-input", has_text="Team (of").locator("[role=slider]")
+    team.focus()
+    page.keyboard.press("End")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[role=slider]')]"
+        ".some(s => s.getAttribute('aria-valuenow') === '30')"
+    )
+    _choose(page, "Scenario file", "scale/service_area.toml")
+    page.get_by_text("Team (of 5)").first.wait_for()
+    team = page.locator(".v-input", has_text="Team (of").locator("[role=slider]")
+    assert int(team.get_attribute("aria-valuenow")) <= 5
+    assert page.locator(".team-table tr").count() > 1  # not a blank team
 
 
 def test_teaching_scenario_shows_what_to_watch(open_page):
@@ -218,6 +260,19 @@ def test_teaching_scenario_shows_what_to_watch(open_page):
     assert page.get_by_text(re.compile(r"Day 0 of 260")).first.is_visible()
     _step(page)
     _shot(page, "teaching_duty_after_sickness")
+    # the team view follows the model day by day: the named worker's cells change as it steps
+    _choose(page, "Scenario file", "part_time_worker_20_cases")
+    page.get_by_text("Part-time worker").first.wait_for()
+    start = _cells(page, "Part-time worker")
+    assert start[4] == "20" and start[7] == "12.0", start  # her starting cases and backlog
+    seen = [start]
+    for _ in range(3):
+        _step(page, 2)
+        seen.append(_cells(page, "Part-time worker"))
+    backlogs = [cells[7] for cells in seen]
+    assert len(set(backlogs)) >= 3, seen  # her backlog moves as the days go by
+    assert len({cells[8] for cells in seen}) > 1, seen  # and her stress
+    assert all(cells[4] for cells in seen), seen  # she holds her cases throughout
 
 
 def test_compare_mode_runs_two_models_side_by_side(open_page):
@@ -228,6 +283,7 @@ def test_compare_mode_runs_two_models_side_by_side(open_page):
     page.locator(".team-table").nth(1).wait_for()
     assert page.locator(".team-table").count() == 2
     assert page.get_by_text("B: Cap kind (allocation) = none").first.is_visible()
+    before = [page.locator(".team-table").nth(i).inner_text() for i in (0, 1)]
     # Mesa's render interval: one Step advances 15 days (1, then 3, 5, ... 15 by keyboard)
     interval = page.locator(".v-input", has_text="Render Interval").locator("[role=slider]")
     interval.focus()
@@ -240,6 +296,8 @@ def test_compare_mode_runs_two_models_side_by_side(open_page):
     assert len(waiting) == 2 and len(referrals_note) == 2
     capped, uncapped = waiting
     assert capped > uncapped, waiting
+    after = [page.locator(".team-table").nth(i).inner_text() for i in (0, 1)]
+    assert after[0] != before[0] and after[1] != before[1]  # both team views moved on
     _shot(page, "compare_cap")
 
 
@@ -257,3 +315,33 @@ def test_two_sessions_do_not_share_state(open_page):
     second.reload()
     second.get_by_text(re.compile(r"Day 0 of 780")).wait_for()  # a new session starts afresh
     assert _day(first) == 3
+
+
+def test_projector_layout_puts_the_controls_on_screen(open_page):
+    page = open_page(1280, 720)
+    step = page.get_by_role("button", name="Step").bounding_box()
+    levers = page.get_by_text("Levers", exact=True).first.bounding_box()
+    assert step["y"] + step["height"] <= 720, step  # no scrolling to reach Play / Step / Reset
+    assert step["y"] < levers["y"]
+    assert page.get_by_text("Model Parameters").first.is_hidden()  # Mesa's empty card
+    _step(page)
+    cost = page.locator(".figures-table tr", has_text="Staff cost to date").inner_text()
+    assert re.search(r"£[\d,]+", cost), cost
+    _shot(page, "projector_1280x720")
+
+
+def test_sigterm_stops_the_server(dashboard):
+    """Last in this module: ``kill`` (SIGTERM) on ``caseload dashboard`` stops its server too."""
+    url, process = dashboard
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    assert children, "caseload dashboard has no server process"
+    process.send_signal(signal.SIGTERM)  # the command only, not its server's process group
+    process.wait(timeout=30)
+    assert process.returncode == 0
+    for child in map(int, children):
+        with pytest.raises(ProcessLookupError):
+            os.kill(child, 0)
+    port = int(url.rstrip("/").rpartition(":")[2])
+    with socket.socket() as probe:
+        probe.settimeout(2)
+        assert probe.connect_ex(("127.0.0.1", port)) != 0, "the port still answers"
