@@ -19,6 +19,9 @@ from pathlib import Path
 
 import pytest
 
+expect = pytest.importorskip("playwright.sync_api").expect
+expect.set_options(timeout=60_000)  # a loaded two-core CI machine renders slowly
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -181,13 +184,13 @@ def _chart_images(page) -> list[str]:
 
 def test_page_loads_with_team_view_and_charts_and_steps(open_page):
     page = open_page()
-    assert page.get_by_text("Team view").first.is_visible()
-    assert page.locator(".team-table tr").count() == 1 + 6  # header + the baseline's six posts
+    expect(page.get_by_text("Team view").first).to_be_visible()
+    expect(page.locator(".team-table tr")).to_have_count(1 + 6)  # header + the baseline's six posts
     # day 0: "Today" describes the team the team view shows (one post vacant at the start)
     vacant = page.locator(".team-table tr[data-status=vacant]").count()
     assert vacant >= 1 and _today(page, "Vacant posts") == [vacant]
-    assert page.get_by_text("Risk to children and families").first.is_visible()
-    assert page.get_by_text("Workforce").first.is_visible()
+    expect(page.get_by_text("Risk to children and families").first).to_be_visible()
+    expect(page.get_by_text("Workforce").first).to_be_visible()
     charts_before = _chart_images(page)
     assert len(charts_before) == 2
     _step(page, 3)
@@ -202,7 +205,7 @@ def test_page_loads_with_team_view_and_charts_and_steps(open_page):
 def test_a_lever_change_restarts_the_run_with_its_effect(open_page):
     page = open_page()
     _step(page, 2)
-    assert page.locator(".team-table tr").count() == 7
+    expect(page.locator(".team-table tr")).to_have_count(7)
     _choose(page, "Scenario file", "social_work_assistants")
     page.get_by_text("One full-time social work assistant").first.wait_for()
     # a slider lever: one more post per team; the run restarts at day 0 with the change
@@ -213,8 +216,8 @@ def test_a_lever_change_restarts_the_run_with_its_effect(open_page):
     page.keyboard.press("ArrowRight")
     page.get_by_text("team.social_worker_posts=7").first.wait_for()
     assert _day(page) == 0
-    assert page.locator(".team-table tr").count() == 1 + 7
-    assert page.get_by_text("changed (scenario: 6)").first.is_visible()
+    expect(page.locator(".team-table tr")).to_have_count(1 + 7)
+    expect(page.get_by_text("changed (scenario: 6)").first).to_be_visible()
     # a choice lever changes what happens: with a cap of 16, cases wait unallocated
     _choose(page, "Cap kind (allocation)", "count")
     page.get_by_text('allocation.cap_kind="count"').first.wait_for()
@@ -225,7 +228,7 @@ def test_a_lever_change_restarts_the_run_with_its_effect(open_page):
     seed.fill("-5")
     seed.press("Enter")
     page.get_by_text("Not applied: Random seed: must be ≥ 0 (got -5)").first.wait_for()
-    assert page.get_by_text("--seed").count() == 0
+    expect(page.get_by_text("--seed")).to_have_count(0)
     deadline = time.monotonic() + 15
     while page.get_by_label("Random seed").input_value() != in_use:
         assert time.monotonic() < deadline, "the refused seed stayed in the box"
@@ -245,19 +248,19 @@ def test_a_lever_change_restarts_the_run_with_its_effect(open_page):
     page.get_by_text("Team (of 5)").first.wait_for()
     team = page.locator(".v-input", has_text="Team (of").locator("[role=slider]")
     assert int(team.get_attribute("aria-valuenow")) <= 5
-    assert page.locator(".team-table tr").count() > 1  # not a blank team
+    expect(page.locator(".team-table tr").nth(1)).to_be_visible()  # not a blank team
 
 
 def test_teaching_scenario_shows_what_to_watch(open_page):
     page = open_page()
-    assert page.locator(".teaching-notes").count() == 0
+    expect(page.locator(".teaching-notes")).to_have_count(0)
     _choose(page, "Scenario file", "duty_after_sickness")
     notes = page.locator(".teaching-notes")
     notes.wait_for()
-    assert "What to watch" in notes.inner_text()
-    assert "Returning worker" in notes.inner_text()
-    assert page.locator(".team-table", has_text="Returning worker").count() == 1
-    assert page.get_by_text(re.compile(r"Day 0 of 260")).first.is_visible()
+    expect(notes).to_contain_text("What to watch")
+    expect(notes).to_contain_text("Returning worker")
+    expect(page.locator(".team-table", has_text="Returning worker")).to_have_count(1)
+    expect(page.get_by_text(re.compile(r"Day 0 of 260")).first).to_be_visible()
     _step(page)
     _shot(page, "teaching_duty_after_sickness")
     # the team view follows the model day by day: the named worker's cells change as it steps
@@ -281,8 +284,8 @@ def test_compare_mode_runs_two_models_side_by_side(open_page):
     page.get_by_text("A hard cap of 16 cases").first.wait_for()
     page.get_by_label("Compare: same seed, one lever changed").check()
     page.locator(".team-table").nth(1).wait_for()
-    assert page.locator(".team-table").count() == 2
-    assert page.get_by_text("B: Cap kind (allocation) = none").first.is_visible()
+    expect(page.locator(".team-table")).to_have_count(2)
+    expect(page.get_by_text("B: Cap kind (allocation) = none").first).to_be_visible()
     before = [page.locator(".team-table").nth(i).inner_text() for i in (0, 1)]
     # Mesa's render interval: one Step advances 15 days (1, then 3, 5, ... 15 by keyboard)
     interval = page.locator(".v-input", has_text="Render Interval").locator("[role=slider]")
@@ -307,11 +310,11 @@ def test_two_sessions_do_not_share_state(open_page):
     first.locator(".teaching-notes").wait_for()
     _step(first, 3)
     assert _day(second) == 0
-    assert second.locator(".teaching-notes").count() == 0
-    assert second.locator(".team-table tr").count() == 7
+    expect(second.locator(".teaching-notes")).to_have_count(0)
+    expect(second.locator(".team-table tr")).to_have_count(7)
     _step(second)
     assert _day(second) == 1 and _day(first) == 3
-    assert first.locator(".team-table tr").count() == 1 + 8
+    expect(first.locator(".team-table tr")).to_have_count(1 + 8)
     second.reload()
     second.get_by_text(re.compile(r"Day 0 of 780")).wait_for()  # a new session starts afresh
     assert _day(first) == 3
