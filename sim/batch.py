@@ -59,8 +59,14 @@ class RunSpec:
     config: Scenario = field(repr=False)
 
     def key(self, fingerprint: str) -> str:
-        """Journal key: the resolved scenario, the seed and the model code, hashed."""
-        material = f"{scenario_to_toml(self.config)}\n{self.seed}\n{fingerprint}"
+        """Journal key: the resolved scenario, the run's seed and the model code, hashed.
+
+        The replication count and master seed are left out: a run depends only on its own
+        seed, so a sweep rerun with more replications reuses the runs it already has.
+        """
+        simulation = self.config.simulation.model_copy(update={"replications": 1, "seed": 0})
+        config = self.config.model_copy(update={"simulation": simulation})
+        material = f"{scenario_to_toml(config)}\n{self.seed}\n{fingerprint}"
         return hashlib.sha256(material.encode()).hexdigest()[:32]
 
 

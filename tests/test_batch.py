@@ -107,3 +107,14 @@ def test_journal_lines_are_strict_json(configs, tmp_path):
     assert set(entry) == {"key", "point", "replication", "seed", "summary", "series"}
     assert set(entry["series"]) == set(sim.batch.SERIES_COLUMNS)
     assert len(entry["series"]["waiting"]) == 30 // sim.batch.WEEK
+
+
+def test_more_replications_reuse_the_runs_already_journalled(configs, tmp_path):
+    journal = Journal(tmp_path / "j.jsonl")
+    run_batch(specs_for(configs[:1], 2, 7), workers=1, journal=journal)
+    more = with_overrides(configs[0], replications=3)
+    reused = []
+    records = run_batch(
+        specs_for([more], 3, 7), workers=1, journal=journal, on_resume=reused.append
+    )
+    assert reused == [2] and len(records) == 3
