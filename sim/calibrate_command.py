@@ -26,6 +26,7 @@ from sim.calibrate import (
     DEFAULT_METHOD,
     DEFAULT_PARAMETERS,
     DEFAULT_REPS,
+    DEFAULT_SOURCE,
     METHODS,
     SEARCH_RANGES,
     CalibrationResult,
@@ -42,6 +43,12 @@ from sim.calibrate import (
     write_calibration,
 )
 from sim.calibration import TARGETS_BY_METRIC
+from sim.command_support import (
+    add_execution_options,
+    add_set_option,
+    int_at_least,
+    positive_int,
+)
 from sim.metrics import METRICS_BY_KEY
 from sim.scenario import load_scenario
 
@@ -50,12 +57,6 @@ CACHE_DIR = ".calibration-cache"
 
 
 def _add_calibrate(subparsers: Any) -> None:
-    from sim.command_support import (
-        add_execution_options,
-        add_set_option,
-        int_at_least,
-        positive_int,
-    )
 
     parser = subparsers.add_parser(
         "calibrate",
@@ -110,7 +111,7 @@ def _add_calibrate(subparsers: Any) -> None:
     parser.add_argument("--method", choices=METHODS, help=f"optimiser (default {DEFAULT_METHOD})")
     parser.add_argument(
         "--check-reps",
-        type=int_at_least(0),
+        type=_check_reps,
         metavar="N",
         help="replications of the independent check of the fit on seed S+1 "
         "(default: as --reps; 0 skips it)",
@@ -147,7 +148,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     elif spec is not None:
         specs, source = spec.parameters, str(args.calibration)
     else:
-        specs, source = [ParameterSpec(key=key) for key in DEFAULT_PARAMETERS], "--params"
+        specs, source = [ParameterSpec(key=key) for key in DEFAULT_PARAMETERS], DEFAULT_SOURCE
     parameters = resolve_parameters(specs, config, source)
     reps = args.reps or (spec.reps if spec else None) or DEFAULT_REPS
     max_evals = args.max_evals or (spec.max_evals if spec else None) or DEFAULT_MAX_EVALS
@@ -385,3 +386,11 @@ class _EvaluationProgress:
     def __exit__(self, *exc_info: object) -> None:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
+
+
+def _check_reps(text: str) -> int:
+    """``--check-reps``: 0 (no check) or at least 2, so each checked mean has an interval."""
+    value = int_at_least(0)(text)
+    if value == 1:
+        raise argparse.ArgumentTypeError("must be 0 (no check) or at least 2 (got 1)")
+    return value

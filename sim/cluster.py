@@ -8,6 +8,8 @@ means the same thing everywhere and a missing scheduler is reported the same way
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING
@@ -38,19 +40,39 @@ def dask_client(n_workers: int = 1, scheduler: str | None = None) -> Iterator[Cl
         if scheduler is not None:
             try:
                 client = opened.enter_context(Client(scheduler, timeout="10s"))
-            except (OSError, TimeoutError, ValueError, TypeError) as exc:  # ValueError: no port
+            except Exception as exc:  # refused, no port, or not a Dask server (bad frames)
                 message = f"cannot reach Dask scheduler at {scheduler}: {exc}"
                 raise SchedulerError(message) from exc
         else:
-            cluster = opened.enter_context(
-                LocalCluster(
-                    n_workers=n_workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                    silence_logs=logging.ERROR,
+            with _children_ignore_ctrl_c():  # only while the workers start
+                cluster = opened.enter_context(
+                    LocalCluster(
+                        n_workers=n_workers,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=None,
+                        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                        silence_logs=logging.ERROR,
+                    )
                 )
-            )
             client = opened.enter_context(Client(cluster))
         yield client
+
+
+@contextmanager
+def _children_ignore_ctrl_c() -> Iterator[None]:
+    """Start worker processes with Ctrl-C ignored, then restore this process's handler.
+
+    Ctrl-C at a terminal reaches the whole process group: without this every worker would
+    print its own KeyboardInterrupt traceback. The command alone handles the interrupt and
+    closes the cluster, which stops the workers. (An ignored signal stays ignored in a child,
+    and Python then installs no handler of its own.)
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -402,6 +402,7 @@ def test_malformed_calibration_file_exits_2_with_one_line(run_caseload, tmp_path
             "--params: demand.referrals_per_day: must be greater than low (got low=0.9, high=0.8)",
         ),
         (["--calibration", "no-such-file.toml"], "no-such-file.toml: file not found"),
+        (["--params", "=0.1:0.2"], "--params: expected KEY or KEY=LOW:HIGH (got '=0.1:0.2')"),
     ],
 )
 def test_bad_calibration_input_exits_2_with_one_line(run_caseload, tmp_path, args, expected):
@@ -481,3 +482,44 @@ def test_report_says_whether_the_fit_beats_the_start(check_fit, check_start, ver
     assert "Objective: 4.000 at the start, 0.040 fitted (evaluation 2)" in text
     assert verdict in text
     assert "caseload_per_fte_mean" in text and "+0.20" in text
+
+
+def test_starting_values_that_are_invalid_together_are_reported_up_front(tmp_path):
+    base = load_scenario(default_scenario())
+    prefix = "case_types.child_protection.next_type."
+    specs = [
+        ParameterSpec(key=prefix + "looked_after", low=0.0, high=0.5, start=0.5),
+        ParameterSpec(key=prefix + "child_in_need", low=0.4, high=0.9, start=0.9),
+    ]
+    with pytest.raises(ScenarioError) as caught:
+        resolve_parameters(specs, base, "cal.toml")
+    assert len(caught.value.problems) == 1
+    line = caught.value.problems[0]
+    assert line.startswith("cal.toml: the starting values together: case_types.child_protection")
+    assert "add up to more than 1" in line
+
+
+def test_a_point_invalid_together_is_infeasible_not_fatal():
+    base = load_scenario(default_scenario(), ["simulation.warmup_days=10"], days=30)
+    prefix = "case_types.child_protection.next_type."
+    parameters = [  # start at a total of 0.95: the first simplex steps (+0.09) go over 1
+        Parameter(prefix + "looked_after", 0.0, 0.9, 0.45),
+        Parameter(prefix + "child_in_need", 0.0, 0.9, 0.5),
+    ]
+    with ReplicationPool(workers=1) as pool:
+        result = calibrate(base, parameters, pool, reps=2, max_evals=6, check_reps=0)
+    infeasible = [e for e in result.evaluations if math.isinf(e.objective)]
+    assert infeasible, "the test should reach an infeasible point"
+    assert math.isfinite(result.best.objective)
+    for evaluation in result.evaluations:
+        total = sum(evaluation.values.values())
+        assert math.isinf(evaluation.objective) == (total > 1 + 1e-9)
+
+
+def test_default_ranges_widen_for_a_busier_scenario():
+    authority = load_scenario(repo_root() / "scenarios" / "scale" / "authority.toml")
+    specs = [ParameterSpec(key=key) for key in DEFAULT_PARAMETERS]
+    parameters = {p.key: p for p in resolve_parameters(specs, authority, "default parameters")}
+    rate = parameters["demand.referrals_per_day"]
+    assert rate.low <= rate.start <= rate.high
+    assert rate.start == authority.demand.referrals_per_day

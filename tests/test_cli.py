@@ -192,3 +192,35 @@ def test_events_after_the_last_day_are_warned_about_not_refused(run_caseload):
     ]
     plain = run_caseload("validate", "scenarios/levers/staffing_cut_10pct.toml")
     assert plain.returncode == 0 and plain.stderr == ""
+
+
+def test_a_server_that_is_not_a_dask_scheduler_exits_1_without_traceback(run_caseload, tmp_path):
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(30)
+
+    def answer_like_a_web_server() -> None:
+        for _ in range(5):  # a bounded number of connections, then stop
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            with connection:
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi" * 64)
+
+    thread = threading.Thread(target=answer_like_a_web_server, daemon=True)
+    thread.start()
+    address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    try:
+        done = run_caseload(
+            "run", GOOD, "--scheduler", address, "--out", str(tmp_path), timeout=120
+        )
+    finally:
+        server.close()
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"caseload: error: cannot reach Dask scheduler at {address}")
