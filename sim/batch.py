@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from sim.checkpoint import source_fingerprint
-from sim.cluster import dask_client
+from sim.cluster import dask_client, run_each
 from sim.config import Scenario
 from sim.scenario import scenario_to_toml
 
@@ -207,11 +207,12 @@ def run_batch(
             progress(len(done), total)
 
     n_workers = min(len(todo), workers or os.cpu_count() or 1)
+    calls = [(key, (spec, keep_series)) for key, spec in todo]
     if todo and client is not None:
-        _submit(client, todo, finished, keep_series)
+        run_each(client, simulate, calls, finished)
     elif todo and (scheduler is not None or n_workers > 1):
         with dask_client(n_workers, scheduler) as opened:
-            _submit(opened, todo, finished, keep_series)
+            run_each(opened, simulate, calls, finished)
     else:
         for key, spec in todo:
             finished(key, simulate(spec, keep_series))
@@ -241,27 +242,6 @@ def metric_matrix(records: Sequence[RunRecord], key: str, points: int, reps: int
     for record in records:
         values[record.point, record.replication] = record.summary.get(key, np.nan)
     return values
-
-
-def _submit(
-    client: Any,
-    todo: list[tuple[str, RunSpec]],
-    finished: Callable[[str, RunRecord], None],
-    keep_series: bool,
-) -> None:
-    """Run the specs on ``client``, handing each record over as it finishes.
-
-    On an interruption the runs not yet finished are cancelled, so a shared cluster is not left
-    busy with work nobody will collect.
-    """
-    from distributed import as_completed
-
-    futures = {client.submit(simulate, spec, keep_series, pure=False): key for key, spec in todo}
-    try:
-        for future in as_completed(futures):
-            finished(futures[future], future.result())
-    finally:
-        client.cancel([future for future in futures if not future.done()])
 
 
 def _unique(pairs: list[tuple[str, RunSpec]]) -> list[tuple[str, RunSpec]]:

@@ -43,7 +43,7 @@ from sim.cluster import dask_client
 from sim.config import Scenario
 from sim.outputs import jsonable
 from sim.replications import summarise
-from sim.scenario import ScenarioError, read_toml, scenario_to_toml, with_overrides
+from sim.scenario import ScenarioError, dotted_key, read_toml, scenario_to_toml, with_overrides
 
 #: Optimisers offered: both derivative-free and deterministic, with bounds.
 METHODS: tuple[str, ...] = ("nelder-mead", "powell")
@@ -171,7 +171,7 @@ def load_calibration(path: str | os.PathLike[str]) -> CalibrationSpec:
 
 
 def _error_line(source: str, error: Any) -> str:
-    loc = _dotted(tuple(error["loc"]))
+    loc = dotted_key(tuple(error["loc"]), empty="(file)")
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         model = ParameterSpec if "parameters" in error["loc"][:1] else CalibrationSpec
@@ -179,13 +179,6 @@ def _error_line(source: str, error: Any) -> str:
     if error["type"] == "missing":
         return f"{source}: {loc}: {message}"
     return f"{source}: {loc}: {message} (got {error.get('input')!r})"
-
-
-def _dotted(loc: tuple[str | int, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text or "(file)"
 
 
 def _suggest(name: str, choices: Any) -> str:

@@ -37,7 +37,7 @@ from sim.command_support import (
 from sim.compare_command import add_compare
 from sim.config import Scenario
 from sim.dashboard_command import add_dashboard
-from sim.formatting import format_value
+from sim.formatting import format_interval, format_value
 from sim.metrics import METRICS
 from sim.outputs import OutputError, check_writable, write_outputs
 from sim.paths import caseload_version, default_scenario, display_path
@@ -250,9 +250,8 @@ def summary_table(summary: dict[str, Any], reps: int) -> Table:
         stats = summary[metric.key]
         interval = "–"
         if stats["n"] and stats["n"] > 1:
-            interval = (
-                f"{format_value(stats['ci95_low'], metric.unit, like=stats['mean'])} – "
-                f"{format_value(stats['ci95_high'], metric.unit, like=stats['mean'])}"
+            interval = format_interval(
+                stats["ci95_low"], stats["ci95_high"], metric.unit, stats["mean"]
             )
         if stats["n"] != reps:
             interval += f" (n={stats['n']})"

@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -57,6 +57,27 @@ def dask_client(n_workers: int = 1, scheduler: str | None = None) -> Iterator[Cl
                 )
             client = opened.enter_context(Client(cluster))
         yield client
+
+
+def run_each(
+    client: Client,
+    function: Callable[..., Any],
+    calls: Iterable[tuple[Hashable, tuple[Any, ...]]],
+    finished: Callable[[Hashable, Any], None],
+) -> None:
+    """Run ``function(*args)`` for each ``(label, args)`` on ``client``; hand results over.
+
+    ``finished(label, result)`` is called in completion order. On an interruption the calls not
+    yet finished are cancelled, so a shared cluster is not left busy with work nobody collects.
+    """
+    from distributed import as_completed
+
+    futures = {client.submit(function, *args, pure=False): label for label, args in calls}
+    try:
+        for future in as_completed(futures):
+            finished(futures[future], future.result())
+    finally:
+        client.cancel([future for future in futures if not future.done()])
 
 
 @contextmanager

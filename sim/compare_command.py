@@ -27,7 +27,7 @@ from sim.command_support import (
 )
 from sim.compare import Comparison, settings_differences, unique_labels
 from sim.config import Scenario
-from sim.formatting import format_change, format_change_interval, format_value
+from sim.formatting import format_change, format_change_interval, format_interval, format_value
 from sim.metrics import METRICS
 from sim.outputs import Writer, check_writable, write_directory, write_parquet
 from sim.paths import display_path
@@ -191,9 +191,7 @@ def comparison_table(table: pd.DataFrame, labels: tuple[str, ...]) -> Table:
 def _interval_text(row: pd.Series, metric: str, unit: str) -> str:
     if row["n"] < 2:
         return "n/a"
-    low = format_value(row["ci95_low"], unit, like=row["mean"])
-    high = format_value(row["ci95_high"], unit, like=row["mean"])
-    return f"{low} – {high}"
+    return format_interval(row["ci95_low"], row["ci95_high"], unit, row["mean"])
 
 
 def _change_text(row: pd.Series, metric: Any) -> str:

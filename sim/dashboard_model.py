@@ -30,10 +30,11 @@ import numpy as np
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from sim.cases import ALLOCATED, CLOSED, NEVER, NO_VISIT_DUE, READY, WAITING
+from sim.cases import ALLOCATED, READY, WAITING
 from sim.config import Scenario
 from sim.model import CaseloadModel
 from sim.paths import repo_root
+from sim.phases.risk import record_is_stale, visit_overdue
 from sim.posts import NOBODY
 from sim.scenario import ScenarioError, load_scenario, with_overrides
 from sim.tally import daily_cost
@@ -680,27 +681,13 @@ def _supervision_counts(model: CaseloadModel) -> tuple[int, int]:
 
 
 def _overdue(model: CaseloadModel) -> np.ndarray:
-    """Per case row: a statutory visit overdue at the end of the last day simulated.
-
-    The tally's test (``sim/tally.py``) for that day: a visit due on or before it not made.
-    """
-    cases, day = model.cases, model.day - 1
-    n = cases.n
-    due = cases.day_visit_due[:n]
-    return (cases.status[:n] != CLOSED) & (due <= day) & (due < NO_VISIT_DUE)
+    """Per case row: a statutory visit overdue at the end of the last day simulated."""
+    return visit_overdue(model.cases, model.day - 1)
 
 
 def _stale(model: CaseloadModel) -> np.ndarray:
-    """Per case row: record out of date at the end of the last day simulated.
-
-    The test of :func:`sim.phases.risk.record_is_stale` as the tally applied it that day.
-    """
-    cases, day = model.cases, model.day - 1
-    n = cases.n
-    lag_start = cases.day_oldest_unrecorded[:n]
-    threshold = model.config.work.record_out_of_date_after_days
-    is_open = (cases.status[:n] == ALLOCATED) | (cases.status[:n] == READY)
-    return is_open & (lag_start != NEVER) & (day - lag_start > threshold)
+    """Per case row: record out of date at the end of the last day simulated."""
+    return record_is_stale(model, model.day - 1)
 
 
 def format_pounds(value: float) -> str:

@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sim.metrics import METRIC_KEYS
 from sim.scenario import (
     ScenarioError,
+    dotted_key,
     read_toml,
     setting_suggestion,
     setting_type,
@@ -234,8 +235,7 @@ def factor_kind(factor: Factor) -> type:
 
 
 def _line(shown: str, error: Any) -> str:
-    loc = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in error["loc"])
-    loc = loc.replace(".[", "[")
+    loc = dotted_key(error["loc"], empty="")
     message = error["msg"].removeprefix("Value error, ")
     kind = error["type"]
     where = f"{shown}: {loc}" if loc else shown

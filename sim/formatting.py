@@ -43,10 +43,15 @@ def format_change(value: float | None, unit: str) -> str:
     return text if text.startswith("-") or text.lstrip("£") in ("0", "0.00") else "+" + text
 
 
+def format_interval(low: float, high: float, unit: str, like: float) -> str:
+    """``low – high`` in ``unit``, with the decimals of ``like`` (the mean) so a row lines up."""
+    return f"{format_value(low, unit, like=like)} – {format_value(high, unit, like=like)}"
+
+
 def format_change_interval(low: float, high: float, unit: str, like: float) -> str:
     """``low – high`` of a difference, in the units :func:`format_change` uses."""
     if any(isinstance(v, float) and math.isnan(v) for v in (low, high)):
         return "n/a"
     if unit in ("share", "per year"):
         return f"{_signed(low * 100, 1)} – {_signed(high * 100, 1)} pp"
-    return f"{format_value(low, unit, like=like)} – {format_value(high, unit, like=like)}"
+    return format_interval(low, high, unit, like)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import stats
 
-from sim.cluster import dask_client
+from sim.cluster import dask_client, run_each
 from sim.config import Scenario
 from sim.metrics import METRICS
 
@@ -175,12 +175,6 @@ def _run_dask(
     scheduler: str | None = None,
 ) -> None:
     """Run the (replication, seed) pairs on Dask, handing each result to ``finished``."""
-    from distributed import as_completed
-
+    calls = [(replication, (config, seed, replication)) for replication, seed in todo]
     with dask_client(n_workers, scheduler) as client:
-        futures = [
-            client.submit(_run_one, config, seed, replication, pure=False)
-            for replication, seed in todo
-        ]
-        for future in as_completed(futures):
-            finished(future.result())
+        run_each(client, _run_one, calls, lambda _, result: finished(result))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.formatting import format_change, format_change_interval, format_value
+from sim.formatting import format_change, format_change_interval, format_interval, format_value
 from sim.metrics import METRICS_BY_KEY
 
 _STYLE = """
@@ -124,8 +124,7 @@ def interval(low: float, high: float, metric: str, like: float) -> Html:
     if any(isinstance(v, float) and math.isnan(v) for v in (low, high)):
         return Html("–")
     unit = METRICS_BY_KEY[metric].unit if metric in METRICS_BY_KEY else ""
-    text = f"{format_value(low, unit, like=like)} – {format_value(high, unit, like=like)}"
-    return Html(html.escape(text))
+    return Html(html.escape(format_interval(low, high, unit, like)))
 
 
 def mean_with_interval(mean: float, low: float, high: float, metric: str) -> Html:

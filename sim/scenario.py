@@ -243,12 +243,12 @@ def _apply_settings(data: dict[str, Any], origins: Origins, settings: Sequence[s
             continue
         node: Any = data
         for depth, part in enumerate(path[:-1]):
-            where = _show_key(path[: depth + 1])
+            where = dotted_key(path[: depth + 1])
             if isinstance(part, int):
                 if not isinstance(node, list) or part >= len(node):
                     size = len(node) if isinstance(node, list) else 0
                     problems.append(
-                        f"{_SET}: {key}: {_show_key(path[:depth])} has {size} item(s), no [{part}]"
+                        f"{_SET}: {key}: {dotted_key(path[:depth])} has {size} item(s), no [{part}]"
                     )
                     break
                 child = node[part]
@@ -321,14 +321,6 @@ def _parse_key(key: str) -> tuple[str | int, ...] | None:
     return tuple(path)
 
 
-def _show_key(path: Sequence[str | int]) -> str:
-    """A path as the user wrote it: ``staffing.cuts[0]``."""
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text
-
-
 def _parse_value(raw: str) -> Any:
     """Parse ``raw`` as a TOML value (``7``, ``0.5``, ``true``, ``[1, 2]``); otherwise text."""
     try:
@@ -372,14 +364,14 @@ def _error_line(error: Any, origins: Origins, default_source: str) -> str:
             if not isinstance(field_value, dict | list | BaseModel)
         )
         if "(got " in message or not shown:
-            return f"{source}: {_dotted(loc)}: {message}"
-        return f"{source}: {_dotted(loc)}: {message} (got {shown})"
+            return f"{source}: {dotted_key(loc)}: {message}"
+        return f"{source}: {dotted_key(loc)}: {message} (got {shown})"
     source = _source_of(loc, origins, default_source)
     if kind == "extra_forbidden":
-        return f"{source}: {_dotted(loc)}: unknown key{_suggest(loc[-1], _fields_at(loc[:-1]))}"
+        return f"{source}: {dotted_key(loc)}: unknown key{_suggest(loc[-1], _fields_at(loc[:-1]))}"
     if kind == "missing" or "(got " in message:
-        return f"{source}: {_dotted(loc)}: {message}"
-    return f"{source}: {_dotted(loc)}: {message} (got {_show(value)})"
+        return f"{source}: {dotted_key(loc)}: {message}"
+    return f"{source}: {dotted_key(loc)}: {message} (got {_show(value)})"
 
 
 def _named_fields(loc: tuple[str | int, ...], message: str) -> list[str]:
@@ -427,7 +419,7 @@ def _unknown_case_types(data: dict[str, Any], origins: Origins, default_source: 
             if name not in CASE_TYPES:
                 loc = (*prefix, name)
                 problems.append(
-                    f"{_source_of(loc, origins, default_source)}: {_dotted(loc)}: "
+                    f"{_source_of(loc, origins, default_source)}: {dotted_key(loc)}: "
                     f"unknown case type{_suggest(name, CASE_TYPES)}"
                 )
     return problems
@@ -456,9 +448,10 @@ def _source_of(
     return default_source
 
 
-def _dotted(loc: tuple[str | int, ...]) -> str:
+def dotted_key(loc: Sequence[str | int], empty: str = "(top level)") -> str:
+    """A location as a user writes it, ``staffing.cuts[0].share``; ``empty`` for none."""
     if not loc:
-        return "(top level)"
+        return empty
     text = ""
     for part in loc:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.cases import ALLOCATED, CLOSED, NO_VISIT_DUE, READY, WAITING
+from sim.cases import ALLOCATED, READY, WAITING
 from sim.config import WORKING_DAYS_PER_YEAR
 from sim.metrics import DAILY_COLUMNS, METRIC_KEYS
-from sim.phases.risk import record_is_stale
+from sim.phases.risk import record_is_stale, visit_overdue
 
 if TYPE_CHECKING:
     from sim.agents import SocialWorker
@@ -101,10 +101,8 @@ class Tally:
         n = cases.n
         status = cases.status[:n]
         is_open = (status == ALLOCATED) | (status == READY)
-        is_live = status != CLOSED
         due = cases.day_visit_due[:n]
-        # At the end of day t a visit due on or before t that was not made is overdue.
-        overdue = is_live & (due <= day) & (due < NO_VISIT_DUE)
+        overdue = visit_overdue(cases, day)
         interval = cases.visit_interval_days[:n]
         # Each further full interval without a visit is one more statutory visit missed.
         skipped = overdue & (due < day) & ((day - due) % interval == 0)
@@ -203,9 +201,8 @@ class Tally:
         t = self.totals
         status = model.cases.status[: model.cases.n]
         measured_years = max(1, self.days - self.warmup_days) / WORKING_DAYS_PER_YEAR
-        due_now = model.cases.day_visit_due[: model.cases.n]
-        last_day = model.day - 1  # the same test as the daily overdue count on the last day
-        still_overdue = int(((status != CLOSED) & (due_now <= last_day)).sum())
+        # the same test as the daily overdue count, on the last day
+        still_overdue = int(visit_overdue(model.cases, model.day - 1).sum())
         visits_expected = t["visits"] + t["visits_skipped"] + still_overdue
         mean_headcount = t["permanent_headcount_days"] / max(1, self.days - self.warmup_days)
 

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.cases import ALLOCATED, CLOSED, NEVER, READY
+from sim.cases import ALLOCATED, CLOSED, NEVER, NO_VISIT_DUE, READY
 from sim.config import CASE_TYPES, WORKING_DAYS_PER_YEAR
 
 if TYPE_CHECKING:
+    from sim.cases import CaseBook
     from sim.model import CaseloadModel
 
 REFERENCE_RISK = 0.2
@@ -50,9 +51,20 @@ def initial_risk_logit(model: CaseloadModel, rows: np.ndarray, rng: np.random.Ge
     cases.observed_risk[rows] = np.clip(seen, 0.0, 1.0)
 
 
-def record_is_stale(model: CaseloadModel) -> np.ndarray:
-    """Per row: allocated case whose record lags its oldest unrecorded contact too long."""
-    cases, day = model.cases, model.day
+def visit_overdue(cases: CaseBook, day: int) -> np.ndarray:
+    """Per row: a statutory visit due on or before ``day`` and not made by the end of it."""
+    n = cases.n
+    due = cases.day_visit_due[:n]
+    return (cases.status[:n] != CLOSED) & (due <= day) & (due < NO_VISIT_DUE)
+
+
+def record_is_stale(model: CaseloadModel, day: int | None = None) -> np.ndarray:
+    """Per row: allocated case whose record lags its oldest unrecorded contact too long.
+
+    At the end of ``day`` (default: the model's current day).
+    """
+    cases = model.cases
+    day = model.day if day is None else day
     n = cases.n
     lag_start = cases.day_oldest_unrecorded[:n]
     threshold = model.config.work.record_out_of_date_after_days
