@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -65,6 +66,16 @@ def caseload(
     return subprocess.run(
         [script, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
     )
+
+
+def as_at_a_terminal() -> None:
+    """``preexec_fn`` for a command a test interrupts with SIGINT, as Ctrl-C at a terminal would.
+
+    A process started from a background job inherits SIGINT *ignored*, and Python then leaves it
+    ignored; a user at a terminal has it at its default. Restore the default in the child, so the
+    test sees what the user sees however the test suite itself was started.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.fixture

@@ -36,6 +36,7 @@ from sim.calibrate_command import report
 from sim.calibration import TARGETS, TARGETS_BY_METRIC, objective
 from sim.paths import default_scenario, repo_root
 from sim.scenario import ScenarioError, load_scenario
+from tests.conftest import as_at_a_terminal
 
 SHORT = [
     "simulation.days=300",
@@ -422,6 +423,7 @@ def test_ctrl_c_keeps_finished_evaluations_for_the_rerun(run_caseload, tmp_path)
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=as_at_a_terminal,
     ) as process:
         for line in process.stderr:
             if line.startswith("evaluation 2/6"):

@@ -17,6 +17,7 @@ from sim.cli import CHECKPOINT_DIR
 from sim.paths import repo_root
 from sim.replications import run_replications
 from sim.scenario import load_scenario
+from tests.conftest import as_at_a_terminal
 
 ARGS = ["run", "scenarios/baseline.toml", "--reps", "8", "--days", "400", "--workers", "1"]
 
@@ -30,6 +31,7 @@ def _caseload(*args: str) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=as_at_a_terminal,
     )
 
 

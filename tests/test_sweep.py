@@ -16,7 +16,7 @@ import pytest
 
 from sim.design import load_plan
 from sim.sweep import main_effects, sensitivity
-from tests.conftest import caseload
+from tests.conftest import as_at_a_terminal, caseload
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BASELINE = (REPO_ROOT / "scenarios" / "baseline.toml").as_posix()
@@ -170,6 +170,7 @@ def _launch(*args: str) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=as_at_a_terminal,
     )
 
 
