@@ -28,13 +28,16 @@ def dask_client(n_workers: int = 1, scheduler: str | None = None) -> Iterator[Cl
 
     The local cluster has one thread per worker process (the model is pure Python, so threads
     would only contend for the GIL), no dashboard, and its always-on HTTP endpoint on a free
-    port rather than 8787, which another cluster on the machine may hold. Leaving the block
-    closes the client, then the cluster.
+    port rather than 8787, which another cluster on the machine may hold. Dask's own logging,
+    in this process and in the workers, is silenced below CRITICAL (see ``QuietWorkerLogs``).
+    Leaving the block closes the client, then the cluster.
 
     Raises:
         SchedulerError: If ``scheduler`` is given but cannot be reached within 10 seconds.
     """
     from distributed import Client, LocalCluster
+
+    from sim.worker_logs import QuietWorkerLogs
 
     with ExitStack() as opened:
         if scheduler is not None:
@@ -52,10 +55,11 @@ def dask_client(n_workers: int = 1, scheduler: str | None = None) -> Iterator[Cl
                         processes=True,
                         dashboard_address=None,
                         scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                        silence_logs=logging.ERROR,
+                        silence_logs=logging.CRITICAL,
                     )
                 )
             client = opened.enter_context(Client(cluster))
+            client.register_plugin(QuietWorkerLogs(), name=QuietWorkerLogs.name)
         yield client
 
 

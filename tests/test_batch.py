@@ -118,3 +118,24 @@ def test_more_replications_reuse_the_runs_already_journalled(configs, tmp_path):
         specs_for([more], 3, 7), workers=1, journal=journal, on_resume=reused.append
     )
     assert reused == [2] and len(records) == 3
+
+
+def _worker_log_level() -> tuple[int, int]:
+    import logging
+
+    return (
+        logging.getLogger("distributed.worker").getEffectiveLevel(),
+        logging.getLogger("distributed.core").getEffectiveLevel(),
+    )
+
+
+def test_local_workers_keep_dask_errors_off_the_terminal():
+    """A heartbeat racing shutdown logs an ERROR traceback; local workers log only CRITICAL."""
+    import logging
+
+    from sim.cluster import dask_client
+
+    with dask_client(n_workers=2) as client:
+        levels = client.run(_worker_log_level)
+    assert len(levels) == 2
+    assert all(level == (logging.CRITICAL, logging.CRITICAL) for level in levels.values())
