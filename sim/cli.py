@@ -38,7 +38,7 @@ from sim.compare_command import add_compare
 from sim.config import Scenario
 from sim.dashboard_command import add_dashboard
 from sim.formatting import format_interval, format_value
-from sim.metrics import METRICS
+from sim.metrics import metrics_by_group
 from sim.outputs import OutputError, check_writable, write_outputs
 from sim.paths import caseload_version, default_scenario, display_path
 from sim.replications import run_replications
@@ -240,28 +240,26 @@ def summary_table(summary: dict[str, Any], reps: int) -> Table:
     table.add_column("Unit", style="dim")
     table.add_column("Mean", justify="right")
     table.add_column("95% interval", justify="right")
-    group = None
-    for metric in METRICS:
-        if metric.group != group:
-            if group is not None:
-                table.add_section()
-            group = metric.group
-            table.add_row(f"[bold]{_GROUP_TITLES.get(group, group)}[/bold]")
-        stats = summary[metric.key]
-        interval = "–"
-        if stats["n"] and stats["n"] > 1:
-            interval = format_interval(
-                stats["ci95_low"], stats["ci95_high"], metric.unit, stats["mean"]
+    for index, (group, metrics) in enumerate(metrics_by_group()):
+        if index:
+            table.add_section()
+        table.add_row(f"[bold]{_GROUP_TITLES.get(group, group)}[/bold]")
+        for metric in metrics:
+            stats = summary[metric.key]
+            interval = "–"
+            if stats["n"] and stats["n"] > 1:
+                interval = format_interval(
+                    stats["ci95_low"], stats["ci95_high"], metric.unit, stats["mean"]
+                )
+            if stats["n"] != reps:
+                interval += f" (n={stats['n']})"
+            table.add_row(
+                f"  {metric.key}",
+                metric.description,
+                metric.unit,
+                format_value(stats["mean"], metric.unit),
+                interval,
             )
-        if stats["n"] != reps:
-            interval += f" (n={stats['n']})"
-        table.add_row(
-            f"  {metric.key}",
-            metric.description,
-            metric.unit,
-            format_value(stats["mean"], metric.unit),
-            interval,
-        )
     return table
 
 

@@ -28,7 +28,7 @@ from sim.command_support import (
 from sim.compare import Comparison, settings_differences, unique_labels
 from sim.config import Scenario
 from sim.formatting import format_change, format_change_interval, format_interval, format_value
-from sim.metrics import METRICS
+from sim.metrics import METRICS, metrics_by_group
 from sim.outputs import Writer, check_writable, write_directory, write_parquet
 from sim.paths import display_path
 from sim.plots import differences_figure, over_time_figure
@@ -164,27 +164,25 @@ def comparison_table(table: pd.DataFrame, labels: tuple[str, ...]) -> Table:
         out.add_column(label, justify="right")
         out.add_column("change", justify="right")
     indexed = table.set_index(["scenario", "metric"])
-    group = None
-    for metric in METRICS:
-        if metric.group != group:
-            if group is not None:
-                out.add_section()
-            group = metric.group
-        base = indexed.loc[(labels[0], metric.key)]
-        row = [
-            metric.key,
-            metric.unit,
-            f"{format_value(base['mean'], metric.unit)} "
-            f"[dim]({_interval_text(base, metric.key, metric.unit)})[/dim]",
-        ]
-        for label in labels[1:]:
-            other = indexed.loc[(label, metric.key)]
-            row += [
-                f"{format_value(other['mean'], metric.unit)} "
-                f"[dim]({_interval_text(other, metric.key, metric.unit)})[/dim]",
-                _change_text(other, metric),
+    for index, (_, metrics) in enumerate(metrics_by_group()):
+        if index:
+            out.add_section()
+        for metric in metrics:
+            base = indexed.loc[(labels[0], metric.key)]
+            row = [
+                metric.key,
+                metric.unit,
+                f"{format_value(base['mean'], metric.unit)} "
+                f"[dim]({_interval_text(base, metric.key, metric.unit)})[/dim]",
             ]
-        out.add_row(*row)
+            for label in labels[1:]:
+                other = indexed.loc[(label, metric.key)]
+                row += [
+                    f"{format_value(other['mean'], metric.unit)} "
+                    f"[dim]({_interval_text(other, metric.key, metric.unit)})[/dim]",
+                    _change_text(other, metric),
+                ]
+            out.add_row(*row)
     return out
 
 
@@ -293,22 +291,20 @@ def comparison_report(
         header += [f"{label} mean", f"change from {labels[0]}"]
     indexed = table.set_index(["scenario", "metric"])
     rows: list[list[str]] = []
-    group = None
-    for metric in METRICS:
-        if metric.group != group:
-            group = metric.group
-            rows.append([group.capitalize()])
-        base = indexed.loc[(labels[0], metric.key)]
-        row = [
-            metric.key,
-            metric.unit,
-            cell(base["mean"], metric.key),
-            interval(base["ci95_low"], base["ci95_high"], metric.key, base["mean"]),
-        ]
-        for label in labels[1:]:
-            other = indexed.loc[(label, metric.key)]
-            row += [cell(other["mean"], metric.key), change(other, metric.key)]
-        rows.append(row)
+    for group, metrics in metrics_by_group():
+        rows.append([group.capitalize()])
+        for metric in metrics:
+            base = indexed.loc[(labels[0], metric.key)]
+            row = [
+                metric.key,
+                metric.unit,
+                cell(base["mean"], metric.key),
+                interval(base["ci95_low"], base["ci95_high"], metric.key, base["mean"]),
+            ]
+            for label in labels[1:]:
+                other = indexed.loc[(label, metric.key)]
+                row += [cell(other["mean"], metric.key), change(other, metric.key)]
+            rows.append(row)
     report.table(header, rows)
     report.heading("Figures")
     report.figure(path.parent / "plots" / "differences.png", "Paired change from the baseline")

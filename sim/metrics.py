@@ -7,6 +7,7 @@ is named, described and given a unit in exactly one place.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Literal
 
 
@@ -152,6 +153,12 @@ METRICS: tuple[Metric, ...] = (
 
 METRIC_KEYS: tuple[str, ...] = tuple(m.key for m in METRICS)
 METRICS_BY_KEY: dict[str, Metric] = {m.key: m for m in METRICS}
+
+
+def metrics_by_group() -> list[tuple[str, list[Metric]]]:
+    """The metrics in declared order, as runs of one group: the sections of every table."""
+    return [(group, list(metrics)) for group, metrics in groupby(METRICS, lambda m: m.group)]
+
 
 #: Daily series columns written to ``daily.parquet`` (one row per replication and day), each
 #: marked whether it counts cases, people or events (written as integers) or measures hours, FTE,
