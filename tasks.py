@@ -113,7 +113,7 @@ def ensure_chromium() -> None:
 
 def ensure_dashboard_assets() -> None:
     """Cache Solara's front-end files so the dashboard loads without its CDN."""
-    subprocess.call([str(venv_python()), "-m", "sim.dashboard_assets"], cwd=ROOT)
+    subprocess.call([str(venv_python()), "-m", "sim.dashboard.assets"], cwd=ROOT)
 
 
 def main(argv: list[str]) -> int:

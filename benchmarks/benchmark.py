@@ -14,9 +14,9 @@ import platform
 import time
 from pathlib import Path
 
-from sim.config import WORKING_DAYS_PER_YEAR
-from sim.run import run
-from sim.scenario import load_scenario
+from sim.engine.run import run
+from sim.scenario.loading import load_scenario
+from sim.scenario.schema import WORKING_DAYS_PER_YEAR
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = {
@@ -47,7 +47,7 @@ def time_scenario(path: Path, years: int, repeats: int) -> dict:
 
 def time_england(days: int) -> dict:
     """Build time and seconds per simulated year (extrapolated from ``days``) at England scale."""
-    from sim.model import CaseloadModel
+    from sim.engine.model import CaseloadModel
 
     config = load_scenario(ENGLAND, [f"simulation.days={days + 1}", "simulation.warmup_days=0"])
     start = time.perf_counter()

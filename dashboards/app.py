@@ -2,8 +2,8 @@
 
 Start it with ``caseload dashboard`` (or ``solara run dashboards/app.py`` from the repository
 root). Built on Mesa's :func:`~mesa.visualization.SolaraViz`, which supplies the page frame and the
-play / step / reset controls and re-creates :class:`~sim.dashboard_model.DashboardModel` on reset;
-this module adds the scenario picker, the lever controls generated from the scenario schema,
+play / step / reset controls and re-creates :class:`~sim.dashboard.view_model.DashboardModel` on
+reset; this module adds the scenario picker, the lever controls generated from the scenario schema,
 compare mode, the team view and the charts. See ``docs/dashboard.md``.
 
 Every piece of state belongs to one browser session: the settings and the model live in Solara
@@ -27,7 +27,7 @@ from matplotlib.ticker import MaxNLocator
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
-from sim.dashboard_model import (
+from sim.dashboard.view_model import (
     DEFAULT_SCENARIO,
     LEVERS,
     LEVERS_BY_PATH,
@@ -44,7 +44,7 @@ from sim.dashboard_model import (
     scenario_choices,
     today_figures,
 )
-from sim.scenario import ScenarioError
+from sim.scenario.loading import ScenarioError
 
 #: Environment variable ``caseload dashboard --scenario`` sets to preselect a scenario.
 SCENARIO_ENV = "CASELOAD_DASHBOARD_SCENARIO"

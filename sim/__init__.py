@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING, Any
 __all__ = ["RunResult", "Scenario", "load_scenario", "run"]
 
 _PUBLIC = {
-    "run": ("sim.run", "run"),
-    "RunResult": ("sim.run", "RunResult"),
-    "load_scenario": ("sim.scenario", "load_scenario"),
-    "Scenario": ("sim.config", "Scenario"),
+    "run": ("sim.engine.run", "run"),
+    "RunResult": ("sim.engine.run", "RunResult"),
+    "load_scenario": ("sim.scenario.loading", "load_scenario"),
+    "Scenario": ("sim.scenario.schema", "Scenario"),
 }
 
 if TYPE_CHECKING:
-    from sim.config import Scenario
-    from sim.run import RunResult, run
-    from sim.scenario import load_scenario
+    from sim.engine.run import RunResult, run
+    from sim.scenario.loading import load_scenario
+    from sim.scenario.schema import Scenario
 
 
 def __getattr__(name: str) -> Any:

@@ -1,7 +1,7 @@
 """Shared test helpers: run the real console script, and build replication results by hand.
 
-The hand-built results stand in for ``sim.run.RunResult`` only where the shell around the model
-is under test (summaries, output files, the table); they are test data, not a model.
+The hand-built results stand in for ``sim.engine.run.RunResult`` only where the shell around the
+model is under test (summaries, output files, the table); they are test data, not a model.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.metrics import DAILY_COLUMNS, METRIC_KEYS
+from sim.engine.metrics import DAILY_COLUMNS, METRIC_KEYS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA = REPO_ROOT / "tests" / "data"
@@ -28,7 +28,7 @@ DATA = REPO_ROOT / "tests" / "data"
 
 @dataclass
 class HandResult:
-    """The fields of ``sim.run.RunResult`` that the shell reads."""
+    """The fields of ``sim.engine.run.RunResult`` that the shell reads."""
 
     replication: int
     seed: int

@@ -45,8 +45,8 @@ def table_hash(table: pd.DataFrame) -> str:
 
 def golden_figures(name: str) -> dict:
     """Run one golden scenario and reduce it to what the golden file keeps."""
-    from sim.run import run
-    from sim.scenario import load_scenario
+    from sim.engine.run import run
+    from sim.scenario.loading import load_scenario
 
     config = load_scenario(ROOT / SCENARIOS[name], OVERRIDES)
     result = run(config, SEED)

@@ -11,10 +11,10 @@ import math
 
 import numpy as np
 
-from sim.cases import ALLOCATED, CLOSED, NEVER, NO_VISIT_DUE, READY, WAITING
-from sim.config import CASE_TYPES, Scenario, deep_merge
-from sim.model import CaseloadModel
-from sim.phases.arrivals import open_cases
+from sim.engine.cases import ALLOCATED, CLOSED, NEVER, NO_VISIT_DUE, READY, WAITING
+from sim.engine.model import CaseloadModel
+from sim.engine.phases.arrivals import open_cases
+from sim.scenario.schema import CASE_TYPES, Scenario, deep_merge
 
 #: A team with nothing going on by itself: full-time, experienced, no vacancies, no cases.
 QUIET: dict = {

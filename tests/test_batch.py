@@ -7,10 +7,11 @@ import math
 
 import pytest
 
-import sim.batch
-from sim.batch import Journal, RunRecord, run_batch, specs_for
-from sim.replications import replication_seeds
-from sim.scenario import load_scenario, with_overrides
+import sim.engine.run
+import sim.runs.batch
+from sim.engine.rng import replication_seeds
+from sim.runs.batch import Journal, RunRecord, run_batch, specs_for
+from sim.scenario.loading import load_scenario, with_overrides
 
 SHORT = ["simulation.warmup_days=10"]
 
@@ -49,13 +50,13 @@ def test_resume_runs_only_what_the_journal_lacks(configs, tmp_path, monkeypatch)
     assert len(journal.path.read_text().splitlines()) == 3
 
     calls = []
-    real = sim.batch.simulate
+    real = sim.runs.batch.simulate
 
     def counting(spec, keep_series=False):
         calls.append((spec.point, spec.replication))
         return real(spec, keep_series)
 
-    monkeypatch.setattr(sim.batch, "simulate", counting)
+    monkeypatch.setattr(sim.runs.batch, "simulate", counting)
     reused = []
     resumed = run_batch(specs, workers=1, journal=journal, on_resume=reused.append)
     assert reused == [3]
@@ -87,13 +88,13 @@ def test_results_come_back_in_spec_order_whatever_the_workers(configs):
 
 def test_identical_points_run_once(configs, monkeypatch):
     calls = []
-    real = sim.batch.simulate
+    real = sim.runs.batch.simulate
 
     def counting(spec, keep_series=False):
         calls.append(spec.point)
         return real(spec, keep_series)
 
-    monkeypatch.setattr(sim.batch, "simulate", counting)
+    monkeypatch.setattr(sim.runs.batch, "simulate", counting)
     records = run_batch(specs_for([configs[0], configs[0]], 1, 3), workers=1)
     assert calls == [0]
     assert [r.point for r in records] == [0, 1]
@@ -105,8 +106,8 @@ def test_journal_lines_are_strict_json(configs, tmp_path):
     run_batch(specs_for(configs[:1], 1, 3), workers=1, journal=journal, keep_series=True)
     entry = json.loads(journal.path.read_text().splitlines()[0])
     assert set(entry) == {"key", "point", "replication", "seed", "summary", "series"}
-    assert set(entry["series"]) == set(sim.batch.SERIES_COLUMNS)
-    assert len(entry["series"]["waiting"]) == 30 // sim.batch.WEEK
+    assert set(entry["series"]) == set(sim.engine.run.SERIES_COLUMNS)
+    assert len(entry["series"]["waiting"]) == 30 // sim.engine.run.WEEK
 
 
 def test_more_replications_reuse_the_runs_already_journalled(configs, tmp_path):
@@ -133,7 +134,7 @@ def test_local_workers_keep_dask_errors_off_the_terminal():
     """A heartbeat racing shutdown logs an ERROR traceback; local workers log only CRITICAL."""
     import logging
 
-    from sim.cluster import dask_client
+    from sim.runs.cluster import dask_client
 
     with dask_client(n_workers=2) as client:
         levels = client.run(_worker_log_level)

@@ -18,7 +18,8 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
-from sim.calibrate import (
+from sim.cli.calibrate import report
+from sim.experiments.calibrate import (
     DEFAULT_PARAMETERS,
     SEARCH_RANGES,
     CalibrationResult,
@@ -32,10 +33,9 @@ from sim.calibrate import (
     parse_params,
     resolve_parameters,
 )
-from sim.calibrate_command import report
-from sim.calibration import TARGETS, TARGETS_BY_METRIC, objective
-from sim.paths import default_scenario, repo_root
-from sim.scenario import ScenarioError, load_scenario
+from sim.experiments.targets import TARGETS, TARGETS_BY_METRIC, objective
+from sim.scenario.catalogue import default_scenario, repo_root
+from sim.scenario.loading import ScenarioError, load_scenario
 from tests.conftest import as_at_a_terminal
 
 SHORT = [

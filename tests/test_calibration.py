@@ -12,10 +12,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sim.calibration import TARGETS, compare
-from sim.paths import default_scenario
-from sim.replications import run_replications, summarise
-from sim.scenario import load_scenario
+from sim.experiments.targets import TARGETS, compare
+from sim.runs.replications import run_replications, summarise
+from sim.scenario.catalogue import default_scenario
+from sim.scenario.loading import load_scenario
 
 REPLICATIONS = 120
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sim.cases import ALLOCATED, READY
-from sim.paths import repo_root
-from sim.run import run
-from sim.scenario import load_scenario
+from sim.engine.cases import ALLOCATED, READY
+from sim.engine.run import run
+from sim.scenario.catalogue import repo_root
+from sim.scenario.loading import load_scenario
 
 
 def test_worker_history_matches_changes_and_current_worker():

@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-import sim.cli
-from sim.cli import COMMANDS, default_out_dir, format_value, main, summary_table
-from sim.metrics import METRIC_KEYS
-from sim.paths import default_scenario, repo_root
-from sim.replications import summarise
-from sim.scenario import load_scenario
+import sim.cli.run
+from sim.cli.main import COMMANDS, main
+from sim.cli.run import default_out_dir, summary_table
+from sim.engine.metrics import METRIC_KEYS
+from sim.outputs.formatting import format_value
+from sim.runs.replications import summarise
+from sim.scenario.catalogue import default_scenario, repo_root
+from sim.scenario.loading import load_scenario
 
 GOOD = "tests/data/good.toml"
 
@@ -64,7 +66,7 @@ def test_default_out_dir_is_a_safe_name():
 
 
 def test_command_registry_has_run_and_validate():
-    assert {add.__name__ for add in COMMANDS} >= {"_add_run", "_add_validate"}
+    assert {add.__name__ for add in COMMANDS} >= {"add_run", "add_validate"}
 
 
 def test_python_dash_m_sim_shows_help(run_caseload):
@@ -140,7 +142,7 @@ def test_interrupt_exits_130_and_writes_nothing(tmp_path, monkeypatch, capsys):
         raise KeyboardInterrupt
 
     monkeypatch.chdir(repo_root())
-    monkeypatch.setattr(sim.cli, "run_replications", interrupted)
+    monkeypatch.setattr(sim.cli.run, "run_replications", interrupted)
     status = main(["run", GOOD, "--quiet", "--out", str(tmp_path / "out")])
     assert status == 130
     assert "interrupted" in capsys.readouterr().err

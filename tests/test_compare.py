@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim.compare import COMPARISON_COLUMNS, paired_difference, unique_labels
-from sim.metrics import METRIC_KEYS
+from sim.engine.metrics import METRIC_KEYS
+from sim.experiments.compare import COMPARISON_COLUMNS, paired_difference, unique_labels
 from tests.conftest import caseload
 
 BASELINE = "scenarios/baseline.toml"

@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.config import Scenario
-from sim.dashboard_model import (
+from sim.dashboard.view_model import (
     LEVERS,
     MAX_LIVE_POSTS,
     RISK_SERIES,
@@ -28,7 +27,8 @@ from sim.dashboard_model import (
     scenario_choices,
     today_figures,
 )
-from sim.scenario import ScenarioError
+from sim.scenario.loading import ScenarioError
+from sim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -287,7 +287,7 @@ def test_the_team_table_follows_the_model_day_by_day():
 
 
 def test_team_rows_show_agency_and_left():
-    from sim.phases.staffing import depart
+    from sim.engine.phases.staffing import depart
 
     model = DashboardModel(DashboardSettings(scenario="teaching/part_time_worker_20_cases.toml"))
     run = model.runs[0]

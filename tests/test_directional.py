@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.config import Scenario, deep_merge
-from sim.distributions import sample_days
-from sim.model import CaseloadModel
-from sim.run import run
-from sim.scenario import load_scenario
+from sim.engine.distributions import sample_days
+from sim.engine.model import CaseloadModel
+from sim.engine.run import run
+from sim.scenario.loading import load_scenario
+from sim.scenario.schema import Scenario, deep_merge
 from tests.model_helpers import capacity, open_rows_of
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"

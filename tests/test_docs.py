@@ -1,6 +1,6 @@
 """docs/model.md stays in step with the scenario schema.
 
-The parameter reference in docs/model.md is generated from ``sim.config.Scenario`` by
+The parameter reference in docs/model.md is generated from ``sim.scenario.schema.Scenario`` by
 ``docs/gen_parameter_table.py``. Adding, removing or changing the default of a parameter without
 rerunning the generator, or without giving the new parameter a meaning and a source, fails here.
 """

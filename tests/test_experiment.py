@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.design import design_matrix, load_plan, plan, toml_literal
-from sim.experiment import load_experiment
-from sim.scenario import ScenarioError, load_scenario
+from sim.experiments.design import design_matrix, load_plan, plan, toml_literal
+from sim.experiments.experiment import load_experiment
+from sim.scenario.loading import ScenarioError, load_scenario
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BASELINE = (REPO_ROOT / "scenarios" / "baseline.toml").as_posix()

@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import sim.outputs
-from sim.metrics import DAILY_COLUMNS, METRIC_KEYS
-from sim.outputs import OUTPUT_FILES, OutputError, sha256_of, write_outputs
-from sim.scenario import load_scenario
+import sim.outputs.files
+from sim.engine.metrics import DAILY_COLUMNS, METRIC_KEYS
+from sim.outputs.files import OUTPUT_FILES, OutputError, sha256_of, write_outputs
+from sim.scenario.loading import load_scenario
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 GOOD = REPO_ROOT / "tests" / "data" / "good.toml"
@@ -121,8 +121,8 @@ def test_failure_part_way_changes_nothing(written, config, make_results, monkeyp
             raise failure
         return original(path, frame)
 
-    original = sim.outputs.write_parquet
-    monkeypatch.setattr(sim.outputs, "write_parquet", write_then_fail)
+    original = sim.outputs.files.write_parquet
+    monkeypatch.setattr(sim.outputs.files, "write_parquet", write_then_fail)
     expected = OutputError if isinstance(failure, OSError) else KeyboardInterrupt
     with pytest.raises(expected):
         write_outputs(written, config, make_results(2), 5)
@@ -201,8 +201,8 @@ def test_rerunning_from_written_scenario_reproduces_the_summary(run_caseload, tm
 
 
 def test_worker_days_switched_off_gives_an_empty_table_with_the_columns(tmp_path):
-    from sim.model import WORKER_DAY_REPORTERS
-    from sim.run import run
+    from sim.engine.model import WORKER_DAY_REPORTERS
+    from sim.engine.run import run
 
     config = load_scenario(GOOD, ["simulation.collect_worker_days=false", "simulation.days=30"])
     result = run(config, 3)

@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.cases import ALLOCATED, CLOSED, NEVER, NO_VISIT_DUE, READY, WAITING
-from sim.config import CASE_TYPES
-from sim.model import CaseloadModel
-from sim.phases import allocation, arrivals, risk, staffing, supervision, wellbeing, work
-from sim.posts import NOBODY, NOT_SCHEDULED
+from sim.engine.cases import ALLOCATED, CLOSED, NEVER, NO_VISIT_DUE, READY, WAITING
+from sim.engine.model import CaseloadModel
+from sim.engine.phases import allocation, arrivals, risk, staffing, supervision, wellbeing, work
+from sim.engine.posts import NOBODY, NOT_SCHEDULED
+from sim.scenario.schema import CASE_TYPES
 from tests.model_helpers import add_cases, binomial_ok, open_rows_of, quiet_model
 
 
@@ -1299,7 +1299,7 @@ def test_reallocating_day_zero_cases_is_never_a_first_allocation():
 
 
 def test_day_zero_backlog_is_out_of_date_from_the_start():
-    from sim.scenario import load_scenario
+    from sim.scenario.loading import load_scenario
 
     config = load_scenario(
         Path(__file__).resolve().parent.parent / "scenarios/teaching/part_time_worker_20_cases.toml"

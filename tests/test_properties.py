@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.cases import ALLOCATED, CLOSED, READY, WAITING
-from sim.config import CASE_TYPES, Scenario
-from sim.model import CaseloadModel
-from sim.scenario import load_scenario
+from sim.engine.cases import ALLOCATED, CLOSED, READY, WAITING
+from sim.engine.model import CaseloadModel
+from sim.scenario.loading import load_scenario
+from sim.scenario.schema import CASE_TYPES, Scenario
 from tests.model_helpers import capacity, check_invariants, open_rows_of
 
 DURATION_KINDS = ("exponential", "gamma", "lognormal")

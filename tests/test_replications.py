@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.cluster import SchedulerError
-from sim.metrics import METRIC_KEYS, METRICS_BY_KEY
-from sim.replications import replication_seeds, run_replications, summarise
-from sim.scenario import load_scenario, with_overrides
+from sim.engine.metrics import METRIC_KEYS, METRICS_BY_KEY
+from sim.engine.rng import replication_seeds
+from sim.runs.cluster import SchedulerError
+from sim.runs.replications import run_replications, summarise
+from sim.scenario.loading import load_scenario, with_overrides
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -133,7 +134,7 @@ def test_unreachable_scheduler_is_a_clear_error():
 
 
 # --- the real model: serial and parallel must agree ---------------------------------------------
-# These need sim.run (the model); they fail, rather than skip, until it exists.
+# These need sim.engine.run (the model); they fail, rather than skip, until it exists.
 
 
 @pytest.fixture(scope="module")

@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.config import Scenario, deep_merge
-from sim.model import CaseloadModel
-from sim.phases import arrivals
-from sim.rng import STREAM_NAMES, Streams
-from sim.run import run
+from sim.engine.model import CaseloadModel
+from sim.engine.phases import arrivals
+from sim.engine.rng import STREAM_NAMES, Streams
+from sim.engine.run import run
+from sim.scenario.schema import Scenario, deep_merge
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,8 +76,8 @@ def test_different_seeds_give_different_results():
 
 SCRIPT = """
 import json, sys
-from sim.config import Scenario
-from sim.run import run
+from sim.scenario.schema import Scenario
+from sim.engine.run import run
 config = Scenario.model_validate_json(sys.stdin.read())
 result = run(config, 11)
 print(json.dumps({"summary": result.summary, "open": result.daily["open"].tolist()}))

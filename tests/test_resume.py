@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from sim.checkpoint import Checkpoint
-from sim.cli import CHECKPOINT_DIR
-from sim.paths import repo_root
-from sim.replications import run_replications
-from sim.scenario import load_scenario
+from sim.cli.run import CHECKPOINT_DIR
+from sim.runs.checkpoint import Checkpoint
+from sim.runs.replications import run_replications
+from sim.scenario.catalogue import repo_root
+from sim.scenario.loading import load_scenario
 from tests.conftest import as_at_a_terminal
 
 ARGS = ["run", "scenarios/baseline.toml", "--reps", "8", "--days", "400", "--workers", "1"]
@@ -25,7 +25,7 @@ ARGS = ["run", "scenarios/baseline.toml", "--reps", "8", "--days", "400", "--wor
 def _caseload(*args: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(repo_root())}
     return subprocess.Popen(
-        [sys.executable, "-m", "sim.cli", *args],
+        [sys.executable, "-m", "sim.cli.main", *args],
         cwd=repo_root(),
         env=env,
         stdout=subprocess.PIPE,
@@ -95,22 +95,44 @@ def test_saved_replications_are_reused_not_rerun(tmp_path, monkeypatch):
     checkpoint = Checkpoint(tmp_path, config, 9)
     first = run_replications(config, 3, 9, workers=1, checkpoint=checkpoint)
 
-    import sim.replications
+    import sim.runs.replications
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("a saved replication was run again")
 
-    monkeypatch.setattr(sim.replications, "_run_one", must_not_run)
+    monkeypatch.setattr(sim.runs.replications, "_run_one", must_not_run)
     again = run_replications(config, 3, 9, workers=1, checkpoint=checkpoint)
     assert [r.summary for r in again] == [r.summary for r in first]
 
 
-def test_fingerprint_covers_model_code_but_not_presentation():
-    from sim.checkpoint import PRESENTATION_MODULES
+def test_fingerprint_covers_model_code_but_not_presentation(tmp_path, monkeypatch):
+    import shutil
+
+    import sim.runs.checkpoint as checkpoint
 
     package = Path(__file__).resolve().parent.parent / "sim"
-    for name in PRESENTATION_MODULES:
-        assert (package / name).is_file(), f"{name} is listed but does not exist"
-    for model_module in ("model.py", "run.py", "config.py", "batch.py", "replications.py"):
-        assert model_module not in PRESENTATION_MODULES
-    assert not any(name.startswith("phases/") for name in PRESENTATION_MODULES)
+    copy = tmp_path / "sim"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(checkpoint, "__file__", str(copy / "runs" / "checkpoint.py"))
+    before = checkpoint.source_fingerprint()
+
+    def changed_by(relative: str) -> bool:
+        path = copy / relative
+        original = path.read_text()
+        path.write_text(original + "\n# edited\n")
+        try:
+            return checkpoint.source_fingerprint() != before
+        finally:
+            path.write_text(original)
+
+    for model_code in ("engine/model.py", "engine/phases/work.py", "scenario/schema.py"):
+        assert changed_by(model_code), f"editing {model_code} must invalidate saved runs"
+    for presentation in (
+        "outputs/report.py",
+        "cli/run.py",
+        "runs/cluster.py",
+        "dashboard/assets.py",
+    ):
+        assert not changed_by(presentation), f"editing {presentation} must keep saved runs"
+    (copy / "engine" / "new_mechanism.py").write_text("X = 1\n")
+    assert checkpoint.source_fingerprint() != before, "a new engine module is model code"

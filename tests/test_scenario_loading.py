@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.config import Scenario
-from sim.scenario import ScenarioError, load_scenario, scenario_to_toml, with_overrides
+from sim.scenario.loading import ScenarioError, load_scenario, scenario_to_toml, with_overrides
+from sim.scenario.schema import Scenario
 
 DATA = Path("tests/data")  # tests run from the repository root (pytest's rootdir)
 

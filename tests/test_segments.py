@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.segments import Segments
+from sim.engine.segments import Segments
 
 
 def runs_of(lengths: np.ndarray) -> list[slice]:

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.design import load_plan
-from sim.sweep import main_effects, sensitivity
+from sim.experiments.design import load_plan
+from sim.experiments.sweep import main_effects, sensitivity
 from tests.conftest import as_at_a_terminal, caseload
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -268,7 +268,7 @@ def test_compare_on_a_running_cluster_matches_serial(tmp_path, dask_scheduler):
 
 
 def test_every_sensitivity_column_and_index_is_documented():
-    from sim.sweep import SENSITIVITY_COLUMNS
+    from sim.experiments.sweep import SENSITIVITY_COLUMNS
 
     docs = (REPO_ROOT / "docs" / "experiments.md").read_text()
     for name in (*SENSITIVITY_COLUMNS, "S1", "ST", "S2", "mu_star", "sigma"):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.paths import repo_root
-from sim.run import run
-from sim.scenario import load_scenario
+from sim.engine.run import run
+from sim.scenario.catalogue import repo_root
+from sim.scenario.loading import load_scenario
 
 TEACHING = repo_root() / "scenarios" / "teaching"
 BASELINE = repo_root() / "scenarios" / "baseline.toml"

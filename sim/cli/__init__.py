@@ -1,0 +1,1 @@
+"""The ``caseload`` command line: one module per command."""

@@ -1,0 +1,356 @@
+"""``caseload compare``: a baseline and other scenarios, paired replication by replication.
+
+Prints a table of every metric per scenario with its 95% interval and the paired difference
+from the baseline, and writes ``comparison.parquet``, ``runs.parquet``, ``series.parquet``,
+figures and a self-contained ``report.html`` into the output directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from sim.cli.support import (
+    EXIT_OK,
+    add_execution_options,
+    add_set_option,
+    run_journaled,
+)
+from sim.engine.metrics import METRICS, metrics_by_group
+from sim.experiments.compare import Comparison, settings_differences, unique_labels
+from sim.outputs.files import Writer, check_writable, write_directory, write_parquet
+from sim.outputs.formatting import (
+    format_change,
+    format_change_interval,
+    format_interval,
+    format_value,
+)
+from sim.outputs.plots import differences_figure, over_time_figure
+from sim.outputs.report import Report, cell, change, interval, provenance
+from sim.runs.batch import Journal, specs_for
+from sim.scenario.catalogue import display_path
+from sim.scenario.loading import ScenarioError, load_scenario, scenario_to_toml
+from sim.scenario.schema import Scenario
+
+#: The journal of finished runs inside the output directory, removed once outputs are written.
+JOURNAL = ".compare-journal.jsonl"
+
+
+def add_compare(subparsers: Any) -> None:
+    """Register ``caseload compare``."""
+    compare = subparsers.add_parser(
+        "compare",
+        help="compare scenarios with a baseline, paired by replication (common random numbers)",
+        description="Run a baseline and other scenarios with the same replication seeds and "
+        "report every metric with its 95% interval and the paired difference from the "
+        "baseline. Writes comparison/runs/series Parquet, PNG figures and report.html.",
+    )
+    compare.add_argument("baseline", metavar="BASELINE", help="the baseline scenario file")
+    compare.add_argument(
+        "others", nargs="+", metavar="OTHER", help="scenario files to compare with it"
+    )
+    compare.add_argument(
+        "--reps", type=int, metavar="N", help="replications each (default: the baseline's)"
+    )
+    compare.add_argument(
+        "--seed", type=int, metavar="S", help="master seed for all (default: the baseline's)"
+    )
+    compare.add_argument(
+        "--days", type=int, metavar="D", help="working days each (default: the baseline's)"
+    )
+    compare.add_argument(
+        "--out", type=Path, metavar="DIR", help="output directory (default: results/compare-...)"
+    )
+    add_set_option(compare, "(applied to every scenario)")
+    add_execution_options(compare)
+    compare.set_defaults(handler=cmd_compare)
+
+
+def load_compared(args: argparse.Namespace) -> list[Scenario]:
+    """Load every scenario with the shared overrides; all problems reported together.
+
+    The baseline fixes replications, seed and days unless the flags do, so every scenario is
+    measured over the same period with the same seeds.
+
+    Raises:
+        ScenarioError: A scenario is malformed, or two scenarios measure different periods.
+    """
+    problems: list[str] = []
+    configs: list[Scenario] = []
+    first = None
+    for path in [args.baseline, *args.others]:
+        try:
+            if first is None:
+                config = load_scenario(
+                    path, args.set, days=args.days, replications=args.reps, seed=args.seed
+                )
+                first = config.simulation
+            else:
+                config = load_scenario(
+                    path,
+                    args.set,
+                    days=args.days or first.days,
+                    replications=first.replications,
+                    seed=first.seed,
+                )
+            configs.append(config)
+        except ScenarioError as exc:  # a bad flag fails every scenario alike: report it once
+            problems.extend(line for line in exc.problems if line not in problems)
+    if problems:
+        raise ScenarioError(problems)
+    base = configs[0].simulation
+    for path, config in zip(args.others, configs[1:], strict=True):
+        if config.simulation.warmup_days != base.warmup_days:
+            problems.append(
+                f"{path}: simulation.warmup_days: is {config.simulation.warmup_days} but the "
+                f"baseline's is {base.warmup_days}; compared scenarios must measure the same "
+                "period (align the files or use --set simulation.warmup_days=...)"
+            )
+    if problems:
+        raise ScenarioError(problems)
+    return configs
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Run the comparison, print its table and write its outputs."""
+    configs = load_compared(args)
+    labels = unique_labels([c.name for c in configs])
+    sim = configs[0].simulation
+    reps, seed = sim.replications, sim.seed
+    out = check_writable(args.out if args.out is not None else default_compare_dir(labels))
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    console.print(_header(configs, labels, [args.baseline, *args.others]), highlight=False)
+    _warn_different_organisations(configs, labels)
+
+    specs = specs_for(configs, reps, seed)
+    records, reused = run_journaled(
+        specs, args, out / JOURNAL, console, command="compare", keep_series=True
+    )
+    comparison = Comparison(labels, tuple(configs), tuple(records), reps, seed)
+    table = comparison.table()
+    counts = {"runs": len(specs), "runs_reused": reused}
+    write_comparison(out, comparison, table, counts=counts, command=args.command_line)
+    Journal(out / JOURNAL).clear()  # the outputs are safely written
+    console.print(comparison_table(table, labels))
+    console.print(
+        f"Outputs written to {display_path(out)}/ (report.html to send on)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return EXIT_OK
+
+
+def default_compare_dir(labels: tuple[str, ...]) -> Path:
+    """``results/compare-<baseline>-vs-<other>...``, made safe as a directory name."""
+    text = f"compare-{labels[0]}-vs-{'-'.join(labels[1:])}"
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")[:120]
+    return Path("results") / slug
+
+
+def comparison_table(table: pd.DataFrame, labels: tuple[str, ...]) -> Table:
+    """Each metric: the baseline's mean and interval, each other's mean and paired change."""
+    out = Table(
+        title=f"Means with 95% intervals; change = paired difference from '{labels[0]}' "
+        "(* where its interval excludes zero)",
+        title_justify="left",
+    )
+    out.add_column("Metric", no_wrap=True)
+    out.add_column("Unit", style="dim")
+    out.add_column(f"{labels[0]}", justify="right")
+    for label in labels[1:]:
+        out.add_column(label, justify="right")
+        out.add_column("change", justify="right")
+    indexed = table.set_index(["scenario", "metric"])
+    for index, (_, metrics) in enumerate(metrics_by_group()):
+        if index:
+            out.add_section()
+        for metric in metrics:
+            base = indexed.loc[(labels[0], metric.key)]
+            row = [
+                metric.key,
+                metric.unit,
+                f"{format_value(base['mean'], metric.unit)} "
+                f"[dim]({_interval_text(base, metric.key, metric.unit)})[/dim]",
+            ]
+            for label in labels[1:]:
+                other = indexed.loc[(label, metric.key)]
+                row += [
+                    f"{format_value(other['mean'], metric.unit)} "
+                    f"[dim]({_interval_text(other, metric.key, metric.unit)})[/dim]",
+                    _change_text(other, metric),
+                ]
+            out.add_row(*row)
+    return out
+
+
+def _interval_text(row: pd.Series, metric: str, unit: str) -> str:
+    if row["n"] < 2:
+        return "n/a"
+    return format_interval(row["ci95_low"], row["ci95_high"], unit, row["mean"])
+
+
+def _change_text(row: pd.Series, metric: Any) -> str:
+    """The paired change and its interval, starred and coloured when the interval excludes 0."""
+    text = format_change(row["diff_mean"], metric.unit)
+    spread = format_change_interval(
+        row["diff_ci95_low"], row["diff_ci95_high"], metric.unit, row["diff_mean"]
+    )
+    low, high = row["diff_ci95_low"], row["diff_ci95_high"]
+    clear = bool(pd.notna(low) and pd.notna(high) and (low > 0 or high < 0))
+    text = f"{text} [dim]({spread})[/dim]" if spread != "n/a" else text
+    if not clear:
+        return text
+    worse = (low > 0) == (metric.better == "lower")
+    colour = "" if metric.better == "neither" else ("red" if worse else "green")
+    return f"[{colour}]{text} *[/{colour}]" if colour else f"{text} *"
+
+
+def write_comparison(
+    out: Path,
+    comparison: Comparison,
+    table: pd.DataFrame,
+    *,
+    counts: dict[str, int] | None = None,
+    command: list[str] | None = None,
+) -> dict[str, Path]:
+    """Write the comparison's tables, figures, report and scenarios atomically into ``out``.
+
+    ``counts`` (runs in all, and how many were reused from an interrupted comparison's journal)
+    go into the manifest.
+    """
+    series = comparison.series()
+    writers: dict[str, Writer] = {
+        "comparison.parquet": lambda path: write_parquet(path, table),
+        "runs.parquet": lambda path: write_parquet(path, comparison.runs()),
+        "series.parquet": lambda path: write_parquet(path, series),
+        "plots/differences.png": lambda path: differences_figure(table, path),
+    }
+    if not series.empty:
+        writers["plots/over_time.png"] = lambda path: over_time_figure(series, path)
+    for label, config in zip(comparison.labels, comparison.configs, strict=True):
+        writers[f"scenarios/{_file_name(label)}.toml"] = _toml_writer(config)
+    writers["report.html"] = lambda path: comparison_report(comparison, table, path, command).write(
+        path
+    )
+    sim = comparison.configs[0].simulation
+    manifest = {
+        "kind": "compare",
+        "scenarios": list(comparison.labels),
+        "baseline": comparison.labels[0],
+        "master_seed": comparison.master_seed,
+        "replications": comparison.replications,
+        "days": sim.days,
+        "warmup_days": sim.warmup_days,
+        **(counts or {}),
+    }
+    return write_directory(out, writers, manifest, command=command)
+
+
+def comparison_report(
+    comparison: Comparison, table: pd.DataFrame, path: Path, command: list[str] | None = None
+) -> Report:
+    """The HTML report of a comparison; figures are read from beside ``path``."""
+    labels = comparison.labels
+    sim = comparison.configs[0].simulation
+    measured = sim.days - sim.warmup_days
+    report = Report(f"Caseload comparison: {', '.join(labels[1:])} against {labels[0]}")
+    report.paragraph(
+        f"Each scenario was run {comparison.replications} times with master seed "
+        f"{comparison.master_seed}, simulating {sim.days} working days of which the first "
+        f"{sim.warmup_days} are warm-up; figures cover the {measured} measured working days "
+        f"({measured / 260:.1f} years). Replication r of every scenario used the same random "
+        "seed (common random numbers), so the change from the baseline is estimated from "
+        "paired differences, which removes the luck both runs share."
+    )
+    report.heading("Scenarios")
+    report.definitions(
+        [
+            (label, config.description.strip() or "(no description)")
+            for label, config in zip(labels, comparison.configs, strict=True)
+        ]
+    )
+    for label, config in zip(labels[1:], comparison.configs[1:], strict=True):
+        differences = settings_differences(comparison.configs[0], config)
+        report.paragraph(f"Settings of '{label}' that differ from '{labels[0]}':", note=True)
+        if differences:
+            report.table(["Setting", labels[0], label], [list(d) for d in differences])
+        else:
+            report.paragraph("none: the two scenarios are the same model.", note=True)
+    report.heading("Results")
+    report.paragraph(
+        "Mean over replications with its Student-t 95% interval. 'Change' is the mean paired "
+        "difference from the baseline with its 95% interval; red marks a change for the worse "
+        "whose interval excludes zero, green a change for the better.",
+        note=True,
+    )
+    header = ["Metric", "Unit", f"{labels[0]} mean", "95% interval"]
+    for label in labels[1:]:
+        header += [f"{label} mean", f"change from {labels[0]}"]
+    indexed = table.set_index(["scenario", "metric"])
+    rows: list[list[str]] = []
+    for group, metrics in metrics_by_group():
+        rows.append([group.capitalize()])
+        for metric in metrics:
+            base = indexed.loc[(labels[0], metric.key)]
+            row = [
+                metric.key,
+                metric.unit,
+                cell(base["mean"], metric.key),
+                interval(base["ci95_low"], base["ci95_high"], metric.key, base["mean"]),
+            ]
+            for label in labels[1:]:
+                other = indexed.loc[(label, metric.key)]
+                row += [cell(other["mean"], metric.key), change(other, metric.key)]
+            rows.append(row)
+    report.table(header, rows)
+    report.heading("Figures")
+    report.figure(path.parent / "plots" / "differences.png", "Paired change from the baseline")
+    over_time = path.parent / "plots" / "over_time.png"
+    if over_time.exists():
+        report.figure(over_time, "Risk and workforce counts over the measured period")
+    report.heading("What the metrics mean")
+    report.definitions([(m.key, f"{m.description} ({m.unit})") for m in METRICS])
+    provenance(report, comparison.master_seed, comparison.replications, command)
+    return report
+
+
+def _toml_writer(config: Scenario) -> Writer:
+    return lambda path: path.write_text(scenario_to_toml(config), encoding="utf-8")
+
+
+def _file_name(label: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", label).strip("-.") or "scenario"
+
+
+def _header(configs: list[Scenario], labels: tuple[str, ...], paths: list[str]) -> str:
+    sim = configs[0].simulation
+    lines = [
+        f"[bold]Comparing {len(labels) - 1} scenario(s) with '{escape(labels[0])}'[/bold]: "
+        f"{sim.replications} paired replications each × {sim.days} working days "
+        f"(warm-up {sim.warmup_days}), master seed {sim.seed}"
+    ]
+    for label, path in zip(labels, paths, strict=True):
+        lines.append(f"  {escape(label)}: {escape(str(path))}")
+    return "\n".join(lines)
+
+
+def _warn_different_organisations(configs: list[Scenario], labels: tuple[str, ...]) -> None:
+    """Counts and costs are totals, so say when the organisations differ in size."""
+    base = configs[0].team
+    for label, config in zip(labels[1:], configs[1:], strict=True):
+        team = config.team
+        if (team.n_teams, team.social_worker_posts) != (base.n_teams, base.social_worker_posts):
+            print(
+                f"warning: '{label}' has {team.n_teams} team(s) of {team.social_worker_posts} "
+                f"posts and '{labels[0]}' {base.n_teams} of {base.social_worker_posts}: counts "
+                "and costs are totals over different organisations (shares and rates compare)",
+                file=sys.stderr,
+            )

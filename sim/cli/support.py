@@ -1,0 +1,184 @@
+"""What every ``caseload`` command shares: exit codes, options, progress and resumable runs.
+
+Commands live in their own modules (``sim/cli/run.py``, ``sim/cli/validate.py``,
+``sim/cli/compare.py``, ``sim/cli/sweep.py``, ...); this module holds what they have in
+common so that ``--set``, ``--workers``/``--scheduler``, the progress display and the Ctrl-C
+message mean the same everywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+if TYPE_CHECKING:
+    from sim.runs.batch import RunRecord, RunSpec
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+#: ``progress(done, total)``: items done (fractional while a lone run's days pass) of ``total``.
+ProgressCallback = Callable[[float, int], None]
+
+
+class Interrupted(Exception):
+    """Ctrl-C during a long command: what was saved, and how to resume."""
+
+
+def add_set_option(parser: argparse.ArgumentParser, note: str = "") -> None:
+    """Add the repeatable ``--set KEY=VALUE`` scenario override."""
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario value, e.g. --set team.social_worker_posts=7 or "
+        "--set staffing.cuts[0].share=0.2 (repeatable; VALUE is TOML, else text)"
+        + (f" {note}" if note else ""),
+    )
+
+
+def add_execution_options(parser: argparse.ArgumentParser, unit: str = "runs") -> None:
+    """Add where and how runs execute: ``--workers``, ``--scheduler``, ``--quiet``, resuming."""
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        metavar="W",
+        help="local worker processes; 1 runs serially (default: one per CPU)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDR",
+        help="address of a running Dask scheduler (tcp://host:port) to use instead of local "
+        "workers",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.add_argument(
+        "--no-resume",
+        action="store_true",
+        help=f"ignore {unit} saved by an interrupted run of the same command",
+    )
+
+
+def int_at_least(minimum: int, reason: str = "") -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``minimum`` (``reason`` says why)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number (got {text!r})") from None
+        if value < minimum:
+            why = f", {reason}" if reason else ""
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}{why} (got {value})")
+        return value
+
+    return parse
+
+
+#: An argparse type: a whole number of at least 1.
+positive_int = int_at_least(1)
+
+
+class ProgressReporter:
+    """Context giving a progress callback: a rich bar on a terminal, else one line each.
+
+    ``noun`` names what is counted (``replication``, ``run``, ``evaluation``).
+    """
+
+    def __init__(self, quiet: bool, total: int, noun: str = "replication") -> None:
+        self.quiet, self.total, self.noun = quiet, total, noun
+        self.tenths = 0
+        self.printed = -1
+        self.bar: Progress | None = None
+
+    def __enter__(self) -> ProgressCallback | None:
+        if self.quiet:
+            return None
+        if not sys.stderr.isatty():
+            return self._print_line
+        self.bar = Progress(
+            TextColumn(self.noun.capitalize() + "s"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self.bar.__enter__()
+        task = self.bar.add_task(self.noun, total=self.total)
+        bar = self.bar
+        return lambda done, total: bar.update(task, completed=done, total=total)
+
+    def _print_line(self, done: float, total: int) -> None:
+        """Without a terminal: a line per item, and per tenth of a long lone run."""
+        if done == int(done):
+            if int(done) not in (self.printed, 0):
+                self.printed = int(done)
+                print(f"{self.noun} {int(done)}/{total} done", file=sys.stderr, flush=True)
+        elif total == 1 and int(done * 10) > self.tenths:
+            self.tenths = int(done * 10)
+            print(f"{self.noun} 1/1: {done:.0%} of its days", file=sys.stderr, flush=True)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+def run_journaled(
+    specs: Sequence[RunSpec],
+    args: argparse.Namespace,
+    journal_path: Path,
+    console: Console,
+    *,
+    command: str,
+    keep_series: bool = False,
+) -> tuple[list[RunRecord], int]:
+    """Run a batch with progress, resuming from and recording to a journal.
+
+    Returns the records in spec order and how many came from an interrupted run's journal.
+
+    Raises:
+        Interrupted: On Ctrl-C, after the finished runs were recorded.
+    """
+    from sim.runs.batch import Journal, run_batch
+
+    journal = Journal(journal_path)
+    if args.no_resume:
+        journal.clear()
+    reused = [0]
+
+    def resumed(count: int) -> None:
+        reused[0] = count
+        console.print(f"Resuming: {count} of {len(specs)} runs saved by an interrupted {command}.")
+
+    with ProgressReporter(args.quiet, len(specs), noun="run") as on_progress:
+        try:
+            records = run_batch(
+                specs,
+                workers=args.workers,
+                scheduler=args.scheduler,
+                journal=journal,
+                progress=on_progress,
+                keep_series=keep_series,
+                on_resume=resumed,
+            )
+        except KeyboardInterrupt:
+            raise Interrupted(
+                "interrupted; finished runs are saved and the same command resumes from them "
+                "(no output files were changed)"
+            ) from None
+    return records, reused[0]

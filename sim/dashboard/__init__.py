@@ -1,0 +1,1 @@
+"""The dashboard's engine side: the session and view model, without Solara."""

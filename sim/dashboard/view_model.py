@@ -1,0 +1,815 @@
+"""The dashboard's engine side: scenario picker, lever controls and the model SolaraViz steps.
+
+Nothing here imports Solara, so it is tested without a browser. ``dashboards/app.py`` draws it.
+
+* :func:`scenario_choices` lists the scenario files under ``scenarios/`` (and only those), with
+  their description, teaching notes and whether they are small enough to run live.
+* :data:`LEVERS` names the levers once, by dotted path; everything a control needs (kind, bounds,
+  default, choices, label, help text) is read from the schema in ``sim/scenario/schema.py`` by
+  :class:`Lever`, with the meaning and unit taken from ``docs/gen_parameter_table.py``.
+* :class:`DashboardModel` is the Mesa model SolaraViz creates, steps and resets: the scenario's
+  :class:`~sim.engine.model.CaseloadModel` and, in compare mode, a twin with one lever changed,
+  built from the same seed so that both see the same referrals, sickness and leaving draws wherever
+  the lever does not change them (common random numbers).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+import types
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin
+
+import annotated_types
+import mesa
+import numpy as np
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from sim.engine.cases import ALLOCATED, READY, WAITING
+from sim.engine.model import CaseloadModel
+from sim.engine.phases.risk import record_is_stale, visit_overdue
+from sim.engine.posts import NOBODY
+from sim.engine.tally import daily_cost
+from sim.scenario.catalogue import repo_root
+from sim.scenario.loading import ScenarioError, load_scenario, with_overrides
+from sim.scenario.schema import Scenario
+
+#: The scenario picker reads only files below this folder.
+SCENARIO_ROOT = repo_root() / "scenarios"
+
+#: The scenario the dashboard opens with.
+DEFAULT_SCENARIO = "baseline.toml"
+
+#: Largest establishment (social worker posts, all teams) the dashboard runs live. A step of the
+#: 300-post local authority takes about 7 ms and its team view is paged by team; England's
+#: 33,000 posts take seconds a day to build and step, far too slow for a class to watch.
+MAX_LIVE_POSTS = 1000
+
+#: Picker groups in display order: folder under ``scenarios/`` -> heading.
+GROUPS: dict[str, str] = {
+    "": "Baseline",
+    "teaching": "Teaching scenarios",
+    "levers": "Levers",
+    "scale": "Larger organisations",
+}
+
+
+# --- scenario picker ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScenarioChoice:
+    """One scenario file the picker offers, with what the dashboard shows about it."""
+
+    path: str  # relative to SCENARIO_ROOT, with forward slashes
+    name: str
+    group: str
+    description: str
+    teaching_notes: str
+    posts: int
+    days: int
+    available: bool
+    reason: str = ""
+
+    @property
+    def label(self) -> str:
+        """The picker's text for this scenario."""
+        heading = GROUPS.get(self.group, self.group)
+        return f"{heading}: {self.name} ({self.path})"
+
+
+def resolve_scenario_path(relative: str, root: Path = SCENARIO_ROOT) -> Path:
+    """The scenario file ``relative`` names, refusing anything outside ``root``.
+
+    Args:
+        relative: A path relative to ``root`` such as ``"teaching/manager_span_120.toml"``.
+        root: The scenario folder.
+
+    Returns:
+        The resolved file path.
+
+    Raises:
+        ValueError: If the path is absolute, leaves ``root`` (``..``, a symlink out), is not a
+            ``.toml`` file or does not exist.
+    """
+    text = str(relative).strip()
+    if not text or Path(text).is_absolute() or "\\" in text:
+        raise ValueError(f"scenario {relative!r}: give a path relative to {root}")
+    base = root.resolve()
+    candidate = (base / text).resolve()
+    if not candidate.is_relative_to(base):
+        raise ValueError(f"scenario {relative!r}: only files under {root} can be opened")
+    if candidate.suffix != ".toml" or not candidate.is_file():
+        raise ValueError(f"scenario {relative!r}: no such scenario file under {root}")
+    return candidate
+
+
+def scenario_choices(root: Path = SCENARIO_ROOT) -> list[ScenarioChoice]:
+    """Every scenario file under ``root``, baseline first, then teaching, levers and scale.
+
+    A file that does not load is listed as unavailable with its first problem as the reason, so
+    a broken file is visible rather than missing.
+    """
+    base = root.resolve()
+    files = sorted(p for p in base.rglob("*.toml") if p.resolve().is_relative_to(base))
+    order = list(GROUPS)
+    choices = []
+    for file in files:
+        relative = file.relative_to(base).as_posix()
+        group = relative.rpartition("/")[0]
+        try:
+            config = load_scenario(file)
+        except ScenarioError as exc:
+            choices.append(
+                ScenarioChoice(relative, file.stem, group, "", "", 0, 0, False, exc.problems[0])
+            )
+            continue
+        posts = config.team.n_teams * config.team.social_worker_posts
+        reason = ""
+        if posts > MAX_LIVE_POSTS:
+            reason = (
+                f"{posts:,} social worker posts: too large to step live (the dashboard's limit "
+                f"is {MAX_LIVE_POSTS:,}); run it with `caseload run scenarios/{relative}`"
+            )
+        choices.append(
+            ScenarioChoice(
+                path=relative,
+                name=config.name,
+                group=group,
+                description=" ".join(config.description.split()),
+                teaching_notes=" ".join(config.teaching_notes.split()),
+                posts=posts,
+                days=config.simulation.days,
+                available=not reason,
+                reason=reason,
+            )
+        )
+    rank = {g: i for i, g in enumerate(order)}
+    return sorted(choices, key=lambda c: (rank.get(c.group, len(order)), c.path))
+
+
+# --- levers, generated from the schema ------------------------------------------------------
+
+
+@cache
+def _parameter_docs() -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+    """``PARAMS`` (meaning, source) and ``UNITS`` from ``docs/gen_parameter_table.py``.
+
+    That file is the one place parameters are described in words (it writes the table in
+    ``docs/model.md``); reading it keeps the dashboard's help text identical to the docs.
+    """
+    path = repo_root() / "docs" / "gen_parameter_table.py"
+    spec = importlib.util.spec_from_file_location("_caseload_parameter_docs", path)
+    if spec is None or spec.loader is None:  # pragma: no cover - the file ships with the repo
+        return {}, {}
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[spec.name]
+    return dict(module.PARAMS), dict(module.UNITS)
+
+
+def _unwrap(annotation: Any) -> tuple[Any, list[Any], bool]:
+    """The base type, its constraint metadata and whether ``None`` is allowed."""
+    optional = False
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        optional = len(args) != len(get_args(annotation))
+        annotation = args[0]
+    metadata: list[Any] = []
+    while hasattr(annotation, "__metadata__"):
+        metadata.extend(annotation.__metadata__)
+        annotation = annotation.__origin__
+    return annotation, metadata, optional
+
+
+def _field_info(path: str) -> FieldInfo:
+    """The schema field at a dotted path such as ``allocation.cap_per_fte``."""
+    model: type[BaseModel] = Scenario
+    parts = path.split(".")
+    for part in parts[:-1]:
+        annotation, _, _ = _unwrap(model.model_fields[part].annotation)
+        model = annotation
+    return model.model_fields[parts[-1]]
+
+
+_ACRONYMS = {"fte": "FTE", "swa": "SWA", "nqsw": "NQSW"}
+
+
+def _humanise(name: str) -> str:
+    words = [_ACRONYMS.get(w, w) for w in name.split("_")]
+    text = " ".join(words)
+    return text[0].upper() + text[1:]
+
+
+@dataclass(frozen=True)
+class Lever:
+    """One lever control; every property but the path and slider range comes from the schema.
+
+    ``slider_max`` narrows a slider to a range a class can use (the schema allows 500 cases per
+    FTE, a slider to 500 is useless); values are still validated against the schema's bounds.
+    """
+
+    path: str
+    slider_max: float | None = None
+    step: float | None = None
+    note: str = ""  # what the dashboard adds to the schema's meaning
+
+    @property
+    def field(self) -> FieldInfo:
+        """The pydantic field behind this lever."""
+        return _field_info(self.path)
+
+    @property
+    def kind(self) -> Literal["choice", "bool", "int", "float"]:
+        """Which control draws it: a choice list, a checkbox, or an int or float slider."""
+        base, _, _ = _unwrap(self.field.annotation)
+        if get_origin(base) is Literal:
+            return "choice"
+        if base is bool:
+            return "bool"
+        if base is int:
+            return "int"
+        if base is float:
+            return "float"
+        raise TypeError(f"lever {self.path}: unsupported schema type {base!r}")
+
+    @property
+    def choices(self) -> tuple[Any, ...]:
+        """Allowed values of a choice lever (from its ``Literal``)."""
+        base, _, _ = _unwrap(self.field.annotation)
+        return get_args(base) if self.kind == "choice" else ()
+
+    @property
+    def bounds(self) -> tuple[float | None, float | None, bool, bool]:
+        """(lower, upper, lower_exclusive, upper_exclusive) from the schema's constraints."""
+        _, metadata, _ = _unwrap(self.field.annotation)
+        metadata = [*metadata, *self.field.metadata]
+        low = high = None
+        low_open = high_open = False
+        for item in metadata:
+            if isinstance(item, annotated_types.Ge):
+                low = item.ge
+            elif isinstance(item, annotated_types.Gt):
+                low, low_open = item.gt, True
+            elif isinstance(item, annotated_types.Le):
+                high = item.le
+            elif isinstance(item, annotated_types.Lt):
+                high, high_open = item.lt, True
+        return low, high, low_open, high_open
+
+    @property
+    def default(self) -> Any:
+        """The schema default (the calibrated baseline)."""
+        return self.field.get_default(call_default_factory=True)
+
+    @property
+    def slider_range(self) -> tuple[float, float, float]:
+        """(min, max, step) for a slider: the schema's bounds, narrowed by ``slider_max``."""
+        low, high, low_open, _ = self.bounds
+        step = self.step if self.step is not None else (1 if self.kind == "int" else 0.05)
+        low = 0.0 if low is None else low
+        if low_open:
+            low = low + step
+        top = self.slider_max if self.slider_max is not None else high
+        if top is None:
+            raise TypeError(f"lever {self.path}: no upper bound for its slider")
+        if high is not None:
+            top = min(top, high)
+        if self.kind == "int":
+            return int(low), int(top), int(step)
+        return float(low), float(top), float(step)
+
+    @property
+    def label(self) -> str:
+        """Readable name, e.g. ``Cap per FTE (allocation)``."""
+        section, _, name = self.path.rpartition(".")
+        return f"{_humanise(name)} ({section.replace('_', ' ')})"
+
+    @property
+    def meaning(self) -> str:
+        """What the parameter means, from the parameter reference."""
+        if self.field.description:
+            return self.field.description
+        params, _ = _parameter_docs()
+        return params.get(self.path, ("", ""))[0]
+
+    @property
+    def unit(self) -> str:
+        """The parameter's unit, from the parameter reference."""
+        _, units = _parameter_docs()
+        name = self.path.rpartition(".")[2]
+        return units.get(self.path, units.get(name, ""))
+
+    @property
+    def help(self) -> str:
+        """Tooltip text: meaning, unit, allowed values and the baseline default."""
+        if self.kind == "choice":
+            allowed = "one of " + ", ".join(map(str, self.choices))
+        elif self.kind == "bool":
+            allowed = "on or off"
+        else:
+            low, high, low_open, high_open = self.bounds
+            allowed = f"{'>' if low_open else '≥'} {low:g} and {'<' if high_open else '≤'} {high:g}"
+        unit = f" Unit: {self.unit}." if self.unit and self.unit not in ("choice", "bool") else ""
+        note = f" {self.note}" if self.note else ""
+        return (
+            f"{self.meaning}{unit}{note} Allowed: {allowed}. "
+            f"Baseline: {format_value(self.default)}. Scenario key: {self.path}."
+        ).strip()
+
+    def value_in(self, config: Scenario) -> Any:
+        """This lever's value in ``config``."""
+        node: Any = config
+        for part in self.path.split("."):
+            node = getattr(node, part)
+        return node
+
+    def setting(self, value: Any) -> str:
+        """The ``--set`` override text for ``value`` (TOML syntax)."""
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, str):
+            text = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        elif isinstance(value, float | np.floating) and self.kind == "float":
+            text = repr(float(value))
+        else:
+            text = str(int(value)) if self.kind == "int" else repr(float(value))
+        return f"{self.path}={text}"
+
+
+#: The levers the dashboard offers: what the scenarios under ``scenarios/levers`` and the
+#: teaching scenarios change. Adding a lever is adding a line here.
+LEVERS: tuple[Lever, ...] = (
+    Lever("allocation.cap_kind"),
+    Lever("allocation.cap_per_fte", slider_max=40.0, step=0.5),
+    Lever("allocation.at_cap"),
+    Lever("team.social_worker_posts", slider_max=20),
+    Lever("demand.referrals_per_day", slider_max=3.0, step=0.01),
+    Lever("support.admin_staff", slider_max=5.0, step=0.5),
+    Lever("support.swa_staff", slider_max=5.0, step=0.5),
+    Lever("work.recording_efficiency", slider_max=3.0, step=0.05),
+    Lever("supervision.enabled"),
+    Lever("sickness.return_policy"),
+    Lever("staffing.agency_backfill"),
+    Lever(
+        "costs.retention_pay_per_worker_year",
+        slider_max=10_000.0,
+        step=250.0,
+        note="On its own it only adds to the staff cost shown in Today; what it buys is the "
+        "next lever, the retention pay leave ratio (1 = no effect on leaving).",
+    ),
+    Lever(
+        "staffing.retention_pay_leave_ratio",
+        step=0.05,
+        note="Below 1, permanent staff leave less often (0.8: a fifth fewer leavers); set "
+        "retention pay for what that costs.",
+    ),
+)
+LEVERS_BY_PATH: dict[str, Lever] = {lever.path: lever for lever in LEVERS}
+
+
+def format_value(value: Any) -> str:
+    """A lever value as the dashboard prints it."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+# --- settings and the model SolaraViz steps -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DashboardSettings:
+    """Everything one browser session has chosen: scenario, seed, levers and comparison.
+
+    Immutable, so a session's state is replaced, never shared and changed under another.
+    """
+
+    scenario: str = DEFAULT_SCENARIO
+    seed: int | None = None  # None: the scenario's own seed
+    levers: tuple[tuple[str, Any], ...] = ()  # lever path -> value, in the order set
+    compare_lever: str | None = None
+    compare_value: Any = None
+
+    def with_lever(self, path: str, value: Any) -> DashboardSettings:
+        """These settings with one lever set (replacing an earlier value)."""
+        others = tuple((p, v) for p, v in self.levers if p != path)
+        return DashboardSettings(
+            self.scenario, self.seed, (*others, (path, value)), self.compare_lever,
+            self.compare_value,
+        )  # fmt: skip
+
+    def lever_overrides(self) -> list[str]:
+        """The levers set in this session as ``--set`` lines."""
+        return [LEVERS_BY_PATH[path].setting(value) for path, value in self.levers]
+
+
+def build_configs(settings: DashboardSettings) -> tuple[Scenario, Scenario | None]:
+    """The scenario with the session's levers, and its compare-mode twin (or None).
+
+    Raises:
+        ValueError: If the scenario file is outside ``scenarios/`` or too large to run live.
+        ScenarioError: If the levers make an invalid scenario (one line per problem).
+    """
+    path = resolve_scenario_path(settings.scenario)
+    config = load_scenario(path, seed=settings.seed)
+    posts = config.team.n_teams * config.team.social_worker_posts
+    if posts > MAX_LIVE_POSTS:
+        raise ValueError(
+            f"{settings.scenario}: {posts:,} posts is too large to run live "
+            f"(limit {MAX_LIVE_POSTS:,}); use `caseload run`"
+        )
+    unknown = [p for p, _ in settings.levers if p not in LEVERS_BY_PATH]
+    if settings.compare_lever is not None and settings.compare_lever not in LEVERS_BY_PATH:
+        unknown.append(settings.compare_lever)
+    if unknown:
+        raise ScenarioError([f"dashboard: {p}: not a dashboard lever" for p in unknown])
+    if settings.levers:
+        config = with_overrides(config, settings=settings.lever_overrides())
+    if config.team.n_teams * config.team.social_worker_posts > MAX_LIVE_POSTS:
+        raise ScenarioError([f"dashboard: more than {MAX_LIVE_POSTS:,} posts cannot run live"])
+    twin = None
+    if settings.compare_lever is not None:
+        lever = LEVERS_BY_PATH[settings.compare_lever]
+        twin = with_overrides(config, settings=[lever.setting(settings.compare_value)])
+    return config, twin
+
+
+#: The charts: (daily column, title, cumulative?) for the risk and the workforce panels.
+RISK_SERIES: tuple[tuple[str, str, bool], ...] = (
+    ("overdue_visits", "Statutory visits overdue", False),
+    ("records_out_of_date", "Case records out of date", False),
+    ("waiting", "Unallocated cases (waiting)", False),
+    ("serious_incidents", "Serious incidents (running total)", True),
+)
+WORKFORCE_SERIES: tuple[tuple[str, str, bool], ...] = (
+    ("burnt_out", "Workers burnt out", False),
+    ("sick", "Workers off sick", False),
+    ("leavers", "Leavers (running total)", True),
+    ("vacancies", "Vacant posts (no permanent holder)", False),
+)
+
+
+#: How long a post whose holder left shows them as "left" before it shows as plain "vacant".
+LEFT_SHOWN_DAYS = 20
+
+#: The window, in working days (13 weeks), of the "supervision on time" figure in "Today".
+SUPERVISION_WINDOW_DAYS = 65
+
+#: Team-view statuses, as :meth:`RunView.team_rows` writes them.
+STATUSES = ("working", "agency", "burnt_out", "sick", "returning", "left", "vacant", "cut")
+
+
+@dataclass
+class TeamRow:
+    """One post in the team view: who holds it (or last held it) and how they are doing."""
+
+    team: int
+    post: int
+    name: str
+    status: str  # one of STATUSES
+    is_agency: bool = False
+    fte: float = 0.0
+    caseload: int = 0
+    overdue_visits: int = 0
+    records_out_of_date: int = 0
+    backlog_hours: float = 0.0
+    stress: float = 0.0
+    note: str = ""
+
+    @property
+    def holds_cases(self) -> bool:
+        """Whether someone holds the post (a left, vacant or cut post has no figures)."""
+        return self.status not in ("left", "vacant", "cut")
+
+
+@dataclass
+class RunView:
+    """One run the dashboard shows: its label, model and the lever setting that defines it.
+
+    Besides the model's daily tally it keeps, from day 0, what the tally only totals after the
+    warm-up: the staff cost of each day and the supervision sessions due and held on time.
+    """
+
+    label: str
+    model: CaseloadModel
+    overrides: list[str] = field(default_factory=list)
+    daily_cost: list[float] = field(default_factory=list)
+    supervision_due: list[int] = field(default_factory=list)
+    supervision_on_time: list[int] = field(default_factory=list)
+
+    @property
+    def day(self) -> int:
+        """Working days simulated so far."""
+        return self.model.day
+
+    @property
+    def shown_day(self) -> int:
+        """The day the team view and "Today" describe: the last day simulated (0 at the start)."""
+        return max(self.model.day - 1, 0)
+
+    def step(self) -> None:
+        """Simulate one working day and note its staff cost and supervision."""
+        model = self.model
+        due_before, on_time_before = _supervision_counts(model)
+        model.step()
+        due_after, on_time_after = _supervision_counts(model)
+        self.supervision_due.append(due_after - due_before)
+        self.supervision_on_time.append(on_time_after - on_time_before)
+        # the staff the tally costed: staffing changes come before the day's tally
+        self.daily_cost.append(daily_cost(model, model.workers_in_post()))
+
+    def series(self, column: str, cumulative: bool = False) -> np.ndarray:
+        """A daily column for the days simulated so far."""
+        values = self.model.tally.daily[column][: self.model.day]
+        return np.cumsum(values) if cumulative else values
+
+    def latest(self, column: str, cumulative: bool = False) -> float:
+        """Today's value of a chart series.
+
+        Before the first day (day 0) there is no tally row yet; the figures that describe the
+        team's state (vacant posts, sickness, burnout, waiting and overdue cases) are then read
+        from the model itself, so "Today" agrees with the team view; running totals are 0.
+        """
+        values = self.series(column, cumulative)
+        if len(values):
+            return float(values[-1])
+        return float(self.state_value(column)) if column in STATE_COLUMNS else 0.0
+
+    def state_value(self, column: str) -> int:
+        """A chart series' value computed from the model's state as of :attr:`shown_day`.
+
+        After a step this equals the tally's row for that day (tested); at day 0 it is the
+        starting state the team view shows.
+        """
+        model, day = self.model, self.shown_day
+        if column == "waiting":
+            return int((model.cases.status[: model.cases.n] == WAITING).sum())
+        if column == "overdue_visits":
+            return int(_overdue(model).sum())
+        if column == "records_out_of_date":
+            return int(_stale(model).sum())
+        staff = model.workers_in_post()
+        if column == "sick":
+            return sum(1 for w in staff if w.is_sick(day))
+        if column == "burnt_out":
+            return sum(1 for w in staff if w.is_burnt_out)
+        if column == "vacancies":
+            posts = model.posts
+            holders = posts.holder[posts.is_active]
+            permanent = sum(1 for h in holders if h >= 0 and not model.workers[h].is_agency)
+            return int(posts.is_active.sum()) - permanent
+        raise KeyError(column)
+
+    def staff_cost(self) -> float:
+        """Employment cost of every day simulated so far, in pounds (0 at day 0)."""
+        return float(sum(self.daily_cost))
+
+    def supervision_on_time_share(self, window: int = SUPERVISION_WINDOW_DAYS) -> float | None:
+        """Share of supervision sessions due in the last ``window`` days held on time (or None)."""
+        due = sum(self.supervision_due[-window:])
+        return sum(self.supervision_on_time[-window:]) / due if due else None
+
+    def team_rows(self, team: int | None = None) -> list[TeamRow]:
+        """Each post (of ``team``, or all teams) with its holder's state at the end of today.
+
+        A vacant post whose holder left in the last :data:`LEFT_SHOWN_DAYS` days shows that
+        worker with the status ``left``; agency workers show as ``agency``.
+        """
+        model = self.model
+        shown_day = self.shown_day
+        posts = model.posts
+        cases = model.cases
+        n = cases.n
+        holder_of_case = cases.worker[:n]
+        overdue_by_worker = np.bincount(
+            holder_of_case[_overdue(model) & (holder_of_case >= 0)], minlength=len(model.workers)
+        )
+        stale_by_worker = np.bincount(
+            holder_of_case[_stale(model) & (holder_of_case >= 0)], minlength=len(model.workers)
+        )
+        # a worker's caseload and backlog are set by each day's work; before the first day,
+        # read them from the case book (a teaching scenario's starting cases and backlog)
+        status = cases.status[:n]
+        held = ((status == ALLOCATED) | (status == READY)) & (holder_of_case >= 0)
+        start_cases = np.bincount(holder_of_case[held], minlength=len(model.workers))
+        start_backlog = np.bincount(
+            holder_of_case[held],
+            weights=cases.pending_recording_hours[:n][held],
+            minlength=len(model.workers),
+        )
+        last_leaver: dict[int, Any] = {}
+        for worker in model.workers:
+            if not worker.is_in_post and worker.post >= 0:
+                known = last_leaver.get(worker.post)
+                if known is None or worker.day_left >= known.day_left:
+                    last_leaver[worker.post] = worker
+        rows = []
+        for post in range(posts.n):
+            post_team = int(posts.team[post])
+            if team is not None and post_team != team:
+                continue
+            holder = int(posts.holder[post])
+            if not posts.is_active[post]:
+                rows.append(TeamRow(post_team, post, "—", "cut", note="post cut"))
+            elif holder == NOBODY:
+                due = int(posts.day_agency[post])
+                note = f"agency cover expected day {due}" if due > shown_day else "no cover"
+                leaver = last_leaver.get(post)
+                if leaver is not None and shown_day - leaver.day_left <= LEFT_SHOWN_DAYS:
+                    note = f"left day {leaver.day_left} ({leaver.left_reason}); post vacant, {note}"
+                    rows.append(
+                        TeamRow(post_team, post, leaver.name, "left", leaver.is_agency, note=note)
+                    )
+                else:
+                    rows.append(TeamRow(post_team, post, "—", "vacant", note=note))
+            else:
+                worker = model.workers[holder]
+                status = worker.status(shown_day)
+                notes = []
+                if worker.is_agency and status != "agency":
+                    notes.append("agency")
+                if worker.is_nqsw:
+                    notes.append("newly qualified")
+                rows.append(
+                    TeamRow(
+                        post_team,
+                        post,
+                        worker.name,
+                        status,
+                        is_agency=worker.is_agency,
+                        fte=worker.fte,
+                        caseload=int(worker.caseload if model.day else start_cases[holder]),
+                        overdue_visits=int(overdue_by_worker[holder]),
+                        records_out_of_date=int(stale_by_worker[holder]),
+                        backlog_hours=float(
+                            worker.backlog_hours if model.day else start_backlog[holder]
+                        ),
+                        stress=float(worker.stress),
+                        note=", ".join(notes),
+                    )
+                )
+        return rows
+
+    def recent_leavers(self, count: int = 6) -> list[tuple[str, int, str]]:
+        """The latest leavers as (name, day, reason), newest first."""
+        log = self.model.tally.leaver_log[-count:]
+        return [(self.model.workers[e["worker"]].name, e["day"], e["reason"]) for e in log][::-1]
+
+
+#: Chart series :meth:`RunView.state_value` can read from the model's state.
+STATE_COLUMNS = frozenset(
+    {"waiting", "overdue_visits", "records_out_of_date", "sick", "burnt_out", "vacancies"}
+)
+
+
+def _supervision_counts(model: CaseloadModel) -> tuple[int, int]:
+    """Supervision sessions due so far (held or missed) and held on time, all managers."""
+    due = sum(m.sessions_held + m.sessions_missed for m in model.managers)
+    return due, sum(m.sessions_on_time for m in model.managers)
+
+
+def _overdue(model: CaseloadModel) -> np.ndarray:
+    """Per case row: a statutory visit overdue at the end of the last day simulated."""
+    return visit_overdue(model.cases, model.day - 1)
+
+
+def _stale(model: CaseloadModel) -> np.ndarray:
+    """Per case row: record out of date at the end of the last day simulated."""
+    return record_is_stale(model, model.day - 1)
+
+
+def format_pounds(value: float) -> str:
+    """Money as the dashboard prints it: ``£1,234,567``."""
+    return f"£{value:,.0f}"
+
+
+def today_figures(runs: list[RunView]) -> list[tuple[str, list[tuple[str, list[str]]]]]:
+    """What "Today" shows: (group, [(figure, [value per run])]) for risk, workforce and cost."""
+    groups = []
+    for group, series in (("Risk", RISK_SERIES), ("Workforce", WORKFORCE_SERIES)):
+        rows = [
+            (title, [f"{run.latest(column, cumulative):g}" for run in runs])
+            for column, title, cumulative in series
+        ]
+        groups.append((group, rows))
+    shares = [run.supervision_on_time_share() for run in runs]
+    groups[1][1].append(
+        (
+            "Supervision sessions on time (last 13 weeks)",
+            ["—" if share is None else f"{share:.0%}" for share in shares],
+        )
+    )
+    groups.append(("Cost", [("Staff cost to date", [format_pounds(r.staff_cost()) for r in runs])]))
+    return groups
+
+
+_PROBLEM_PREFIX = re.compile(r"^--(seed|set): (?:([\w.]+): )?")
+_PYDANTIC_WORDS = (
+    ("Input should be greater than or equal to ", "must be ≥ "),
+    ("Input should be less than or equal to ", "must be ≤ "),
+    ("Input should be greater than ", "must be > "),
+    ("Input should be less than ", "must be < "),
+    ("Input should be ", "must be "),
+)
+
+
+def readable_problem(problem: str) -> str:
+    """A scenario problem as the page shows it: the control's name, not the command-line flag.
+
+    ``--seed: simulation.seed: Input should be greater than or equal to 0 (got -5)`` becomes
+    ``Random seed: must be ≥ 0 (got -5)``; ``--set: allocation.cap_per_fte: ...`` names the
+    lever (``Cap per FTE (allocation): must be ≤ 500 (got 900.0)``).
+    """
+    match = _PROBLEM_PREFIX.match(problem)
+    text = problem
+    if match:
+        flag, path = match.groups()
+        rest = problem[match.end() :]
+        if flag == "seed":
+            name = "Random seed"
+        elif path in LEVERS_BY_PATH:
+            name = LEVERS_BY_PATH[path].label
+        else:
+            name = path or "Lever"
+        text = f"{name}: {rest}"
+    for words, short in _PYDANTIC_WORDS:
+        text = text.replace(words, short)
+    return text
+
+
+class DashboardModel(mesa.Model):
+    """The model SolaraViz creates, steps and resets: one run, or two in compare mode.
+
+    Args:
+        settings: The session's choices, or a Solara reactive holding them (SolaraViz passes its
+            fixed model parameters on every reset, so a reset rebuilds from the session's
+            current choices).
+    """
+
+    def __init__(self, settings: Any = None) -> None:
+        settings = getattr(settings, "value", settings)
+        self.settings: DashboardSettings = settings or DashboardSettings()
+        config, twin = build_configs(self.settings)
+        super().__init__(rng=config.simulation.seed)
+        self.config = config
+        self.days = config.simulation.days
+        self.seed = config.simulation.seed
+        self.choice = next(
+            (c for c in scenario_choices() if c.path == self.settings.scenario), None
+        )
+        base_label = "As set"
+        self.runs: list[RunView] = []
+        if twin is not None:
+            lever = LEVERS_BY_PATH[self.settings.compare_lever]
+            before = format_value(lever.value_in(config))
+            after = format_value(lever.value_in(twin))
+            base_label = f"A: {lever.label} = {before}"
+            self.runs.append(RunView(base_label, CaseloadModel(config, self.seed)))
+            self.runs.append(
+                RunView(
+                    f"B: {lever.label} = {after}",
+                    CaseloadModel(twin, self.seed),
+                    [lever.setting(self.settings.compare_value)],
+                )
+            )
+        else:
+            self.runs.append(RunView(base_label, CaseloadModel(config, self.seed)))
+
+    @property
+    def day(self) -> int:
+        """Working days simulated so far (the same for every run)."""
+        return self.runs[0].day
+
+    @property
+    def compare(self) -> bool:
+        """Whether two runs are stepped side by side."""
+        return len(self.runs) > 1
+
+    def step(self) -> None:
+        """Simulate one working day in every run; stop at the scenario's last day."""
+        if self.day >= self.days:
+            self.running = False
+            return
+        for run in self.runs:
+            run.step()
+        if self.day >= self.days:
+            self.running = False
+
+    def advance(self, days: int) -> None:
+        """Step up to ``days`` days (fewer at the end of the run)."""
+        for _ in range(days):
+            if not self.running:
+                break
+            self.step()

@@ -1,0 +1,133 @@
+"""Phase 3, allocation: the manager allocates waiting referrals under the team's cap policy.
+
+Waiting cases are taken highest observed risk first, then oldest. Each goes to the available worker
+with the lowest load per unit of capacity, load L_w = number of open cases (``count`` cap) or their
+summed complexity weights (``weighted``), capacity c_w = FTE x (nqsw_caseload_factor if newly
+qualified, else 1). Under a cap K per FTE a worker is eligible only if L_w + load(case) <= K * c_w;
+when nobody is eligible the case waits (``at_cap = "wait"``) or goes to the least-loaded worker
+anyway (``"breach"``). A named worker with a ``held_caseload`` is topped up to it first (teaching
+scenarios that follow one person). A manager allocates at most ``max_allocations_per_day`` cases
+a day.
+Cases of long-term sick workers go back to the waiting list (or stay uncovered, by policy).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.engine.cases import ALLOCATED, NEVER, READY, WAITING
+
+if TYPE_CHECKING:
+    from sim.engine.agents import SocialWorker
+    from sim.engine.model import CaseloadModel
+
+
+def release_cases(model: CaseloadModel, worker: SocialWorker) -> int:
+    """Return a worker's open cases to the waiting list (on leaving or long-term sickness)."""
+    cases = model.cases
+    n = cases.n
+    rows = np.flatnonzero(
+        (cases.worker[:n] == worker.index)
+        & ((cases.status[:n] == ALLOCATED) | (cases.status[:n] == READY))
+    )
+    cases.status[rows] = WAITING
+    cases.worker[rows] = NEVER
+    return len(rows)
+
+
+def report_long_term_sickness(model: CaseloadModel) -> None:
+    """Once a spell reaches the long-term threshold, reallocate the worker's cases (by policy)."""
+    policy = model.config.allocation
+    for worker in model.workers_in_post():
+        if (
+            worker.is_sick(model.day)
+            and not worker.is_reported_long_term_sick
+            and model.day - worker.day_sick_started >= policy.long_term_sick_after_days
+        ):
+            worker.is_reported_long_term_sick = True
+            if policy.on_long_term_sickness == "reallocate":
+                release_cases(model, worker)
+
+
+def allocate(model: CaseloadModel) -> int:
+    """Allocate waiting referrals in every team; return how many were allocated today."""
+    report_long_term_sickness(model)
+    cases, day = model.cases, model.day
+    policy = model.config.allocation
+    weighted = policy.cap_kind == "weighted"
+    n = cases.n
+    status = cases.status[:n]
+    is_open = (status == ALLOCATED) | (status == READY)
+    load_per_row = cases.weight[:n] if weighted else np.ones(n)
+    # Float even when nothing is open (bincount of an empty array is integer and would truncate).
+    loads = np.bincount(
+        cases.worker[:n][is_open], weights=load_per_row[is_open], minlength=len(model.workers)
+    ).astype(np.float64)
+    counts = np.bincount(cases.worker[:n][is_open], minlength=len(model.workers))
+    allocated_total = 0
+    waiting_rows = np.flatnonzero(status == WAITING)
+    for manager in model.managers:
+        manager.allocations_today = 0
+        team_rows = waiting_rows[cases.team[waiting_rows] == manager.team]
+        if len(team_rows) == 0:
+            continue
+        order = np.lexsort((cases.day_arrived[team_rows], -cases.observed_risk[team_rows]))
+        staff = [w for w in model.team_workers(manager.team) if w.is_available(day)]
+        if not staff:
+            continue
+        capacity = np.array(
+            [w.fte * (policy.nqsw_caseload_factor if w.is_nqsw else 1.0) for w in staff]
+        )
+        staff_loads = loads[[w.index for w in staff]]
+        staff_counts = counts[[w.index for w in staff]]
+        for row in team_rows[order]:
+            if manager.allocations_today >= policy.max_allocations_per_day:
+                break
+            case_load = load_per_row[row]
+            choice = held_choice(staff, staff_counts, model)
+            if choice is None:
+                relative = staff_loads / capacity
+                if policy.cap_kind != "none":
+                    fits = staff_loads + case_load <= policy.cap_per_fte * capacity + 1e-9
+                    if fits.any():
+                        relative = np.where(fits, relative, np.inf)
+                    elif policy.at_cap == "wait":
+                        continue
+                choice = int(np.argmin(relative))
+            assign(model, int(row), staff[choice])
+            staff_loads[choice] += case_load
+            staff_counts[choice] += 1
+            manager.allocations_today += 1
+            allocated_total += 1
+    return allocated_total
+
+
+def held_choice(staff: list[SocialWorker], counts: np.ndarray, model: CaseloadModel) -> int | None:
+    """The first named worker below the caseload their scenario says the manager holds them at.
+
+    Teaching scenarios use this to reproduce a real worker's caseload: the manager tops them up
+    before anyone else, whatever the cap. ``None`` when no one is short (always, elsewhere).
+    """
+    if not model.held_caseloads:
+        return None
+    for i, worker in enumerate(staff):
+        target = model.held_caseloads.get(worker.name)
+        if target is not None and counts[i] < target:
+            return i
+    return None
+
+
+def assign(model: CaseloadModel, row: int, worker: SocialWorker) -> None:
+    """Give case ``row`` to ``worker``, recording the wait for a first allocation."""
+    cases, day = model.cases, model.day
+    cases.worker[row] = worker.index
+    cases.day_allocated[row] = day
+    model.worker_history.setdefault(row, []).append(worker.index)
+    cases.status[row] = READY if cases.work_days_left[row] <= 0 else ALLOCATED
+    if cases.day_first_allocated[row] == NEVER:
+        cases.day_first_allocated[row] = day
+        model.tally.record_first_allocation(day - int(cases.day_arrived[row]))
+    else:
+        cases.n_worker_changes[row] += 1

@@ -1,0 +1,107 @@
+"""Phase 4a, supervision: the manager holds and records supervision within the hours left over.
+
+Manager hours for supervision today:
+    S = m * (H_m - F_m) / 5 - o * N / 5 * max(1, N / (m * N*))
+with m the team's manager FTE (``team.manager_fte``: the span of control), H_m weekly hours, F_m
+fixed weekly commitments, o oversight hours per case per week, N the team's open and waiting cases
+(the span of oversight) and N* the optimum cases per manager FTE (``span_optimum_cases``): beyond
+the optimum each case costs more to oversee (more escalations, less familiarity).
+Sessions due are held most-overdue first while S covers session + recording time. A session is
+on time if held by its due day; a due date more than one interval past is counted as missed and
+rolled forward, so a worker never supervised counts one miss per interval.
+Hours left after supervision go to audits: the manager reviews floor(S_left / a) of the team's
+failing cases (a statutory visit overdue or a record out of date), most overdue first, at
+``audit_hours_per_case`` a each. An audit makes the case's latent risk observed, so a case found to
+be at high risk jumps the visit and allocation queues. An overloaded manager audits nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.engine.cases import CLOSED, NO_VISIT_DUE
+from sim.engine.phases.risk import record_is_stale
+
+if TYPE_CHECKING:
+    from sim.engine.agents import Manager
+    from sim.engine.model import CaseloadModel
+
+
+def supervise(model: CaseloadModel) -> None:
+    """Hold today's supervision sessions in every team."""
+    cfg, day, cases = model.config.supervision, model.day, model.cases
+    n = cases.n
+    live_per_team = np.bincount(
+        cases.team[:n][cases.status[:n] != CLOSED], minlength=len(model.managers)
+    )
+    for worker in model.workers_in_post():
+        worker.supervised_today = False
+        worker.supervision_hours_today = 0.0
+    failing = failing_rows(model)
+    for manager in model.managers:
+        open_cases = int(live_per_team[manager.team])
+        manager_fte = model.config.team.manager_fte
+        manager.oversight_ratio = open_cases / (cfg.span_optimum_cases * manager_fte)
+        hours = manager_fte * (cfg.manager_hours_per_week - cfg.manager_fixed_hours_per_week) / 5.0
+        hours -= (
+            cfg.oversight_hours_per_case_per_week
+            * open_cases
+            / 5.0
+            * max(1.0, manager.oversight_ratio)
+        )
+        manager.hours_for_supervision = max(0.0, hours)
+        if not cfg.enabled:
+            audit(model, manager, failing, manager.hours_for_supervision)
+            continue
+        staff = model.team_workers(manager.team)
+        for worker in staff:
+            interval = worker.supervision_interval()
+            while day > worker.day_supervision_due + interval:
+                manager.sessions_missed += 1
+                model.tally.supervision_expected_today += 1
+                worker.day_supervision_due += interval
+        due = sorted(
+            (w for w in staff if w.is_available(day) and w.day_supervision_due <= day),
+            key=lambda w: (w.day_supervision_due, w.index),
+        )
+        cost = cfg.session_hours + cfg.recording_hours
+        budget = manager.hours_for_supervision
+        for worker in due:
+            if budget < cost:
+                break
+            budget -= cost
+            on_time = day <= worker.day_supervision_due
+            manager.sessions_held += 1
+            manager.sessions_on_time += int(on_time)
+            model.tally.supervision_expected_today += 1
+            model.tally.supervision_on_time_today += int(on_time)
+            worker.supervised_today = True
+            worker.supervision_hours_today = cfg.session_hours
+            worker.day_supervision_due = day + worker.supervision_interval()
+        audit(model, manager, failing, budget)
+
+
+def failing_rows(model: CaseloadModel) -> np.ndarray:
+    """Live cases with a statutory visit overdue or a record out of date, most overdue first."""
+    cases, day = model.cases, model.day
+    n = cases.n
+    due = cases.day_visit_due[:n]
+    live = cases.status[:n] != CLOSED
+    overdue = live & (due < day) & (due < NO_VISIT_DUE)
+    rows = np.flatnonzero(overdue | record_is_stale(model))
+    return rows[np.argsort(cases.day_visit_due[rows], kind="stable")]
+
+
+def audit(model: CaseloadModel, manager: Manager, failing: np.ndarray, hours: float) -> None:
+    """Spend the manager's spare hours reviewing the team's failing cases (see module docstring)."""
+    cost = model.config.supervision.audit_hours_per_case
+    manager.audits_today = 0
+    if cost <= 0 or hours < cost or len(failing) == 0:
+        return
+    cases = model.cases
+    rows = failing[cases.team[failing] == manager.team][: int(hours // cost)]
+    cases.observed_risk[rows] = 1.0 / (1.0 + np.exp(-cases.risk_logit[rows]))
+    manager.audits_today = len(rows)
+    manager.audits += len(rows)

@@ -1,0 +1,439 @@
+"""Phase 4, work: each available worker spends a time budget on tasks by a priority rule.
+
+Clock hours available to a worker today:
+    B = max(0, h * f * p_return - duty - meetings - training - protected - supervision)
+with h = contracted hours per day, f = FTE, p_return the phased-return capacity (1 otherwise);
+overheads are weekly figures / 5, scaled by FTE; ``duty_every_day`` returners spend all of h*f on
+duty and work no unpaid overtime (OT = 0), so none of their hours go to their own cases. Task
+times are nominal hours divided by productivity q = burnout factor x starter ramp.
+Unpaid overtime grows with pressure:  OT = min(OT_max * f / 5, s * max(0, D - B))  where D is
+the clock time today's tasks would take and s the share of a shortfall a worker makes up unpaid.
+Hours are spent, never twice, in this order (``contact_first``; ``recording_first`` moves
+recording to the front): visits overdue (highest observed risk first, then most overdue), visits
+due today (highest observed risk first), recording backlog (oldest first), closure paperwork,
+other case work. A visit costs travel + contact x
+weight and creates recording x weight x efficiency hours, of which admin absorbs a share while
+admin hours last. On each day its worker is at work, case work met in share g in [0, 1] moves
+each case m + (1 - m) g days towards completion (m = ``minimum_progress_share``: plans also end at
+reviews when the worker has no time); cases waiting or with an absent worker do not move;
+a case whose work is done steps to a next type (by ``next_type``) or becomes ready to close, and
+closes once its closure paperwork and recording are done. Social work assistants first take due
+visits and a share of practical work on eligible low-risk cases.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.engine.cases import ALLOCATED, CLOSED, NEVER, NO_VISIT_DUE, READY
+from sim.engine.segments import Segments
+from sim.scenario.schema import CASE_TYPES
+
+if TYPE_CHECKING:
+    from sim.engine.agents import AdminSupport, SocialWorkAssistant, SocialWorker
+    from sim.engine.model import CaseloadModel
+
+EPSILON = 1e-9
+
+
+def casework_hours_per_day(model: CaseloadModel) -> np.ndarray:
+    """Nominal hours of other case work per case per day at weight 1, indexed by type code."""
+    return np.array([model.config.case_types[t].casework_hours_per_week / 5.0 for t in CASE_TYPES])
+
+
+def productivity(worker: SocialWorker, model: CaseloadModel) -> float:
+    """Output per clock hour: lowered by burnout and, for new starters, by the learning ramp."""
+    work, day = model.config.work, model.day
+    q = model.config.wellbeing.burnout_productivity if worker.is_burnt_out else 1.0
+    if day < worker.starter_ramp_until and work.starter_ramp_days > 0:
+        progress = 1.0 - (worker.starter_ramp_until - day) / work.starter_ramp_days
+        q *= work.starter_initial_productivity + (1 - work.starter_initial_productivity) * progress
+    return q
+
+
+def hours_budget(worker: SocialWorker, model: CaseloadModel) -> float:
+    """Clock hours left for case work today after fixed overheads (B in the module equation)."""
+    work, sickness, day = model.config.work, model.config.sickness, model.day
+    contracted = work.contracted_hours_per_week / 5.0 * worker.fte
+    worker.paid_hours = contracted
+    returning = worker.is_returning(day)
+    if returning and sickness.return_policy == "phased":
+        contracted *= sickness.phased_return_capacity
+        worker.paid_hours = contracted
+    if returning and sickness.return_policy == "duty_every_day":
+        worker.duty_hours = contracted
+        return 0.0
+    worker.duty_hours = work.duty_hours_per_week / 5.0 * worker.fte
+    overheads = worker.duty_hours
+    overheads += (work.meetings_hours_per_week + work.training_hours_per_week) / 5.0 * worker.fte
+    if worker.is_nqsw:
+        overheads += work.nqsw_protected_share * contracted
+    overheads += worker.supervision_hours_today
+    return max(0.0, contracted - overheads)
+
+
+def work(model: CaseloadModel) -> None:
+    """Run the work phase for every team: assistants, then the social workers, then progress."""
+    cases, day = model.cases, model.day
+    n = cases.n
+    for admin in model.admins:
+        admin.start_day()
+    cases.casework_covered_share[:n] = 0.0
+    if model.swas:
+        status = cases.status[:n]
+        owner = cases.worker[:n]
+        open_rows = np.flatnonzero(((status == ALLOCATED) | (status == READY)) & (owner >= 0))
+        open_rows = open_rows[np.argsort(owner[open_rows], kind="stable")]
+        for swa in model.swas:
+            assistant_work(model, swa, open_rows)
+    staff = model.workers_in_post()
+    rows, held = held_rows(model, staff)
+    for worker in staff:
+        reset_day(worker)
+    at_work = np.array([worker.is_available(day) for worker in staff], dtype=bool)
+    if staff and at_work.all():
+        social_workers_day(model, staff, rows, held)
+    elif at_work.any():
+        social_workers_day(
+            model,
+            [worker for worker, present in zip(staff, at_work, strict=True) if present],
+            rows[at_work[held.run_of]],
+            Segments(held.lengths[at_work]),
+        )
+    weighted = held.sum(cases.weight[rows])
+    backlog = held.sum(cases.pending_recording_hours[rows])
+    caseload = held.lengths.tolist()
+    for worker, count, load, hours in zip(
+        staff, caseload, weighted.tolist(), backlog.tolist(), strict=True
+    ):
+        worker.caseload = count
+        worker.weighted_caseload = load
+        worker.backlog_hours = hours
+    progress_cases(model)
+
+
+def held_rows(model: CaseloadModel, staff: list[SocialWorker]) -> tuple[np.ndarray, Segments]:
+    """Open case rows of each worker in ``staff``, end to end in staff order, ascending within."""
+    cases = model.cases
+    n = cases.n
+    position = np.full(len(model.workers), -1)
+    position[[worker.index for worker in staff]] = np.arange(len(staff))
+    status, owner = cases.status[:n], cases.worker[:n]
+    rows = np.flatnonzero(((status == ALLOCATED) | (status == READY)) & (owner >= 0))
+    holder = position[owner[rows]]
+    rows, holder = rows[holder >= 0], holder[holder >= 0]
+    rows = rows[np.argsort(holder, kind="stable")]
+    return rows, Segments(np.bincount(holder, minlength=len(staff)))
+
+
+def reset_day(worker: SocialWorker) -> None:
+    """Zero today's time accounts."""
+    worker.hours_available = 0.0
+    worker.overtime_allowed = 0.0
+    worker.hours_worked = 0.0
+    worker.overtime_hours = 0.0
+    worker.demand_hours = 0.0
+    worker.contact_hours = 0.0
+    worker.duty_hours = 0.0
+    worker.paid_hours = 0.0
+
+
+def visit_cases(
+    model: CaseloadModel,
+    rows: np.ndarray,
+    admins: list[AdminSupport | None] | None = None,
+    recorded_by_visitor: bool = False,
+) -> None:
+    """Make statutory visits to ``rows`` (distinct, in the order made): schedule, risk view, notes.
+
+    Each visit creates recording x weight x efficiency hours; unless the visitor writes them up at
+    once (``recorded_by_visitor``), the visit's admin (``admins[i]``, if any) absorbs a share while
+    its hours last, in visit order, and the rest joins the case's recording backlog.
+    """
+    cases, work, day = model.cases, model.config.work, model.day
+    if len(rows) == 0:
+        return
+    on_time = day <= cases.day_visit_due[rows]
+    cases.n_visits[rows] += 1
+    cases.n_visits_on_time[rows] += on_time
+    model.tally.visits_today += len(rows)
+    model.tally.visits_on_time_today += int(on_time.sum())
+    cases.day_last_visit[rows] = day
+    cases.day_visit_due[rows] = day + cases.visit_interval_days[rows]
+    cases.observed_risk[rows] = 1.0 / (1.0 + np.exp(-cases.risk_logit[rows]))
+    if recorded_by_visitor:
+        return
+    recording = work.recording_hours_per_visit * cases.weight[rows] * work.recording_efficiency
+    if admins is not None and any(admin is not None for admin in admins):
+        share = model.config.support.admin_recording_share
+        hours = recording.tolist()
+        for i, admin in enumerate(admins):
+            if admin is not None:
+                hours[i] -= admin.absorb(share * hours[i])
+        recording = np.array(hours)
+    written = recording > EPSILON
+    rows, recording = rows[written], recording[written]
+    fresh = cases.pending_recording_hours[rows] <= EPSILON
+    cases.day_oldest_unrecorded[rows[fresh]] = day
+    cases.pending_recording_hours[rows] += recording
+
+
+def social_workers_day(
+    model: CaseloadModel, workers: list[SocialWorker], rows: np.ndarray, runs: Segments
+) -> None:
+    """Spend the day of every worker at work on its cases by its priority rule.
+
+    ``rows`` holds each worker's open cases (ascending) end to end, in the runs of ``runs``.
+    Workers are independent but for a team's admin, who absorbs visit notes in the order visits
+    are made, so each task runs for all workers at once, in priority order: recording for
+    ``recording_first`` workers, visits, recording for the others, closures, other case work.
+    Every worker gets the hours, order and floating-point operations it would get working alone.
+    """
+    cases, work, day = model.cases, model.config.work, model.day
+    q = np.array([productivity(worker, model) for worker in workers])
+    budget = [hours_budget(worker, model) for worker in workers]
+    recording_first = np.array(
+        [worker.priority_style == "recording_first" for worker in workers], dtype=bool
+    )
+
+    owner = runs.run_of
+    is_active = cases.status[rows] == ALLOCATED
+    is_due = is_active & (cases.day_visit_due[rows] <= day)
+    due, due_runs = rows[is_due], runs.select(is_due)
+    visit_cost = (
+        work.travel_hours_per_visit + work.contact_hours_per_visit * cases.weight[due]
+    ) / q[due_runs.run_of]
+    casework = (
+        casework_hours_per_day(model)[cases.type_code[rows]]
+        * cases.weight[rows]
+        * (1.0 - cases.casework_covered_share[rows])
+        * is_active
+        / q[owner]
+    )
+    new_recording = work.recording_hours_per_visit * work.recording_efficiency * cases.weight[due]
+    recording_total = runs.sum(cases.pending_recording_hours[rows])
+    closure_total = runs.sum(cases.closure_hours_left[rows])
+    casework_total = runs.sum(casework)
+    visits_total, new_recording_total = due_runs.sum(visit_cost), due_runs.sum(new_recording)
+    demand = (
+        visits_total
+        + (recording_total + new_recording_total) / q
+        + closure_total / q
+        + casework_total
+    )
+    # Overtime and the day's totals are worked out per worker with Python's min and max, as the
+    # one-worker-at-a-time code did: whether a figure ends up a Python or a numpy float decides
+    # how the tally's built-in sum() adds it (compensated for Python floats only), so each figure
+    # keeps the type it always had and the daily totals stay bit for bit the same.
+    duty_all_day = model.config.sickness.return_policy == "duty_every_day"
+    overtime = []
+    for worker, hours, wanted in zip(workers, budget, demand, strict=True):
+        extra = min(
+            work.max_unpaid_overtime_hours_per_week / 5.0 * worker.fte,
+            work.overtime_share_of_shortfall * max(0.0, wanted - hours),
+        )
+        overtime.append(0.0 if duty_all_day and worker.is_returning(day) else extra)
+    remaining = np.array(budget) + np.array(overtime)
+
+    remaining = do_recording(model, rows, runs, q, remaining, recording_first)
+    admins = [model.team_admin(worker.team) for worker in workers]
+    remaining, contact, visits = do_visits(model, due, due_runs, visit_cost, remaining, admins)
+    remaining = do_recording(model, rows, runs, q, remaining, ~recording_first)
+    remaining = do_closures(model, rows, runs, q, remaining)
+    # Other case work: met in share g of each worker's total; every active case moves on.
+    share = np.ones(len(workers))
+    some = casework_total > EPSILON
+    share[some] = np.clip(remaining[some] / casework_total[some], 0.0, 1.0)
+    spent = share * casework_total
+    remaining = remaining - spent
+    contact += work.direct_share_of_casework * spent * q
+    floor = work.minimum_progress_share
+    progress = floor + (1.0 - floor) * share
+    cases.work_days_left[rows[is_active]] -= progress[owner[is_active]]
+
+    # Iterating numpy arrays gives numpy floats, as the one-worker-at-a-time code produced.
+    for worker, hours, extra, wanted, left, contact_hours, n_visits in zip(
+        workers, budget, overtime, demand, remaining, contact, visits.tolist(), strict=True
+    ):
+        worker.hours_available = hours
+        worker.overtime_allowed = extra
+        worker.demand_hours = wanted
+        worker.contact_hours = contact_hours
+        worker.n_visits += n_visits
+        worker.hours_worked = hours + extra - left  # unclamped: an overspend would show
+        worker.overtime_hours = max(0.0, worker.hours_worked - hours)
+        worker.total_hours_worked += worker.hours_worked
+        worker.total_overtime_hours += worker.overtime_hours
+        worker.total_contact_hours += contact_hours
+
+
+def do_visits(
+    model: CaseloadModel,
+    due: np.ndarray,
+    due_runs: Segments,
+    visit_cost: np.ndarray,
+    remaining: np.ndarray,
+    admins: list[AdminSupport | None],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each worker visits its due cases; one it cannot afford is skipped.
+
+    Order: overdue (highest observed risk first, then most overdue), then due today (highest
+    observed risk first). Returns hours remaining, contact hours and visits made, per worker.
+    """
+    cases, work, day = model.cases, model.config.work, model.day
+    if len(due) == 0:
+        return remaining, np.zeros(len(due_runs)), np.zeros(len(due_runs), dtype=np.int64)
+    owner = due_runs.run_of
+    due_day = cases.day_visit_due[due]
+    # lexsort is stable and the worker is its first key, so each run is ordered as on its own.
+    order = np.lexsort((due_day, -cases.observed_risk[due], due_day >= day, owner))
+    due, cost = due[order], visit_cost[order]
+    contact_each = work.contact_hours_per_visit * cases.weight[due]
+    remaining = remaining.copy()
+    contact = np.zeros(len(due_runs))
+    made = np.zeros(len(due), dtype=bool)
+    # Whether a visit is affordable depends on the visits before it, so the k-th visits of all
+    # workers are decided together, k = 0, 1, ...: each worker's hours fall in its own order.
+    for k in range(int(due_runs.lengths.max(initial=0))):
+        workers = np.flatnonzero(due_runs.lengths > k)
+        items = due_runs.starts[workers] + k
+        affordable = cost[items] <= remaining[workers] + EPSILON
+        workers, items = workers[affordable], items[affordable]
+        remaining[workers] -= cost[items]
+        contact[workers] += contact_each[items]
+        made[items] = True
+    visit_cases(model, due[made], [admins[i] for i in owner[made].tolist()])
+    return remaining, contact, np.bincount(owner[made], minlength=len(due_runs))
+
+
+def do_recording(
+    model: CaseloadModel,
+    rows: np.ndarray,
+    runs: Segments,
+    q: np.ndarray,
+    remaining: np.ndarray,
+    who: np.ndarray,
+) -> np.ndarray:
+    """Workers in ``who`` write up their recording backlog, oldest first; return hours remaining."""
+    cases = model.cases
+    pending = cases.pending_recording_hours
+    has_backlog = (pending[rows] > EPSILON) & who[runs.run_of]
+    if not has_backlog.any():
+        return remaining
+    backlog, backlog_runs = rows[has_backlog], runs.select(has_backlog)
+    backlog = backlog[backlog_runs.argsort(cases.day_oldest_unrecorded[backlog])]
+    q_each = q[backlog_runs.run_of]
+    spent = backlog_runs.spend_in_order(pending[backlog] / q_each, remaining)
+    left = pending[backlog] - spent * q_each
+    done = left <= EPSILON
+    left[done] = 0.0
+    pending[backlog] = left
+    cases.day_oldest_unrecorded[backlog[done]] = NEVER
+    return remaining - backlog_runs.sum(spent)
+
+
+def do_closures(
+    model: CaseloadModel, rows: np.ndarray, runs: Segments, q: np.ndarray, remaining: np.ndarray
+) -> np.ndarray:
+    """Workers do the closure paperwork of their ready cases in row order; return hours left."""
+    cases = model.cases
+    paperwork = cases.closure_hours_left
+    is_ready = (cases.status[rows] == READY) & (paperwork[rows] > EPSILON)
+    if not is_ready.any():
+        return remaining
+    ready, ready_runs = rows[is_ready], runs.select(is_ready)
+    q_each = q[ready_runs.run_of]
+    spent = ready_runs.spend_in_order(paperwork[ready] / q_each, remaining)
+    left = paperwork[ready] - spent * q_each
+    left[left <= EPSILON] = 0.0
+    paperwork[ready] = left
+    return remaining - ready_runs.sum(spent)
+
+
+def assistant_work(model: CaseloadModel, swa: SocialWorkAssistant, open_rows: np.ndarray) -> None:
+    """An assistant visits due low-risk eligible cases, then takes a share of their case work."""
+    cases, work, support, day = model.cases, model.config.work, model.config.support, model.day
+    eligible_types = np.array([model.config.case_types[t].swa_eligible for t in CASE_TYPES])
+    rows = open_rows[
+        (cases.team[open_rows] == swa.team)
+        & (cases.status[open_rows] == ALLOCATED)
+        & eligible_types[cases.type_code[open_rows]]
+        & (cases.observed_risk[open_rows] < support.swa_max_observed_risk)
+    ]
+    remaining = swa.hours_per_day()
+    due = rows[cases.day_visit_due[rows] <= day]
+    due = due[np.argsort(cases.day_visit_due[due], kind="stable")]
+    visits = 0
+    for weight in cases.weight[due].tolist():
+        cost = work.travel_hours_per_visit + work.contact_hours_per_visit * weight
+        cost += work.recording_hours_per_visit * weight * work.recording_efficiency
+        if cost > remaining + EPSILON:
+            break
+        remaining -= cost
+        visits += 1
+    visit_cases(model, due[:visits], recorded_by_visitor=True)
+    swa.n_visits += visits
+    demand = (casework_hours_per_day(model)[cases.type_code[rows]] * cases.weight[rows]).sum()
+    covered = min(remaining, support.swa_casework_share * demand)
+    if demand > EPSILON and covered > 0:
+        # Several assistants in a team add up; a case's work cannot be covered more than once.
+        share = cases.casework_covered_share[rows] + covered / demand
+        cases.casework_covered_share[rows] = np.minimum(share, 1.0)
+    remaining -= covered
+    swa.hours_worked += swa.hours_per_day() - remaining
+
+
+def progress_cases(model: CaseloadModel) -> None:
+    """Cases whose work is done step to a next type or become ready; finished ones close."""
+    cases, day = model.cases, model.day
+    n = cases.n
+    finished = np.flatnonzero((cases.status[:n] == ALLOCATED) & (cases.work_days_left[:n] <= 0))
+    # One step-up draw per case row and day, used or not, so scenarios share them row by row.
+    step_up_draws = model.streams["case_step_up"].random(n)
+    if len(finished):
+        rng = model.streams["case_progression"]
+        draws = step_up_draws[finished]
+        stepping, next_codes = [], []
+        for row, u in zip(finished, draws, strict=True):
+            spec = model.config.case_types[CASE_TYPES[cases.type_code[row]]]
+            cumulative = 0.0
+            for name, p in spec.next_type.items():
+                cumulative += p
+                if u < cumulative:
+                    stepping.append(row)
+                    next_codes.append(CASE_TYPES.index(name))
+                    break
+        stepping_rows = np.array(stepping, dtype=np.int64)
+        if len(stepping_rows):
+            from sim.engine.phases.arrivals import start_case_type
+
+            cases.type_code[stepping_rows] = np.array(next_codes, dtype=np.int8)
+            start_case_type(model, stepping_rows, rng)
+        to_close = np.setdiff1d(finished, stepping_rows)
+        cases.status[to_close] = READY
+        cases.work_days_left[to_close] = 0.0
+        cases.day_visit_due[to_close] = NO_VISIT_DUE
+        paperwork = model.config.work.closure_paperwork_hours * cases.weight[to_close]
+        for row, hours in zip(to_close, paperwork, strict=True):
+            admin = model.team_admin(int(cases.team[row]))
+            if admin is not None:
+                hours -= admin.absorb(model.config.support.admin_closure_share * hours)
+            cases.closure_hours_left[row] = hours
+    closable = np.flatnonzero(
+        (cases.status[:n] == READY)
+        & (cases.worker[:n] >= 0)
+        & (cases.closure_hours_left[:n] <= EPSILON)
+        & (cases.pending_recording_hours[:n] <= EPSILON)
+    )
+    if len(closable):
+        cases.status[closable] = CLOSED
+        cases.day_closed[closable] = day
+        cases.day_visit_due[closable] = NO_VISIT_DUE
+        for row in closable:
+            model.workers[int(cases.worker[row])].n_cases_closed += 1
+            agent = model.referral_agents.pop(int(row), None)
+            if agent is not None:
+                agent.remove()
+    model.tally.closed_today = len(closable)

@@ -1,0 +1,151 @@
+"""The one seam every user of the engine calls: ``run(config, seed) -> RunResult``.
+
+The CLI, experiments, tests and dashboard all go through here, so a replication is the same
+computation wherever it runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.engine.cases import STATUS_NAMES
+from sim.engine.metrics import DAILY_COUNT_COLUMNS
+from sim.engine.model import WORKER_DAY_REPORTERS, CaseloadModel
+from sim.scenario.schema import CASE_TYPES, Scenario
+
+#: Daily columns kept, averaged by week, for time-series plots of a comparison.
+SERIES_COLUMNS: tuple[str, ...] = (
+    "waiting",
+    "open",
+    "overdue_visits",
+    "records_out_of_date",
+    "burnt_out",
+    "sick",
+    "vacancies",
+    "caseload_per_fte",
+)
+
+#: Working days per week of a weekly series.
+WEEK = 5
+
+
+@dataclass
+class RunResult:
+    """One replication's outputs: the metric contract and its tables."""
+
+    replication: int
+    seed: int
+    summary: dict[str, float]
+    daily: pd.DataFrame
+    workers: pd.DataFrame
+    worker_days: pd.DataFrame
+    cases: pd.DataFrame
+
+
+def run(
+    config: Scenario,
+    seed: int,
+    replication: int = 0,
+    progress: Callable[[int], None] | None = None,
+) -> RunResult:
+    """Simulate ``config`` once with ``seed`` and collect its outputs."""
+    model = CaseloadModel(config, seed)
+    model.run(progress=progress)
+    return collect(model, replication)
+
+
+def collect(model: CaseloadModel, replication: int = 0) -> RunResult:
+    """Turn a finished model into a :class:`RunResult`."""
+    daily = pd.DataFrame(model.tally.daily)
+    for column in DAILY_COUNT_COLUMNS:
+        counts = daily[column].to_numpy()
+        if not np.array_equal(counts, np.round(counts)):
+            raise AssertionError(f"daily {column} is not a whole count")
+        daily[column] = counts.astype("int64")
+    return RunResult(
+        replication=replication,
+        seed=model.seed,
+        summary=model.tally.summary(model),
+        daily=daily,
+        workers=worker_table(model),
+        worker_days=worker_day_table(model),
+        cases=case_table(model),
+    )
+
+
+def worker_table(model: CaseloadModel) -> pd.DataFrame:
+    """One row per social worker who ever held a post."""
+    leavers = {entry["worker"]: entry["reason"] for entry in model.tally.leaver_log}
+    rows = []
+    for w in model.workers:
+        rows.append(
+            {
+                "worker": w.index,
+                "name": w.name,
+                "team": w.team,
+                "post": w.post,
+                "fte": w.fte,
+                "is_agency": w.is_agency,
+                "experience_years_at_start": w.experience_days / 260.0,
+                "priority_style": w.priority_style,
+                "day_started": w.day_started,
+                "day_left": w.day_left,
+                "left_reason": leavers.get(w.index, ""),
+                "days_in_post": w.days_in_post,
+                "caseload_end": w.caseload if w.is_in_post else 0,
+                "backlog_hours_end": w.backlog_hours if w.is_in_post else 0.0,
+                "stress_end": w.stress,
+                "burnout_days": w.total_burnout_days,
+                "sick_days": w.total_sick_days,
+                "short_spells": w.n_short_spells,
+                "long_spells": w.n_long_spells,
+                "hours_worked": w.total_hours_worked,
+                "unpaid_overtime_hours": w.total_overtime_hours,
+                "contact_hours": w.total_contact_hours,
+                "visits": w.n_visits,
+                "cases_closed": w.n_cases_closed,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def worker_day_table(model: CaseloadModel) -> pd.DataFrame:
+    """One row per social worker in post per day, from Mesa's DataCollector."""
+    from sim.engine.agents import SocialWorker
+
+    if not model.config.simulation.collect_worker_days:
+        # Mesa's collector returns placeholder rows when never called; the honest table is empty.
+        return pd.DataFrame({name: pd.Series(dtype=object) for name in WORKER_DAY_REPORTERS})
+    table = model.datacollector.get_agenttype_vars_dataframe(SocialWorker)
+    return table.reset_index(drop=True).sort_values(["day", "worker"], ignore_index=True)
+
+
+def case_table(model: CaseloadModel) -> pd.DataFrame:
+    """One row per referral, with its final state."""
+    columns = model.cases.columns()
+    table = pd.DataFrame(columns)
+    table.insert(0, "case", range(len(table)))
+    table["case_type"] = [CASE_TYPES[c] for c in table["type_code"]]
+    table["status_name"] = [STATUS_NAMES[s] for s in table["status"]]
+    table["risk"] = model.cases.risk
+    history = model.worker_history
+    table["worker_history"] = [
+        ">".join(map(str, history.get(row, []))) for row in range(len(table))
+    ]
+    return table.drop(columns=["risk_logit", "casework_covered_share"])
+
+
+def weekly_series(daily: pd.DataFrame, warmup_days: int) -> dict[str, list[float]]:
+    """The measured window's :data:`SERIES_COLUMNS`, averaged by week, for comparison plots."""
+    series = {}
+    measured = daily[daily["day"] >= warmup_days]
+    for column in SERIES_COLUMNS:
+        values = measured[column].to_numpy(dtype=float)
+        weeks = len(values) // WEEK
+        if weeks:
+            series[column] = values[: weeks * WEEK].reshape(weeks, WEEK).mean(axis=1).tolist()
+    return series

@@ -1,0 +1,259 @@
+"""Metrics phase: record the day into preallocated arrays and reduce them to the metric contract.
+
+Daily series cover every simulated day; the summary covers the measured window (after
+``simulation.warmup_days``). Counts (referrals, closures, incidents, case-days) are totals over
+the measured window; rates are the ratios defined in ``docs/model.md``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.engine.cases import ALLOCATED, READY, WAITING
+from sim.engine.metrics import DAILY_COLUMNS, METRIC_KEYS
+from sim.engine.phases.risk import record_is_stale, visit_overdue
+from sim.scenario.schema import WORKING_DAYS_PER_YEAR
+
+if TYPE_CHECKING:
+    from sim.engine.agents import SocialWorker
+    from sim.engine.model import CaseloadModel
+
+_ACCUMULATORS = (
+    "referrals",
+    "closed",
+    "wait_days_sum",
+    "first_allocations",
+    "visits",
+    "visits_on_time",
+    "visits_skipped",
+    "overdue_case_days",
+    "open_case_days",
+    "stale_case_days",
+    "unallocated_case_days",
+    "high_risk_unmonitored_case_days",
+    "incidents",
+    "caseload_per_fte_sum",
+    "caseload_days",
+    "backlog_sum",
+    "backlog_worker_days",
+    "overtime_hours",
+    "fte_days",
+    "hours_worked",
+    "working_hours",
+    "contact_hours",
+    "burnout_days",
+    "worker_days",
+    "sick_fte_days",
+    "permanent_leavers",
+    "leavers",
+    "permanent_headcount_days",
+    "vacant_post_days",
+    "active_post_days",
+    "agency_fte_days",
+    "filled_fte_days",
+    "supervision_expected",
+    "supervision_on_time",
+    "cost",
+)
+
+
+class Tally:
+    """Accumulates today's events and the measured-window totals."""
+
+    def __init__(self, model: CaseloadModel) -> None:
+        self.days = model.config.simulation.days
+        self.warmup_days = model.config.simulation.warmup_days
+        self.daily = {name: np.zeros(self.days) for name in DAILY_COLUMNS}
+        self.totals = dict.fromkeys(_ACCUMULATORS, 0.0)
+        self.leaver_log: list[dict] = []
+        self._start_day()
+
+    def _start_day(self) -> None:
+        self.referrals_today = 0
+        self.incidents_today = 0
+        self.closed_today = 0
+        self.allocated_today = 0
+        self.wait_days_today = 0
+        self.visits_today = 0
+        self.visits_on_time_today = 0
+        self.leavers_today = 0
+        self.permanent_leavers_today = 0
+        self.supervision_expected_today = 0
+        self.supervision_on_time_today = 0
+
+    def record_first_allocation(self, wait_days: int) -> None:
+        """A referral was allocated for the first time after ``wait_days``."""
+        self.allocated_today += 1
+        self.wait_days_today += wait_days
+
+    def record_leaver(self, worker: SocialWorker, reason: str) -> None:
+        """A worker left its post."""
+        self.leavers_today += 1
+        if not worker.is_agency and reason == "left":
+            self.permanent_leavers_today += 1
+        self.leaver_log.append({"worker": worker.index, "day": worker.day_left, "reason": reason})
+
+    def record(self, model: CaseloadModel) -> None:
+        """Close the day: write its daily row and add it to the totals if past the warm-up."""
+        cases, day = model.cases, model.day
+        n = cases.n
+        status = cases.status[:n]
+        is_open = (status == ALLOCATED) | (status == READY)
+        due = cases.day_visit_due[:n]
+        overdue = visit_overdue(cases, day)
+        interval = cases.visit_interval_days[:n]
+        # Each further full interval without a visit is one more statutory visit missed.
+        skipped = overdue & (due < day) & ((day - due) % interval == 0)
+        stale = record_is_stale(model)
+        high_risk = cases.risk > model.config.risk.high_risk_threshold
+        staff = model.workers_in_post()
+        fte_in_post = sum(w.fte for w in staff)
+        agency_fte = sum(w.fte for w in staff if w.is_agency)
+        permanent = sum(1 for w in staff if not w.is_agency)
+        sick = [w for w in staff if w.is_sick(day)]
+        burnt = sum(1 for w in staff if w.is_burnt_out)
+        backlog = np.array([w.backlog_hours for w in staff]) if staff else np.zeros(0)
+        overtime = sum(w.overtime_hours for w in staff)
+        n_open = int(is_open.sum())
+        active = model.posts.is_active
+        holders = model.posts.holder[active]
+        permanent_held = sum(1 for h in holders if h >= 0 and not model.workers[h].is_agency)
+        vacancies = int(active.sum()) - permanent_held
+        caseload_per_fte = n_open / fte_in_post if fte_in_post > 0 else np.nan
+
+        row = self.daily
+        row["day"][day] = day
+        row["referrals"][day] = self.referrals_today
+        row["waiting"][day] = int((status == WAITING).sum())
+        row["open"][day] = n_open
+        row["ready_to_close"][day] = int((status == READY).sum())
+        row["closed_today"][day] = self.closed_today
+        row["allocated_today"][day] = self.allocated_today
+        row["overdue_visits"][day] = int(overdue.sum())
+        row["records_out_of_date"][day] = int(stale.sum())
+        row["high_risk_unmonitored"][day] = int((overdue & high_risk).sum())
+        row["serious_incidents"][day] = self.incidents_today
+        row["workers_in_post"][day] = len(staff)
+        row["fte_in_post"][day] = fte_in_post
+        row["agency_in_post"][day] = sum(1 for w in staff if w.is_agency)
+        row["sick"][day] = len(sick)
+        row["burnt_out"][day] = burnt
+        row["vacancies"][day] = vacancies
+        row["leavers"][day] = self.leavers_today
+        row["caseload_per_fte"][day] = caseload_per_fte
+        row["backlog_hours_mean"][day] = backlog.mean() if len(backlog) else 0.0
+        row["stress_mean"][day] = np.mean([w.stress for w in staff]) if staff else 0.0
+        row["overtime_hours"][day] = overtime
+        row["hours_worked"][day] = sum(w.hours_worked for w in staff)
+        row["contact_hours"][day] = sum(w.contact_hours for w in staff)
+        row["working_hours"][day] = sum(w.paid_hours + w.overtime_hours for w in staff)
+        row["manager_oversight_ratio"][day] = np.mean([m.oversight_ratio for m in model.managers])
+        row["audits"][day] = sum(m.audits_today for m in model.managers)
+
+        for worker in staff:
+            worker.days_in_post += 1
+            worker.total_sick_days += int(worker.is_sick(day))
+
+        if day >= self.warmup_days:
+            t = self.totals
+            t["referrals"] += self.referrals_today
+            t["closed"] += self.closed_today
+            t["wait_days_sum"] += self.wait_days_today
+            t["first_allocations"] += self.allocated_today
+            t["visits"] += self.visits_today
+            t["visits_on_time"] += self.visits_on_time_today
+            t["visits_skipped"] += int(skipped.sum())
+            t["overdue_case_days"] += int(overdue.sum())
+            t["open_case_days"] += n_open
+            t["stale_case_days"] += int(stale.sum())
+            t["unallocated_case_days"] += int((status == WAITING).sum())
+            t["high_risk_unmonitored_case_days"] += int((overdue & high_risk).sum())
+            t["incidents"] += self.incidents_today
+            if fte_in_post > 0:
+                t["caseload_per_fte_sum"] += caseload_per_fte
+                t["caseload_days"] += 1
+            t["backlog_sum"] += float(backlog.sum())
+            t["backlog_worker_days"] += len(staff)
+            t["overtime_hours"] += overtime
+            t["fte_days"] += fte_in_post
+            t["hours_worked"] += row["hours_worked"][day]
+            t["working_hours"] += row["working_hours"][day]
+            t["contact_hours"] += row["contact_hours"][day]
+            t["burnout_days"] += burnt
+            t["worker_days"] += len(staff)
+            t["sick_fte_days"] += sum(w.fte for w in sick)
+            t["permanent_leavers"] += self.permanent_leavers_today
+            t["leavers"] += self.leavers_today
+            t["permanent_headcount_days"] += permanent
+            t["vacant_post_days"] += vacancies
+            t["active_post_days"] += int(active.sum())
+            t["agency_fte_days"] += agency_fte
+            t["filled_fte_days"] += fte_in_post
+            t["supervision_expected"] += self.supervision_expected_today
+            t["supervision_on_time"] += self.supervision_on_time_today
+            t["cost"] += daily_cost(model, staff)
+        self._start_day()
+
+    def summary(self, model: CaseloadModel) -> dict[str, float]:
+        """The metric contract for this replication (measured window only)."""
+        t = self.totals
+        status = model.cases.status[: model.cases.n]
+        measured_years = max(1, self.days - self.warmup_days) / WORKING_DAYS_PER_YEAR
+        # the same test as the daily overdue count, on the last day
+        still_overdue = int(visit_overdue(model.cases, model.day - 1).sum())
+        visits_expected = t["visits"] + t["visits_skipped"] + still_overdue
+        mean_headcount = t["permanent_headcount_days"] / max(1, self.days - self.warmup_days)
+
+        def ratio(a: float, b: float) -> float:
+            return float(a / b) if b > 0 else float("nan")
+
+        values = {
+            "referrals_received": t["referrals"],
+            "cases_closed": t["closed"],
+            "open_cases_end": int(((status == ALLOCATED) | (status == READY)).sum()),
+            "waiting_end": int((status == WAITING).sum()),
+            "mean_wait_days_to_allocation": ratio(t["wait_days_sum"], t["first_allocations"]),
+            "visit_timeliness": ratio(t["visits_on_time"], visits_expected),
+            "overdue_visit_case_days": t["overdue_case_days"],
+            "records_out_of_date_share": ratio(t["stale_case_days"], t["open_case_days"]),
+            "unallocated_case_days": t["unallocated_case_days"],
+            "high_risk_unmonitored_case_days": t["high_risk_unmonitored_case_days"],
+            "serious_incidents": t["incidents"],
+            "caseload_per_fte_mean": ratio(t["caseload_per_fte_sum"], t["caseload_days"]),
+            "recording_backlog_hours_mean": ratio(t["backlog_sum"], t["backlog_worker_days"]),
+            "unpaid_overtime_hours_per_fte_week": ratio(t["overtime_hours"], t["fte_days"] / 5),
+            "direct_contact_share": ratio(t["contact_hours"], t["working_hours"]),
+            "burnout_prevalence": ratio(t["burnout_days"], t["worker_days"]),
+            "sickness_absence_rate": ratio(t["sick_fte_days"], t["fte_days"]),
+            "turnover_rate_annual": ratio(t["permanent_leavers"] / measured_years, mean_headcount),
+            "leavers": t["leavers"],
+            "vacancy_rate": ratio(t["vacant_post_days"], t["active_post_days"]),
+            "agency_share": ratio(t["agency_fte_days"], t["filled_fte_days"]),
+            "supervision_on_time_share": ratio(t["supervision_on_time"], t["supervision_expected"]),
+            "staff_cost_total": t["cost"],
+        }
+        assert set(values) == set(METRIC_KEYS), "tally and metric contract disagree"
+        return {k: float(v) for k, v in values.items()}
+
+
+def daily_cost(model: CaseloadModel, staff: list[SocialWorker]) -> float:
+    """Employment cost of one working day: social workers, agency premium, managers, support."""
+    costs, support = model.config.costs, model.config.support
+    day_share = 1.0 / WORKING_DAYS_PER_YEAR
+    total = 0.0
+    for worker in staff:
+        pay = costs.social_worker_per_year * worker.fte
+        if worker.is_agency:
+            pay *= 1.0 + costs.agency_premium
+        else:
+            pay += costs.retention_pay_per_worker_year * worker.fte
+        total += pay
+    n_teams = model.config.team.n_teams
+    total += n_teams * (
+        costs.manager_per_year * model.config.team.manager_fte
+        + costs.swa_per_year * support.swa_staff
+        + costs.admin_per_year * support.admin_staff
+    )
+    return total * day_share

@@ -1,0 +1,1 @@
+"""Many runs with a question: paired comparisons, sweeps and designs, calibration."""

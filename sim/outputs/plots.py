@@ -1,0 +1,210 @@
+"""Figures for comparisons and sweeps, drawn with matplotlib and saved as PNG.
+
+Each function takes the tables the experiment already wrote (so a figure can be redrawn from
+the Parquet files alone) and a path, and draws one figure a planner can paste into a paper:
+titled, labelled with units, the uncertainty shown, the baseline marked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+import matplotlib.ticker
+
+matplotlib.use("Agg")  # files only: no display on servers or workers
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.engine.metrics import METRICS_BY_KEY
+from sim.outputs.formatting import format_change, format_value
+
+#: Weekly series drawn in a comparison's over-time figure, with their axis labels.
+OVER_TIME = (
+    ("waiting", "Referrals waiting for allocation"),
+    ("overdue_visits", "Cases with a statutory visit overdue"),
+    ("records_out_of_date", "Cases with records out of date"),
+    ("burnt_out", "Workers burnt out"),
+    ("sick", "Workers off sick"),
+    ("vacancies", "Vacant posts"),
+)
+
+_COLOURS = plt.get_cmap("tab10").colors
+
+
+def label_of(metric: str) -> str:
+    """A metric's key with its unit, for an axis."""
+    unit = METRICS_BY_KEY[metric].unit if metric in METRICS_BY_KEY else ""
+    return f"{metric} ({unit})" if unit else metric
+
+
+def differences_figure(table: pd.DataFrame, path: Path) -> None:
+    """Forest plot: each scenario's paired change from the baseline, as % of the baseline."""
+    labels = list(dict.fromkeys(table["scenario"]))
+    baseline, others = labels[0], labels[1:]
+    metrics = list(dict.fromkeys(table["metric"]))
+    base = table[table["scenario"] == baseline].set_index("metric")["mean"]
+    height = 0.8 / max(1, len(others))
+    fig, ax = plt.subplots(figsize=(10, 0.42 * len(metrics) + 1.8))
+    for k, label in enumerate(others):
+        rows = table[table["scenario"] == label].set_index("metric").loc[metrics]
+        scale = base.loc[metrics].replace(0, np.nan).to_numpy() / 100.0
+        centre = rows["diff_mean"].to_numpy() / scale
+        low = rows["diff_ci95_low"].to_numpy() / scale
+        high = rows["diff_ci95_high"].to_numpy() / scale
+        y = np.arange(len(metrics)) - 0.4 + height * (k + 0.5)
+        for row, (y_k, diff) in enumerate(zip(y, rows["diff_mean"], strict=True)):
+            if not np.isfinite(scale[row]) and np.isfinite(diff) and diff != 0:
+                unit = METRICS_BY_KEY[metrics[row]].unit
+                ax.annotate(
+                    f"baseline 0: {format_change(diff, unit)}",
+                    (0, y_k),
+                    xytext=(6, 0),
+                    textcoords="offset points",
+                    va="center",
+                    fontsize="small",
+                    color=_COLOURS[k % 10],
+                )
+        err = np.vstack([centre - low, high - centre])
+        ax.errorbar(
+            centre,
+            y,
+            xerr=np.where(np.isfinite(err), err, 0),
+            fmt="o",
+            color=_COLOURS[k % 10],
+            label=label,
+            capsize=3,
+        )
+    ax.axvline(0, color="black", linewidth=0.8)
+    # Changes run from a few per cent to thousands (a wait that was near zero), so the axis is
+    # linear within ±10% and logarithmic beyond: small and huge changes are both readable.
+    ax.set_xscale("symlog", linthresh=10)
+    ax.set_xlim(left=max(ax.get_xlim()[0], -150))  # a mean cannot fall more than 100%
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:+,.0f}%"))
+    ax.set_yticks(np.arange(len(metrics)), metrics)
+    ax.invert_yaxis()
+    ax.set_xlabel(
+        f"Change from '{baseline}' as % of its mean, paired 95% interval "
+        "(linear to ±10%, logarithmic beyond)"
+    )
+    ax.set_title("What each scenario changes (common random numbers, paired differences)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="best", fontsize="small")
+    _save(fig, path)
+
+
+def over_time_figure(series: pd.DataFrame, path: Path) -> None:
+    """Weekly means of the key risk and workforce counts, each scenario with a 95% band."""
+    fig, axes = plt.subplots(2, 3, figsize=(13, 7), sharex=True)
+    labels = list(dict.fromkeys(series["scenario"]))
+    for ax, (column, title) in zip(axes.flat, OVER_TIME, strict=True):
+        for k, label in enumerate(labels):
+            weekly = series[series["scenario"] == label].groupby("week")[column]
+            mean, sd, n = weekly.mean(), weekly.std(ddof=1), weekly.count()
+            t = stats.t.ppf(0.975, np.maximum(n - 1, 1))  # Student-t, as in every table
+            half = t * sd.fillna(0) / np.sqrt(n)
+            colour = _COLOURS[k % 10]
+            ax.plot(mean.index, mean.to_numpy(), color=colour, label=label)
+            low = (mean - half).clip(lower=0)  # counts: the band stops at zero
+            ax.fill_between(mean.index, low, mean + half, color=colour, alpha=0.2)
+        ax.set_title(title, fontsize="medium")
+        ax.grid(alpha=0.3)
+    for ax in axes[-1]:
+        ax.set_xlabel("Week of the measured period")
+    axes.flat[0].legend(fontsize="small")
+    fig.suptitle("Mean over replications, weekly, with 95% band")
+    _save(fig, path)
+
+
+def heatmap_figure(
+    points: pd.DataFrame, x: str, y: str, outcome: str, path: Path, averaged: Sequence[str] = ()
+) -> None:
+    """Mean ``outcome`` over a grid of two factors, each cell annotated with its value."""
+    grid = points.groupby([y, x])[f"{outcome}_mean"].mean().unstack(x)
+    fig, ax = plt.subplots(figsize=(1.1 * grid.shape[1] + 3.5, 0.7 * grid.shape[0] + 2.2))
+    image = ax.imshow(grid.to_numpy(dtype=float), origin="lower", aspect="auto", cmap="viridis")
+    ax.set_xticks(range(grid.shape[1]), [_tick(v) for v in grid.columns])
+    ax.set_yticks(range(grid.shape[0]), [_tick(v) for v in grid.index])
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    values = grid.to_numpy(dtype=float)
+    middle = np.nanmean(values) if np.isfinite(values).any() else 0.0
+    unit = METRICS_BY_KEY[outcome].unit if outcome in METRICS_BY_KEY else ""
+    for (row, col), value in np.ndenumerate(values):
+        if np.isfinite(value):
+            colour = "white" if value < middle else "black"
+            text = format_value(float(value), unit)
+            ax.text(col, row, text, ha="center", va="center", color=colour, fontsize=8)
+    fig.colorbar(image, ax=ax, label=label_of(outcome))
+    note = f" (averaged over {', '.join(averaged)})" if averaged else ""
+    ax.set_title(f"{outcome}: mean over replications{note}", fontsize="medium")
+    _save(fig, path)
+
+
+def line_figure(points: pd.DataFrame, x: str, outcome: str, path: Path) -> None:
+    """Mean ``outcome`` against one factor, with the 95% interval of each point."""
+    ordered = points.sort_values(x)
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax.plot(ordered[x], ordered[f"{outcome}_mean"], marker="o")
+    ax.fill_between(
+        ordered[x], ordered[f"{outcome}_ci95_low"], ordered[f"{outcome}_ci95_high"], alpha=0.25
+    )
+    ax.set_xlabel(x)
+    ax.set_ylabel(label_of(outcome))
+    ax.set_title(f"{outcome}: mean over replications with 95% interval", fontsize="medium")
+    ax.grid(alpha=0.3)
+    _save(fig, path)
+
+
+def tornado_figure(indices: pd.DataFrame, outcome: str, method: str, path: Path) -> None:
+    """Horizontal bars of each factor's sensitivity index for ``outcome``, largest on top."""
+    rows = indices[(indices["outcome"] == outcome) & (indices["index"] != "S2")]  # per factor
+    kinds = list(dict.fromkeys(rows["index"]))
+    main = next((k for k in ("ST", "mu_star") if k in kinds), kinds[0])
+    order = rows[rows["index"] == main].sort_values("value")["factor"].tolist()
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(order) + 2))
+    height = 0.8 / len(kinds)
+    for k, kind in enumerate(kinds):
+        part = rows[rows["index"] == kind].set_index("factor").loc[order]
+        y = np.arange(len(order)) - 0.4 + height * (k + 0.5)
+        conf = part["conf"].to_numpy(dtype=float)
+        ax.barh(
+            y,
+            part["value"].to_numpy(dtype=float),
+            height=height,
+            xerr=np.where(np.isfinite(conf), conf, 0),
+            color=_COLOURS[k % 10],
+            label=kind,
+            capsize=2,
+        )
+    ax.set_yticks(np.arange(len(order)), order)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlabel(_INDEX_AXIS.get(method, "sensitivity index"))
+    ax.set_title(f"What drives {outcome} ({method})", fontsize="medium")
+    ax.legend(fontsize="small", loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
+    _save(fig, path)
+
+
+_INDEX_AXIS = {
+    "sobol": "Sobol' index (share of variance), 95% interval",
+    "morris": "Morris elementary effect μ* (outcome units), 95% interval",
+    "lhs": "first-order index (RBD-FAST), 95% interval",
+    "grid": "main-effect share of variance over the grid, Var(E[Y|X]) / Var(Y)",
+}
+
+
+def _tick(value: object) -> str:
+    if isinstance(value, float | np.floating):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def _save(fig: plt.Figure, path: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,1 @@
+"""Running replications and batches of them: seeds, checkpoints, journals, the Dask cluster."""

@@ -1,0 +1,1 @@
+"""Scenario files in: the schema, loading with inheritance and overrides, the catalogue."""

@@ -1,0 +1,127 @@
+"""The package's layers: imports run one way, down the layers, and never in a circle.
+
+Data flows scenario file -> validated config -> engine -> runs -> outputs -> experiments ->
+dashboard -> command line. A module may import its own layer and the layers below it, never one
+above. Every import counts, at module level, inside a function, or under ``TYPE_CHECKING``:
+a type-only import that ran back up would still tie a lower layer to a higher one.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "sim"
+
+#: The layers from the bottom up (``docs/architecture.md``).
+LAYERS = ("scenario", "engine", "runs", "outputs", "experiments", "dashboard", "cli")
+
+#: Modules outside the layers: the package's public face and ``python -m sim``.
+FACES = {"sim", "sim.__main__"}
+
+#: The engine's one remaining circle (model <-> agents, build, tally and the phases), being
+#: taken apart by Engine v2's state step. A cycle must lie inside this set; empty it when done.
+KNOWN_ENGINE_CYCLE = {
+    "sim.engine.agents",
+    "sim.engine.build",
+    "sim.engine.model",
+    "sim.engine.tally",
+    "sim.engine.phases.allocation",
+    "sim.engine.phases.arrivals",
+    "sim.engine.phases.risk",
+    "sim.engine.phases.staffing",
+    "sim.engine.phases.supervision",
+    "sim.engine.phases.wellbeing",
+    "sim.engine.phases.work",
+}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every ``sim`` module ``path`` imports (resolved to modules that exist)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for name in names:
+            if name.split(".")[0] == "sim" and name in MODULES:
+                found.add(name)
+    return found
+
+
+MODULES = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+GRAPH = {name: imports_of(path) - {name} for name, path in MODULES.items()}
+
+
+def layer(name: str) -> int | None:
+    parts = name.split(".")
+    return LAYERS.index(parts[1]) if len(parts) > 1 and parts[1] in LAYERS else None
+
+
+def test_every_module_belongs_to_a_layer():
+    strays = sorted(n for n in MODULES if n not in FACES and layer(n) is None)
+    assert not strays, f"modules outside the layers {LAYERS}: {strays}"
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if n not in FACES))
+def test_imports_run_down_the_layers(name):
+    upward = sorted(
+        target
+        for target in GRAPH[name]
+        if target not in FACES and layer(target) is not None and layer(target) > layer(name)
+    )
+    assert not upward, f"{name} ({LAYERS[layer(name)]}) imports a higher layer: {upward}"
+
+
+def test_no_import_cycle_anywhere():
+    """Depth-first search for a back edge; the message names the cycle."""
+    allowed = KNOWN_ENGINE_CYCLE
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for target in sorted(GRAPH[node]):
+            if target in FACES:
+                continue
+            if state.get(target) == 1:
+                cycle = [*stack[stack.index(target) :], target]
+                if not set(cycle) <= allowed:
+                    return cycle
+                continue
+            if target not in state and (cycle := visit(target)):
+                return cycle
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(GRAPH):
+        if node not in state and (cycle := visit(node)):
+            pytest.fail("import cycle: " + " -> ".join(cycle))
+
+
+def test_the_checker_sees_a_cycle_and_an_upward_import(tmp_path):
+    """The checks above can fail: a planted cycle and an upward import are found."""
+    global GRAPH
+    saved = GRAPH
+    try:
+        GRAPH = {**saved, "sim.engine.model": saved["sim.engine.model"] | {"sim.cli.main"}}
+        with pytest.raises(AssertionError, match="higher layer"):
+            test_imports_run_down_the_layers("sim.engine.model")
+        GRAPH = {**saved, "sim.scenario.schema": {"sim.scenario.loading"}}
+        GRAPH["sim.scenario.loading"] = saved["sim.scenario.loading"] | {"sim.scenario.schema"}
+        with pytest.raises(pytest.fail.Exception, match="import cycle"):
+            test_no_import_cycle_anywhere()
+    finally:
+        GRAPH = saved
