@@ -11,12 +11,10 @@ import tomllib
 from importlib import metadata
 from pathlib import Path
 
-import sim
-
 
 def repo_root() -> Path:
     """The directory holding ``pyproject.toml``: the parent of the ``sim`` package."""
-    return Path(sim.__file__).resolve().parent.parent
+    return Path(__file__).resolve().parents[2]
 
 
 def default_scenario() -> Path:
