@@ -21,7 +21,6 @@ from typing import Any
 from sim.cli.support import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, Interrupted
 from sim.runs.cluster import SchedulerError
 from sim.scenario.catalogue import caseload_version
-from sim.scenario.loading import ScenarioError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,11 +30,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.command_line = ["caseload", *args_list]
     try:
         return args.handler(args)
-    except ScenarioError as exc:
+    except _loaded("sim.scenario.loading", "ScenarioError") as exc:
         for line in exc.problems:
             print(line, file=sys.stderr)
         return EXIT_USAGE
-    except _environment_errors() as exc:
+    except (SchedulerError, *_loaded("sim.outputs.files", "OutputError")) as exc:
         print(f"caseload: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except OSError as exc:
@@ -49,18 +48,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
-def _environment_errors() -> tuple[type[Exception], ...]:
-    """The failures of the machine rather than the input: an unwritable output, no scheduler.
+def _loaded(module: str, name: str) -> tuple[type[Exception], ...]:
+    """The exception class ``module.name`` if that module has been imported, else none.
 
-    ``OutputError`` lives in ``sim.outputs.files``, which loads pandas and pyarrow; it is looked
-    up only once a command has failed, and only if that module was loaded, since an exception of
-    a class can only have been raised by code that imported it.
+    ``main`` names the failures it reports this way so that naming them loads nothing: the
+    scenario loader builds the whole pydantic schema and the output writer loads pandas and
+    pyarrow, which ``--help`` and ``--version`` do not need; and an exception of a class can
+    only have been raised by code that imported its module.
     """
-    errors: list[type[Exception]] = [SchedulerError]
-    files = sys.modules.get("sim.outputs.files")
-    if files is not None:
-        errors.append(files.OutputError)
-    return tuple(errors)
+    found = sys.modules.get(module)
+    return (getattr(found, name),) if found is not None else ()
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:

@@ -17,7 +17,6 @@ from importlib import metadata
 from pathlib import Path
 
 import sim
-from sim.scenario.loading import ScenarioError, load_scenario
 
 
 def repo_root() -> Path:
@@ -127,6 +126,8 @@ def scenario_choices(
     A file that does not load is listed as unavailable with its first problem as the reason, so
     a broken file is visible rather than missing.
     """
+    from sim.scenario.loading import ScenarioError, load_scenario  # the schema: not for --version
+
     base = root.resolve()
     files = sorted(p for p in base.rglob("*.toml") if p.resolve().is_relative_to(base))
     order = list(GROUPS)
