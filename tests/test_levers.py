@@ -179,3 +179,16 @@ def test_docs_list_every_registered_key():
     )
     missing = [p.key for p in REGISTRY if f"`{p.key}`" not in documented]
     assert not missing, f"docs/experiments.md and calibration.md do not list {missing}"
+
+
+def test_a_morris_design_over_registered_keys_alone_is_valid(tmp_path):
+    """Registered whole-number ranges split into Morris's default 4 levels in whole steps."""
+    (tmp_path / "base.toml").write_text('name = "b"\n')
+    factors = "".join(
+        f'[[factors]]\nkey = "{p.key}"\n' for p in REGISTRY if p.kind in ("int", "float")
+    )
+    (tmp_path / "exp.toml").write_text(
+        'name = "e"\nscenario = "base.toml"\n[design]\nmethod = "morris"\nsamples = 2\n' + factors
+    )
+    experiment, _ = load_experiment(tmp_path / "exp.toml")
+    assert len(experiment.factors) == sum(p.kind in ("int", "float") for p in REGISTRY)

@@ -322,7 +322,7 @@ REGISTRY: tuple[Parameter, ...] = (
     ),
     Parameter(
         "team.social_worker_posts", "Social worker posts (team)", "posts/team", "lever", "build",
-        low=3, high=20, on_dashboard=True,
+        low=2, high=20, on_dashboard=True,
     ),
     Parameter(
         "demand.referrals_per_day", "Referrals per day (demand)", "referrals/team/day",
