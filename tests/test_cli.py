@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
 import sim.cli.run
-from sim.cli.main import COMMANDS, main
+from sim.cli.main import COMMANDS, build_parser, main
 from sim.cli.run import default_out_dir, summary_table
 from sim.engine.metrics import METRIC_KEYS
 from sim.outputs.formatting import format_value
@@ -66,7 +68,58 @@ def test_default_out_dir_is_a_safe_name():
 
 
 def test_command_registry_has_run_and_validate():
-    assert {add.__name__ for add in COMMANDS} >= {"add_run", "add_validate"}
+    assert {command.name for command in COMMANDS} >= {"run", "validate"}
+
+
+def test_registry_help_is_each_commands_own():
+    """The line ``caseload --help`` shows (the registry's) is what each command's parser says."""
+    parser = build_parser()  # every command's module loaded
+    (subparsers,) = (a for a in parser._actions if a.dest == "command")
+    shown = {action.dest: action.help for action in subparsers._choices_actions}
+    assert shown == {command.name: command.help for command in COMMANDS}
+
+
+#: What the quick commands must not load: plotting, optimisation, sensitivity analysis, data
+#: frames, Parquet and Dask (together about 3 s of CPU before the lazy command registry).
+HEAVY = ("matplotlib", "scipy.optimize", "SALib", "pandas", "pyarrow", "dask", "distributed")
+
+
+def _imports_of(*args: str) -> tuple[subprocess.CompletedProcess, set[str]]:
+    """Run ``python -X importtime -m sim.cli.main ARGS``; the modules it imported."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "sim.cli.main", *args],
+        cwd=repo_root(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    names = {
+        line.rpartition("|")[2].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    return done, names
+
+
+def _heavy(names: set[str]) -> list[str]:
+    return sorted(n for n in names if any(n == h or n.startswith(h + ".") for h in HEAVY))
+
+
+@pytest.mark.parametrize(
+    "args", [["--help"], ["--version"], ["validate", "scenarios/baseline.toml"]], ids=str
+)
+def test_quick_commands_do_not_load_heavy_libraries(args):
+    done, names = _imports_of(*args)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "sim.cli.main" in names or "sim.cli.support" in names  # importtime did report
+    assert not _heavy(names), f"caseload {' '.join(args)} loaded {_heavy(names)}"
+
+
+def test_the_import_check_sees_heavy_libraries():
+    """The check above can fail: ``caseload compare --help`` loads pandas and matplotlib."""
+    done, names = _imports_of("compare", "--help")
+    assert done.returncode == 0
+    assert {"pandas", "matplotlib"} <= set(_heavy(names))
 
 
 def test_python_dash_m_sim_shows_help(run_caseload):

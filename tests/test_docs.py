@@ -8,6 +8,7 @@ rerunning the generator, or without giving the new parameter a meaning and a sou
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
 
@@ -84,3 +85,40 @@ def test_markers_appear_once_in_order():
     start, end = "<!-- parameters:start -->", "<!-- parameters:end -->"
     assert text.count(start) == 1 and text.count(end) == 1
     assert text.index(start) < text.index(end)
+
+
+_ROOTS = ("sim", "dashboards", "tests", "docs", "benchmarks", "experiments", "scenarios")
+_CODE_PATH = re.compile(r"`((?:" + "|".join(_ROOTS) + r")/[\w./-]*)`")
+_LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def missing_paths(doc: Path, text: str) -> list[str]:
+    """Repository paths ``text`` names (in backticks, or as relative links) that do not exist."""
+    missing = [p for p in _CODE_PATH.findall(text) if not (REPO_ROOT / p).exists()]
+    for target in _LINK.findall(text):
+        target = target.split("#", 1)[0]
+        if target and "://" not in target and not (doc.parent / target).exists():
+            missing.append(target)
+    return missing
+
+
+@pytest.mark.parametrize("name", ["docs/architecture.md", "README.md"])
+def test_every_path_the_layout_docs_name_exists(name):
+    doc = REPO_ROOT / name
+    text = doc.read_text(encoding="utf-8")
+    assert _CODE_PATH.search(text), f"{name} names no module path"
+    assert missing_paths(doc, text) == []
+
+
+def test_architecture_doc_names_every_layer_and_phase():
+    text = (REPO_ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    for package in sorted(p for p in (REPO_ROOT / "sim").iterdir() if (p / "__init__.py").exists()):
+        assert f"`sim/{package.name}/`" in text, f"docs/architecture.md omits sim/{package.name}/"
+    for phase in sorted((REPO_ROOT / "sim" / "engine" / "phases").glob("[a-z]*.py")):
+        assert f"`sim/engine/phases/{phase.name}`" in text, f"omits the {phase.stem} phase"
+
+
+def test_a_missing_path_is_reported():
+    doc = REPO_ROOT / "docs" / "architecture.md"
+    text = "the engine (`sim/engine/model.py`, `sim/engine/nowhere.py`), [gone](gone.md#x)"
+    assert missing_paths(doc, text) == ["sim/engine/nowhere.py", "gone.md"]

@@ -4,41 +4,37 @@ The command line is how most people meet the model, so it reports problems in th
 scenario mistake prints one ``file: key: problem`` line per problem and exits 2, an
 environmental failure (unwritable output directory, unreachable scheduler) prints one
 ``caseload: error:`` line and exits 1, and neither shows a traceback. Each command is a module of
-``sim.cli`` registered in :data:`COMMANDS`.
+``sim.cli`` registered in :data:`COMMANDS`, and only the command given is imported: ``caseload
+--help``, ``--version`` and ``validate`` answer without loading pandas, pyarrow, scipy's
+optimisers, SALib, matplotlib or Dask, which the commands that run simulations need.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sim.cli.calibrate import add_calibrate
-from sim.cli.compare import add_compare
-from sim.cli.dashboard import add_dashboard
-from sim.cli.run import add_run
 from sim.cli.support import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, Interrupted
-from sim.cli.sweep import add_sweep
-from sim.cli.validate import add_validate
-from sim.outputs.files import OutputError
 from sim.runs.cluster import SchedulerError
 from sim.scenario.catalogue import caseload_version
-from sim.scenario.loading import ScenarioError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``caseload`` console script; returns the process exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(args_list)
+    args = build_parser(args_list).parse_args(args_list)
     args.command_line = ["caseload", *args_list]
     try:
         return args.handler(args)
-    except ScenarioError as exc:
+    except _loaded("sim.scenario.loading", "ScenarioError") as exc:
         for line in exc.problems:
             print(line, file=sys.stderr)
         return EXIT_USAGE
-    except (OutputError, SchedulerError) as exc:
+    except (SchedulerError, *_loaded("sim.outputs.files", "OutputError")) as exc:
         print(f"caseload: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except OSError as exc:
@@ -52,8 +48,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every registered command."""
+def _loaded(module: str, name: str) -> tuple[type[Exception], ...]:
+    """The exception class ``module.name`` if that module has been imported, else none.
+
+    ``main`` names the failures it reports this way so that naming them loads nothing: the
+    scenario loader builds the whole pydantic schema and the output writer loads pandas and
+    pyarrow, which ``--help`` and ``--version`` do not need; and an exception of a class can
+    only have been raised by code that imported its module.
+    """
+    found = sys.modules.get(module)
+    return (getattr(found, name),) if found is not None else ()
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with ``argv``, only the command it names has its module loaded.
+
+    Args:
+        argv: The command line (without the program name). Its first word that is not an option
+            is the command; that command's module adds its own parser, and every other command
+            is listed by its one-line help only. ``None`` loads every command (for tests).
+    """
     parser = argparse.ArgumentParser(
         prog="caseload",
         description="Agent-based simulation of social-work team workload.",
@@ -62,31 +76,53 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(
         title="commands", dest="command", required=True, metavar="COMMAND"
     )
-    register_commands(subparsers)
+    chosen = None if argv is None else next((a for a in argv if not a.startswith("-")), "")
+    for command in COMMANDS:
+        if chosen is None or command.name == chosen:
+            command.add(subparsers)
+        else:
+            subparsers.add_parser(command.name, help=command.help)
     return parser
 
 
 # --- command registry ---------------------------------------------------------------------------
-# Each entry adds one subcommand to the parser and sets ``handler`` (a function from the parsed
-# arguments to an exit status). A new command is a module ``sim/cli/<name>.py`` with
-# ``add_<name>(subparsers)``, appended here; it raises ScenarioError / OutputError for expected
-# failures so ``main`` reports them without a traceback.
+# A command is a module ``sim/cli/<name>.py`` with ``add_<name>(subparsers)``, which adds its
+# subcommand to the parser (with the same one-line help as here; a test keeps them equal) and
+# sets ``handler`` (a function from the parsed arguments to an exit status). It raises
+# ScenarioError / OutputError for expected failures so ``main`` reports them without a
+# traceback. A new command is one more entry below.
 
 
-def register_commands(subparsers: Any) -> None:
-    """Add every command in :data:`COMMANDS` to ``subparsers``."""
-    for add_command in COMMANDS:
-        add_command(subparsers)
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: its name (and so its module) and its line in ``caseload --help``."""
+
+    name: str
+    help: str
+
+    @property
+    def module(self) -> str:
+        """The module that implements it, imported only when the command is used."""
+        return f"sim.cli.{self.name}"
+
+    def add(self, subparsers: Any) -> None:
+        """Import the command's module and let it add its parser."""
+        getattr(importlib.import_module(self.module), f"add_{self.name}")(subparsers)
 
 
-COMMANDS: list[Callable[[Any], None]] = [
-    add_run,
-    add_validate,
-    add_compare,
-    add_sweep,
-    add_calibrate,
-    add_dashboard,
-]
+COMMANDS: tuple[Command, ...] = (
+    Command("run", "run a scenario's replications and write the outputs"),
+    Command("validate", "check a scenario file without running it"),
+    Command(
+        "compare",
+        "compare scenarios with a baseline, paired by replication (common random numbers)",
+    ),
+    Command(
+        "sweep", "run an experiment file's design (grid, LHS, Sobol', Morris) and its sensitivity"
+    ),
+    Command("calibrate", "fit parameters so the scenario reproduces the calibration targets"),
+    Command("dashboard", "start the live dashboard in the browser (Solara)"),
+)
 
 # --- end of command registry --------------------------------------------------------------------
 

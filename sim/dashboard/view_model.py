@@ -2,11 +2,12 @@
 
 Nothing here imports Solara, so it is tested without a browser. ``dashboards/app.py`` draws it.
 
-* :func:`scenario_choices` lists the scenario files under ``scenarios/`` (and only those), with
-  their description, teaching notes and whether they are small enough to run live.
-* :data:`LEVERS` names the levers once, by dotted path; everything a control needs (kind, bounds,
-  default, choices, label, help text) is read from the schema in ``sim/scenario/schema.py`` by
-  :class:`Lever`, with the meaning and unit taken from ``docs/gen_parameter_table.py``.
+* :func:`scenario_choices` (from ``sim/scenario/catalogue.py``) lists the scenario files under
+  ``scenarios/`` (and only those), with their description, teaching notes and whether they are
+  small enough to run live.
+* :data:`LEVERS` are the registered parameters (``sim/scenario/levers.py``) marked for the
+  dashboard; everything a control needs (kind, bounds, default, choices, label, unit, slider
+  range, help text) comes from that registry and the schema behind it.
 * :class:`DashboardModel` is the Mesa model SolaraViz creates, steps and resets: the scenario's
   :class:`~sim.engine.model.CaseloadModel` and, in compare mode, a twin with one lever changed,
   built from the same seed so that both see the same referrals, sickness and leaving draws wherever
@@ -15,375 +16,46 @@ Nothing here imports Solara, so it is tested without a browser. ``dashboards/app
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
-import types
 from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any
 
-import annotated_types
 import mesa
 import numpy as np
-from pydantic import BaseModel
-from pydantic.fields import FieldInfo
 
 from sim.engine.cases import ALLOCATED, READY, WAITING
 from sim.engine.model import CaseloadModel
 from sim.engine.phases.risk import record_is_stale, visit_overdue
 from sim.engine.posts import NOBODY
 from sim.engine.tally import daily_cost
-from sim.scenario.catalogue import repo_root
+
+# The picker and the value format live in the scenario layer, where the command line and the
+# experiments reach them too; ``X as X`` re-exports them for dashboards/app.py and its tests.
+from sim.scenario.catalogue import (
+    DEFAULT_SCENARIO,
+    MAX_LIVE_POSTS,
+    resolve_scenario_path,
+    scenario_choices,
+)
+from sim.scenario.catalogue import GROUPS as GROUPS
+from sim.scenario.catalogue import SCENARIO_ROOT as SCENARIO_ROOT
+from sim.scenario.catalogue import ScenarioChoice as ScenarioChoice
+from sim.scenario.levers import REGISTRY, Parameter, format_value
 from sim.scenario.loading import ScenarioError, load_scenario, with_overrides
 from sim.scenario.schema import Scenario
 
-#: The scenario picker reads only files below this folder.
-SCENARIO_ROOT = repo_root() / "scenarios"
+# --- levers, from the registry ---------------------------------------------------------------
 
-#: The scenario the dashboard opens with.
-DEFAULT_SCENARIO = "baseline.toml"
+#: A dashboard control is a registered parameter (``sim/scenario/levers.py``): kind, bounds,
+#: default, choices and help text come from the schema, label, unit and slider range from the
+#: registry.
+Lever = Parameter
 
-#: Largest establishment (social worker posts, all teams) the dashboard runs live. A step of the
-#: 300-post local authority takes about 7 ms and its team view is paged by team; England's
-#: 33,000 posts take seconds a day to build and step, far too slow for a class to watch.
-MAX_LIVE_POSTS = 1000
-
-#: Picker groups in display order: folder under ``scenarios/`` -> heading.
-GROUPS: dict[str, str] = {
-    "": "Baseline",
-    "teaching": "Teaching scenarios",
-    "levers": "Levers",
-    "scale": "Larger organisations",
-}
-
-
-# --- scenario picker ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ScenarioChoice:
-    """One scenario file the picker offers, with what the dashboard shows about it."""
-
-    path: str  # relative to SCENARIO_ROOT, with forward slashes
-    name: str
-    group: str
-    description: str
-    teaching_notes: str
-    posts: int
-    days: int
-    available: bool
-    reason: str = ""
-
-    @property
-    def label(self) -> str:
-        """The picker's text for this scenario."""
-        heading = GROUPS.get(self.group, self.group)
-        return f"{heading}: {self.name} ({self.path})"
-
-
-def resolve_scenario_path(relative: str, root: Path = SCENARIO_ROOT) -> Path:
-    """The scenario file ``relative`` names, refusing anything outside ``root``.
-
-    Args:
-        relative: A path relative to ``root`` such as ``"teaching/manager_span_120.toml"``.
-        root: The scenario folder.
-
-    Returns:
-        The resolved file path.
-
-    Raises:
-        ValueError: If the path is absolute, leaves ``root`` (``..``, a symlink out), is not a
-            ``.toml`` file or does not exist.
-    """
-    text = str(relative).strip()
-    if not text or Path(text).is_absolute() or "\\" in text:
-        raise ValueError(f"scenario {relative!r}: give a path relative to {root}")
-    base = root.resolve()
-    candidate = (base / text).resolve()
-    if not candidate.is_relative_to(base):
-        raise ValueError(f"scenario {relative!r}: only files under {root} can be opened")
-    if candidate.suffix != ".toml" or not candidate.is_file():
-        raise ValueError(f"scenario {relative!r}: no such scenario file under {root}")
-    return candidate
-
-
-def scenario_choices(root: Path = SCENARIO_ROOT) -> list[ScenarioChoice]:
-    """Every scenario file under ``root``, baseline first, then teaching, levers and scale.
-
-    A file that does not load is listed as unavailable with its first problem as the reason, so
-    a broken file is visible rather than missing.
-    """
-    base = root.resolve()
-    files = sorted(p for p in base.rglob("*.toml") if p.resolve().is_relative_to(base))
-    order = list(GROUPS)
-    choices = []
-    for file in files:
-        relative = file.relative_to(base).as_posix()
-        group = relative.rpartition("/")[0]
-        try:
-            config = load_scenario(file)
-        except ScenarioError as exc:
-            choices.append(
-                ScenarioChoice(relative, file.stem, group, "", "", 0, 0, False, exc.problems[0])
-            )
-            continue
-        posts = config.team.n_teams * config.team.social_worker_posts
-        reason = ""
-        if posts > MAX_LIVE_POSTS:
-            reason = (
-                f"{posts:,} social worker posts: too large to step live (the dashboard's limit "
-                f"is {MAX_LIVE_POSTS:,}); run it with `caseload run scenarios/{relative}`"
-            )
-        choices.append(
-            ScenarioChoice(
-                path=relative,
-                name=config.name,
-                group=group,
-                description=" ".join(config.description.split()),
-                teaching_notes=" ".join(config.teaching_notes.split()),
-                posts=posts,
-                days=config.simulation.days,
-                available=not reason,
-                reason=reason,
-            )
-        )
-    rank = {g: i for i, g in enumerate(order)}
-    return sorted(choices, key=lambda c: (rank.get(c.group, len(order)), c.path))
-
-
-# --- levers, generated from the schema ------------------------------------------------------
-
-
-@cache
-def _parameter_docs() -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
-    """``PARAMS`` (meaning, source) and ``UNITS`` from ``docs/gen_parameter_table.py``.
-
-    That file is the one place parameters are described in words (it writes the table in
-    ``docs/model.md``); reading it keeps the dashboard's help text identical to the docs.
-    """
-    path = repo_root() / "docs" / "gen_parameter_table.py"
-    spec = importlib.util.spec_from_file_location("_caseload_parameter_docs", path)
-    if spec is None or spec.loader is None:  # pragma: no cover - the file ships with the repo
-        return {}, {}
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules[spec.name]
-    return dict(module.PARAMS), dict(module.UNITS)
-
-
-def _unwrap(annotation: Any) -> tuple[Any, list[Any], bool]:
-    """The base type, its constraint metadata and whether ``None`` is allowed."""
-    optional = False
-    origin = get_origin(annotation)
-    if origin in (Union, types.UnionType):
-        args = [a for a in get_args(annotation) if a is not type(None)]
-        optional = len(args) != len(get_args(annotation))
-        annotation = args[0]
-    metadata: list[Any] = []
-    while hasattr(annotation, "__metadata__"):
-        metadata.extend(annotation.__metadata__)
-        annotation = annotation.__origin__
-    return annotation, metadata, optional
-
-
-def _field_info(path: str) -> FieldInfo:
-    """The schema field at a dotted path such as ``allocation.cap_per_fte``."""
-    model: type[BaseModel] = Scenario
-    parts = path.split(".")
-    for part in parts[:-1]:
-        annotation, _, _ = _unwrap(model.model_fields[part].annotation)
-        model = annotation
-    return model.model_fields[parts[-1]]
-
-
-_ACRONYMS = {"fte": "FTE", "swa": "SWA", "nqsw": "NQSW"}
-
-
-def _humanise(name: str) -> str:
-    words = [_ACRONYMS.get(w, w) for w in name.split("_")]
-    text = " ".join(words)
-    return text[0].upper() + text[1:]
-
-
-@dataclass(frozen=True)
-class Lever:
-    """One lever control; every property but the path and slider range comes from the schema.
-
-    ``slider_max`` narrows a slider to a range a class can use (the schema allows 500 cases per
-    FTE, a slider to 500 is useless); values are still validated against the schema's bounds.
-    """
-
-    path: str
-    slider_max: float | None = None
-    step: float | None = None
-    note: str = ""  # what the dashboard adds to the schema's meaning
-
-    @property
-    def field(self) -> FieldInfo:
-        """The pydantic field behind this lever."""
-        return _field_info(self.path)
-
-    @property
-    def kind(self) -> Literal["choice", "bool", "int", "float"]:
-        """Which control draws it: a choice list, a checkbox, or an int or float slider."""
-        base, _, _ = _unwrap(self.field.annotation)
-        if get_origin(base) is Literal:
-            return "choice"
-        if base is bool:
-            return "bool"
-        if base is int:
-            return "int"
-        if base is float:
-            return "float"
-        raise TypeError(f"lever {self.path}: unsupported schema type {base!r}")
-
-    @property
-    def choices(self) -> tuple[Any, ...]:
-        """Allowed values of a choice lever (from its ``Literal``)."""
-        base, _, _ = _unwrap(self.field.annotation)
-        return get_args(base) if self.kind == "choice" else ()
-
-    @property
-    def bounds(self) -> tuple[float | None, float | None, bool, bool]:
-        """(lower, upper, lower_exclusive, upper_exclusive) from the schema's constraints."""
-        _, metadata, _ = _unwrap(self.field.annotation)
-        metadata = [*metadata, *self.field.metadata]
-        low = high = None
-        low_open = high_open = False
-        for item in metadata:
-            if isinstance(item, annotated_types.Ge):
-                low = item.ge
-            elif isinstance(item, annotated_types.Gt):
-                low, low_open = item.gt, True
-            elif isinstance(item, annotated_types.Le):
-                high = item.le
-            elif isinstance(item, annotated_types.Lt):
-                high, high_open = item.lt, True
-        return low, high, low_open, high_open
-
-    @property
-    def default(self) -> Any:
-        """The schema default (the calibrated baseline)."""
-        return self.field.get_default(call_default_factory=True)
-
-    @property
-    def slider_range(self) -> tuple[float, float, float]:
-        """(min, max, step) for a slider: the schema's bounds, narrowed by ``slider_max``."""
-        low, high, low_open, _ = self.bounds
-        step = self.step if self.step is not None else (1 if self.kind == "int" else 0.05)
-        low = 0.0 if low is None else low
-        if low_open:
-            low = low + step
-        top = self.slider_max if self.slider_max is not None else high
-        if top is None:
-            raise TypeError(f"lever {self.path}: no upper bound for its slider")
-        if high is not None:
-            top = min(top, high)
-        if self.kind == "int":
-            return int(low), int(top), int(step)
-        return float(low), float(top), float(step)
-
-    @property
-    def label(self) -> str:
-        """Readable name, e.g. ``Cap per FTE (allocation)``."""
-        section, _, name = self.path.rpartition(".")
-        return f"{_humanise(name)} ({section.replace('_', ' ')})"
-
-    @property
-    def meaning(self) -> str:
-        """What the parameter means, from the parameter reference."""
-        if self.field.description:
-            return self.field.description
-        params, _ = _parameter_docs()
-        return params.get(self.path, ("", ""))[0]
-
-    @property
-    def unit(self) -> str:
-        """The parameter's unit, from the parameter reference."""
-        _, units = _parameter_docs()
-        name = self.path.rpartition(".")[2]
-        return units.get(self.path, units.get(name, ""))
-
-    @property
-    def help(self) -> str:
-        """Tooltip text: meaning, unit, allowed values and the baseline default."""
-        if self.kind == "choice":
-            allowed = "one of " + ", ".join(map(str, self.choices))
-        elif self.kind == "bool":
-            allowed = "on or off"
-        else:
-            low, high, low_open, high_open = self.bounds
-            allowed = f"{'>' if low_open else '≥'} {low:g} and {'<' if high_open else '≤'} {high:g}"
-        unit = f" Unit: {self.unit}." if self.unit and self.unit not in ("choice", "bool") else ""
-        note = f" {self.note}" if self.note else ""
-        return (
-            f"{self.meaning}{unit}{note} Allowed: {allowed}. "
-            f"Baseline: {format_value(self.default)}. Scenario key: {self.path}."
-        ).strip()
-
-    def value_in(self, config: Scenario) -> Any:
-        """This lever's value in ``config``."""
-        node: Any = config
-        for part in self.path.split("."):
-            node = getattr(node, part)
-        return node
-
-    def setting(self, value: Any) -> str:
-        """The ``--set`` override text for ``value`` (TOML syntax)."""
-        if isinstance(value, bool):
-            text = "true" if value else "false"
-        elif isinstance(value, str):
-            text = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        elif isinstance(value, float | np.floating) and self.kind == "float":
-            text = repr(float(value))
-        else:
-            text = str(int(value)) if self.kind == "int" else repr(float(value))
-        return f"{self.path}={text}"
-
-
-#: The levers the dashboard offers: what the scenarios under ``scenarios/levers`` and the
-#: teaching scenarios change. Adding a lever is adding a line here.
-LEVERS: tuple[Lever, ...] = (
-    Lever("allocation.cap_kind"),
-    Lever("allocation.cap_per_fte", slider_max=40.0, step=0.5),
-    Lever("allocation.at_cap"),
-    Lever("team.social_worker_posts", slider_max=20),
-    Lever("demand.referrals_per_day", slider_max=3.0, step=0.01),
-    Lever("support.admin_staff", slider_max=5.0, step=0.5),
-    Lever("support.swa_staff", slider_max=5.0, step=0.5),
-    Lever("work.recording_efficiency", slider_max=3.0, step=0.05),
-    Lever("supervision.enabled"),
-    Lever("sickness.return_policy"),
-    Lever("staffing.agency_backfill"),
-    Lever(
-        "costs.retention_pay_per_worker_year",
-        slider_max=10_000.0,
-        step=250.0,
-        note="On its own it only adds to the staff cost shown in Today; what it buys is the "
-        "next lever, the retention pay leave ratio (1 = no effect on leaving).",
-    ),
-    Lever(
-        "staffing.retention_pay_leave_ratio",
-        step=0.05,
-        note="Below 1, permanent staff leave less often (0.8: a fifth fewer leavers); set "
-        "retention pay for what that costs.",
-    ),
-)
+#: The controls the dashboard offers, in the registry's order: what the scenarios under
+#: ``scenarios/levers`` and the teaching scenarios change. Adding one is marking a registry
+#: entry ``on_dashboard``.
+LEVERS: tuple[Lever, ...] = tuple(p for p in REGISTRY if p.on_dashboard)
 LEVERS_BY_PATH: dict[str, Lever] = {lever.path: lever for lever in LEVERS}
-
-
-def format_value(value: Any) -> str:
-    """A lever value as the dashboard prints it."""
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
 
 
 # --- settings and the model SolaraViz steps -------------------------------------------------

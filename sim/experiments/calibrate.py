@@ -43,6 +43,7 @@ from sim.runs.batch import RunRecord, run_batch, specs_for
 from sim.runs.checkpoint import source_fingerprint
 from sim.runs.cluster import dask_client
 from sim.runs.replications import summarise
+from sim.scenario.levers import UNCERTAINTIES
 from sim.scenario.loading import (
     ScenarioError,
     dotted_key,
@@ -80,18 +81,13 @@ class SearchRange:
     moves: str
 
 
-#: Search ranges for parameters the hand calibration tuned (docs/calibration.md). ``--params``
-#: may name these without a range; any other real-valued parameter needs ``key=LOW:HIGH``.
+#: Search ranges of the registered uncertain parameters (``sim/scenario/levers.py``; the hand
+#: calibration's, docs/calibration.md). ``--params`` may name these without a range; any other
+#: real-valued parameter needs ``key=LOW:HIGH``.
 SEARCH_RANGES: dict[str, SearchRange] = {
-    "demand.referrals_per_day": SearchRange(0.40, 0.80, "caseload, overtime, burnout"),
-    "staffing.leave_rate_per_year": SearchRange(0.02, 0.15, "turnover, vacancies"),
-    "staffing.recruitment.mean_days": SearchRange(200.0, 800.0, "vacancies, agency share"),
-    "sickness.long_spells_per_year": SearchRange(0.03, 0.25, "sickness absence"),
-    "sickness.short_spells_per_year": SearchRange(0.3, 2.0, "sickness absence"),
-    "staffing.agency_cover_probability": SearchRange(0.7, 1.0, "agency share"),
-    "staffing.agency_leave_rate_per_year": SearchRange(0.1, 1.0, "agency share"),
-    "work.direct_share_of_casework": SearchRange(0.1, 0.35, "direct contact share"),
-    "wellbeing.burnout_threshold": SearchRange(0.4, 0.7, "burnout prevalence"),
+    p.key: SearchRange(float(p.low), float(p.high), p.moves)
+    for p in UNCERTAINTIES
+    if p.kind == "float" and p.low is not None and p.high is not None
 }
 
 #: How error lines name the parameters when neither ``--params`` nor a file gave them.

@@ -31,6 +31,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.engine.metrics import METRIC_KEYS
+from sim.scenario.levers import registered
 from sim.scenario.loading import (
     ScenarioError,
     dotted_key,
@@ -39,7 +40,10 @@ from sim.scenario.loading import (
     setting_type,
 )
 
-#: Outcomes reported when an experiment does not name its own: risk, burnout, leavers, cost.
+#: Outcomes analysed when an experiment file does not name its own (``docs/experiments.md``):
+#: risk to service users (overdue visits, unallocated case-days, serious incidents), the
+#: workforce (burnout, sickness absence, leavers) and cost. Each is declared, with its unit and
+#: which way is better, in ``sim/engine/metrics.py``.
 DEFAULT_OUTCOMES: tuple[str, ...] = (
     "overdue_visit_case_days",
     "unallocated_case_days",
@@ -64,7 +68,11 @@ class _Strict(BaseModel):
 
 
 class Factor(_Strict):
-    """One thing varied: a scenario key and either its values or its range."""
+    """One thing varied: a scenario key and either its values or its range.
+
+    A key registered in ``sim/scenario/levers.py`` may come alone: the factor then takes the
+    registry's range (or, for a choice or an on/off setting, every allowed value) and role.
+    """
 
     key: str = Field(min_length=1, description="scenario key, as for --set: a.b or a.b[0].c")
     name: str | None = Field(None, description="label in tables and plots (default: key)")
@@ -72,6 +80,24 @@ class Factor(_Strict):
     values: list[Scalar] | None = Field(None, min_length=1, max_length=1000)
     low: float | None = None
     high: float | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_registry(cls, data: Any) -> Any:
+        """Fill in a registered key's range (or values) and role where the file gives none."""
+        if not isinstance(data, dict) or not isinstance(data.get("key"), str):
+            return data
+        parameter = registered(data["key"])
+        if parameter is None:
+            return data
+        filled = dict(data)
+        filled.setdefault("role", "lever" if parameter.role == "lever" else "uncertain")
+        if all(filled.get(name) is None for name in ("values", "low", "high")):
+            if parameter.range is not None:
+                filled["low"], filled["high"] = (float(v) for v in parameter.range)
+            elif parameter.choices:
+                filled["values"] = list(parameter.choices)
+        return filled
 
     @model_validator(mode="after")
     def _values_or_range(self) -> Factor:

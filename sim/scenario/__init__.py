@@ -1,1 +1,1 @@
-"""Scenario files in: the schema, loading with inheritance and overrides, the catalogue."""
+"""Scenario files in: schema, loading (inheritance, overrides), the lever registry, catalogue."""

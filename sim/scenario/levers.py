@@ -1,0 +1,420 @@
+"""The one declaration of what a planner can change (levers) and what is uncertain.
+
+EMA Workbench's XLRM vocabulary: X, uncertainties (demand, leaving, sickness: the world the team
+works in), L, levers (caps, staffing, support, policies: what management controls), R, the model
+(``sim.engine``), and M, the outcome measures (declared once, with unit and direction, in
+``sim/engine/metrics.py``). Each registered :class:`Parameter` names its scenario key, a human
+label, its unit, its role, the range a planner would use and the engine phase that reads it;
+everything the schema already says (kind, bounds, allowed choices, baseline default) is read from
+the pydantic fields of ``sim/scenario/schema.py``, never restated. The meaning shown beside a
+control comes from the field's description or, failing that, from the parameter reference that
+writes ``docs/model.md`` (``docs/gen_parameter_table.py``).
+
+Three consumers read :data:`REGISTRY`: the dashboard's controls (``sim.dashboard.view_model``),
+the factors of an experiment file, which may name a registered key and take its range
+(``sim.experiments.experiment``), and the documented search ranges of ``caseload calibrate``
+(``sim.experiments.calibrate``). Adding a parameter to all three is adding one entry here.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import types
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Literal, Union, get_args, get_origin
+
+import annotated_types
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from sim.scenario.catalogue import repo_root
+from sim.scenario.schema import Scenario
+
+Role = Literal["lever", "uncertainty"]
+Kind = Literal["choice", "bool", "int", "float"]
+
+#: Where a setting is read: the model build, a daily phase (``sim/engine/phases/<name>.py``) or
+#: the day's tally (staff cost), in the order a run meets them.
+PHASES: tuple[str, ...] = (
+    "build",
+    "arrivals",
+    "risk",
+    "allocation",
+    "supervision",
+    "work",
+    "wellbeing",
+    "staffing",
+    "tally",
+)
+
+
+def phase_module(phase: str) -> str:
+    """The module of ``sim`` that implements ``phase``, e.g. ``sim/engine/phases/work.py``."""
+    if phase not in PHASES:
+        raise ValueError(f"unknown phase {phase!r}; use one of {PHASES}")
+    if phase in ("build", "tally"):
+        return f"sim/engine/{phase}.py"
+    return f"sim/engine/phases/{phase}.py"
+
+
+@cache
+def _parameter_docs() -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+    """``PARAMS`` (meaning, source) and ``UNITS`` from ``docs/gen_parameter_table.py``.
+
+    That file is the one place parameters are described in words (it writes the table in
+    ``docs/model.md``); reading it keeps the help text identical to the docs.
+    """
+    path = repo_root() / "docs" / "gen_parameter_table.py"
+    spec = importlib.util.spec_from_file_location("_caseload_parameter_docs", path)
+    if spec is None or spec.loader is None or not path.is_file():  # pragma: no cover
+        return {}, {}
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[spec.name]
+    return dict(module.PARAMS), dict(module.UNITS)
+
+
+def documented_unit(key: str) -> str:
+    """The unit ``docs/model.md`` gives ``key`` (a full-key entry, else its field name's)."""
+    _, units = _parameter_docs()
+    return units.get(key, units.get(key.rpartition(".")[2], ""))
+
+
+def _unwrap(annotation: Any) -> tuple[Any, list[Any], bool]:
+    """The base type, its constraint metadata and whether ``None`` is allowed."""
+    optional = False
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        optional = len(args) != len(get_args(annotation))
+        annotation = args[0]
+    metadata: list[Any] = []
+    while hasattr(annotation, "__metadata__"):
+        metadata.extend(annotation.__metadata__)
+        annotation = annotation.__origin__
+    return annotation, metadata, optional
+
+
+def field_info(key: str) -> FieldInfo:
+    """The schema field at a dotted key such as ``staffing.recruitment.mean_days``.
+
+    Raises:
+        KeyError: If a part of the key names no field.
+    """
+    model: Any = Scenario
+    parts = key.split(".")
+    for part in parts[:-1]:
+        annotation, _, _ = _unwrap(model.model_fields[part].annotation)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            raise KeyError(key)
+        model = annotation
+    return model.model_fields[parts[-1]]
+
+
+def format_value(value: Any) -> str:
+    """A setting's value as people read it: ``on``/``off``, ``18``, ``0.57``."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One registered lever or uncertain parameter.
+
+    Args:
+        key: The dotted scenario key (as for ``--set``).
+        label: What people call it, as controls and tables show it.
+        unit: Its unit, as ``docs/model.md`` gives it (a test keeps the two the same).
+        role: ``lever`` (management controls it) or ``uncertainty`` (the world decides).
+        phase: Where the engine reads it: one of :data:`PHASES`.
+        low: Bottom of the range a planner would sweep or a calibration search (numbers only).
+        high: Top of that range; the dashboard's slider runs from the schema's lower bound to it.
+        step: The dashboard slider's step (default: 1 for whole numbers, else 0.05).
+        slider_max: The dashboard slider's top where a class needs more than the planner's range
+            (a demand surge well beyond what calibration searches).
+        on_dashboard: Whether the dashboard offers it as a control.
+        moves: The outcomes (calibration targets) it mainly moves.
+        note: What to add to the schema's meaning when showing it.
+    """
+
+    key: str
+    label: str
+    unit: str
+    role: Role
+    phase: str
+    low: float | None = None
+    high: float | None = None
+    step: float | None = None
+    slider_max: float | None = None
+    on_dashboard: bool = False
+    moves: str = ""
+    note: str = ""
+
+    @property
+    def path(self) -> str:
+        """The dotted scenario key (the dashboard's name for it)."""
+        return self.key
+
+    @property
+    def field(self) -> FieldInfo:
+        """The pydantic field behind this parameter."""
+        return field_info(self.key)
+
+    @property
+    def kind(self) -> Kind:
+        """Which control draws it: a choice list, a checkbox, or an int or float slider."""
+        base, _, _ = _unwrap(self.field.annotation)
+        if get_origin(base) is Literal:
+            return "choice"
+        if base is bool:
+            return "bool"
+        if base is int:
+            return "int"
+        if base is float:
+            return "float"
+        raise TypeError(f"parameter {self.key}: unsupported schema type {base!r}")
+
+    @property
+    def choices(self) -> tuple[Any, ...]:
+        """Allowed values of a choice (from its ``Literal``), or ``(False, True)`` for a bool."""
+        if self.kind == "bool":
+            return (False, True)
+        base, _, _ = _unwrap(self.field.annotation)
+        return get_args(base) if self.kind == "choice" else ()
+
+    @property
+    def bounds(self) -> tuple[float | None, float | None, bool, bool]:
+        """(lower, upper, lower_exclusive, upper_exclusive) from the schema's constraints."""
+        _, metadata, _ = _unwrap(self.field.annotation)
+        metadata = [*metadata, *self.field.metadata]
+        low = high = None
+        low_open = high_open = False
+        for item in metadata:
+            if isinstance(item, annotated_types.Ge):
+                low = item.ge
+            elif isinstance(item, annotated_types.Gt):
+                low, low_open = item.gt, True
+            elif isinstance(item, annotated_types.Le):
+                high = item.le
+            elif isinstance(item, annotated_types.Lt):
+                high, high_open = item.lt, True
+        return low, high, low_open, high_open
+
+    @property
+    def default(self) -> Any:
+        """The baseline value: the key's value in a default :class:`Scenario`.
+
+        Read from a whole scenario rather than the field, because a nested field's own default
+        (a ``Duration``'s 30-day mean) is not the baseline's (recruitment's 460 days).
+        """
+        return self.value_in(_baseline())
+
+    @property
+    def range(self) -> tuple[float, float] | None:
+        """(low, high) a planner would use, or None for a choice or an on/off setting."""
+        if self.low is None or self.high is None:
+            return None
+        return self.low, self.high
+
+    @property
+    def slider_range(self) -> tuple[float, float, float]:
+        """(min, max, step) for a slider: the schema's lower bound up to the planner's top."""
+        low, high, low_open, _ = self.bounds
+        step = self.step if self.step is not None else (1 if self.kind == "int" else 0.05)
+        low = 0.0 if low is None else low
+        if low_open:
+            low = low + step
+        top = self.slider_max if self.slider_max is not None else self.high
+        if top is None:
+            top = high
+        if top is None:
+            raise TypeError(f"parameter {self.key}: no upper bound for its slider")
+        if high is not None:
+            top = min(top, high)
+        if self.kind == "int":
+            return int(low), int(top), int(step)
+        return float(low), float(top), float(step)
+
+    @property
+    def meaning(self) -> str:
+        """What the parameter means: the field's description, else the parameter reference's."""
+        if self.field.description:
+            return self.field.description
+        params, _ = _parameter_docs()
+        return params.get(self.key, ("", ""))[0]
+
+    @property
+    def help(self) -> str:
+        """Tooltip text: meaning, unit, allowed values and the baseline default."""
+        if self.kind == "choice":
+            allowed = "one of " + ", ".join(map(str, self.choices))
+        elif self.kind == "bool":
+            allowed = "on or off"
+        else:
+            low, high, low_open, high_open = self.bounds
+            allowed = f"{'>' if low_open else '≥'} {low:g} and {'<' if high_open else '≤'} {high:g}"
+        unit = f" Unit: {self.unit}." if self.unit and self.unit not in ("choice", "bool") else ""
+        note = f" {self.note}" if self.note else ""
+        return (
+            f"{self.meaning}{unit}{note} Allowed: {allowed}. "
+            f"Baseline: {format_value(self.default)}. Scenario key: {self.key}."
+        ).strip()
+
+    def value_in(self, config: Scenario) -> Any:
+        """This parameter's value in ``config``."""
+        node: Any = config
+        for part in self.key.split("."):
+            node = getattr(node, part)
+        return node
+
+    def setting(self, value: Any) -> str:
+        """The ``--set`` override text for ``value`` (TOML syntax)."""
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, str):
+            text = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        elif self.kind == "float":
+            text = repr(float(value))
+        else:
+            text = str(int(value))
+        return f"{self.key}={text}"
+
+
+@cache
+def _baseline() -> Scenario:
+    return Scenario()
+
+
+_RETENTION_PAY_NOTE = (
+    "On its own it only adds to the staff cost shown in Today; what it buys is the next lever, "
+    "the retention pay leave ratio (1 = no effect on leaving)."
+)
+_RETENTION_RATIO_NOTE = (
+    "Below 1, permanent staff leave less often (0.8: a fifth fewer leavers); set retention pay "
+    "for what that costs."
+)
+
+#: Every registered lever and uncertain parameter. The dashboard shows those ``on_dashboard``
+#: in this order; the uncertainties' ranges are calibration's documented search ranges
+#: (``docs/calibration.md``), the levers' what the scenarios under ``scenarios/levers`` and the
+#: experiment files vary.
+REGISTRY: tuple[Parameter, ...] = (
+    # --- levers: what management controls --------------------------------------------------
+    Parameter(
+        "allocation.cap_kind", "Cap kind (allocation)", "choice", "lever", "allocation",
+        on_dashboard=True,
+    ),
+    Parameter(
+        "allocation.cap_per_fte", "Cap per FTE (allocation)", "cases (or weight)/FTE", "lever",
+        "allocation", low=10.0, high=40.0, step=0.5, on_dashboard=True,
+    ),
+    Parameter(
+        "allocation.at_cap", "At cap (allocation)", "choice", "lever", "allocation",
+        on_dashboard=True,
+    ),
+    Parameter(
+        "team.social_worker_posts", "Social worker posts (team)", "posts/team", "lever", "build",
+        low=2, high=20, on_dashboard=True,
+    ),
+    Parameter(
+        "demand.referrals_per_day", "Referrals per day (demand)", "referrals/team/day",
+        "uncertainty", "arrivals", low=0.40, high=0.80, step=0.01, slider_max=3.0,
+        on_dashboard=True, moves="caseload, overtime, burnout",
+    ),
+    Parameter(
+        "support.admin_staff", "Admin staff (support)", "FTE/team", "lever", "build",
+        low=0.0, high=5.0, step=0.5, on_dashboard=True,
+    ),
+    Parameter(
+        "support.swa_staff", "SWA staff (support)", "FTE/team", "lever", "build",
+        low=0.0, high=5.0, step=0.5, on_dashboard=True,
+    ),
+    Parameter(
+        "work.recording_efficiency", "Recording efficiency (work)", "factor", "lever", "work",
+        low=0.5, high=3.0, step=0.05, on_dashboard=True,
+    ),
+    Parameter(
+        "supervision.enabled", "Enabled (supervision)", "bool", "lever", "supervision",
+        on_dashboard=True,
+    ),
+    Parameter(
+        "sickness.return_policy", "Return policy (sickness)", "choice", "lever", "work",
+        on_dashboard=True,
+    ),
+    Parameter(
+        "staffing.agency_backfill", "Agency backfill (staffing)", "bool", "lever", "staffing",
+        on_dashboard=True,
+    ),
+    Parameter(
+        "costs.retention_pay_per_worker_year", "Retention pay per worker year (costs)",
+        "GBP/FTE-year", "lever", "tally", low=0.0, high=10_000.0, step=250.0,
+        on_dashboard=True, note=_RETENTION_PAY_NOTE,
+    ),
+    Parameter(
+        "staffing.retention_pay_leave_ratio", "Retention pay leave ratio (staffing)",
+        "hazard ratio", "lever", "staffing", low=0.5, high=1.0, step=0.05, on_dashboard=True,
+        note=_RETENTION_RATIO_NOTE,
+    ),
+    # --- uncertainties: calibrated, with the ranges the calibration searches -----------------
+    Parameter(
+        "staffing.leave_rate_per_year", "Leave rate per year (staffing)", "per year",
+        "uncertainty", "staffing", low=0.02, high=0.15, moves="turnover, vacancies",
+    ),
+    Parameter(
+        "staffing.recruitment.mean_days", "Mean recruitment delay (staffing)", "working days",
+        "uncertainty", "staffing", low=200.0, high=800.0, moves="vacancies, agency share",
+    ),
+    Parameter(
+        "sickness.long_spells_per_year", "Long spells per year (sickness)", "spells/worker-year",
+        "uncertainty", "wellbeing", low=0.03, high=0.25, moves="sickness absence",
+    ),
+    Parameter(
+        "sickness.short_spells_per_year", "Short spells per year (sickness)",
+        "spells/worker-year", "uncertainty", "wellbeing", low=0.3, high=2.0,
+        moves="sickness absence",
+    ),
+    Parameter(
+        "staffing.agency_cover_probability", "Agency cover probability (staffing)",
+        "probability", "uncertainty", "staffing", low=0.7, high=1.0, moves="agency share",
+    ),
+    Parameter(
+        "staffing.agency_leave_rate_per_year", "Agency leave rate per year (staffing)",
+        "per year", "uncertainty", "staffing", low=0.1, high=1.0, moves="agency share",
+    ),
+    Parameter(
+        "work.direct_share_of_casework", "Direct share of casework (work)", "share",
+        "uncertainty", "work", low=0.1, high=0.35, moves="direct contact share",
+    ),
+    Parameter(
+        "wellbeing.burnout_threshold", "Burnout threshold (wellbeing)", "stress (0-1)",
+        "uncertainty", "wellbeing", low=0.4, high=0.7, moves="burnout prevalence",
+    ),
+    Parameter(
+        "work.recording_hours_per_visit", "Recording hours per visit (work)",
+        "hours/visit at weight 1", "uncertainty", "work", low=1.0, high=2.0,
+        moves="unpaid overtime, burnout prevalence",
+    ),
+    Parameter(
+        "wellbeing.overload_gain_per_day", "Overload stress gain per day (wellbeing)", "per day",
+        "uncertainty", "wellbeing", low=0.02, high=0.06, moves="burnout prevalence",
+    ),
+)  # fmt: skip
+
+REGISTRY_BY_KEY: dict[str, Parameter] = {p.key: p for p in REGISTRY}
+
+#: The levers (L) and the uncertainties (X), each in registry order.
+LEVERS: tuple[Parameter, ...] = tuple(p for p in REGISTRY if p.role == "lever")
+UNCERTAINTIES: tuple[Parameter, ...] = tuple(p for p in REGISTRY if p.role == "uncertainty")
+
+
+def registered(key: str) -> Parameter | None:
+    """The registered parameter of a scenario key (spaces ignored), or None."""
+    return REGISTRY_BY_KEY.get(key.replace(" ", ""))
