@@ -10,6 +10,7 @@ environmental failure (unwritable output directory, unreachable scheduler) print
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -33,7 +34,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(args_list)
     args.command_line = ["caseload", *args_list]
     try:
-        return args.handler(args)
+        with contextlib.ExitStack() as args.exit_stack:  # holds the output folder's lock
+            return args.handler(args)
     except ScenarioError as exc:
         for line in exc.problems:
             print(line, file=sys.stderr)
@@ -42,7 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"caseload: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except OSError as exc:
-        print(f"caseload: error: {exc.strerror or exc}", file=sys.stderr)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"caseload: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_ERROR
     except Interrupted as exc:
         print(f"caseload: {exc}", file=sys.stderr)
