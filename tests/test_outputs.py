@@ -239,9 +239,9 @@ def test_an_output_lock_refuses_a_second_holder_and_leaves_no_file(tmp_path):
 
     with OutputLock(tmp_path, command=["caseload", "run", "a.toml"]):
         assert (tmp_path / LOCK_FILE).read_text() == f"{os.getpid()} caseload run a.toml\n"
+        second = OutputLock(tmp_path)
         with pytest.raises(FolderInUse, match=rf"\(pid {os.getpid()}: caseload run a.toml\)"):
-            with OutputLock(tmp_path):
-                pass
+            second.__enter__()
     assert os.listdir(tmp_path) == []
     with OutputLock(tmp_path):  # free again
         pass
