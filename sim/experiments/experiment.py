@@ -59,6 +59,23 @@ MIN_LHS = 30
 RBD_FAST_HARMONICS = 10
 
 
+#: Statistics of each outcome in ``points.parquet``: ``<outcome>_<statistic>`` columns.
+OUTCOME_STATISTICS: tuple[str, ...] = ("mean", "ci95_low", "ci95_high", "sd", "n")
+
+#: Column names of ``runs.parquet`` and ``points.parquet`` besides the factors'; a factor named
+#: like one would overwrite it, so such names are refused.
+RESERVED_NAMES: frozenset[str] = frozenset(
+    {"point", "replication", "seed", *METRIC_KEYS}
+    | {f"{key}_{statistic}" for key in METRIC_KEYS for statistic in OUTCOME_STATISTICS}
+)
+
+
+def _value_kind(value: Scalar) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    return "text" if isinstance(value, str) else "numbers"
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
@@ -82,6 +99,12 @@ class Factor(_Strict):
             raise ValueError("give values, or both low and high")
         if has_range and self.low is not None and self.high is not None and self.low >= self.high:
             raise ValueError(f"low must be below high (got low={self.low}, high={self.high})")
+        kinds = sorted({_value_kind(value) for value in self.values or ()})
+        if len(kinds) > 1:
+            raise ValueError(
+                f"values mix {' and '.join(kinds)}; a factor's values must all be of one kind, "
+                f"that of its setting (got {self.values})"
+            )
         return self
 
     @property
@@ -146,6 +169,18 @@ class Experiment(_Strict):
         unknown = [o for o in self.outcomes if o not in METRIC_KEYS]
         if unknown:
             raise ValueError(f"outcomes: unknown metric(s) {unknown}; known: {list(METRIC_KEYS)}")
+        repeated = sorted({o for o in self.outcomes if self.outcomes.count(o) > 1})
+        if repeated:
+            raise ValueError(f"outcomes: each outcome may be listed once (got {repeated} twice)")
+        for index, factor in enumerate(self.factors):
+            if factor.label in RESERVED_NAMES:
+                field = "name" if factor.name is not None else "key"
+                raise ValueError(
+                    f"factors[{index}].{field}: {factor.label!r} is the name of a column the "
+                    "sweep writes (runs.parquet: point, replication, seed and every metric; "
+                    "points.parquet: <outcome>_mean, _ci95_low, _ci95_high, _sd, _n); give "
+                    f"the factor another name (got {factor.label!r})"
+                )
         labels = [f.label for f in self.factors]
         if len(set(labels)) != len(labels):
             raise ValueError(f"factors: two factors share a name (got {labels})")
