@@ -150,6 +150,17 @@ class Design(_Strict):
         return self
 
 
+class DesignLimits(_Strict):
+    """Ceilings on a design's size, checked before any point is built.
+
+    Each point is a validated scenario (about 30 kB) and each run keeps its metrics, so a grid
+    of 3 factors × 1,000 values (10⁹ points) must be refused, not attempted.
+    """
+
+    max_points: Annotated[int, Field(ge=1, le=10_000_000)] = 10_000
+    max_runs: Annotated[int, Field(ge=1, le=100_000_000)] = 100_000
+
+
 class Experiment(_Strict):
     """A validated experiment file."""
 
@@ -163,6 +174,7 @@ class Experiment(_Strict):
     outcomes: list[str] = Field(default_factory=lambda: list(DEFAULT_OUTCOMES), min_length=1)
     design: Design
     factors: list[Factor] = Field(min_length=1, max_length=50)
+    limits: DesignLimits = DesignLimits()
 
     @model_validator(mode="after")
     def _consistent(self) -> Experiment:
