@@ -180,6 +180,10 @@ UNITS: dict[str, str] = {
     "seed": "integer",
     "initial_cases_per_fte": "cases/FTE",
     "collect_worker_days": "bool",
+    "max_posts": "posts",
+    "max_cases": "cases",
+    "max_worker_day_rows": "rows",
+    "max_table_rows": "rows",
     "n_teams": "count",
     "social_worker_posts": "posts/team",
     "manager_fte": "FTE/team",
@@ -406,6 +410,23 @@ PARAMS: dict[str, tuple[str, str]] = {
     "simulation.collect_worker_days": (
         "Record every worker each day (worker_days.parquet); false saves memory at scale.",
         "output option",
+    ),
+    # limits
+    "limits.max_posts": (
+        "Most social-worker posts (n_teams × social_worker_posts) a run may have.",
+        "memory guard; admits England's 33,000 posts (docs/scenarios.md, size limits)",
+    ),
+    "limits.max_cases": (
+        "Most cases in a replication: day 0's caseload plus the referrals expected.",
+        "memory guard; England has about 1.7 million (docs/scenarios.md, size limits)",
+    ),
+    "limits.max_worker_day_rows": (
+        "Most worker-day rows (posts × days) a replication may collect.",
+        "memory guard: about 0.8 kB a row while collected (docs/scenarios.md, size limits)",
+    ),
+    "limits.max_table_rows": (
+        "Most case and worker-day rows kept over all replications of a run.",
+        "memory guard (docs/scenarios.md, size limits)",
     ),
     # team
     "team.n_teams": ("Identical teams, each with one manager.", "assumption (MODEL.md baseline)"),

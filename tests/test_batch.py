@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import pytest
 
@@ -105,7 +106,7 @@ def test_journal_lines_are_strict_json(configs, tmp_path):
     journal = Journal(tmp_path / "j.jsonl")
     run_batch(specs_for(configs[:1], 1, 3), workers=1, journal=journal, keep_series=True)
     entry = json.loads(journal.path.read_text().splitlines()[0])
-    assert set(entry) == {"key", "point", "replication", "seed", "summary", "series"}
+    assert set(entry) == {"key", "point", "replication", "seed", "summary", "series", "sha256"}
     assert set(entry["series"]) == set(sim.engine.run.SERIES_COLUMNS)
     assert len(entry["series"]["waiting"]) == 30 // sim.engine.run.WEEK
 
@@ -119,6 +120,64 @@ def test_more_replications_reuse_the_runs_already_journalled(configs, tmp_path):
         specs_for([more], 3, 7), workers=1, journal=journal, on_resume=reused.append
     )
     assert reused == [2] and len(records) == 3
+
+
+def _journal_with_two_runs(tmp_path):
+    journal = Journal(tmp_path / "j.jsonl")
+    journal.append("k1", RunRecord(0, 0, 5, {"a": 1.5}, {"waiting": [1.0, 2.0]}))
+    journal.append("k2", RunRecord(0, 1, 6, {"a": 2.5}))
+    return journal
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda line: line.replace(b'"a":1.5', b'"a":9.5'),  # a changed number: checksum fails
+        lambda line: line.replace(b'"point":0', b'"point":true'),
+        lambda line: b"[" * 200_000 + b"\n",  # nesting deep enough to overflow a recursive parser
+        lambda line: b"\x80\xff garbage \x00\n",
+        lambda line: b'{"key": "k1"}\n',
+        lambda line: b"NaN\n",
+    ],
+)
+def test_a_corrupt_or_forged_journal_line_is_ignored_with_a_warning(tmp_path, damage):
+    journal = _journal_with_two_runs(tmp_path)
+    first, second = journal.path.read_bytes().splitlines(keepends=True)
+    journal.path.write_bytes(damage(first) + second)
+    warnings: list[str] = []
+    loaded = Journal(journal.path, warn=warnings.append).load()
+    assert list(loaded) == ["k2"]
+    assert warnings == [
+        f"warning: {journal.path}: 1 line(s) are corrupt or not records of this version "
+        "(format or checksum); ignored, their runs are done again"
+    ]
+
+
+def test_a_line_too_long_to_be_a_record_is_skipped_unread(tmp_path, monkeypatch):
+    monkeypatch.setattr(sim.runs.batch, "MAX_LINE_BYTES", 1000)
+    journal = _journal_with_two_runs(tmp_path)
+    with journal.path.open("ab") as handle:
+        handle.write(b"x" * 5000 + b"\n")
+    journal.append("k3", RunRecord(0, 2, 7, {"a": 3.5}))
+    warnings: list[str] = []
+    assert list(Journal(journal.path, warn=warnings.append).load()) == ["k1", "k2", "k3"]
+    assert len(warnings) == 1
+
+
+def test_only_the_batchs_own_runs_are_kept_from_a_journal(tmp_path):
+    journal = _journal_with_two_runs(tmp_path)
+    assert list(journal.load({"k2", "k9"})) == ["k2"]
+
+
+def test_a_fifo_in_place_of_the_journal_is_removed_not_read(tmp_path):
+    path = tmp_path / "j.jsonl"
+    os.mkfifo(path)  # reading or appending to it would block the command for ever
+    warnings: list[str] = []
+    journal = Journal(path, warn=warnings.append)
+    assert journal.load() == {}
+    assert warnings == [f"warning: {path}: not a regular file; removed, its runs are done again"]
+    journal.append("k1", RunRecord(0, 0, 5, {"a": 1.0}))
+    assert list(Journal(path).load()) == ["k1"]
 
 
 def _worker_log_level() -> tuple[int, int]:

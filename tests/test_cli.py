@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -279,3 +280,96 @@ def test_a_server_that_is_not_a_dask_scheduler_exits_1_without_traceback(run_cas
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert done.stderr.startswith(f"caseload: error: cannot reach Dask scheduler at {address}")
+
+
+SHORT = ["--reps", "1", "--days", "40", "--set", "simulation.warmup_days=10", "--workers", "1"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", GOOD, *SHORT],
+        ["compare", GOOD, GOOD, *SHORT],
+        ["sweep", "experiments/cap_x_admin.toml", "--reps", "1"],
+        ["calibrate", GOOD, "--params", "demand.referrals_per_day", *SHORT[2:]],
+    ],
+)
+@pytest.mark.parametrize("empty", ["", "  "])
+def test_an_empty_out_is_refused_before_anything_runs(
+    tmp_path, monkeypatch, capsys, command, empty
+):
+    monkeypatch.chdir(repo_root())
+    before = sorted(os.listdir(repo_root()))
+    assert main([*command, "--out", empty]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("--out: an empty folder name would write into the current")
+    assert f"(got {empty!r})" in captured.err
+    assert len(captured.err.splitlines()) == 1 and "Traceback" not in captured.err
+    assert sorted(os.listdir(repo_root())) == before
+
+
+def _lock_holder(out: Path, pid: int, timeout: float = 120) -> str:
+    """Wait until the command ``pid`` holds ``out``'s lock; return what it wrote there."""
+    lock = out / ".caseload.lock"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if lock.exists() and lock.read_text().startswith(f"{pid} "):
+            return lock.read_text()
+        time.sleep(0.05)
+    raise AssertionError(f"the first command did not lock {out} within {timeout} s")
+
+
+@pytest.mark.slow
+def test_a_second_command_into_a_folder_in_use_refuses_or_waits(run_caseload, tmp_path):
+    import select
+    import shutil
+    import signal
+    import subprocess
+    import sys
+
+    script = shutil.which("caseload", path=str(Path(sys.executable).parent))
+    out = tmp_path / "shared"
+    long_run = [script, "run", GOOD, "--reps", "200", "--workers", "1", "--quiet"]
+    first = subprocess.Popen(
+        [*long_run, "--out", str(out)],
+        cwd=repo_root(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert _lock_holder(out, first.pid).startswith(f"{first.pid} caseload run {GOOD}")
+        started = time.monotonic()
+        done = run_caseload(
+            "sweep", "experiments/cap_x_admin.toml", "--reps", "1", "--out", str(out)
+        )
+        assert time.monotonic() - started < 60, "the second command did not refuse at once"
+        assert done.returncode == 1
+        assert done.stderr == (
+            f"caseload: error: output directory {out} is in use by another caseload command "
+            f"(pid {first.pid}: caseload run {GOOD} --reps 200 --workers 1 --quiet --out {out}); "
+            "wait for it to finish, give another --out, or add --wait to start when it is done\n"
+        )
+        assert not (out / "runs.parquet").exists()
+
+        waiting = subprocess.Popen(
+            [script, "run", GOOD, *SHORT, "--quiet", "--wait", "--out", str(out)],
+            cwd=repo_root(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        ready, _, _ = select.select([waiting.stderr], [], [], 120)
+        assert ready, "--wait said nothing within 120 s"
+        said = waiting.stderr.readline()
+        assert said.startswith(f"caseload: waiting for the command using {out} (pid {first.pid}")
+        assert waiting.poll() is None, "--wait did not wait for the folder"
+        first.send_signal(signal.SIGKILL)  # a killed holder leaves the folder unlocked
+        first.wait(timeout=30)
+        stdout, stderr = waiting.communicate(timeout=300)
+        assert waiting.returncode == 0, stderr
+        assert "Outputs written" in stdout
+        assert (out / "summary.json").is_file()
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait(timeout=30)

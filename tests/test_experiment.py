@@ -200,3 +200,62 @@ def test_a_missing_base_scenario_names_the_experiment_file_and_key(tmp_path):
     assert problems(path) == [
         f"{path}: scenario: no such file 'nowhere.toml' (looked for {tmp_path / 'nowhere.toml'})"
     ]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "point",
+        "replication",
+        "seed",
+        "leavers",
+        "overdue_visit_case_days_mean",
+        "burnout_prevalence_ci95_low",
+        "staff_cost_total_n",
+    ],
+)
+def test_a_factor_named_like_an_output_column_is_refused(tmp_path, name):
+    path = write(
+        tmp_path,
+        GRID.replace(
+            'key = "allocation.cap_per_fte"', f'key = "allocation.cap_per_fte"\nname = "{name}"'
+        ),
+    )
+    assert problems(path) == [
+        f"{path}: factors[0].name: {name!r} is the name of a column the sweep writes "
+        "(runs.parquet: point, replication, seed and every metric; points.parquet: "
+        "<outcome>_mean, _ci95_low, _ci95_high, _sd, _n); give the factor another name "
+        f"(got {name!r})"
+    ]
+
+
+def test_an_outcome_listed_twice_is_refused(tmp_path):
+    path = write(tmp_path, 'outcomes = ["leavers", "burnout_prevalence", "leavers"]\n' + GRID)
+    assert problems(path) == [
+        f"{path}: outcomes: each outcome may be listed once (got ['leavers'] twice)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("values", "kinds"),
+    [('[12.0, "16"]', "numbers and text"), ("[true, 2]", "numbers and true/false")],
+)
+def test_a_factor_mixing_kinds_of_value_is_refused(tmp_path, values, kinds):
+    path = write(tmp_path, GRID.replace("values = [12.0, 16.0]", f"values = {values}"))
+    (line,) = problems(path)
+    assert line.startswith(f"{path}: factors[0]: values mix {kinds}; a factor's values must all")
+
+
+def test_collisions_are_refused_before_anything_runs(tmp_path, monkeypatch, capsys):
+    from sim.cli.main import main
+
+    path = write(
+        tmp_path,
+        GRID.replace('key = "support.admin_staff"', 'key = "support.admin_staff"\nname = "seed"'),
+    )
+    monkeypatch.chdir(tmp_path)
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{path}: factors[1].name: 'seed' is the name of a column")
+    assert len(err.splitlines()) == 1
+    assert not (tmp_path / "out").exists()

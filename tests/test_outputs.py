@@ -211,3 +211,37 @@ def test_worker_days_switched_off_gives_an_empty_table_with_the_columns(tmp_path
     out = tmp_path / "out"
     write_outputs(out, config, [result], 3, command=["caseload"])
     assert len(pd.read_parquet(out / "worker_days.parquet")) == 0
+
+
+def test_staging_left_by_a_killed_command_is_removed_by_the_next_write(
+    tmp_path, config, make_results
+):
+    out = tmp_path / "out"
+    killed = out / ".caseload-partial-k1ll3d"  # what kill -9 mid-write leaves
+    (killed / "plots").mkdir(parents=True)
+    (killed / "summary.json").write_text("{}")
+    check = out / ".caseload-check-x1"
+    check.write_text("")
+    started = sim.outputs.files.STARTED
+    for path in (killed, check):
+        os.utime(path, (started - 60, started - 60))
+    running = out / ".caseload-partial-l1ve"  # a command started after this one: not ours
+    running.mkdir()
+    os.utime(running, (started + 3600, started + 3600))
+    write_outputs(out, config, make_results(1), 1)
+    assert not killed.exists() and not check.exists()
+    assert running.is_dir()
+    assert sorted(os.listdir(out)) == sorted([*OUTPUT_FILES, running.name])
+
+
+def test_an_output_lock_refuses_a_second_holder_and_leaves_no_file(tmp_path):
+    from sim.outputs.files import LOCK_FILE, FolderInUse, OutputLock
+
+    with OutputLock(tmp_path, command=["caseload", "run", "a.toml"]):
+        assert (tmp_path / LOCK_FILE).read_text() == f"{os.getpid()} caseload run a.toml\n"
+        second = OutputLock(tmp_path)
+        with pytest.raises(FolderInUse, match=rf"\(pid {os.getpid()}: caseload run a.toml\)"):
+            second.__enter__()
+    assert os.listdir(tmp_path) == []
+    with OutputLock(tmp_path):  # free again
+        pass

@@ -23,6 +23,7 @@ from rich.table import Table
 from sim.cli.run import default_out_dir
 from sim.cli.support import (
     add_execution_options,
+    add_output_options,
     add_set_option,
     int_at_least,
     positive_int,
@@ -118,19 +119,13 @@ def add_calibrate(subparsers: Any) -> None:
         "(default: as --reps; 0 skips it)",
     )
     add_set_option(parser)
-    parser.add_argument(
-        "--out",
-        type=Path,
-        metavar="DIR",
-        help="output directory (default: results/calibrate-<scenario name>)",
-    )
+    add_output_options(parser, "results/calibrate-<scenario name>")
     add_execution_options(parser, "evaluations")
     parser.set_defaults(handler=_cmd_calibrate)
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
-    from sim.cli.support import EXIT_OK, Interrupted
-    from sim.outputs.files import check_writable
+    from sim.cli.support import EXIT_OK, Interrupted, claim_output_dir
     from sim.scenario.catalogue import default_scenario, display_path
 
     spec = load_calibration(args.calibration) if args.calibration is not None else None
@@ -158,8 +153,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         check_reps = spec.check_reps if spec and spec.check_reps is not None else reps
     weights = spec.weights if spec else {}
 
-    out = args.out if args.out is not None else _default_out(default_out_dir(config))
-    out = check_writable(out)
+    out = claim_output_dir(args, _default_out(default_out_dir(config)))
     cache = EvaluationCache(out / CACHE_DIR)
     if args.no_resume:
         cache.clear()

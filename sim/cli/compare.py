@@ -21,12 +21,14 @@ from rich.table import Table
 from sim.cli.support import (
     EXIT_OK,
     add_execution_options,
+    add_output_options,
     add_set_option,
+    claim_output_dir,
     run_journaled,
 )
 from sim.engine.metrics import METRICS, metrics_by_group
 from sim.experiments.compare import Comparison, settings_differences, unique_labels
-from sim.outputs.files import Writer, check_writable, write_directory, write_parquet
+from sim.outputs.files import Writer, write_directory, write_parquet
 from sim.outputs.formatting import (
     format_change,
     format_change_interval,
@@ -66,9 +68,7 @@ def add_compare(subparsers: Any) -> None:
     compare.add_argument(
         "--days", type=int, metavar="D", help="working days each (default: the baseline's)"
     )
-    compare.add_argument(
-        "--out", type=Path, metavar="DIR", help="output directory (default: results/compare-...)"
-    )
+    add_output_options(compare, "results/compare-...")
     add_set_option(compare, "(applied to every scenario)")
     add_execution_options(compare)
     compare.set_defaults(handler=cmd_compare)
@@ -125,7 +125,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     labels = unique_labels([c.name for c in configs])
     sim = configs[0].simulation
     reps, seed = sim.replications, sim.seed
-    out = check_writable(args.out if args.out is not None else default_compare_dir(labels))
+    out = claim_output_dir(args, default_compare_dir(labels))
     console = Console(width=None if sys.stdout.isatty() else 160)
     console.print(_header(configs, labels, [args.baseline, *args.others]), highlight=False)
     _warn_different_organisations(configs, labels)

@@ -12,6 +12,7 @@ optimisers, SALib, matplotlib or Dask, which the commands that run simulations n
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 from collections.abc import Sequence
@@ -29,7 +30,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser(args_list).parse_args(args_list)
     args.command_line = ["caseload", *args_list]
     try:
-        return args.handler(args)
+        with contextlib.ExitStack() as args.exit_stack:  # holds the output folder's lock
+            return args.handler(args)
     except _loaded("sim.scenario.loading", "ScenarioError") as exc:
         for line in exc.problems:
             print(line, file=sys.stderr)
@@ -38,7 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"caseload: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except OSError as exc:
-        print(f"caseload: error: {exc.strerror or exc}", file=sys.stderr)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"caseload: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_ERROR
     except Interrupted as exc:
         print(f"caseload: {exc}", file=sys.stderr)

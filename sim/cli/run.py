@@ -22,11 +22,13 @@ from sim.cli.support import (
     Interrupted,
     ProgressReporter,
     add_execution_options,
+    add_output_options,
     add_set_option,
+    claim_output_dir,
 )
 from sim.cli.validate import print_warnings
 from sim.engine.metrics import metrics_by_group
-from sim.outputs.files import check_writable, write_outputs
+from sim.outputs.files import write_outputs
 from sim.outputs.formatting import format_interval, format_value
 from sim.runs.checkpoint import Checkpoint
 from sim.runs.replications import run_replications
@@ -68,12 +70,7 @@ def add_run(subparsers: Any) -> None:
     run.add_argument(
         "--days", type=int, metavar="D", help="working days to simulate (default: simulation.days)"
     )
-    run.add_argument(
-        "--out",
-        type=Path,
-        metavar="DIR",
-        help="output directory (default: results/<scenario name>)",
-    )
+    add_output_options(run, "results/<scenario name>")
     add_set_option(run)
     add_execution_options(run, "replications")
     run.set_defaults(handler=_cmd_run)
@@ -85,7 +82,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         scenario_path, args.set, days=args.days, replications=args.reps, seed=args.seed
     )
     reps, seed = config.simulation.replications, config.simulation.seed
-    out = check_writable(args.out if args.out is not None else default_out_dir(config))
+    out = claim_output_dir(args, default_out_dir(config))
 
     console = Console(width=None if sys.stdout.isatty() else 140)
     console.print(_header(config, scenario_path), highlight=False, soft_wrap=True)

@@ -9,6 +9,7 @@ message mean the same everywhere.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -48,6 +49,54 @@ def add_set_option(parser: argparse.ArgumentParser, note: str = "") -> None:
         "--set staffing.cuts[0].share=0.2 (repeatable; VALUE is TOML, else text)"
         + (f" {note}" if note else ""),
     )
+
+
+def add_output_options(parser: argparse.ArgumentParser, default: str) -> None:
+    """Add ``--out DIR`` (``default`` describes the folder used without it) and ``--wait``."""
+    parser.add_argument("--out", metavar="DIR", help=f"output directory (default: {default})")
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="if another caseload command is using the output directory, wait for it to finish "
+        "instead of refusing",
+    )
+
+
+def claim_output_dir(args: argparse.Namespace, default: Path) -> Path:
+    """The output folder (``--out``, else ``default``), created, writable and locked.
+
+    The lock is held until the command returns (``main`` closes ``args.exit_stack``), so a
+    second command into the same folder refuses, or waits with ``--wait``.
+
+    Raises:
+        ScenarioError: ``--out ""``: an empty name would write into the current folder.
+        FolderInUse: Another command holds the folder and ``--wait`` was not given.
+        OutputError: The folder cannot be created, written or locked.
+    """
+    from sim.outputs.files import OutputLock, check_writable, remove_stale_staging
+    from sim.scenario.loading import ScenarioError
+
+    given = getattr(args, "out", None)
+    if given is not None and not str(given).strip():
+        raise ScenarioError(
+            [
+                f"--out: an empty folder name would write into the current folder; give a "
+                f"folder, or leave --out out for {default} (got {str(given)!r})"
+            ]
+        )
+    out = check_writable(Path(given) if given is not None else default)
+    lock = OutputLock(
+        out,
+        wait=getattr(args, "wait", False),
+        on_wait=lambda message: print(f"caseload: {message}", file=sys.stderr, flush=True),
+        command=getattr(args, "command_line", None),
+    )
+    stack = getattr(args, "exit_stack", None)
+    if stack is None:
+        stack = args.exit_stack = contextlib.ExitStack()
+    stack.enter_context(lock)
+    remove_stale_staging(out)
+    return out
 
 
 def add_execution_options(parser: argparse.ArgumentParser, unit: str = "runs") -> None:

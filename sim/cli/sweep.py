@@ -24,13 +24,15 @@ from rich.table import Table
 from sim.cli.support import (
     EXIT_OK,
     add_execution_options,
+    add_output_options,
+    claim_output_dir,
     positive_int,
     run_journaled,
 )
 from sim.engine.metrics import METRICS_BY_KEY
 from sim.experiments.design import Plan, load_plan
 from sim.experiments.sweep import points_table, runs_table, sensitivity
-from sim.outputs.files import Writer, check_writable, write_directory, write_parquet
+from sim.outputs.files import Writer, write_directory, write_parquet
 from sim.outputs.formatting import format_value
 from sim.outputs.plots import heatmap_figure, line_figure, tornado_figure
 from sim.outputs.report import Report, mean_with_interval, provenance
@@ -71,9 +73,7 @@ def add_sweep(subparsers: Any) -> None:
         metavar="N",
         help="replications per point (default: the file's)",
     )
-    sweep.add_argument(
-        "--out", type=Path, metavar="DIR", help="output directory (default: results/sweep-NAME)"
-    )
+    add_output_options(sweep, "results/sweep-NAME")
     add_execution_options(sweep)
     sweep.set_defaults(handler=cmd_sweep)
 
@@ -84,7 +84,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     experiment = design.experiment
     base_sim = design.configs[0].simulation
     seed = base_sim.seed
-    out = check_writable(args.out if args.out is not None else default_sweep_dir(experiment.name))
+    out = claim_output_dir(args, default_sweep_dir(experiment.name))
     console = Console(width=None if sys.stdout.isatty() else 160)
     specs = specs_for(design.configs, experiment.replications, seed)
     console.print(

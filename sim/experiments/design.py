@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,12 +69,53 @@ def design_matrix(experiment: Experiment) -> tuple[pd.DataFrame, np.ndarray, dic
     return values, matrix, problem
 
 
+def design_size(experiment: Experiment) -> tuple[int, str]:
+    """How many points the design has, and how that count arises, without building any."""
+    design, factors = experiment.design, experiment.factors
+    n, dims = design.samples or 0, len(factors)
+    if design.method == "grid":
+        counts = [_level_count(f, design.levels) for f in factors]
+        return math.prod(counts), " × ".join(f"{c:,}" for c in counts) + " values"
+    if design.method == "lhs":
+        return n, f"samples = {n:,}"
+    if design.method == "sobol":
+        per = 2 * dims + 2 if design.second_order else dims + 2
+        formula = "2D+2" if design.second_order else "D+2"
+        return n * per, f"N = {n:,} × ({formula} = {per})"
+    return n * (dims + 1), f"{n:,} trajectories × (D+1 = {dims + 1})"
+
+
+def size_problems(experiment: Experiment, source: str) -> list[str]:
+    """The design's points and runs against ``experiment.limits``, one line per excess."""
+    limits = experiment.limits
+    points, how = design_size(experiment)
+    if points > limits.max_points:
+        return [
+            f"{source}: design: the {experiment.design.method} design has {points:,} points "
+            f"({how}), more than the limit of {limits.max_points:,}; raise limits.max_points "
+            f"in the experiment file if the machine has the time and memory (got {points})"
+        ]
+    reps = experiment.replications
+    if points * reps > limits.max_runs:
+        return [
+            f"{source}: replications: {points:,} points × {reps:,} replications = "
+            f"{points * reps:,} runs, more than the limit of {limits.max_runs:,}; give fewer "
+            f"replications (or --reps), or raise limits.max_runs in the experiment file "
+            f"(got {points * reps})"
+        ]
+    return []
+
+
 def plan(experiment: Experiment, base: Scenario, source: str) -> Plan:
-    """Every design point as a validated scenario.
+    """Every design point as a validated scenario, once the design's size is within its limits.
 
     Raises:
-        ScenarioError: Points the scenario schema rejects, named by file, factor and value.
+        ScenarioError: A design beyond its limits, or points the scenario schema rejects, named
+            by file, factor and value.
     """
+    too_large = size_problems(experiment, source)
+    if too_large:
+        raise ScenarioError(too_large)
     values, matrix, problem = design_matrix(experiment)
     configs: list[Scenario] = []
     problems: list[str] = []
@@ -141,6 +183,13 @@ def toml_literal(value: Any) -> str:
     if isinstance(value, float | np.floating):
         return repr(float(value))
     return json.dumps(str(value))
+
+
+def _level_count(factor: Factor, levels: int) -> int:
+    """A grid factor's number of values: its list's length, or its range's distinct levels."""
+    if factor.values is not None:
+        return len(factor.values)
+    return len(_grid_levels(factor, levels))  # at most ``levels`` (100), so cheap to build
 
 
 def _grid_levels(factor: Factor, levels: int) -> list[Any]:

@@ -63,6 +63,23 @@ MIN_LHS = 30
 RBD_FAST_HARMONICS = 10
 
 
+#: Statistics of each outcome in ``points.parquet``: ``<outcome>_<statistic>`` columns.
+OUTCOME_STATISTICS: tuple[str, ...] = ("mean", "ci95_low", "ci95_high", "sd", "n")
+
+#: Column names of ``runs.parquet`` and ``points.parquet`` besides the factors'; a factor named
+#: like one would overwrite it, so such names are refused.
+RESERVED_NAMES: frozenset[str] = frozenset(
+    {"point", "replication", "seed", *METRIC_KEYS}
+    | {f"{key}_{statistic}" for key in METRIC_KEYS for statistic in OUTCOME_STATISTICS}
+)
+
+
+def _value_kind(value: Scalar) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    return "text" if isinstance(value, str) else "numbers"
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
@@ -108,6 +125,12 @@ class Factor(_Strict):
             raise ValueError("give values, or both low and high")
         if has_range and self.low is not None and self.high is not None and self.low >= self.high:
             raise ValueError(f"low must be below high (got low={self.low}, high={self.high})")
+        kinds = sorted({_value_kind(value) for value in self.values or ()})
+        if len(kinds) > 1:
+            raise ValueError(
+                f"values mix {' and '.join(kinds)}; a factor's values must all be of one kind, "
+                f"that of its setting (got {self.values})"
+            )
         return self
 
     @property
@@ -153,6 +176,17 @@ class Design(_Strict):
         return self
 
 
+class DesignLimits(_Strict):
+    """Ceilings on a design's size, checked before any point is built.
+
+    Each point is a validated scenario (about 30 kB) and each run keeps its metrics, so a grid
+    of 3 factors × 1,000 values (10⁹ points) must be refused, not attempted.
+    """
+
+    max_points: Annotated[int, Field(ge=1, le=10_000_000)] = 10_000
+    max_runs: Annotated[int, Field(ge=1, le=100_000_000)] = 100_000
+
+
 class Experiment(_Strict):
     """A validated experiment file."""
 
@@ -166,12 +200,25 @@ class Experiment(_Strict):
     outcomes: list[str] = Field(default_factory=lambda: list(DEFAULT_OUTCOMES), min_length=1)
     design: Design
     factors: list[Factor] = Field(min_length=1, max_length=50)
+    limits: DesignLimits = DesignLimits()
 
     @model_validator(mode="after")
     def _consistent(self) -> Experiment:
         unknown = [o for o in self.outcomes if o not in METRIC_KEYS]
         if unknown:
             raise ValueError(f"outcomes: unknown metric(s) {unknown}; known: {list(METRIC_KEYS)}")
+        repeated = sorted({o for o in self.outcomes if self.outcomes.count(o) > 1})
+        if repeated:
+            raise ValueError(f"outcomes: each outcome may be listed once (got {repeated} twice)")
+        for index, factor in enumerate(self.factors):
+            if factor.label in RESERVED_NAMES:
+                field = "name" if factor.name is not None else "key"
+                raise ValueError(
+                    f"factors[{index}].{field}: {factor.label!r} is the name of a column the "
+                    "sweep writes (runs.parquet: point, replication, seed and every metric; "
+                    "points.parquet: <outcome>_mean, _ci95_low, _ci95_high, _sd, _n); give "
+                    f"the factor another name (got {factor.label!r})"
+                )
         labels = [f.label for f in self.factors]
         if len(set(labels)) != len(labels):
             raise ValueError(f"factors: two factors share a name (got {labels})")

@@ -26,7 +26,7 @@ import pandas as pd
 
 from sim.engine.metrics import METRIC_KEYS, METRICS_BY_KEY
 from sim.experiments.design import Plan
-from sim.experiments.experiment import RBD_FAST_HARMONICS
+from sim.experiments.experiment import OUTCOME_STATISTICS, RBD_FAST_HARMONICS
 from sim.runs.batch import RunRecord, metric_matrix
 from sim.runs.replications import summarise_values
 
@@ -62,7 +62,7 @@ def points_table(plan: Plan, records: Sequence[RunRecord], outcomes: Sequence[st
     for outcome in outcomes:
         values = metric_matrix(records, outcome, len(table), reps)
         stats = [summarise_values(row, METRICS_BY_KEY[outcome].bounds) for row in values]
-        for statistic in ("mean", "ci95_low", "ci95_high", "sd", "n"):
+        for statistic in OUTCOME_STATISTICS:
             table[f"{outcome}_{statistic}"] = [s[statistic] for s in stats]
     return table
 
@@ -153,11 +153,11 @@ def _indices(
 
 def main_effects(plan: Plan, y: np.ndarray) -> list[float]:
     """``Var(E[Y | X_i]) / Var(Y)`` for each factor of a grid, over its points."""
-    frame = plan.values.copy()
-    frame["_y"] = y
+    outcome = pd.Series(np.asarray(y, dtype=float))
     total = float(np.var(y))
     return [
-        float(np.var(frame.groupby(label, sort=False)["_y"].transform("mean"))) / total
+        float(np.var(outcome.groupby(plan.values[label].to_numpy(), sort=False).transform("mean")))
+        / total
         for label in plan.labels
     ]
 

@@ -9,6 +9,7 @@ into a hidden temporary directory inside the output directory and then moved int
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import math
@@ -18,6 +19,7 @@ import shlex
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
@@ -50,8 +52,142 @@ OUTPUT_FILES: tuple[str, ...] = (
 _VERSIONED = ("mesa", "numpy", "scipy", "pandas", "pydantic", "pyarrow", "dask")
 
 
+#: The file in an output folder whose ``flock`` a command holds for its whole life.
+LOCK_FILE = ".caseload.lock"
+
+#: Prefixes of the hidden files and folders a command writes and removes before it ends.
+STAGING_PREFIX = ".caseload-partial-"
+CHECK_PREFIX = ".caseload-check-"
+
+#: When this process started writing outputs (this module's import): staging left by a command
+#: killed before then cannot belong to a command still running in this process.
+STARTED = time.time()
+
+
 class OutputError(Exception):
     """The outputs could not be written (for example, the directory is not writable)."""
+
+
+class FolderInUse(OutputError):
+    """Another command holds the output folder's lock."""
+
+
+class OutputLock:
+    """An exclusive ``flock`` on ``OUT/.caseload.lock``, held while a command uses the folder.
+
+    Two commands writing into one folder would silently lose one's results, so the second
+    refuses at once, naming the folder and the holder's pid and command (or, with ``wait``,
+    waits for the holder to finish). The lock goes with the process, so a killed command never
+    leaves the folder locked. The holder removes the file before it lets go; a newcomer that
+    locked a file so removed sees it is no longer the one at the path and tries again.
+    """
+
+    def __init__(
+        self,
+        out_dir: str | os.PathLike[str],
+        *,
+        wait: bool = False,
+        on_wait: Callable[[str], None] | None = None,
+        command: Sequence[str] | None = None,
+    ) -> None:
+        self.out = Path(out_dir)
+        self.wait, self.on_wait = wait, on_wait
+        self.command = shlex.join(list(command) if command is not None else sys.argv)
+        self._handle: int | None = None
+
+    def __enter__(self) -> Path:
+        path = self.out / LOCK_FILE
+        while True:  # until the file we lock is the one at ``path`` (a releaser unlinks it)
+            handle = self._open(path)
+            try:
+                self._acquire(handle)
+                if _same_file(handle, path):
+                    os.ftruncate(handle, 0)
+                    os.pwrite(handle, f"{os.getpid()} {self.command}\n".encode(), 0)
+                    self._handle = handle
+                    return self.out
+            except BaseException:
+                os.close(handle)
+                raise
+            os.close(handle)
+
+    def _open(self, path: Path) -> int:
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        try:
+            return os.open(path, flags, 0o644)
+        except OSError as exc:
+            raise OutputError(f"cannot lock output directory {self.out}: {_reason(exc)}") from None
+
+    def _acquire(self, handle: int) -> None:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _holder(handle)
+            if not self.wait:
+                raise FolderInUse(
+                    f"output directory {self.out} is in use by another caseload command "
+                    f"({holder}); wait for it to finish, give another --out, or add --wait "
+                    "to start when it is done"
+                ) from None
+            if self.on_wait is not None:
+                self.on_wait(f"waiting for the command using {self.out} ({holder})")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._handle is not None:
+            try:  # removed while still held, so the folder is left as the command found it
+                (self.out / LOCK_FILE).unlink(missing_ok=True)
+            finally:
+                os.close(self._handle)  # closing releases the lock
+                self._handle = None
+
+
+def _same_file(handle: int, path: Path) -> bool:
+    """Whether ``handle`` is still the file at ``path`` (not one a finished command removed)."""
+    try:
+        here, there = os.fstat(handle), os.stat(path, follow_symlinks=False)
+    except OSError:
+        return False
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
+
+
+def _holder(handle: int) -> str:
+    """``pid N: COMMAND`` of the lock's holder, from what it wrote into the lock file."""
+    try:
+        text = os.pread(handle, 4096, 0).decode("utf-8", errors="replace").strip()
+    except OSError:
+        text = ""
+    pid, _, command = text.partition(" ")
+    if not pid.isdigit():
+        return "pid unknown"
+    return f"pid {pid}: {command}" if command else f"pid {pid}"
+
+
+def remove_stale_staging(out: Path, before: float = STARTED) -> list[Path]:
+    """Remove staging folders and check files a killed command left, older than ``before``.
+
+    A command removes its own before it ends, and the folder's lock keeps two commands apart,
+    so one older than this process's start was left by a kill -9. Returns what was removed.
+    """
+    removed = []
+    try:
+        entries = list(os.scandir(out))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith((STAGING_PREFIX, CHECK_PREFIX)):
+            continue
+        try:
+            if entry.stat(follow_symlinks=False).st_mtime >= before:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            continue  # not ours to remove, or already gone: it does no harm
+        removed.append(Path(entry.path))
+    return removed
 
 
 def check_writable(out_dir: str | os.PathLike[str]) -> Path:
@@ -63,7 +199,7 @@ def check_writable(out_dir: str | os.PathLike[str]) -> Path:
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=out, prefix=".caseload-check-"):
+        with tempfile.NamedTemporaryFile(dir=out, prefix=CHECK_PREFIX):
             pass
     except OSError as exc:
         raise OutputError(f"cannot write to output directory {out}: {_reason(exc)}") from None
@@ -151,7 +287,8 @@ def write_directory(
     manifest (``manifest`` plus versions, platform, command and every file's SHA-256) moves
     last. A reader that finds a manifest whose hashes match has a complete set. Files that the
     previous manifest listed and this set lacks are removed, so a folder never mixes two runs'
-    figures. File names may contain folders (``plots/risk.png``).
+    figures. Staging folders older than this process, left by a command killed mid-write, are
+    removed first. File names may contain folders (``plots/risk.png``).
 
     Returns:
         The path of each written file (manifest included), keyed by file name.
@@ -160,7 +297,8 @@ def write_directory(
         OutputError: If the directory cannot be created or written to.
     """
     out = check_writable(out_dir)
-    staging = Path(tempfile.mkdtemp(prefix=".caseload-partial-", dir=out))
+    remove_stale_staging(out)
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
     try:
         for name, write in writers.items():
             (staging / name).parent.mkdir(parents=True, exist_ok=True)

@@ -5,9 +5,10 @@ and its seed. :func:`run_batch` runs them serially or on Dask and returns one
 :class:`RunRecord` per spec, in the order given, whatever order they finished in and however
 many workers ran them: a run's numbers depend only on its scenario and seed.
 
-Finished runs are appended to a journal (one JSON line each, flushed and synced) as they
-arrive, so an interrupted batch loses at most the runs in flight, and the same command run again
-skips every run already in the journal: nothing is lost and nothing is run twice. A run's
+Finished runs are appended to a journal (one JSON line each with a checksum, flushed and
+synced; data only, so a planted journal can at worst be ignored) as they arrive, so an
+interrupted batch loses at most the runs in flight, and the same command run again skips every
+run already in the journal: nothing is lost and nothing is run twice. A run's
 journal key hashes its resolved scenario, seed and the model's source code, so a changed
 scenario or model never reuses stale numbers.
 """
@@ -18,7 +19,9 @@ import hashlib
 import json
 import math
 import os
-from collections.abc import Callable, Iterable, Sequence
+import stat
+import sys
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,39 +85,73 @@ def simulate(spec: RunSpec, keep_series: bool = False) -> RunRecord:
 
 
 class Journal:
-    """Finished runs of one batch, one JSON line each, in ``path``; read back on resume."""
+    """Finished runs of one batch, one JSON line each, in ``path``; read back on resume.
 
-    def __init__(self, path: str | os.PathLike[str]):
+    Each line carries a SHA-256 of its content keyed to its run key, and is read as data only
+    (strict JSON of numbers and lists, checked field by field). A line that is corrupt, of
+    another format or fails its checksum is ignored with one warning through ``warn`` and its
+    run is done again; a line longer than :data:`MAX_LINE_BYTES` is skipped unread.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], warn: Callable[[str], None] | None = None):
         self.path = Path(path)
         self.fingerprint = source_fingerprint()
+        self.warn = warn if warn is not None else _warn_on_stderr
 
-    def load(self) -> dict[str, RunRecord]:
-        """Every whole line's record by key.
+    def load(self, keys: Collection[str] | None = None) -> dict[str, RunRecord]:
+        """Every whole, genuine line's record by key (only those in ``keys``, if given).
 
         A last line cut short by a kill is removed from the file (so the next append starts a
-        line of its own) and its run is done again.
+        line of its own) and its run is done again. Something other than a regular file at
+        ``path`` (a FIFO, a symlink) is removed with a warning, so appending cannot block.
         """
         records: dict[str, RunRecord] = {}
-        if not self.path.is_file():
+        if not self._is_regular():
             return records
-        data = self.path.read_bytes()
-        whole = data[: data.rfind(b"\n") + 1]
-        if len(whole) != len(data):
+        bad = 0
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        with os.fdopen(os.open(self.path, flags), "rb") as handle:
+            whole = 0  # bytes up to the end of the last line that has its newline
+            while line := handle.readline(MAX_LINE_BYTES + 1):
+                if not line.endswith(b"\n"):
+                    if len(line) <= MAX_LINE_BYTES:
+                        break  # the last line, cut short by a kill
+                    bad += 1  # far too long to be a record: skip to the end of the line
+                    while (rest := handle.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+                        pass
+                    if not rest:
+                        break
+                    whole = handle.tell()
+                    continue
+                whole = handle.tell()
+                entry = _record_of(line)
+                if entry is None:
+                    bad += 1
+                elif keys is None or entry[0] in keys:
+                    records[entry[0]] = entry[1]
+            size = os.fstat(handle.fileno()).st_size
+        if whole != size:
             with self.path.open("r+b") as handle:
-                handle.truncate(len(whole))
-        for line in whole.decode("utf-8", errors="replace").splitlines():
-            try:
-                entry = json.loads(line)
-                records[entry["key"]] = RunRecord(
-                    point=int(entry["point"]),
-                    replication=int(entry["replication"]),
-                    seed=int(entry["seed"]),
-                    summary={k: _float(v) for k, v in entry["summary"].items()},
-                    series=entry.get("series"),
-                )
-            except (ValueError, KeyError, TypeError, AttributeError):
-                continue  # not a record of this format: ignored, its run is done again
+                handle.truncate(whole)
+        if bad:
+            self.warn(
+                f"warning: {self.path}: {bad} line(s) are corrupt or not records of this version "
+                "(format or checksum); ignored, their runs are done again"
+            )
         return records
+
+    def _is_regular(self) -> bool:
+        """Whether ``path`` is a regular file; anything else there is removed with a warning."""
+        try:
+            mode = os.lstat(self.path).st_mode
+        except FileNotFoundError:
+            return False
+        if stat.S_ISREG(mode):
+            return True
+        if not stat.S_ISDIR(mode):
+            self.path.unlink()
+            self.warn(f"warning: {self.path}: not a regular file; removed, its runs are done again")
+        return False
 
     def append(self, key: str, record: RunRecord) -> None:
         """Add one finished run, flushed to disk before returning."""
@@ -127,15 +164,82 @@ class Journal:
             "summary": {k: (None if math.isnan(v) else v) for k, v in record.summary.items()},
             "series": record.series,
         }
+        entry["sha256"] = _line_checksum(entry)
         line = json.dumps(entry, allow_nan=False, separators=(",", ":")) + "\n"
-        with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(line)
-            handle.flush()
-            os.fsync(handle.fileno())
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+        handle = os.open(self.path, flags | getattr(os, "O_NONBLOCK", 0), 0o644)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(line)
+            out.flush()
+            os.fsync(out.fileno())
 
     def clear(self) -> None:
         """Forget the journal (once the batch's outputs are safely written)."""
         self.path.unlink(missing_ok=True)
+
+
+#: A journal line holds one run's metrics and weekly series (a 100-year run's series is about
+#: 1 MB); a line longer than this is not a record and is skipped without being read whole.
+MAX_LINE_BYTES = 16 << 20
+
+
+def _line_checksum(entry: dict[str, Any]) -> str:
+    """SHA-256 of a journal entry's content (all but its checksum), keyed to its run key."""
+    content = {name: value for name, value in entry.items() if name != "sha256"}
+    text = json.dumps(content, sort_keys=True, allow_nan=False, separators=(",", ":"))
+    return hashlib.sha256(f"{entry.get('key')}\n{text}".encode()).hexdigest()
+
+
+def _record_of(line: bytes) -> tuple[str, RunRecord] | None:
+    """A journal line's key and record, or None if it is not a whole, genuine record."""
+    try:
+        entry = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(entry, dict) or set(entry) != _ENTRY_FIELDS:
+        return None
+    try:
+        if entry["sha256"] != _line_checksum(entry):
+            return None
+    except (TypeError, ValueError):  # a value JSON cannot write back the same way
+        return None
+    key, summary, series = entry["key"], entry["summary"], entry["series"]
+    ints = [entry[name] for name in ("point", "replication", "seed")]
+    if not isinstance(key, str) or not all(_is_int(value) for value in ints):
+        return None
+    if not isinstance(summary, dict) or not all(_is_number(v) for v in summary.values()):
+        return None
+    if series is not None and not (
+        isinstance(series, dict)
+        and all(
+            isinstance(values, list) and all(_is_number(v) for v in values)
+            for values in series.values()
+        )
+    ):
+        return None
+    record = RunRecord(
+        point=ints[0],
+        replication=ints[1],
+        seed=ints[2],
+        summary={name: _float(value) for name, value in summary.items()},
+        series=series,
+    )
+    return key, record
+
+
+_ENTRY_FIELDS = frozenset({"key", "point", "replication", "seed", "summary", "series", "sha256"})
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
+
+
+def _warn_on_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def run_batch(
@@ -168,7 +272,7 @@ def run_batch(
     """
     fingerprint = journal.fingerprint if journal is not None else source_fingerprint()
     keys = [spec.key(fingerprint) for spec in specs]
-    saved = journal.load() if journal is not None else {}
+    saved = journal.load(set(keys)) if journal is not None else {}
     done: dict[str, RunRecord] = {}
     for key, spec in zip(keys, specs, strict=True):
         record = saved.get(key)

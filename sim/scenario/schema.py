@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 WORKING_DAYS_PER_YEAR = 260
 WORKING_DAYS_PER_WEEK = 5
@@ -107,6 +107,53 @@ class Simulation(Section):
         if self.warmup_days >= self.days:
             raise ValueError("warmup_days must be shorter than days")
         return self
+
+
+class Limits(Section):
+    """Ceilings on the size of a run, checked before it starts, so a typo cannot exhaust memory.
+
+    The defaults admit England (33,000 posts, 1.7 million cases) and every shipped scenario;
+    raise one in a file's ``[limits]`` table or with ``--set limits.KEY=N`` for a machine that
+    has the memory.
+    """
+
+    max_posts: Annotated[int, Field(ge=1, le=10_000_000)] = 50_000
+    max_cases: Annotated[int, Field(ge=1, le=1_000_000_000)] = 5_000_000
+    max_worker_day_rows: Annotated[int, Field(ge=1, le=1_000_000_000)] = 2_000_000
+    max_table_rows: Annotated[int, Field(ge=1, le=10_000_000_000)] = 20_000_000
+
+
+def organisation_size(simulation: Simulation, team: Team, demand: Demand) -> dict[str, int]:
+    """How large one run is: posts, cases (day 0's and the referrals expected), table rows.
+
+    ``cases`` counts day 0's caseload at full establishment plus the referrals expected over
+    the run at the mean rate with its shocks; ``worker_day_rows`` is posts × days when
+    ``collect_worker_days`` is on (else 0); ``table_rows`` is what ``caseload run`` keeps for
+    all its replications: replications × (cases + worker-day rows).
+    """
+    posts = team.n_teams * team.social_worker_posts
+    initial = posts * simulation.initial_cases_per_fte + sum(w.initial_cases for w in team.workers)
+    days = simulation.days
+    boosted = sum(
+        (shock.multiplier - 1.0) * max(0, min(shock.end_day, days) - min(shock.start_day, days))
+        for shock in demand.shocks
+    )
+    referrals = team.n_teams * demand.referrals_per_day * max(0.0, days + boosted)
+    cases = round(initial + referrals)
+    worker_day_rows = posts * days if simulation.collect_worker_days else 0
+    return {
+        "posts": posts,
+        "cases": cases,
+        "worker_day_rows": worker_day_rows,
+        "table_rows": simulation.replications * (cases + worker_day_rows),
+    }
+
+
+def _raise_it(key: str, needed: int) -> str:
+    return (
+        f"raise limits.{key} (in the file's [limits] table, or --set limits.{key}={needed}) "
+        "if the machine has the memory"
+    )
 
 
 class WorkerSpec(Section):
@@ -443,6 +490,7 @@ class Scenario(Section):
     description: str = ""
     teaching_notes: str = ""
     simulation: Simulation = Simulation()
+    limits: Limits = Limits()  # before team and demand, whose validators read it
     team: Team = Team()
     case_types: dict[str, CaseType] = Field(default_factory=_default_case_types)
     demand: Demand = Demand()
@@ -464,6 +512,60 @@ class Scenario(Section):
             defaults = {k: v.model_dump() for k, v in _default_case_types().items()}
             data = {**data, "case_types": deep_merge(defaults, data["case_types"])}
         return data
+
+    @field_validator("team")
+    @classmethod
+    def _team_within_limits(cls, team: Team, info: ValidationInfo) -> Team:
+        """Posts and worker-day rows, checked before anything is built."""
+        limits, simulation = info.data.get("limits"), info.data.get("simulation")
+        if limits is None:
+            return team  # the limits' own error is reported
+        posts = team.n_teams * team.social_worker_posts
+        if posts > limits.max_posts:
+            raise ValueError(
+                f"{posts:,} social-worker posts (n_teams={team.n_teams} × social_worker_posts="
+                f"{team.social_worker_posts}) are more than the limit of {limits.max_posts:,}; "
+                f"{_raise_it('max_posts', posts)} (got {posts})"
+            )
+        if simulation is not None and simulation.collect_worker_days:
+            rows = posts * simulation.days
+            if rows > limits.max_worker_day_rows:
+                raise ValueError(
+                    f"{posts:,} posts × {simulation.days:,} days = {rows:,} worker-day rows "
+                    f"(n_teams={team.n_teams}, social_worker_posts={team.social_worker_posts}) "
+                    f"are more than the limit of {limits.max_worker_day_rows:,}; set "
+                    "simulation.collect_worker_days = false, or "
+                    f"{_raise_it('max_worker_day_rows', rows)} (got {rows})"
+                )
+        return team
+
+    @field_validator("demand")
+    @classmethod
+    def _cases_within_limits(cls, demand: Demand, info: ValidationInfo) -> Demand:
+        """Cases in one replication, and the table rows a run keeps, checked before it starts."""
+        limits, simulation, team = (info.data.get(k) for k in ("limits", "simulation", "team"))
+        if limits is None or simulation is None or team is None:
+            return demand  # their own errors are reported
+        size = organisation_size(simulation, team, demand)
+        if size["cases"] > limits.max_cases:
+            raise ValueError(
+                f"about {size['cases']:,} cases in a replication ({size['posts']:,} posts × "
+                f"initial_cases_per_fte={simulation.initial_cases_per_fte:g} on day 0, plus "
+                f"{team.n_teams} team{'s' if team.n_teams != 1 else ''} × referrals_per_day="
+                f"{demand.referrals_per_day:g} × "
+                f"{simulation.days:,} days) are more than the limit of {limits.max_cases:,}; "
+                f"{_raise_it('max_cases', size['cases'])} (got {size['cases']})"
+            )
+        if size["table_rows"] > limits.max_table_rows:
+            rows = size["cases"] + size["worker_day_rows"]
+            raise ValueError(
+                f"{simulation.replications:,} replications × about {rows:,} case and "
+                f"worker-day rows = {size['table_rows']:,} rows kept in memory are more than "
+                f"the limit of {limits.max_table_rows:,}; run fewer replications, set "
+                "simulation.collect_worker_days = false, or "
+                f"{_raise_it('max_table_rows', size['table_rows'])} (got {size['table_rows']})"
+            )
+        return demand
 
     @model_validator(mode="after")
     def _case_types_complete(self) -> Scenario:
