@@ -286,3 +286,60 @@ def sim_seeds(master: int, n: int) -> list[int]:
     from sim.engine.rng import replication_seeds
 
     return replication_seeds(master, n)
+
+
+def test_resuming_announces_only_verified_replications_and_reads_each_once(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.chdir(repo_root())
+    out = tmp_path / "out"
+    config = _short_config()
+    checkpoint = Checkpoint(out / CHECKPOINT_DIR, config, 3)
+    run_replications(config, 2, 3, workers=1, checkpoint=checkpoint)
+    good, bad = sorted(checkpoint.folder.glob("rep-*"))
+    (bad / "cases.arrow").write_bytes(b"damaged")
+    assert checkpoint.count() == 2  # folders on disk, before they are checked
+
+    from sim.runs import checkpoint as module
+
+    read = []
+    original = module._frame_from_arrow
+    monkeypatch.setattr(module, "_frame_from_arrow", lambda blob: read.append(1) or original(blob))
+    monkeypatch.setattr("sim.runs.replications._run_one", _counting_run_one(ran := []))
+    sets = [arg for item in SHORT_SETS for arg in ("--set", item)]
+    code = main(["run", "scenarios/baseline.toml", *SHORT_RUN, *sets, "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "Resuming: 1 replication(s) saved by an interrupted run are reused." in captured.out
+    warnings = [line for line in captured.err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and warnings[0].startswith(f"warning: {bad}: "), captured.err
+    assert ran == [1], "only the damaged replication runs again"
+    assert len(read) == 4, "the good replication's four tables are read once, not twice"
+    assert good.name.startswith("rep-000000")
+
+
+def test_nothing_is_announced_when_every_saved_replication_is_damaged(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.chdir(repo_root())
+    out = tmp_path / "out"
+    config = _short_config()
+    checkpoint = Checkpoint(out / CHECKPOINT_DIR, config, 3)
+    run_replications(config, 1, 3, workers=1, checkpoint=checkpoint)
+    (folder,) = checkpoint.folder.glob("rep-*")
+    (folder / "checkpoint.json").write_text("{}")
+    sets = [arg for item in SHORT_SETS for arg in ("--set", item)]
+    assert main(["run", "scenarios/baseline.toml", *SHORT_RUN, *sets, "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "Resuming" not in captured.out
+    assert captured.err.count("warning:") == 1
+
+
+def _counting_run_one(ran: list[int]):
+    from sim.runs.replications import _run_one
+
+    def run_one(config, seed, replication, on_day=None):
+        ran.append(replication)
+        return _run_one(config, seed, replication, on_day)
+
+    return run_one

@@ -28,6 +28,7 @@ from sim.cli.support import (
 )
 from sim.cli.validate import print_warnings
 from sim.engine.metrics import metrics_by_group
+from sim.engine.rng import replication_seeds
 from sim.outputs.files import write_outputs
 from sim.outputs.formatting import format_interval, format_value
 from sim.runs.checkpoint import Checkpoint
@@ -90,7 +91,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     checkpoint = Checkpoint(out / CHECKPOINT_DIR, config, seed)
     if args.no_resume:
         checkpoint.clear()
-    elif saved := checkpoint.count():
+    elif saved := checkpoint.restore(replication_seeds(seed, reps)):  # verified, read once
         console.print(f"Resuming: {saved} replication(s) saved by an interrupted run are reused.")
     with ProgressReporter(args.quiet, reps) as on_progress:
         try:

@@ -20,7 +20,7 @@ import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -102,12 +102,30 @@ class Checkpoint:
         self.folder = self.root / self.run_key[:20]
         self.warn = warn if warn is not None else _warn_on_stderr
         self._looked = False
+        self._checked: set[tuple[int, int]] = set()  # replications ``restore`` has verified
+        self._restored: dict[int, RunResult] = {}  # ...and those it found whole and genuine
 
     def _path(self, replication: int, seed: int) -> Path:
         return self.folder / f"rep-{replication:06d}-{seed}"
 
+    def restore(self, seeds: Sequence[int]) -> int:
+        """Verify the saved replications (replication ``r`` has ``seeds[r]``) now; how many are good.
+
+        A damaged one is warned about here, once; the good ones are kept for :meth:`load`, so
+        each table is read once and a count announced before the run is the count reused.
+        """
+        for replication, seed in enumerate(seeds):
+            if (replication, seed) not in self._checked:
+                result = self.load(replication, seed)
+                self._checked.add((replication, seed))
+                if result is not None:
+                    self._restored[replication] = result
+        return len(self._restored)
+
     def load(self, replication: int, seed: int) -> RunResult | None:
         """The saved result of ``replication`` if a whole, genuine one is saved, else None."""
+        if (replication, seed) in self._checked:  # verified by ``restore``: not read again
+            return self._restored.pop(replication, None)
         if not self._looked:
             self._looked = True
             self._warn_strays()
