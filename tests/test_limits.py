@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
 
-from sim.cli.main import main
+from sim.cli.compare import load_compared
+from sim.cli.main import build_parser, main
 from sim.experiments.design import design_size, load_plan
 from sim.experiments.experiment import load_experiment
 from sim.scenario.loading import ScenarioError, load_scenario
-from sim.scenario.schema import Limits, organisation_size
+from sim.scenario.schema import Limits, organisation_size, tables_not_kept
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BASELINE = REPO_ROOT / "scenarios" / "baseline.toml"
@@ -189,3 +191,81 @@ def test_a_sweep_too_large_exits_2_with_one_line_and_runs_nothing(tmp_path, monk
     assert err.startswith(f"{path}: design: the grid design has 1,000,000,000 points")
     assert err.count("\n") == 1
     assert not (tmp_path / "out").exists()
+
+
+# --- each command checks the limits on what it holds ------------------------------------------
+
+AUTHORITY = REPO_ROOT / "scenarios" / "scale" / "authority.toml"
+
+
+def compare_args(*extra: str) -> argparse.Namespace:
+    return build_parser().parse_args(["compare", str(AUTHORITY), str(AUTHORITY), *extra])
+
+
+def authority_rows(reps: int) -> int:
+    with tables_not_kept():
+        config = load_scenario(AUTHORITY, [f"simulation.replications={reps}"])
+    return organisation_size(config.simulation, config.team, config.demand)["table_rows"]
+
+
+def test_run_is_held_to_table_rows_but_compare_of_the_same_scenario_is_not(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(REPO_ROOT)
+    rows = authority_rows(200)
+    assert rows > Limits().max_table_rows  # 200 replications of 30 teams: too many rows to keep
+    at = [f"limits.max_table_rows={rows}"]
+    below = [f"limits.max_table_rows={rows - 1}"]
+    load_scenario(AUTHORITY, [*at, "simulation.replications=200"])
+    out = tmp_path / "out"
+    sets = ["--set", below[0]]
+    assert main(["run", str(AUTHORITY), "--reps", "200", *sets, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "200 replications × about" in err and f"limit of {rows - 1:,}" in err
+    assert f"--set limits.max_table_rows={rows}" in err and err.count("\n") == 1
+    assert not out.exists()
+    assert main(["validate", str(AUTHORITY), "--set", "simulation.replications=200"]) == 2
+    capsys.readouterr()
+    # compare keeps a summary and a weekly series per run, not the tables: it is not refused.
+    configs = load_compared(compare_args("--reps", "200"))
+    assert [c.simulation.replications for c in configs] == [200, 200]
+    configs = load_compared(compare_args("--reps", "200", "--set", below[0]))
+    assert configs[0].limits.max_table_rows == rows - 1
+
+
+def test_compare_is_held_to_runs_at_the_boundary(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(REPO_ROOT)
+    assert len(load_compared(compare_args("--reps", "200", "--set", "limits.max_runs=400"))) == 2
+    with pytest.raises(ScenarioError) as caught:
+        load_compared(compare_args("--reps", "200", "--set", "limits.max_runs=399"))
+    assert caught.value.problems == [
+        "--reps: simulation.replications: 2 scenarios × 200 replications = 400 runs, more than "
+        "the limit of 399; give fewer replications (or --reps), or raise limits.max_runs (in "
+        "the baseline's [limits] table, or --set limits.max_runs=400) if the machine has the "
+        "memory (got 400)"
+    ]
+    out = tmp_path / "out"
+    args = ["--reps", "200", "--set", "limits.max_runs=399", "--out", str(out)]
+    assert main(["compare", str(AUTHORITY), str(AUTHORITY), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("--reps: simulation.replications: 2 scenarios") and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_sweep_and_calibrate_points_are_not_held_to_table_rows(tmp_path):
+    from sim.experiments.calibrate import apply_values
+
+    rows = authority_rows(200)
+    body = f'name = "t"\nscenario = "{AUTHORITY.as_posix()}"\nreplications = 200\n' + grid(
+        2, factors=1
+    )
+    path = tmp_path / "exp.toml"
+    path.write_text(body)
+    assert rows > Limits().max_table_rows
+    assert len(load_plan(str(path)).configs) == 2
+    rows_4 = authority_rows(4)  # the scenario's own 4 replications
+    tight = load_scenario(AUTHORITY, [f"limits.max_table_rows={rows_4}"])
+    moved = apply_values(tight, {"demand.referrals_per_day": 2.0})  # more cases per replication
+    assert moved.demand.referrals_per_day == 2.0
+    with pytest.raises(ScenarioError):  # the same point is refused for a run, which keeps tables
+        load_scenario(AUTHORITY, [f"limits.max_table_rows={rows_4}", "demand.referrals_per_day=2"])

@@ -53,6 +53,7 @@ from sim.experiments.calibrate import (
 from sim.experiments.targets import TARGETS_BY_METRIC
 from sim.outputs.formatting import format_value
 from sim.scenario.loading import load_scenario
+from sim.scenario.schema import tables_not_kept
 
 #: Folder inside the output directory holding the evaluations of this and earlier runs.
 CACHE_DIR = ".calibration-cache"
@@ -136,8 +137,9 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     )
     days = args.days if args.days is not None else spec.days if spec else None
     seed = args.seed if args.seed is not None else spec.seed if spec else None
-    base = load_scenario(scenario_path, args.set)
-    config = load_scenario(scenario_path, args.set, days=days, seed=seed)
+    with tables_not_kept():  # evaluations keep summaries; max_evals bounds the points
+        base = load_scenario(scenario_path, args.set)
+        config = load_scenario(scenario_path, args.set, days=days, seed=seed)
     if args.params is not None:
         specs, source = parse_params(args.params), "--params"
     elif spec is not None:

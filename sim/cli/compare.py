@@ -40,7 +40,7 @@ from sim.outputs.report import Report, cell, change, interval, provenance
 from sim.runs.batch import Journal, specs_for
 from sim.scenario.catalogue import display_path
 from sim.scenario.loading import ScenarioError, load_scenario, scenario_to_toml
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Scenario, tables_not_kept
 
 #: The journal of finished runs inside the output directory, removed once outputs are written.
 JOURNAL = ".compare-journal.jsonl"
@@ -88,22 +88,15 @@ def load_compared(args: argparse.Namespace) -> list[Scenario]:
     first = None
     for path in [args.baseline, *args.others]:
         try:
-            if first is None:
-                config = load_scenario(
-                    path, args.set, days=args.days, replications=args.reps, seed=args.seed
-                )
-                first = config.simulation
-            else:
-                config = load_scenario(
-                    path,
-                    args.set,
-                    days=args.days or first.days,
-                    replications=first.replications,
-                    seed=first.seed,
-                )
+            with tables_not_kept():  # compare keeps summaries and series, not tables
+                config = _load_one(path, args, first)
+            first = first or config.simulation
             configs.append(config)
         except ScenarioError as exc:  # a bad flag fails every scenario alike: report it once
             problems.extend(line for line in exc.problems if line not in problems)
+    if problems:
+        raise ScenarioError(problems)
+    problems = runs_problems(configs, args)
     if problems:
         raise ScenarioError(problems)
     base = configs[0].simulation
@@ -117,6 +110,38 @@ def load_compared(args: argparse.Namespace) -> list[Scenario]:
     if problems:
         raise ScenarioError(problems)
     return configs
+
+
+def runs_problems(configs: list[Scenario], args: argparse.Namespace) -> list[str]:
+    """Scenarios × replications against the baseline's ``limits.max_runs``: what compare keeps.
+
+    Compare journals a summary and a weekly series per run, not the runs' tables, so the
+    number of runs (not ``limits.max_table_rows``) bounds its memory.
+    """
+    reps, limit = configs[0].simulation.replications, configs[0].limits.max_runs
+    runs = len(configs) * reps
+    if runs <= limit:
+        return []
+    source = "--reps" if args.reps is not None else args.baseline
+    return [
+        f"{source}: simulation.replications: {len(configs)} scenarios × {reps:,} replications "
+        f"= {runs:,} runs, more than the limit of {limit:,}; give fewer replications (or "
+        f"--reps), or raise limits.max_runs (in the baseline's [limits] table, or --set "
+        f"limits.max_runs={runs}) if the machine has the memory (got {runs})"
+    ]
+
+
+def _load_one(path: str, args: argparse.Namespace, first: Any) -> Scenario:
+    """One compared scenario; all but the baseline take its replications, seed and days."""
+    if first is None:
+        return load_scenario(path, args.set, days=args.days, replications=args.reps, seed=args.seed)
+    return load_scenario(
+        path,
+        args.set,
+        days=args.days or first.days,
+        replications=first.replications,
+        seed=first.seed,
+    )
 
 
 def cmd_compare(args: argparse.Namespace) -> int:

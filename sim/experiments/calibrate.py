@@ -51,7 +51,7 @@ from sim.scenario.loading import (
     scenario_to_toml,
     with_overrides,
 )
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Scenario, tables_not_kept
 
 #: Optimisers offered: both derivative-free and deterministic, with bounds.
 METHODS: tuple[str, ...] = ("nelder-mead", "powell")
@@ -368,15 +368,23 @@ def _why_not_fittable(config: Scenario, key: str, fitted: Mapping[str, float]) -
 
 def _schema_problem(config: Scenario, key: str, value: float) -> str | None:
     try:
-        with_overrides(config, settings=[f"{key}={value!r}"])
+        with tables_not_kept():
+            with_overrides(config, settings=[f"{key}={value!r}"])
     except ScenarioError as exc:
         return "; ".join(line.split(": ", 1)[-1] for line in exc.problems)
     return None
 
 
 def apply_values(config: Scenario, values: Mapping[str, float]) -> Scenario:
-    """``config`` with each dotted key set to its value, validated by the schema."""
-    return with_overrides(config, settings=[f"{key}={value!r}" for key, value in values.items()])
+    """``config`` with each dotted key set to its value, validated by the schema.
+
+    An evaluation keeps its replications' summaries, not their tables, so
+    ``limits.max_table_rows`` does not apply (``max_evals`` bounds the points).
+    """
+    with tables_not_kept():
+        return with_overrides(
+            config, settings=[f"{key}={value!r}" for key, value in values.items()]
+        )
 
 
 # --- running evaluations on one Dask cluster ---------------------------------------------------

@@ -24,7 +24,7 @@ import pandas as pd
 
 from sim.experiments.experiment import Experiment, Factor, factor_kind, load_experiment
 from sim.scenario.loading import ScenarioError, load_scenario, with_overrides
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Scenario, tables_not_kept
 
 #: At most this many failing design points are listed in an error; the rest are counted.
 MAX_POINT_PROBLEMS = 5
@@ -125,7 +125,8 @@ def plan(experiment: Experiment, base: Scenario, source: str) -> Plan:
             f"{factor.key}={toml_literal(row[factor.label])}" for factor in experiment.factors
         ]
         try:
-            configs.append(with_overrides(base, settings=[*experiment.set, *settings]))
+            with tables_not_kept():  # a sweep keeps a summary per run, not its tables
+                configs.append(with_overrides(base, settings=[*experiment.set, *settings]))
         except ScenarioError as exc:
             failing += 1
             if failing <= MAX_POINT_PROBLEMS:
@@ -151,13 +152,14 @@ def load_plan(path: str, reps: int | None = None) -> Plan:
     if reps is not None:
         experiment = experiment.model_copy(update={"replications": reps})
     try:
-        base = load_scenario(
-            _relative(base_path),
-            experiment.set,
-            days=experiment.days,
-            replications=experiment.replications,
-            seed=experiment.seed,
-        )
+        with tables_not_kept():  # bounded by limits.max_runs and max_points instead
+            base = load_scenario(
+                _relative(base_path),
+                experiment.set,
+                days=experiment.days,
+                replications=experiment.replications,
+                seed=experiment.seed,
+            )
     except ScenarioError as exc:  # name the experiment file, not a command-line flag
         keys = {"--set": "set", "--days": "days", "--reps": "replications", "--seed": "seed"}
         flag = re.compile(r"^(--set|--days|--reps|--seed): ")

@@ -9,6 +9,9 @@ names carry their units (``_hours``, ``_days``, ``_per_year``); "days" are alway
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -121,6 +124,27 @@ class Limits(Section):
     max_cases: Annotated[int, Field(ge=1, le=1_000_000_000)] = 5_000_000
     max_worker_day_rows: Annotated[int, Field(ge=1, le=1_000_000_000)] = 2_000_000
     max_table_rows: Annotated[int, Field(ge=1, le=10_000_000_000)] = 20_000_000
+    max_runs: Annotated[int, Field(ge=1, le=100_000_000)] = 100_000
+
+
+#: Whether the scenario being validated is for a command that keeps every replication's
+#: tables (``caseload run``, ``validate``, the dashboard), so ``limits.max_table_rows`` applies.
+_KEEPS_TABLES: ContextVar[bool] = ContextVar("caseload_keeps_tables", default=True)
+
+
+@contextlib.contextmanager
+def tables_not_kept() -> Iterator[None]:
+    """Validate scenarios inside this block without ``limits.max_table_rows``.
+
+    ``compare``, ``sweep`` and ``calibrate`` keep a summary (and weekly series) per run, not
+    the runs' tables, so what bounds their memory is the number of runs and points, which they
+    check themselves; the per-replication limits (posts, cases, worker-day rows) still apply.
+    """
+    token = _KEEPS_TABLES.set(False)
+    try:
+        yield
+    finally:
+        _KEEPS_TABLES.reset(token)
 
 
 def organisation_size(simulation: Simulation, team: Team, demand: Demand) -> dict[str, int]:
@@ -542,7 +566,10 @@ class Scenario(Section):
     @field_validator("demand")
     @classmethod
     def _cases_within_limits(cls, demand: Demand, info: ValidationInfo) -> Demand:
-        """Cases in one replication, and the table rows a run keeps, checked before it starts."""
+        """Cases in one replication, and the table rows a run keeps, checked before it starts.
+
+        The table rows only when the command keeps tables (see :func:`tables_not_kept`).
+        """
         limits, simulation, team = (info.data.get(k) for k in ("limits", "simulation", "team"))
         if limits is None or simulation is None or team is None:
             return demand  # their own errors are reported
@@ -556,7 +583,7 @@ class Scenario(Section):
                 f"{simulation.days:,} days) are more than the limit of {limits.max_cases:,}; "
                 f"{_raise_it('max_cases', size['cases'])} (got {size['cases']})"
             )
-        if size["table_rows"] > limits.max_table_rows:
+        if _KEEPS_TABLES.get() and size["table_rows"] > limits.max_table_rows:
             rows = size["cases"] + size["worker_day_rows"]
             raise ValueError(
                 f"{simulation.replications:,} replications × about {rows:,} case and "
