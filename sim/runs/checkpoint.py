@@ -109,7 +109,7 @@ class Checkpoint:
         return self.folder / f"rep-{replication:06d}-{seed}"
 
     def restore(self, seeds: Sequence[int]) -> int:
-        """Verify the saved replications (replication ``r`` has ``seeds[r]``) now; how many are good.
+        """Verify the saved replications (``r`` has ``seeds[r]``) now; how many are good.
 
         A damaged one is warned about here, once; the good ones are kept for :meth:`load`, so
         each table is read once and a count announced before the run is the count reused.
