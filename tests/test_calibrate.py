@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import signal
 import subprocess
@@ -525,3 +526,159 @@ def test_default_ranges_widen_for_a_busier_scenario():
     rate = parameters["demand.referrals_per_day"]
     assert rate.low <= rate.start <= rate.high
     assert rate.start == authority.demand.referrals_per_day
+
+
+# --- the evaluation cache holds data only, and a damaged entry is evaluated again ---------------
+
+
+@pytest.fixture(scope="module")
+def cached_summary():
+    from sim.runs.replications import run_replications, summarise
+
+    config = load_scenario(default_scenario(), ["simulation.days=40", "simulation.warmup_days=10"])
+    summary = summarise(run_replications(config, 1, 5, workers=1))  # one: SD and CI NaN
+    assert any(math.isnan(stats["sd"]) for stats in summary.values()), "a NaN is exercised"
+    return summary
+
+
+def _same_summary(a, b) -> bool:
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)  # NaN equals NaN here
+
+
+def _planted(key: str, summary) -> str:
+    """A cache file with a checksum that matches its (wrong) content, as a careful forger would."""
+    from sim.experiments.calibrate import CACHE_FORMAT, _cache_checksum
+
+    entry = {"format": CACHE_FORMAT, "key": key, "summary": summary}
+    return json.dumps({**entry, "sha256": _cache_checksum(key, summary)})
+
+
+def test_a_cached_evaluation_round_trips_its_summary_exactly(tmp_path, cached_summary):
+    cache = EvaluationCache(tmp_path)
+    cache.save("k" * 24, cached_summary)
+    assert "NaN" not in (tmp_path / f"{'k' * 24}.json").read_text()  # strict JSON: null
+    back = cache.load("k" * 24)
+    assert _same_summary(back, cached_summary)
+    assert all(isinstance(stats["n"], int) for stats in back.values())
+
+
+def _damage(path: Path, kind: str, summary, tmp_path: Path) -> None:
+    from sim.experiments.calibrate import _summary_data
+
+    data = _summary_data(summary)
+    metric = next(iter(data))
+    key = path.stem
+    if kind == "not-a-dict":
+        path.write_text("[1, 2, 3]")
+    elif kind == "summary-not-a-dict":
+        path.write_text(_planted(key, [1, 2]))
+    elif kind == "wrong-type":
+        path.write_text(_planted(key, {**data, metric: {**data[metric], "mean": "12"}}))
+    elif kind == "n-not-a-count":
+        path.write_text(_planted(key, {**data, metric: {**data[metric], "n": True}}))
+    elif kind == "nan-string":
+        path.write_text(_planted(key, {**data, metric: {**data[metric], "mean": "NaN"}}))
+    elif kind == "nan-literal":
+        path.write_text(path.read_text().replace("null", "NaN", 1))
+    elif kind == "missing-metric":
+        path.write_text(_planted(key, {k: v for k, v in data.items() if k != metric}))
+    elif kind == "flipped":
+        path.write_text(path.read_text().replace('"n": 1', '"n": 2', 1))
+    elif kind == "truncated":
+        path.write_text(path.read_text()[:-30])
+    elif kind == "another-key":
+        path.write_text(_planted("x" * 24, data))
+    elif kind == "nested":
+        path.write_text("[" * 100_000 + "]" * 100_000)
+    elif kind == "huge":
+        with path.open("wb") as handle:
+            handle.truncate(64 << 20)  # sparse: 64 MiB it must not read
+    elif kind == "binary":
+        path.write_bytes(bytes(range(256)) * 4)
+    elif kind == "fifo":
+        path.unlink()
+        os.mkfifo(path)  # opening it for reading would block the command
+    elif kind == "symlink":
+        genuine = tmp_path / "elsewhere.json"
+        shutil.copy(path, genuine)
+        path.unlink()
+        path.symlink_to(genuine)
+    elif kind == "directory":
+        path.unlink()
+        path.mkdir()
+    else:
+        raise AssertionError(kind)
+
+
+DAMAGE = [
+    "not-a-dict",
+    "summary-not-a-dict",
+    "wrong-type",
+    "n-not-a-count",
+    "nan-string",
+    "nan-literal",
+    "missing-metric",
+    "flipped",
+    "truncated",
+    "another-key",
+    "nested",
+    "huge",
+    "binary",
+    "fifo",
+    "symlink",
+    "directory",
+]
+
+
+@pytest.mark.parametrize("kind", DAMAGE)
+def test_a_damaged_cache_entry_is_ignored_with_one_warning_and_replaced(
+    tmp_path, cached_summary, kind
+):
+    folder = tmp_path / "cache"
+    key = "a" * 24
+    EvaluationCache(folder).save(key, cached_summary)
+    path = folder / f"{key}.json"
+    _damage(path, kind, cached_summary, tmp_path)
+    warnings: list[str] = []
+    cache = EvaluationCache(folder, warn=warnings.append)
+    assert cache.load(key) is None
+    assert len(warnings) == 1 and warnings[0].startswith(f"warning: {path}: "), warnings
+    assert warnings[0].endswith("; ignored, the point is evaluated again")
+    assert "\n" not in warnings[0]
+    if kind == "directory":
+        return  # not ours to remove: the point is evaluated and kept in memory only
+    cache.save(key, cached_summary)  # the recomputed evaluation replaces whatever was there
+    assert _same_summary(EvaluationCache(folder).load(key), cached_summary)
+    if kind == "symlink":
+        assert not path.is_symlink() and (tmp_path / "elsewhere.json").exists()
+
+
+def test_a_damaged_cache_entry_is_evaluated_again_in_a_fit(short_baseline, tmp_path, capsys):
+    cache = EvaluationCache(tmp_path / "cache")
+    first = _fit(short_baseline, workers=1, cache=cache, max_evals=3)
+    start_key = cache.key(short_baseline, 3, 11)
+    (tmp_path / "cache" / f"{start_key}.json").write_text('{"format": 1}')
+    again = _fit(short_baseline, workers=1, cache=cache, max_evals=3)
+    assert again.cached == 2  # the damaged start point ran again, the other two were reused
+    assert capsys.readouterr().err.count("warning:") == 1
+    assert _trace(again) == _trace(first)
+
+
+@pytest.mark.parametrize("kind", ["file", "symlink"])
+def test_a_cache_folder_that_is_not_a_folder_is_removed_with_one_warning(
+    tmp_path, cached_summary, kind
+):
+    folder = tmp_path / "cache"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    if kind == "file":
+        folder.write_text("not a folder")
+    else:
+        folder.symlink_to(elsewhere)
+    warnings: list[str] = []
+    cache = EvaluationCache(folder, warn=warnings.append)
+    assert cache.load("b" * 24) is None
+    cache.save("b" * 24, cached_summary)
+    assert warnings == [f"warning: {folder}: not a folder; removed, its evaluations are done again"]
+    assert folder.is_dir() and not folder.is_symlink() and not any(elsewhere.iterdir())
+    assert _same_summary(EvaluationCache(folder).load("b" * 24), cached_summary)

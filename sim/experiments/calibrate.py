@@ -25,6 +25,8 @@ import hashlib
 import json
 import math
 import os
+import stat
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -37,6 +39,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from scipy import optimize
 
+from sim.engine.metrics import METRICS
 from sim.experiments.targets import TARGETS, TARGETS_BY_METRIC, Target, objective
 from sim.outputs.files import jsonable
 from sim.runs.batch import RunRecord, run_batch, specs_for
@@ -478,13 +481,35 @@ class EvaluationCache:
     """Summaries of evaluated points, one JSON file each, so a rerun does not repeat them.
 
     The key hashes the evaluated scenario (parameters applied), replications, master seed and
-    the model's source code: a changed model or scenario never reuses an old evaluation.
+    the model's source code: a changed model or scenario never reuses an old evaluation. Each
+    file holds data only (strict JSON, NaN as ``null``) and a SHA-256 over its key and summary;
+    anything else at its path (corrupt, cut short, of another evaluation, too large, a FIFO or a
+    symlink) is ignored with a one-line warning through ``warn`` and the point evaluated again.
     """
 
-    def __init__(self, directory: str | os.PathLike[str]) -> None:
+    def __init__(
+        self, directory: str | os.PathLike[str], warn: Callable[[str], None] | None = None
+    ) -> None:
         """Use ``directory`` (created when the first evaluation is saved)."""
         self.directory = Path(directory)
         self._fingerprint = source_fingerprint()
+        self.warn = warn if warn is not None else _warn_on_stderr
+        self._looked = False
+
+    def _check_folder(self) -> None:
+        """Once: anything but a real folder at ``directory`` (a file, a symlink) is removed."""
+        if self._looked:
+            return
+        self._looked = True
+        try:
+            mode = os.lstat(self.directory).st_mode
+        except FileNotFoundError:
+            return
+        if not stat.S_ISDIR(mode):
+            self.directory.unlink()
+            self.warn(
+                f"warning: {self.directory}: not a folder; removed, its evaluations are done again"
+            )
 
     def key(self, config: Scenario, reps: int, master_seed: int) -> str:
         """The cache key of one evaluation."""
@@ -492,24 +517,143 @@ class EvaluationCache:
         return hashlib.sha256(material.encode()).hexdigest()[:24]
 
     def load(self, key: str) -> dict[str, dict[str, Any]] | None:
-        """The saved summary under ``key``, or None."""
-        try:
-            return json.loads((self.directory / f"{key}.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        """The saved summary under ``key`` if a whole, genuine one is saved, else None."""
+        self._check_folder()
+        path = self.directory / f"{key}.json"
+        if not os.path.lexists(path):
             return None
+        try:
+            return _cached_summary(path, key)
+        except _CacheProblem as problem:
+            self.warn(f"warning: {path}: {problem}; ignored, the point is evaluated again")
+        except Exception as exc:  # anything a damaged file raises: recomputed, never fatal
+            self.warn(
+                f"warning: {path}: unreadable ({type(exc).__name__}); ignored, the point is "
+                "evaluated again"
+            )
+        return None
 
     def save(self, key: str, summary: Mapping[str, Any]) -> None:
-        """Save a summary atomically (NaN is kept as JSON ``NaN``; the file is internal)."""
+        """Save a summary atomically; whatever was at its path (a damaged copy) is replaced."""
+        self._check_folder()
         self.directory.mkdir(parents=True, exist_ok=True)
+        data = _summary_data(summary)
+        entry = {
+            "format": CACHE_FORMAT,
+            "key": key,
+            "summary": data,
+            "sha256": _cache_checksum(key, data),
+        }
         temporary = self.directory / f".{key}.{os.getpid()}.tmp"
-        temporary.write_text(json.dumps(summary), encoding="utf-8")
-        os.replace(temporary, self.directory / f"{key}.json")
+        temporary.write_text(json.dumps(entry, allow_nan=False), encoding="utf-8")
+        os.replace(temporary, self.directory / f"{key}.json")  # a symlink is replaced, not followed
 
     def clear(self) -> None:
         """Delete every saved evaluation."""
+        self._check_folder()
         if self.directory.is_dir():
             for path in self.directory.glob("*.json"):
                 path.unlink(missing_ok=True)
+
+
+#: The format of a cached evaluation; files of any other format are ignored.
+CACHE_FORMAT = "caseload-evaluation/1"
+
+#: A cached summary is a few kilobytes; a larger file is not one and is not read.
+MAX_CACHE_BYTES = 1 << 20
+
+_STATISTICS = ("mean", "ci95_low", "ci95_high", "sd")
+
+
+class _CacheProblem(Exception):
+    """Why a cached evaluation is not used; the point is evaluated again."""
+
+
+def _cached_summary(path: Path, key: str) -> dict[str, dict[str, Any]]:
+    """The summary in ``path`` once its format, types and checksum are right."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        handle = os.open(path, flags)
+    except OSError as exc:
+        raise _CacheProblem(f"cannot be opened ({exc.strerror}; a symlink?)") from None
+    with os.fdopen(handle, "rb") as stream:
+        info = os.fstat(stream.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise _CacheProblem("not a regular file")
+        if info.st_size > MAX_CACHE_BYTES:
+            raise _CacheProblem(f"{info.st_size:,} bytes, too large to be a cached evaluation")
+        raw = stream.read(MAX_CACHE_BYTES + 1)
+    try:
+        entry = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError):
+        raise _CacheProblem("not valid JSON") from None
+    if not isinstance(entry, dict) or entry.get("format") != CACHE_FORMAT:
+        raise _CacheProblem("not a cached evaluation of this version")
+    if entry.get("key") != key:
+        raise _CacheProblem("saved for another evaluation")
+    data = entry.get("summary")
+    if entry.get("sha256") != _cache_checksum(key, data):
+        raise _CacheProblem("checksum does not match (corrupt or changed)")
+    return _summary_of(data)
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _summary_data(summary: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """A summary as strict JSON data: NaN as ``null``, ``n`` a whole number."""
+    data = {}
+    for metric, stats in summary.items():
+        entry: dict[str, Any] = {
+            name: None if math.isnan(float(stats[name])) else float(stats[name])
+            for name in _STATISTICS
+        }
+        data[metric] = {**entry, "n": int(stats["n"]), "unit": str(stats["unit"])}
+    return data
+
+
+def _summary_of(data: Any) -> dict[str, dict[str, Any]]:
+    """A checked summary back from its JSON data, with every metric of this version."""
+    if not isinstance(data, dict) or set(data) != _metric_keys():
+        raise _CacheProblem("its summary does not list this version's metrics")
+    summary: dict[str, dict[str, Any]] = {}
+    for metric, stats in data.items():
+        if not isinstance(stats, dict) or set(stats) != {*_STATISTICS, "n", "unit"}:
+            raise _CacheProblem(f"the statistics of {metric!r} are incomplete")
+        values: dict[str, Any] = {}
+        for name in _STATISTICS:
+            value = stats[name]
+            if value is None:
+                values[name] = math.nan
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                values[name] = float(value)
+            else:
+                raise _CacheProblem(f"{metric}.{name} is not a number")
+        n = stats["n"]
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise _CacheProblem(f"{metric}.n is not a count")
+        if not isinstance(stats["unit"], str):
+            raise _CacheProblem(f"{metric}.unit is not text")
+        summary[metric] = {**values, "n": n, "unit": stats["unit"]}
+    return summary
+
+
+def _metric_keys() -> set[str]:
+    return {metric.key for metric in METRICS}
+
+
+def _cache_checksum(key: str, data: Any) -> str:
+    """SHA-256 over the evaluation's key and its summary as canonical JSON."""
+    try:
+        text = json.dumps(data, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError):
+        return ""
+    return hashlib.sha256(f"{CACHE_FORMAT}\n{key}\n{text}".encode()).hexdigest()
+
+
+def _warn_on_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 # --- the fit -----------------------------------------------------------------------------------
