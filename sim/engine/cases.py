@@ -109,3 +109,31 @@ class CaseBook:
     def columns(self) -> dict[str, np.ndarray]:
         """Copies of every used column, for the per-case output table."""
         return {name: getattr(self, name)[: self.n].copy() for name in _COLUMNS}
+
+
+def visit_overdue(cases: CaseBook, day: int) -> np.ndarray:
+    """Per row: a statutory visit due on or before ``day`` and not made by the end of it."""
+    n = cases.n
+    due = cases.day_visit_due[:n]
+    return (cases.status[:n] != CLOSED) & (due <= day) & (due < NO_VISIT_DUE)
+
+
+def record_is_stale(cases: CaseBook, day: int, after_days: int) -> np.ndarray:
+    """Per row: open case whose oldest unrecorded contact is over ``after_days`` old at ``day``."""
+    n = cases.n
+    lag_start = cases.day_oldest_unrecorded[:n]
+    is_open = (cases.status[:n] == ALLOCATED) | (cases.status[:n] == READY)
+    # Day stamps before day 0 are real (a day-0 backlog); only NEVER means nothing unrecorded.
+    return is_open & (lag_start != NEVER) & (day - lag_start > after_days)
+
+
+def release_worker_cases(cases: CaseBook, worker: int) -> int:
+    """Return a worker's open cases to the waiting list (on leaving or long-term sickness)."""
+    n = cases.n
+    status = cases.status[:n]
+    rows = np.flatnonzero(
+        (cases.worker[:n] == worker) & ((status == ALLOCATED) | (status == READY))
+    )
+    cases.status[rows] = WAITING
+    cases.worker[rows] = NEVER
+    return len(rows)

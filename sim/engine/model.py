@@ -25,7 +25,7 @@ from sim.engine.phases import allocation, arrivals, risk, staffing, supervision,
 from sim.engine.posts import Posts
 from sim.engine.rng import Streams
 from sim.engine.tally import Tally
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import WORKING_DAYS_PER_YEAR, Scenario
 
 #: Each social worker's state at the end of every day, collected by Mesa's DataCollector.
 #: Attributes are read with ``attrgetter`` (what Mesa does for a name, minus a Python wrapper
@@ -46,8 +46,15 @@ WORKER_DAY_REPORTERS = {
     "hours_worked": attrgetter("hours_worked"),
     "overtime_hours": attrgetter("overtime_hours"),
     "contact_hours": attrgetter("contact_hours"),
-    "intention_to_leave": lambda w: w.intention_to_leave(),
+    "intention_to_leave": lambda w: (
+        staffing.leave_hazard_per_day(w, w.model) * WORKING_DAYS_PER_YEAR
+    ),
 }
+
+
+def intention_to_leave(worker: SocialWorker, model: CaseloadModel) -> float:
+    """Annualised leaving hazard of ``worker`` right now (the staffing phase's, per year)."""
+    return staffing.leave_hazard_per_day(worker, model) * WORKING_DAYS_PER_YEAR
 
 
 class CaseloadModel(mesa.Model):
@@ -108,6 +115,10 @@ class CaseloadModel(mesa.Model):
     def team_admin(self, team: int) -> AdminSupport | None:
         """The team's admin support, if it has any."""
         return self.admins_by_team.get(team)
+
+    def hire(self, post: int, *, is_agency: bool) -> SocialWorker:
+        """Put a new recruit or agency worker into ``post`` (the staffing phase's arrivals)."""
+        return self.builder.hire(post, is_agency=is_agency)
 
     # The day --------------------------------------------------------------------------------
     def step(self) -> None:

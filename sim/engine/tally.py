@@ -11,14 +11,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engine.cases import ALLOCATED, READY, WAITING
+from sim.engine.cases import ALLOCATED, READY, WAITING, record_is_stale, visit_overdue
 from sim.engine.metrics import DAILY_COLUMNS, METRIC_KEYS
-from sim.engine.phases.risk import record_is_stale, visit_overdue
 from sim.scenario.schema import WORKING_DAYS_PER_YEAR
 
 if TYPE_CHECKING:
     from sim.engine.agents import SocialWorker
-    from sim.engine.model import CaseloadModel
+    from sim.engine.state import World
 
 _ACCUMULATORS = (
     "referrals",
@@ -62,7 +61,7 @@ _ACCUMULATORS = (
 class Tally:
     """Accumulates today's events and the measured-window totals."""
 
-    def __init__(self, model: CaseloadModel) -> None:
+    def __init__(self, model: World) -> None:
         self.days = model.config.simulation.days
         self.warmup_days = model.config.simulation.warmup_days
         self.daily = {name: np.zeros(self.days) for name in DAILY_COLUMNS}
@@ -83,6 +82,29 @@ class Tally:
         self.supervision_expected_today = 0
         self.supervision_on_time_today = 0
 
+    # Events, reported by the phases as they happen -------------------------------------------
+    def record_referrals(self, count: int) -> None:
+        """``count`` referrals arrived today."""
+        self.referrals_today += count
+
+    def record_incidents(self, count: int) -> None:
+        """``count`` serious incidents happened today."""
+        self.incidents_today += count
+
+    def record_closures(self, count: int) -> None:
+        """``count`` cases closed today."""
+        self.closed_today += count
+
+    def record_visits(self, count: int, on_time: int) -> None:
+        """``count`` statutory visits were made today, ``on_time`` of them by their due day."""
+        self.visits_today += count
+        self.visits_on_time_today += on_time
+
+    def record_supervision(self, expected: int, on_time: int) -> None:
+        """Supervision sessions fell due (held or missed), ``on_time`` of them held on time."""
+        self.supervision_expected_today += expected
+        self.supervision_on_time_today += on_time
+
     def record_first_allocation(self, wait_days: int) -> None:
         """A referral was allocated for the first time after ``wait_days``."""
         self.allocated_today += 1
@@ -95,7 +117,7 @@ class Tally:
             self.permanent_leavers_today += 1
         self.leaver_log.append({"worker": worker.index, "day": worker.day_left, "reason": reason})
 
-    def record(self, model: CaseloadModel) -> None:
+    def record(self, model: World) -> None:
         """Close the day: write its daily row and add it to the totals if past the warm-up."""
         cases, day = model.cases, model.day
         n = cases.n
@@ -106,7 +128,7 @@ class Tally:
         interval = cases.visit_interval_days[:n]
         # Each further full interval without a visit is one more statutory visit missed.
         skipped = overdue & (due < day) & ((day - due) % interval == 0)
-        stale = record_is_stale(model)
+        stale = record_is_stale(cases, day, model.config.work.record_out_of_date_after_days)
         high_risk = cases.risk > model.config.risk.high_risk_threshold
         staff = model.workers_in_post()
         fte_in_post = sum(w.fte for w in staff)
@@ -196,7 +218,7 @@ class Tally:
             t["cost"] += daily_cost(model, staff)
         self._start_day()
 
-    def summary(self, model: CaseloadModel) -> dict[str, float]:
+    def summary(self, model: World) -> dict[str, float]:
         """The metric contract for this replication (measured window only)."""
         t = self.totals
         status = model.cases.status[: model.cases.n]
@@ -238,7 +260,7 @@ class Tally:
         return {k: float(v) for k, v in values.items()}
 
 
-def daily_cost(model: CaseloadModel, staff: list[SocialWorker]) -> float:
+def daily_cost(model: World, staff: list[SocialWorker]) -> float:
     """Employment cost of one working day: social workers, agency premium, managers, support."""
     costs, support = model.config.costs, model.config.support
     day_share = 1.0 / WORKING_DAYS_PER_YEAR

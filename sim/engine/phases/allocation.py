@@ -17,27 +17,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engine.cases import ALLOCATED, NEVER, READY, WAITING
+from sim.engine.cases import ALLOCATED, NEVER, READY, WAITING, release_worker_cases
 
 if TYPE_CHECKING:
     from sim.engine.agents import SocialWorker
-    from sim.engine.model import CaseloadModel
+    from sim.engine.state import World
 
 
-def release_cases(model: CaseloadModel, worker: SocialWorker) -> int:
-    """Return a worker's open cases to the waiting list (on leaving or long-term sickness)."""
-    cases = model.cases
-    n = cases.n
-    rows = np.flatnonzero(
-        (cases.worker[:n] == worker.index)
-        & ((cases.status[:n] == ALLOCATED) | (cases.status[:n] == READY))
-    )
-    cases.status[rows] = WAITING
-    cases.worker[rows] = NEVER
-    return len(rows)
-
-
-def report_long_term_sickness(model: CaseloadModel) -> None:
+def report_long_term_sickness(model: World) -> None:
     """Once a spell reaches the long-term threshold, reallocate the worker's cases (by policy)."""
     policy = model.config.allocation
     for worker in model.workers_in_post():
@@ -48,10 +35,10 @@ def report_long_term_sickness(model: CaseloadModel) -> None:
         ):
             worker.is_reported_long_term_sick = True
             if policy.on_long_term_sickness == "reallocate":
-                release_cases(model, worker)
+                release_worker_cases(model.cases, worker.index)
 
 
-def allocate(model: CaseloadModel) -> int:
+def allocate(model: World) -> int:
     """Allocate waiting referrals in every team; return how many were allocated today."""
     report_long_term_sickness(model)
     cases, day = model.cases, model.day
@@ -104,7 +91,7 @@ def allocate(model: CaseloadModel) -> int:
     return allocated_total
 
 
-def held_choice(staff: list[SocialWorker], counts: np.ndarray, model: CaseloadModel) -> int | None:
+def held_choice(staff: list[SocialWorker], counts: np.ndarray, model: World) -> int | None:
     """The first named worker below the caseload their scenario says the manager holds them at.
 
     Teaching scenarios use this to reproduce a real worker's caseload: the manager tops them up
@@ -119,7 +106,7 @@ def held_choice(staff: list[SocialWorker], counts: np.ndarray, model: CaseloadMo
     return None
 
 
-def assign(model: CaseloadModel, row: int, worker: SocialWorker) -> None:
+def assign(model: World, row: int, worker: SocialWorker) -> None:
     """Give case ``row`` to ``worker``, recording the wait for a first allocation."""
     cases, day = model.cases, model.day
     cases.worker[row] = worker.index

@@ -18,69 +18,39 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engine.cases import ALLOCATED, CLOSED, NEVER, NO_VISIT_DUE, READY
+from sim.engine.cases import CLOSED
+from sim.engine.cases import record_is_stale as cases_record_is_stale
+from sim.engine.cases import visit_overdue as visit_overdue  # the daily test, re-exported
+from sim.engine.referrals import logit
 from sim.scenario.schema import CASE_TYPES, WORKING_DAYS_PER_YEAR
 
 if TYPE_CHECKING:
-    from sim.engine.cases import CaseBook
-    from sim.engine.model import CaseloadModel
+    from sim.engine.state import World
 
 REFERENCE_RISK = 0.2
-INITIAL_RISK_CONCENTRATION = 8.0
-SCREENING_NOISE_SD = 0.05
 
 
-def _logit(p: np.ndarray | float) -> np.ndarray | float:
-    return np.log(p) - np.log1p(-p)
-
-
-def type_mean_logits(model: CaseloadModel) -> np.ndarray:
+def type_mean_logits(model: World) -> np.ndarray:
     """Logit of each case type's mean risk, indexed by type code."""
-    return np.array([_logit(model.config.case_types[t].initial_risk_mean) for t in CASE_TYPES])
+    return np.array([logit(model.config.case_types[t].initial_risk_mean) for t in CASE_TYPES])
 
 
-def initial_risk_logit(model: CaseloadModel, rows: np.ndarray, rng: np.random.Generator) -> None:
-    """Draw latent risk of new referrals (Beta around the type mean) and a noisy screening view."""
-    cases = model.cases
-    type_means = np.array([model.config.case_types[t].initial_risk_mean for t in CASE_TYPES])
-    means = type_means[cases.type_code[rows]]
-    k = INITIAL_RISK_CONCENTRATION
-    risk = np.clip(rng.beta(means * k, (1.0 - means) * k), 1e-4, 1 - 1e-4)
-    cases.risk_logit[rows] = _logit(risk)
-    seen = risk + model.streams["observation"].normal(0.0, SCREENING_NOISE_SD, len(rows))
-    cases.observed_risk[rows] = np.clip(seen, 0.0, 1.0)
-
-
-def visit_overdue(cases: CaseBook, day: int) -> np.ndarray:
-    """Per row: a statutory visit due on or before ``day`` and not made by the end of it."""
-    n = cases.n
-    due = cases.day_visit_due[:n]
-    return (cases.status[:n] != CLOSED) & (due <= day) & (due < NO_VISIT_DUE)
-
-
-def record_is_stale(model: CaseloadModel, day: int | None = None) -> np.ndarray:
-    """Per row: allocated case whose record lags its oldest unrecorded contact too long.
+def record_is_stale(model: World, day: int | None = None) -> np.ndarray:
+    """Per row: :func:`sim.engine.cases.record_is_stale` under the scenario's threshold.
 
     At the end of ``day`` (default: the model's current day).
     """
-    cases = model.cases
-    day = model.day if day is None else day
-    n = cases.n
-    lag_start = cases.day_oldest_unrecorded[:n]
     threshold = model.config.work.record_out_of_date_after_days
-    is_open = (cases.status[:n] == ALLOCATED) | (cases.status[:n] == READY)
-    # Day stamps before day 0 are real (a day-0 backlog); only NEVER means nothing unrecorded.
-    return is_open & (lag_start != NEVER) & (day - lag_start > threshold)
+    return cases_record_is_stale(model.cases, model.day if day is None else day, threshold)
 
 
-def evolve(model: CaseloadModel) -> int:
+def evolve(model: World) -> int:
     """Move latent risk one day on and draw serious incidents; return today's incident count."""
     cases, day, cfg = model.cases, model.day, model.config.risk
     n = cases.n
     # One draw per row and day whatever the policy, so scenarios share their risk paths.
     eps = model.streams["risk"].standard_normal(n)
     uniform = model.streams["incidents"].random(n)
-    model.tally.incidents_today = 0
     if not cfg.enabled or n == 0:
         return 0
     is_live = cases.status[:n] != CLOSED
@@ -110,5 +80,5 @@ def evolve(model: CaseloadModel) -> int:
         worker = int(cases.worker[row])
         if worker >= 0:
             model.workers[worker].incidents_today += 1
-    model.tally.incidents_today = len(hit)
+    model.tally.record_incidents(len(hit))
     return len(hit)

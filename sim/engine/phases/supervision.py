@@ -26,10 +26,10 @@ from sim.engine.phases.risk import record_is_stale
 
 if TYPE_CHECKING:
     from sim.engine.agents import Manager
-    from sim.engine.model import CaseloadModel
+    from sim.engine.state import World
 
 
-def supervise(model: CaseloadModel) -> None:
+def supervise(model: World) -> None:
     """Hold today's supervision sessions in every team."""
     cfg, day, cases = model.config.supervision, model.day, model.cases
     n = cases.n
@@ -60,7 +60,7 @@ def supervise(model: CaseloadModel) -> None:
             interval = worker.supervision_interval()
             while day > worker.day_supervision_due + interval:
                 manager.sessions_missed += 1
-                model.tally.supervision_expected_today += 1
+                model.tally.record_supervision(expected=1, on_time=0)
                 worker.day_supervision_due += interval
         due = sorted(
             (w for w in staff if w.is_available(day) and w.day_supervision_due <= day),
@@ -75,15 +75,14 @@ def supervise(model: CaseloadModel) -> None:
             on_time = day <= worker.day_supervision_due
             manager.sessions_held += 1
             manager.sessions_on_time += int(on_time)
-            model.tally.supervision_expected_today += 1
-            model.tally.supervision_on_time_today += int(on_time)
+            model.tally.record_supervision(expected=1, on_time=int(on_time))
             worker.supervised_today = True
             worker.supervision_hours_today = cfg.session_hours
             worker.day_supervision_due = day + worker.supervision_interval()
         audit(model, manager, failing, budget)
 
 
-def failing_rows(model: CaseloadModel) -> np.ndarray:
+def failing_rows(model: World) -> np.ndarray:
     """Live cases with a statutory visit overdue or a record out of date, most overdue first."""
     cases, day = model.cases, model.day
     n = cases.n
@@ -94,7 +93,7 @@ def failing_rows(model: CaseloadModel) -> np.ndarray:
     return rows[np.argsort(cases.day_visit_due[rows], kind="stable")]
 
 
-def audit(model: CaseloadModel, manager: Manager, failing: np.ndarray, hours: float) -> None:
+def audit(model: World, manager: Manager, failing: np.ndarray, hours: float) -> None:
     """Spend the manager's spare hours reviewing the team's failing cases (see module docstring)."""
     cost = model.config.supervision.audit_hours_per_case
     manager.audits_today = 0

@@ -28,22 +28,23 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.engine.cases import ALLOCATED, CLOSED, NEVER, NO_VISIT_DUE, READY
+from sim.engine.referrals import start_case_type
 from sim.engine.segments import Segments
 from sim.scenario.schema import CASE_TYPES
 
 if TYPE_CHECKING:
     from sim.engine.agents import AdminSupport, SocialWorkAssistant, SocialWorker
-    from sim.engine.model import CaseloadModel
+    from sim.engine.state import World
 
 EPSILON = 1e-9
 
 
-def casework_hours_per_day(model: CaseloadModel) -> np.ndarray:
+def casework_hours_per_day(model: World) -> np.ndarray:
     """Nominal hours of other case work per case per day at weight 1, indexed by type code."""
     return np.array([model.config.case_types[t].casework_hours_per_week / 5.0 for t in CASE_TYPES])
 
 
-def productivity(worker: SocialWorker, model: CaseloadModel) -> float:
+def productivity(worker: SocialWorker, model: World) -> float:
     """Output per clock hour: lowered by burnout and, for new starters, by the learning ramp."""
     work, day = model.config.work, model.day
     q = model.config.wellbeing.burnout_productivity if worker.is_burnt_out else 1.0
@@ -53,7 +54,7 @@ def productivity(worker: SocialWorker, model: CaseloadModel) -> float:
     return q
 
 
-def hours_budget(worker: SocialWorker, model: CaseloadModel) -> float:
+def hours_budget(worker: SocialWorker, model: World) -> float:
     """Clock hours left for case work today after fixed overheads (B in the module equation)."""
     work, sickness, day = model.config.work, model.config.sickness, model.day
     contracted = work.contracted_hours_per_week / 5.0 * worker.fte
@@ -74,7 +75,7 @@ def hours_budget(worker: SocialWorker, model: CaseloadModel) -> float:
     return max(0.0, contracted - overheads)
 
 
-def work(model: CaseloadModel) -> None:
+def work(model: World) -> None:
     """Run the work phase for every team: assistants, then the social workers, then progress."""
     cases, day = model.cases, model.day
     n = cases.n
@@ -114,7 +115,7 @@ def work(model: CaseloadModel) -> None:
     progress_cases(model)
 
 
-def held_rows(model: CaseloadModel, staff: list[SocialWorker]) -> tuple[np.ndarray, Segments]:
+def held_rows(model: World, staff: list[SocialWorker]) -> tuple[np.ndarray, Segments]:
     """Open case rows of each worker in ``staff``, end to end in staff order, ascending within."""
     cases = model.cases
     n = cases.n
@@ -141,7 +142,7 @@ def reset_day(worker: SocialWorker) -> None:
 
 
 def visit_cases(
-    model: CaseloadModel,
+    model: World,
     rows: np.ndarray,
     admins: list[AdminSupport | None] | None = None,
     recorded_by_visitor: bool = False,
@@ -158,8 +159,7 @@ def visit_cases(
     on_time = day <= cases.day_visit_due[rows]
     cases.n_visits[rows] += 1
     cases.n_visits_on_time[rows] += on_time
-    model.tally.visits_today += len(rows)
-    model.tally.visits_on_time_today += int(on_time.sum())
+    model.tally.record_visits(len(rows), int(on_time.sum()))
     cases.day_last_visit[rows] = day
     cases.day_visit_due[rows] = day + cases.visit_interval_days[rows]
     cases.observed_risk[rows] = 1.0 / (1.0 + np.exp(-cases.risk_logit[rows]))
@@ -181,7 +181,7 @@ def visit_cases(
 
 
 def social_workers_day(
-    model: CaseloadModel, workers: list[SocialWorker], rows: np.ndarray, runs: Segments
+    model: World, workers: list[SocialWorker], rows: np.ndarray, runs: Segments
 ) -> None:
     """Spend the day of every worker at work on its cases by its priority rule.
 
@@ -270,7 +270,7 @@ def social_workers_day(
 
 
 def do_visits(
-    model: CaseloadModel,
+    model: World,
     due: np.ndarray,
     due_runs: Segments,
     visit_cost: np.ndarray,
@@ -309,7 +309,7 @@ def do_visits(
 
 
 def do_recording(
-    model: CaseloadModel,
+    model: World,
     rows: np.ndarray,
     runs: Segments,
     q: np.ndarray,
@@ -335,7 +335,7 @@ def do_recording(
 
 
 def do_closures(
-    model: CaseloadModel, rows: np.ndarray, runs: Segments, q: np.ndarray, remaining: np.ndarray
+    model: World, rows: np.ndarray, runs: Segments, q: np.ndarray, remaining: np.ndarray
 ) -> np.ndarray:
     """Workers do the closure paperwork of their ready cases in row order; return hours left."""
     cases = model.cases
@@ -352,7 +352,7 @@ def do_closures(
     return remaining - ready_runs.sum(spent)
 
 
-def assistant_work(model: CaseloadModel, swa: SocialWorkAssistant, open_rows: np.ndarray) -> None:
+def assistant_work(model: World, swa: SocialWorkAssistant, open_rows: np.ndarray) -> None:
     """An assistant visits due low-risk eligible cases, then takes a share of their case work."""
     cases, work, support, day = model.cases, model.config.work, model.config.support, model.day
     eligible_types = np.array([model.config.case_types[t].swa_eligible for t in CASE_TYPES])
@@ -385,7 +385,7 @@ def assistant_work(model: CaseloadModel, swa: SocialWorkAssistant, open_rows: np
     swa.hours_worked += swa.hours_per_day() - remaining
 
 
-def progress_cases(model: CaseloadModel) -> None:
+def progress_cases(model: World) -> None:
     """Cases whose work is done step to a next type or become ready; finished ones close."""
     cases, day = model.cases, model.day
     n = cases.n
@@ -407,8 +407,6 @@ def progress_cases(model: CaseloadModel) -> None:
                     break
         stepping_rows = np.array(stepping, dtype=np.int64)
         if len(stepping_rows):
-            from sim.engine.phases.arrivals import start_case_type
-
             cases.type_code[stepping_rows] = np.array(next_codes, dtype=np.int8)
             start_case_type(model, stepping_rows, rng)
         to_close = np.setdiff1d(finished, stepping_rows)
@@ -436,4 +434,4 @@ def progress_cases(model: CaseloadModel) -> None:
             agent = model.referral_agents.pop(int(row), None)
             if agent is not None:
                 agent.remove()
-    model.tally.closed_today = len(closable)
+    model.tally.record_closures(len(closable))
