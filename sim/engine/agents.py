@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import mesa
+import numpy as np
 
 from sim.engine.cases import STATUS_NAMES
 from sim.scenario.schema import CASE_TYPES, WORKING_DAYS_PER_YEAR
@@ -222,4 +223,4 @@ class Referral(mesa.Agent):
     @property
     def risk(self) -> float:
         """Latent risk in (0, 1); only observed at visits."""
-        return float(self.model.cases.risk[self.row])
+        return float(self.model.cases.risk_of(np.array([self.row]))[0])

@@ -120,16 +120,17 @@ class Tally:
     def record(self, model: World) -> None:
         """Close the day: write its daily row and add it to the totals if past the warm-up."""
         cases, day = model.cases, model.day
-        n = cases.n
-        status = cases.status[:n]
+        live = cases.live
+        status = cases.status[live]
         is_open = (status == ALLOCATED) | (status == READY)
-        due = cases.day_visit_due[:n]
-        overdue = visit_overdue(cases, day)
-        interval = cases.visit_interval_days[:n]
+        due = cases.day_visit_due[live]
+        overdue = visit_overdue(cases, day, live)
+        interval = cases.visit_interval_days[live]
         # Each further full interval without a visit is one more statutory visit missed.
         skipped = overdue & (due < day) & ((day - due) % interval == 0)
-        stale = record_is_stale(cases, day, model.config.work.record_out_of_date_after_days)
-        high_risk = cases.risk > model.config.risk.high_risk_threshold
+        threshold = model.config.work.record_out_of_date_after_days
+        stale = record_is_stale(cases, day, threshold, live)
+        high_risk = cases.risk_of(live) > model.config.risk.high_risk_threshold
         staff = model.workers_in_post()
         fte_in_post = sum(w.fte for w in staff)
         agency_fte = sum(w.fte for w in staff if w.is_agency)
@@ -224,7 +225,7 @@ class Tally:
         status = model.cases.status[: model.cases.n]
         measured_years = max(1, self.days - self.warmup_days) / WORKING_DAYS_PER_YEAR
         # the same test as the daily overdue count, on the last day
-        still_overdue = int(visit_overdue(model.cases, model.day - 1).sum())
+        still_overdue = int(visit_overdue(model.cases, model.day - 1, model.cases.live).sum())
         visits_expected = t["visits"] + t["visits_skipped"] + still_overdue
         mean_headcount = t["permanent_headcount_days"] / max(1, self.days - self.warmup_days)
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engine.cases import ALLOCATED, NEVER, READY, WAITING, release_worker_cases
+from sim.engine.cases import ALLOCATED, NEVER, READY, WAITING, group_rows, release_worker_cases
 
 if TYPE_CHECKING:
     from sim.engine.agents import SocialWorker
@@ -44,20 +44,22 @@ def allocate(model: World) -> int:
     cases, day = model.cases, model.day
     policy = model.config.allocation
     weighted = policy.cap_kind == "weighted"
-    n = cases.n
-    status = cases.status[:n]
-    is_open = (status == ALLOCATED) | (status == READY)
-    load_per_row = cases.weight[:n] if weighted else np.ones(n)
+    live = cases.live
+    status = cases.status[live]
+    open_rows = live[(status == ALLOCATED) | (status == READY)]
+    owners = cases.worker[open_rows]
+    load_per_row = cases.weight if weighted else np.ones(cases.n)
     # Float even when nothing is open (bincount of an empty array is integer and would truncate).
     loads = np.bincount(
-        cases.worker[:n][is_open], weights=load_per_row[is_open], minlength=len(model.workers)
+        owners, weights=load_per_row[open_rows], minlength=len(model.workers)
     ).astype(np.float64)
-    counts = np.bincount(cases.worker[:n][is_open], minlength=len(model.workers))
+    counts = np.bincount(owners, minlength=len(model.workers))
     allocated_total = 0
-    waiting_rows = np.flatnonzero(status == WAITING)
+    waiting_rows = live[status == WAITING]
+    waiting_by_team = group_rows(waiting_rows, cases.team[waiting_rows], len(model.managers))
     for manager in model.managers:
         manager.allocations_today = 0
-        team_rows = waiting_rows[cases.team[waiting_rows] == manager.team]
+        team_rows = waiting_by_team[manager.team]
         if len(team_rows) == 0:
             continue
         order = np.lexsort((cases.day_arrived[team_rows], -cases.observed_risk[team_rows]))

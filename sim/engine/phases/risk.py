@@ -35,13 +35,16 @@ def type_mean_logits(model: World) -> np.ndarray:
     return np.array([logit(model.config.case_types[t].initial_risk_mean) for t in CASE_TYPES])
 
 
-def record_is_stale(model: World, day: int | None = None) -> np.ndarray:
-    """Per row: :func:`sim.engine.cases.record_is_stale` under the scenario's threshold.
+def record_is_stale(
+    model: World, day: int | None = None, rows: np.ndarray | None = None
+) -> np.ndarray:
+    """Per row (of ``rows``): :func:`sim.engine.cases.record_is_stale` at the scenario's threshold.
 
     At the end of ``day`` (default: the model's current day).
     """
     threshold = model.config.work.record_out_of_date_after_days
-    return cases_record_is_stale(model.cases, model.day if day is None else day, threshold)
+    day = model.day if day is None else day
+    return cases_record_is_stale(model.cases, day, threshold, rows)
 
 
 def evolve(model: World) -> int:
@@ -53,28 +56,30 @@ def evolve(model: World) -> int:
     uniform = model.streams["incidents"].random(n)
     if not cfg.enabled or n == 0:
         return 0
-    is_live = cases.status[:n] != CLOSED
-    due = cases.day_visit_due[:n]
-    overdue_days = np.where(is_live & (due < day), day - due, 0)
-    x = cases.risk_logit[:n]
-    mu = type_mean_logits(model)[cases.type_code[:n]]
-    step = cfg.reversion_per_day * (mu - x) + cfg.volatility_per_day * eps
+    live = cases.live
+    live = live[cases.status[live] != CLOSED]
+    due = cases.day_visit_due[live]
+    overdue_days = np.where(due < day, day - due, 0)
+    x = cases.risk_logit[live]
+    mu = type_mean_logits(model)[cases.type_code[live]]
+    step = cfg.reversion_per_day * (mu - x) + cfg.volatility_per_day * eps[live]
     step += cfg.unmonitored_drift_per_day * (overdue_days > 0)
-    x[is_live] += step[is_live]
+    x += step
     np.clip(x, -12.0, 12.0, out=x)
+    cases.risk_logit[live] = x
 
     risk = 1.0 / (1.0 + np.exp(-x))
-    overdue_ratio = np.minimum(overdue_days / cases.visit_interval_days[:n], 3.0)
+    overdue_ratio = np.minimum(overdue_days / cases.visit_interval_days[live], 3.0)
     log_hazard = (
         cfg.incident_risk_log_ratio * (risk - REFERENCE_RISK)
         + cfg.incident_overdue_log_ratio * overdue_ratio
-        + cfg.incident_record_log_ratio * record_is_stale(model)
+        + cfg.incident_record_log_ratio * record_is_stale(model, rows=live)
     )
     hazard = cfg.incident_rate_per_case_year / WORKING_DAYS_PER_YEAR * np.exp(log_hazard)
-    hit = np.flatnonzero(is_live & (uniform < -np.expm1(-hazard)))
-    for row in hit:
+    hit = np.flatnonzero(uniform[live] < -np.expm1(-hazard))
+    for i, row in zip(hit.tolist(), live[hit].tolist(), strict=True):
         cases.n_incidents[row] += 1
-        cases.observed_risk[row] = risk[row]  # an incident reveals the risk
+        cases.observed_risk[row] = risk[i]  # an incident reveals the risk
         if cases.work_days_left[row] > 0:  # a case whose work is done needs no further visit
             cases.day_visit_due[row] = min(int(cases.day_visit_due[row]), day)  # see the child
         worker = int(cases.worker[row])

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engine.cases import ALLOCATED, CLOSED, NEVER, NO_VISIT_DUE, READY
+from sim.engine.cases import ALLOCATED, NEVER, NO_VISIT_DUE, READY
 from sim.engine.referrals import start_case_type
 from sim.engine.segments import Segments
 from sim.scenario.schema import CASE_TYPES
@@ -78,15 +78,15 @@ def hours_budget(worker: SocialWorker, model: World) -> float:
 def work(model: World) -> None:
     """Run the work phase for every team: assistants, then the social workers, then progress."""
     cases, day = model.cases, model.day
-    n = cases.n
+    live = cases.live
     for admin in model.admins:
         admin.start_day()
-    cases.casework_covered_share[:n] = 0.0
+    cases.casework_covered_share[live] = 0.0
     if model.swas:
-        status = cases.status[:n]
-        owner = cases.worker[:n]
-        open_rows = np.flatnonzero(((status == ALLOCATED) | (status == READY)) & (owner >= 0))
-        open_rows = open_rows[np.argsort(owner[open_rows], kind="stable")]
+        status = cases.status[live]
+        owner = cases.worker[live]
+        open_rows = live[((status == ALLOCATED) | (status == READY)) & (owner >= 0)]
+        open_rows = open_rows[np.argsort(cases.worker[open_rows], kind="stable")]
         for swa in model.swas:
             assistant_work(model, swa, open_rows)
     staff = model.workers_in_post()
@@ -118,12 +118,12 @@ def work(model: World) -> None:
 def held_rows(model: World, staff: list[SocialWorker]) -> tuple[np.ndarray, Segments]:
     """Open case rows of each worker in ``staff``, end to end in staff order, ascending within."""
     cases = model.cases
-    n = cases.n
+    live = cases.live
     position = np.full(len(model.workers), -1)
     position[[worker.index for worker in staff]] = np.arange(len(staff))
-    status, owner = cases.status[:n], cases.worker[:n]
-    rows = np.flatnonzero(((status == ALLOCATED) | (status == READY)) & (owner >= 0))
-    holder = position[owner[rows]]
+    status, owner = cases.status[live], cases.worker[live]
+    rows = live[((status == ALLOCATED) | (status == READY)) & (owner >= 0)]
+    holder = position[cases.worker[rows]]
     rows, holder = rows[holder >= 0], holder[holder >= 0]
     rows = rows[np.argsort(holder, kind="stable")]
     return rows, Segments(np.bincount(holder, minlength=len(staff)))
@@ -389,7 +389,8 @@ def progress_cases(model: World) -> None:
     """Cases whose work is done step to a next type or become ready; finished ones close."""
     cases, day = model.cases, model.day
     n = cases.n
-    finished = np.flatnonzero((cases.status[:n] == ALLOCATED) & (cases.work_days_left[:n] <= 0))
+    live = cases.live
+    finished = live[(cases.status[live] == ALLOCATED) & (cases.work_days_left[live] <= 0)]
     # One step-up draw per case row and day, used or not, so scenarios share them row by row.
     step_up_draws = model.streams["case_step_up"].random(n)
     if len(finished):
@@ -419,16 +420,14 @@ def progress_cases(model: World) -> None:
             if admin is not None:
                 hours -= admin.absorb(model.config.support.admin_closure_share * hours)
             cases.closure_hours_left[row] = hours
-    closable = np.flatnonzero(
-        (cases.status[:n] == READY)
-        & (cases.worker[:n] >= 0)
-        & (cases.closure_hours_left[:n] <= EPSILON)
-        & (cases.pending_recording_hours[:n] <= EPSILON)
-    )
+    closable = live[
+        (cases.status[live] == READY)
+        & (cases.worker[live] >= 0)
+        & (cases.closure_hours_left[live] <= EPSILON)
+        & (cases.pending_recording_hours[live] <= EPSILON)
+    ]
     if len(closable):
-        cases.status[closable] = CLOSED
-        cases.day_closed[closable] = day
-        cases.day_visit_due[closable] = NO_VISIT_DUE
+        cases.close(closable, day)
         for row in closable:
             model.workers[int(cases.worker[row])].n_cases_closed += 1
             agent = model.referral_agents.pop(int(row), None)
