@@ -7,9 +7,11 @@ The daily serious-incident hazard of a case is
     h = (rho / 260) * exp(b_r * (r - r0) + b_o * min(overdue / interval, 3) + b_w * [record stale])
 with r0 = 0.2 and rho the annual incident rate of a monitored case at risk r0; the probability of
 an incident today is 1 - exp(-h). x is clipped to [-12, 12]. An incident reveals the case's risk
-and, unless the case is ready to close, makes a visit due at once. Draws are made per case row:
-two scenarios share them row by row when their case books line up (same arrivals and day-0
-cases), which holds for levers that change neither demand nor the day-0 workforce.
+and, unless the case is ready to close, makes a visit due at once. eps and the incident uniform
+are keyed by (case row, day) (``Streams.row_normal``/``row_uniform``) and drawn for live cases
+only: two scenarios share them row by row when their case books line up (same arrivals and day-0
+cases), which holds for levers that change neither demand nor the day-0 workforce, whatever
+else the levers change.
 """
 
 from __future__ import annotations
@@ -50,19 +52,18 @@ def record_is_stale(
 def evolve(model: World) -> int:
     """Move latent risk one day on and draw serious incidents; return today's incident count."""
     cases, day, cfg = model.cases, model.day, model.config.risk
-    n = cases.n
-    # One draw per row and day whatever the policy, so scenarios share their risk paths.
-    eps = model.streams["risk"].standard_normal(n)
-    uniform = model.streams["incidents"].random(n)
-    if not cfg.enabled or n == 0:
-        return 0
     live = cases.live
     live = live[cases.status[live] != CLOSED]
+    if not cfg.enabled or len(live) == 0:
+        return 0
+    # Draws keyed by (row, day): scenarios share each case's risk path whatever else is live.
+    eps = model.streams.row_normal("risk", day, live)
+    uniform = model.streams.row_uniform("incidents", day, live)
     due = cases.day_visit_due[live]
     overdue_days = np.where(due < day, day - due, 0)
     x = cases.risk_logit[live]
     mu = type_mean_logits(model)[cases.type_code[live]]
-    step = cfg.reversion_per_day * (mu - x) + cfg.volatility_per_day * eps[live]
+    step = cfg.reversion_per_day * (mu - x) + cfg.volatility_per_day * eps
     step += cfg.unmonitored_drift_per_day * (overdue_days > 0)
     x += step
     np.clip(x, -12.0, 12.0, out=x)
@@ -76,7 +77,7 @@ def evolve(model: World) -> int:
         + cfg.incident_record_log_ratio * record_is_stale(model, rows=live)
     )
     hazard = cfg.incident_rate_per_case_year / WORKING_DAYS_PER_YEAR * np.exp(log_hazard)
-    hit = np.flatnonzero(uniform[live] < -np.expm1(-hazard))
+    hit = np.flatnonzero(uniform < -np.expm1(-hazard))
     for i, row in zip(hit.tolist(), live[hit].tolist(), strict=True):
         cases.n_incidents[row] += 1
         cases.observed_risk[row] = risk[i]  # an incident reveals the risk

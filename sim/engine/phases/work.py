@@ -388,14 +388,12 @@ def assistant_work(model: World, swa: SocialWorkAssistant, open_rows: np.ndarray
 def progress_cases(model: World) -> None:
     """Cases whose work is done step to a next type or become ready; finished ones close."""
     cases, day = model.cases, model.day
-    n = cases.n
     live = cases.live
     finished = live[(cases.status[live] == ALLOCATED) & (cases.work_days_left[live] <= 0)]
-    # One step-up draw per case row and day, used or not, so scenarios share them row by row.
-    step_up_draws = model.streams["case_step_up"].random(n)
     if len(finished):
         rng = model.streams["case_progression"]
-        draws = step_up_draws[finished]
+        # Keyed by (row, day), so scenarios share them row by row whatever else has finished.
+        draws = model.streams.row_uniform("case_step_up", day, finished)
         stepping, next_codes = [], []
         for row, u in zip(finished, draws, strict=True):
             spec = model.config.case_types[CASE_TYPES[cases.type_code[row]]]
