@@ -246,10 +246,6 @@ def test_a_policy_leaves_the_risk_path_of_cases_it_does_not_touch():
     closed_a = a.cases.status[:n] == 3
     closed_b = b.cases.status[:n] == 3
     assert (closed_a != closed_b).any()  # the cap changed which cases closed
-    same = (
-        ~closed_a
-        & ~closed_b
-        & (a.cases.day_arrived[:n] == b.cases.day_arrived[:n])
-    )
+    same = ~closed_a & ~closed_b & (a.cases.day_arrived[:n] == b.cases.day_arrived[:n])
     assert same.sum() > 50
     np.testing.assert_array_equal(a.cases.risk_logit[:n][same], b.cases.risk_logit[:n][same])

@@ -60,6 +60,7 @@ def depart(model: World, worker: SocialWorker, reason: str) -> None:
     """Remove a worker from its post; its cases go back to the waiting list."""
     worker.day_left = model.day
     worker.left_reason = reason
+    model.remove_from_staff(worker)
     release_worker_cases(model.cases, worker.index)
     if worker.post >= 0 and model.posts.holder[worker.post] == worker.index:
         model.posts.holder[worker.post] = NOBODY
