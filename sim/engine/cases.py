@@ -52,8 +52,11 @@ class CaseBook:
 
     def __init__(self, capacity: int = 1024) -> None:
         self.n = 0
-        self._live = np.empty(0, dtype=np.int64)
         self._capacity = max(16, int(capacity))
+        # Live rows are the first ``_n_live`` entries of a buffer grown by doubling, so opening
+        # rows one worker at a time (the day-0 build) costs amortised O(1) per row.
+        self._live = np.empty(self._capacity, dtype=np.int64)
+        self._n_live = 0
         for name, (dtype, fill) in _COLUMNS.items():
             setattr(self, name, np.full(self._capacity, fill, dtype=dtype))
 
@@ -96,20 +99,30 @@ class CaseBook:
             self._grow(self.n + count)
         rows = np.arange(self.n, self.n + count)
         self.n += count
-        self._live = np.concatenate([self._live, rows])
+        if self._n_live + count > len(self._live):
+            grown = np.empty(max(2 * len(self._live), self._n_live + count), dtype=np.int64)
+            grown[: self._n_live] = self._live[: self._n_live]
+            self._live = grown
+        self._live[self._n_live : self._n_live + count] = rows
+        self._n_live += count
         return rows
 
     @property
     def live(self) -> np.ndarray:
         """Rows not closed, ascending (new rows count as live until :meth:`close` closes them)."""
-        return self._live
+        return self._live[: self._n_live]
 
     def close(self, rows: np.ndarray, day: int) -> None:
         """Close ``rows`` on ``day`` and drop them from the live index."""
         self.status[rows] = CLOSED
         self.day_closed[rows] = day
         self.day_visit_due[rows] = NO_VISIT_DUE
-        self._live = self._live[self.status[self._live] != CLOSED]
+        live = self.live
+        kept = live[self.status[live] != CLOSED]
+        # A fresh buffer, so a ``live`` array a caller still holds is never rewritten.
+        self._live = np.empty(max(len(self._live), 16), dtype=np.int64)
+        self._live[: len(kept)] = kept
+        self._n_live = len(kept)
 
     def view(self, name: str) -> np.ndarray:
         """The used part of one column (a view: writes go through)."""
