@@ -111,6 +111,10 @@ def check_invariants(model: CaseloadModel, *, admin_used: dict | None = None) ->
     counts = [int(np.count_nonzero(status == s)) for s in (WAITING, ALLOCATED, READY, CLOSED)]
     assert sum(counts) == n, f"day {day}: statuses {counts} do not add up to {n} rows"
 
+    # The live-row index is exactly the rows not closed, ascending (no daily work misses one).
+    live = cases.live
+    np.testing.assert_array_equal(live, np.flatnonzero(status != CLOSED), f"day {day}: live rows")
+
     # Waiting cases have no worker; open and closed cases name a real worker.
     assert np.all(worker_of[status == WAITING] == NEVER), f"day {day}: waiting case has a worker"
     is_open = (status == ALLOCATED) | (status == READY)

@@ -201,13 +201,13 @@ def test_rerunning_from_written_scenario_reproduces_the_summary(run_caseload, tm
 
 
 def test_worker_days_switched_off_gives_an_empty_table_with_the_columns(tmp_path):
-    from sim.engine.model import WORKER_DAY_REPORTERS
     from sim.engine.run import run
+    from sim.engine.worker_days import COLUMNS
 
     config = load_scenario(GOOD, ["simulation.collect_worker_days=false", "simulation.days=30"])
     result = run(config, 3)
     assert result.worker_days.empty
-    assert list(result.worker_days.columns) == list(WORKER_DAY_REPORTERS)
+    assert list(result.worker_days.columns) == list(COLUMNS)
     out = tmp_path / "out"
     write_outputs(out, config, [result], 3, command=["caseload"])
     assert len(pd.read_parquet(out / "worker_days.parquet")) == 0

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from sim.engine.model import CaseloadModel
 from sim.engine.phases import arrivals
@@ -197,3 +198,54 @@ def test_drawing_from_one_stream_does_not_shift_another():
 def test_unknown_stream_name_is_refused():
     with pytest.raises(KeyError, match="unknown random stream"):
         Streams(1)["arrivls"]
+
+
+def test_row_draws_are_keyed_by_row_and_day():
+    """A row's draw depends on (seed, stream, day, row) only, not on which other rows are drawn."""
+    streams = Streams(31)
+    every = streams.row_uniform("risk", 12, np.arange(50_000))
+    some = streams.row_uniform("risk", 12, np.array([40_000, 7, 123]))
+    np.testing.assert_array_equal(some, every[[40_000, 7, 123]])
+    np.testing.assert_array_equal(Streams(31).row_uniform("risk", 12, np.arange(5)), every[:5])
+    next_day = streams.row_uniform("risk", 13, np.arange(50_000))
+    other_stream = streams.row_uniform("incidents", 12, np.arange(50_000))
+    other_seed = Streams(32).row_uniform("risk", 12, np.arange(50_000))
+    for other in (next_day, other_stream, other_seed):
+        assert abs(np.corrcoef(every, other)[0, 1]) < 0.02
+    # Uniform on (0, 1), and normal through the inverse CDF.
+    assert every.min() > 0.0 and every.max() < 1.0
+    assert stats.kstest(every, "uniform").pvalue > 1e-3
+    normal = streams.row_normal("risk", 12, np.arange(50_000))
+    assert stats.kstest(normal, "norm").pvalue > 1e-3
+    with pytest.raises(KeyError, match="per-row stream"):
+        streams.row_uniform("arrivals", 0, np.arange(3))
+
+
+def test_a_policy_leaves_the_risk_path_of_cases_it_does_not_touch():
+    """Common random numbers row by row: a cap changes which cases are live, not their draws.
+
+    With no reversion to a type mean, no unmonitored drift and no incidents, a case's latent risk
+    is a random walk on its own keyed draws: every case open in both arms ends at the same risk.
+    """
+    quiet_risk = {
+        "reversion_per_day": 0.0,
+        "unmonitored_drift_per_day": 0.0,
+        "incident_rate_per_case_year": 0.0,
+    }
+    base = small(risk=quiet_risk, simulation={"days": 120, "warmup_days": 0})
+    capped = small(
+        risk=quiet_risk,
+        simulation={"days": 120, "warmup_days": 0},
+        allocation={"cap_kind": "count", "cap_per_fte": 6.0},
+    )
+    a, b = CaseloadModel(base, 3), CaseloadModel(capped, 3)
+    a.run()
+    b.run()
+    n = min(a.cases.n, b.cases.n)
+    assert a.tally.summary(a) != b.tally.summary(b)
+    closed_a = a.cases.status[:n] == 3
+    closed_b = b.cases.status[:n] == 3
+    assert (closed_a != closed_b).any()  # the cap changed which cases closed
+    same = ~closed_a & ~closed_b & (a.cases.day_arrived[:n] == b.cases.day_arrived[:n])
+    assert same.sum() > 50
+    np.testing.assert_array_equal(a.cases.risk_logit[:n][same], b.cases.risk_logit[:n][same])

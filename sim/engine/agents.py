@@ -4,7 +4,8 @@ Workers are few (a team has about ten), so each is a Mesa agent holding its own 
 are many, so their state lives in the model's :class:`~sim.engine.cases.CaseBook`; a
 :class:`Referral` agent is a handle on one row, giving dashboards and users an agent to inspect.
 Behaviour that
-belongs to one daily phase lives in that phase's module under ``sim/phases``.
+belongs to one daily phase lives in that phase's module under ``sim/engine/phases``; agents see
+the model through :class:`~sim.engine.state.World`.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import mesa
+import numpy as np
 
 from sim.engine.cases import STATUS_NAMES
 from sim.scenario.schema import CASE_TYPES, WORKING_DAYS_PER_YEAR
 
 if TYPE_CHECKING:
-    from sim.engine.model import CaseloadModel
+    from sim.engine.state import World
 
 
 class SocialWorker(mesa.Agent):
@@ -25,7 +27,7 @@ class SocialWorker(mesa.Agent):
 
     def __init__(
         self,
-        model: CaseloadModel,
+        model: World,
         *,
         team: int,
         post: int,
@@ -129,12 +131,6 @@ class SocialWorker(mesa.Agent):
         sup = self.model.config.supervision
         return sup.nqsw_interval_days if self.is_nqsw else sup.interval_days
 
-    def intention_to_leave(self) -> float:
-        """Annualised leaving hazard right now (the staffing phase's hazard, per year)."""
-        from sim.engine.phases.staffing import leave_hazard_per_day
-
-        return leave_hazard_per_day(self, self.model) * WORKING_DAYS_PER_YEAR
-
     def status(self, day: int) -> str:
         """One word for dashboards: left, sick, returning, burnt out, agency or working."""
         if not self.is_in_post:
@@ -151,7 +147,7 @@ class SocialWorker(mesa.Agent):
 class Manager(mesa.Agent):
     """A team manager: allocates referrals, holds supervision, oversees every case of the team."""
 
-    def __init__(self, model: CaseloadModel, *, team: int) -> None:
+    def __init__(self, model: World, *, team: int) -> None:
         super().__init__(model)
         self.team = team
         self.oversight_ratio = 0.0
@@ -167,7 +163,7 @@ class Manager(mesa.Agent):
 class SocialWorkAssistant(mesa.Agent):
     """An unqualified assistant: low-risk visits and practical tasks, never high-risk cases."""
 
-    def __init__(self, model: CaseloadModel, *, team: int, fte: float) -> None:
+    def __init__(self, model: World, *, team: int, fte: float) -> None:
         super().__init__(model)
         self.team = team
         self.fte = fte
@@ -182,7 +178,7 @@ class SocialWorkAssistant(mesa.Agent):
 class AdminSupport(mesa.Agent):
     """Team administrators: type up visit notes and closure paperwork, up to their hours."""
 
-    def __init__(self, model: CaseloadModel, *, team: int, fte: float) -> None:
+    def __init__(self, model: World, *, team: int, fte: float) -> None:
         super().__init__(model)
         self.team = team
         self.fte = fte
@@ -204,7 +200,7 @@ class AdminSupport(mesa.Agent):
 class Referral(mesa.Agent):
     """A handle on one row of the case book: a referral and, once allocated, a case."""
 
-    def __init__(self, model: CaseloadModel, *, row: int) -> None:
+    def __init__(self, model: World, *, row: int) -> None:
         super().__init__(model)
         self.row = row
 
@@ -227,4 +223,4 @@ class Referral(mesa.Agent):
     @property
     def risk(self) -> float:
         """Latent risk in (0, 1); only observed at visits."""
-        return float(self.model.cases.risk[self.row])
+        return float(self.model.cases.risk_of(np.array([self.row]))[0])

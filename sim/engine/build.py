@@ -18,13 +18,14 @@ from sim.engine.agents import AdminSupport, Manager, SocialWorkAssistant, Social
 from sim.engine.cases import ALLOCATED, NEVER
 from sim.engine.distributions import mean_days, sample_days, sample_residual_days
 from sim.engine.posts import NOT_SCHEDULED
+from sim.engine.referrals import open_cases
 from sim.scenario.schema import CASE_TYPES, WORKING_DAYS_PER_YEAR, WorkerSpec
 
 if TYPE_CHECKING:
-    from sim.engine.model import CaseloadModel
+    from sim.engine.state import World
 
 
-def steady_state_type_shares(model: CaseloadModel) -> np.ndarray:
+def steady_state_type_shares(model: World) -> np.ndarray:
     """Share of open cases of each type in steady state (Little's law over the step-up chain)."""
     types = model.config.case_types
     k = len(CASE_TYPES)
@@ -44,7 +45,7 @@ def steady_state_type_shares(model: CaseloadModel) -> np.ndarray:
 class OrganisationBuilder:
     """Creates the agents of the organisation and hires staff into posts as the model runs."""
 
-    def __init__(self, model: CaseloadModel) -> None:
+    def __init__(self, model: World) -> None:
         self.model = model
 
     def build(self) -> None:
@@ -189,8 +190,6 @@ class OrganisationBuilder:
         """Create ``count`` open cases already allocated to ``worker``."""
         if count <= 0:
             return
-        from sim.engine.phases.arrivals import open_cases
-
         model = self.model
         cases = model.cases
         codes = rng.choice(len(CASE_TYPES), size=count, p=shares).astype(np.int8)
@@ -212,7 +211,7 @@ class OrganisationBuilder:
             model.worker_history[int(row)] = [worker.index]
         cases.day_allocated[rows] = cases.day_arrived[rows]
         cases.day_first_allocated[rows] = cases.day_arrived[rows]
-        cases.observed_risk[rows] = cases.risk[rows]
+        cases.observed_risk[rows] = 1.0 / (1.0 + np.exp(-cases.risk_logit[rows]))
 
     def give_backlog(self, worker: SocialWorker, hours: float, rng: np.random.Generator) -> None:
         """Spread ``hours`` of unrecorded visits over the worker's cases (teaching scenarios)."""

@@ -5,6 +5,10 @@ lives in numpy columns owned by the model and each mechanism is a vectorised mas
 WAITING -> ALLOCATED -> READY (to close) -> CLOSED and is in exactly one status at any time: that is
 the conservation law the tests check. Rows are never reused, so a row index is a stable identity and
 random draws can be made per row (common random numbers across scenarios).
+
+Closed rows never change again, so the book keeps an index of its *live* rows (not closed, in
+row order): every daily mask and draw runs over ``live`` only, and a day costs the same in year
+five as in year one however many cases have closed.
 """
 
 from __future__ import annotations
@@ -49,6 +53,10 @@ class CaseBook:
     def __init__(self, capacity: int = 1024) -> None:
         self.n = 0
         self._capacity = max(16, int(capacity))
+        # Live rows are the first ``_n_live`` entries of a buffer grown by doubling, so opening
+        # rows one worker at a time (the day-0 build) costs amortised O(1) per row.
+        self._live = np.empty(self._capacity, dtype=np.int64)
+        self._n_live = 0
         for name, (dtype, fill) in _COLUMNS.items():
             setattr(self, name, np.full(self._capacity, fill, dtype=dtype))
 
@@ -91,7 +99,30 @@ class CaseBook:
             self._grow(self.n + count)
         rows = np.arange(self.n, self.n + count)
         self.n += count
+        if self._n_live + count > len(self._live):
+            grown = np.empty(max(2 * len(self._live), self._n_live + count), dtype=np.int64)
+            grown[: self._n_live] = self._live[: self._n_live]
+            self._live = grown
+        self._live[self._n_live : self._n_live + count] = rows
+        self._n_live += count
         return rows
+
+    @property
+    def live(self) -> np.ndarray:
+        """Rows not closed, ascending (new rows count as live until :meth:`close` closes them)."""
+        return self._live[: self._n_live]
+
+    def close(self, rows: np.ndarray, day: int) -> None:
+        """Close ``rows`` on ``day`` and drop them from the live index."""
+        self.status[rows] = CLOSED
+        self.day_closed[rows] = day
+        self.day_visit_due[rows] = NO_VISIT_DUE
+        live = self.live
+        kept = live[self.status[live] != CLOSED]
+        # A fresh buffer, so a ``live`` array a caller still holds is never rewritten.
+        self._live = np.empty(max(len(self._live), 16), dtype=np.int64)
+        self._live[: len(kept)] = kept
+        self._n_live = len(kept)
 
     def view(self, name: str) -> np.ndarray:
         """The used part of one column (a view: writes go through)."""
@@ -102,6 +133,10 @@ class CaseBook:
         """Latent risk in (0, 1) of every row in use (the logistic of ``risk_logit``)."""
         return 1.0 / (1.0 + np.exp(-self.risk_logit[: self.n]))
 
+    def risk_of(self, rows: np.ndarray) -> np.ndarray:
+        """Latent risk of ``rows`` (the same logistic, of those rows only)."""
+        return 1.0 / (1.0 + np.exp(-self.risk_logit[rows]))
+
     def count(self, status: int) -> int:
         """How many referrals are in ``status``."""
         return int(np.count_nonzero(self.status[: self.n] == status))
@@ -109,3 +144,47 @@ class CaseBook:
     def columns(self) -> dict[str, np.ndarray]:
         """Copies of every used column, for the per-case output table."""
         return {name: getattr(self, name)[: self.n].copy() for name in _COLUMNS}
+
+
+def _rows(cases: CaseBook, rows: np.ndarray | None) -> np.ndarray | slice:
+    return slice(0, cases.n) if rows is None else rows
+
+
+def visit_overdue(cases: CaseBook, day: int, rows: np.ndarray | None = None) -> np.ndarray:
+    """Per row (of ``rows``, default every row): a visit due by ``day`` and not made by its end."""
+    at = _rows(cases, rows)
+    due = cases.day_visit_due[at]
+    return (cases.status[at] != CLOSED) & (due <= day) & (due < NO_VISIT_DUE)
+
+
+def record_is_stale(
+    cases: CaseBook, day: int, after_days: int, rows: np.ndarray | None = None
+) -> np.ndarray:
+    """Per row (of ``rows``): open, with its oldest unrecorded contact over ``after_days`` old."""
+    at = _rows(cases, rows)
+    lag_start = cases.day_oldest_unrecorded[at]
+    status = cases.status[at]
+    is_open = (status == ALLOCATED) | (status == READY)
+    # Day stamps before day 0 are real (a day-0 backlog); only NEVER means nothing unrecorded.
+    return is_open & (lag_start != NEVER) & (day - lag_start > after_days)
+
+
+def release_worker_cases(cases: CaseBook, worker: int) -> int:
+    """Return a worker's open cases to the waiting list (on leaving or long-term sickness)."""
+    live = cases.live
+    status = cases.status[live]
+    is_open = (status == ALLOCATED) | (status == READY)
+    rows = live[(cases.worker[live] == worker) & is_open]
+    cases.status[rows] = WAITING
+    cases.worker[rows] = NEVER
+    return len(rows)
+
+
+def group_rows(rows: np.ndarray, keys: np.ndarray, n_groups: int) -> list[np.ndarray]:
+    """``rows`` split by ``keys`` (e.g. each row's team) into ``n_groups`` lists, order kept.
+
+    One stable sort a day instead of a mask over every row for each team or worker.
+    """
+    order = np.argsort(keys, kind="stable")
+    counts = np.bincount(keys, minlength=n_groups)
+    return np.split(rows[order], np.cumsum(counts)[:-1])

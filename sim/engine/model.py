@@ -9,12 +9,10 @@ Order of one working day (see docs/model.md):
   5. wellbeing     stress, burnout and new sickness spells
   6. staffing      leavers, cuts, recruits and agency cover
   7. metrics       the day is recorded (model series in the tally's preallocated arrays,
-                   each worker's state by Mesa's DataCollector)
+                   each worker's state in the worker-day record's numpy blocks)
 """
 
 from __future__ import annotations
-
-from operator import attrgetter
 
 import mesa
 
@@ -25,29 +23,13 @@ from sim.engine.phases import allocation, arrivals, risk, staffing, supervision,
 from sim.engine.posts import Posts
 from sim.engine.rng import Streams
 from sim.engine.tally import Tally
-from sim.scenario.schema import Scenario
+from sim.engine.worker_days import WorkerDayRecord
+from sim.scenario.schema import WORKING_DAYS_PER_YEAR, Scenario
 
-#: Each social worker's state at the end of every day, collected by Mesa's DataCollector.
-#: Attributes are read with ``attrgetter`` (what Mesa does for a name, minus a Python wrapper
-#: per value: the collector reads 16 values per worker per day).
-WORKER_DAY_REPORTERS = {
-    "day": lambda w: w.model.day,
-    "worker": attrgetter("index"),
-    "team": attrgetter("team"),
-    "fte": attrgetter("fte"),
-    "is_agency": attrgetter("is_agency"),
-    "status": lambda w: w.status(w.model.day),
-    "caseload": attrgetter("caseload"),
-    "weighted_caseload": attrgetter("weighted_caseload"),
-    "backlog_hours": attrgetter("backlog_hours"),
-    "stress": attrgetter("stress"),
-    "is_burnt_out": attrgetter("is_burnt_out"),
-    "hours_available": attrgetter("hours_available"),
-    "hours_worked": attrgetter("hours_worked"),
-    "overtime_hours": attrgetter("overtime_hours"),
-    "contact_hours": attrgetter("contact_hours"),
-    "intention_to_leave": lambda w: w.intention_to_leave(),
-}
+
+def intention_to_leave(worker: SocialWorker, model: CaseloadModel) -> float:
+    """Annualised leaving hazard of ``worker`` right now (the staffing phase's, per year)."""
+    return staffing.leave_hazard_per_day(worker, model) * WORKING_DAYS_PER_YEAR
 
 
 class CaseloadModel(mesa.Model):
@@ -72,13 +54,12 @@ class CaseloadModel(mesa.Model):
         self._staff_by_team: dict[int, dict[int, SocialWorker]] = {
             team: {} for team in range(config.team.n_teams)
         }
+        self._in_post: list[SocialWorker] | None = None
         self.held_caseloads = {
             w.name: w.held_caseload for w in config.team.workers if w.held_caseload is not None
         }
         self.tally = Tally(self)
-        self.datacollector = mesa.DataCollector(
-            agenttype_reporters={SocialWorker: WORKER_DAY_REPORTERS}
-        )
+        self.worker_days = WorkerDayRecord()
         self.builder = OrganisationBuilder(self)
         self.builder.build()
 
@@ -92,22 +73,32 @@ class CaseloadModel(mesa.Model):
     def add_to_staff(self, worker: SocialWorker) -> None:
         """Register a worker as in post in its team."""
         self._staff_by_team[worker.team][worker.index] = worker
+        self._in_post = None
+
+    def remove_from_staff(self, worker: SocialWorker) -> None:
+        """Take a worker who has left off the staff (its ``day_left`` is set)."""
+        self._staff_by_team[worker.team].pop(worker.index, None)
+        self._in_post = None
 
     def workers_in_post(self) -> list[SocialWorker]:
         """Every social worker currently in post, team by team, in hiring order."""
-        staff = [w for team in self._staff_by_team.values() for w in team.values()]
-        return [w for w in staff if w.is_in_post]
+        # Phases ask several times a day; the list changes only on a hire or a departure.
+        if self._in_post is None:
+            staff = [w for team in self._staff_by_team.values() for w in team.values()]
+            self._in_post = [w for w in staff if w.is_in_post]
+        return list(self._in_post)
 
     def team_workers(self, team: int) -> list[SocialWorker]:
         """Social workers in post in ``team``."""
-        members = self._staff_by_team[team]
-        for index in [i for i, w in members.items() if not w.is_in_post]:
-            del members[index]
-        return list(members.values())
+        return [w for w in self._staff_by_team[team].values() if w.is_in_post]
 
     def team_admin(self, team: int) -> AdminSupport | None:
         """The team's admin support, if it has any."""
         return self.admins_by_team.get(team)
+
+    def hire(self, post: int, *, is_agency: bool) -> SocialWorker:
+        """Put a new recruit or agency worker into ``post`` (the staffing phase's arrivals)."""
+        return self.builder.hire(post, is_agency=is_agency)
 
     # The day --------------------------------------------------------------------------------
     def step(self) -> None:
@@ -121,7 +112,9 @@ class CaseloadModel(mesa.Model):
         staffing.update(self)
         self.tally.record(self)
         if self.config.simulation.collect_worker_days:
-            self.datacollector.collect(self)
+            self.worker_days.record(
+                self.day, self.workers_in_post(), lambda w: intention_to_leave(w, self)
+            )
         self.day += 1
 
     def run(self, days: int | None = None, progress=None) -> None:

@@ -4,6 +4,13 @@ Each stream is derived from the replication seed and a stable name (not from the
 streams are created), so adding a mechanism or changing a lever never shifts the draws of other
 processes. Two scenarios run with the same seed therefore share their arrivals, sickness,
 leaving and risk draws wherever the policy does not change them (common random numbers).
+
+Draws made for case rows every day (risk steps, incident and step-up uniforms) are *keyed*
+instead of streamed: the draw of row r on day t of stream s is a counter-based SplitMix64
+value u = mix64(b_{s,t} + (r + 1) * phi) with b_{s,t} = mix64(k_s + (t + 1) * phi), phi the
+golden-ratio increment and k_s a 64-bit key from (seed, s). It depends on (seed, s, t, r) alone,
+so only live rows need drawing and a case gets the same draws whichever other cases are live:
+a policy that closes cases sooner leaves the risk path of every other case as it was.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
+from scipy.special import ndtri
 
 STREAM_NAMES: tuple[str, ...] = (
     "arrivals",
@@ -42,6 +50,7 @@ class Streams:
     def __init__(self, seed: int) -> None:
         self.seed = int(seed)
         self._streams: dict[str, np.random.Generator] = {}
+        self._row_keys: dict[str, int] = {}
 
     def __getitem__(self, name: str) -> np.random.Generator:
         """The generator for ``name``, created on first use from (seed, name)."""
@@ -53,6 +62,46 @@ class Streams:
             stream = np.random.Generator(np.random.PCG64(sequence))
             self._streams[name] = stream
         return stream
+
+    def row_uniform(self, name: str, day: int, rows: np.ndarray) -> np.ndarray:
+        """One uniform draw in (0, 1) per row of ``rows`` on ``day``, keyed (module docstring)."""
+        if name not in ROW_STREAMS:
+            raise KeyError(f"{name!r} is not a per-row stream; declare it in ROW_STREAMS")
+        key = self._row_keys.get(name)
+        if key is None:
+            sequence = np.random.SeedSequence([self.seed, _name_key(name)])
+            key = int(sequence.generate_state(1, dtype=np.uint64)[0])
+            self._row_keys[name] = key
+        base = _mix64((key + (int(day) + 1) * _GOLDEN) & _MASK64)
+        counters = np.asarray(rows, dtype=np.uint64) + np.uint64(1)
+        bits = _mix64_array(np.uint64(base) + counters * np.uint64(_GOLDEN))
+        return ((bits >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
+
+    def row_normal(self, name: str, day: int, rows: np.ndarray) -> np.ndarray:
+        """One standard normal draw per row on ``day``: the inverse normal CDF of the uniform."""
+        return ndtri(self.row_uniform(name, day, rows))
+
+
+#: Streams drawn per case row and day (:meth:`Streams.row_uniform`), not in sequence.
+ROW_STREAMS: tuple[str, ...] = ("risk", "incidents", "case_step_up")
+
+_MASK64 = 2**64 - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+_MIX1, _MIX2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+
+
+def _mix64(z: int) -> int:
+    """SplitMix64's finaliser on a Python integer (64-bit wrap-around)."""
+    z = ((z ^ (z >> 30)) * _MIX1) & _MASK64
+    z = ((z ^ (z >> 27)) * _MIX2) & _MASK64
+    return z ^ (z >> 31)
+
+
+def _mix64_array(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser on a uint64 array (numpy arrays wrap around silently)."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(_MIX1)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(_MIX2)
+    return z ^ (z >> np.uint64(31))
 
 
 #: Seeds stay valid as ``simulation.seed`` and as int64 columns.

@@ -14,7 +14,7 @@ import pandas as pd
 
 from sim.engine.cases import STATUS_NAMES
 from sim.engine.metrics import DAILY_COUNT_COLUMNS
-from sim.engine.model import WORKER_DAY_REPORTERS, CaseloadModel
+from sim.engine.model import CaseloadModel
 from sim.scenario.schema import CASE_TYPES, Scenario
 
 #: Daily columns kept, averaged by week, for time-series plots of a comparison.
@@ -114,14 +114,8 @@ def worker_table(model: CaseloadModel) -> pd.DataFrame:
 
 
 def worker_day_table(model: CaseloadModel) -> pd.DataFrame:
-    """One row per social worker in post per day, from Mesa's DataCollector."""
-    from sim.engine.agents import SocialWorker
-
-    if not model.config.simulation.collect_worker_days:
-        # Mesa's collector returns placeholder rows when never called; the honest table is empty.
-        return pd.DataFrame({name: pd.Series(dtype=object) for name in WORKER_DAY_REPORTERS})
-    table = model.datacollector.get_agenttype_vars_dataframe(SocialWorker)
-    return table.reset_index(drop=True).sort_values(["day", "worker"], ignore_index=True)
+    """One row per social worker in post per day (empty unless ``collect_worker_days``)."""
+    return model.worker_days.table()
 
 
 def case_table(model: CaseloadModel) -> pd.DataFrame:

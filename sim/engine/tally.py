@@ -11,14 +11,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engine.cases import ALLOCATED, READY, WAITING
+from sim.engine.cases import ALLOCATED, READY, WAITING, record_is_stale, visit_overdue
 from sim.engine.metrics import DAILY_COLUMNS, METRIC_KEYS
-from sim.engine.phases.risk import record_is_stale, visit_overdue
 from sim.scenario.schema import WORKING_DAYS_PER_YEAR
 
 if TYPE_CHECKING:
     from sim.engine.agents import SocialWorker
-    from sim.engine.model import CaseloadModel
+    from sim.engine.state import World
 
 _ACCUMULATORS = (
     "referrals",
@@ -62,7 +61,7 @@ _ACCUMULATORS = (
 class Tally:
     """Accumulates today's events and the measured-window totals."""
 
-    def __init__(self, model: CaseloadModel) -> None:
+    def __init__(self, model: World) -> None:
         self.days = model.config.simulation.days
         self.warmup_days = model.config.simulation.warmup_days
         self.daily = {name: np.zeros(self.days) for name in DAILY_COLUMNS}
@@ -83,6 +82,29 @@ class Tally:
         self.supervision_expected_today = 0
         self.supervision_on_time_today = 0
 
+    # Events, reported by the phases as they happen -------------------------------------------
+    def record_referrals(self, count: int) -> None:
+        """``count`` referrals arrived today."""
+        self.referrals_today += count
+
+    def record_incidents(self, count: int) -> None:
+        """``count`` serious incidents happened today."""
+        self.incidents_today += count
+
+    def record_closures(self, count: int) -> None:
+        """``count`` cases closed today."""
+        self.closed_today += count
+
+    def record_visits(self, count: int, on_time: int) -> None:
+        """``count`` statutory visits were made today, ``on_time`` of them by their due day."""
+        self.visits_today += count
+        self.visits_on_time_today += on_time
+
+    def record_supervision(self, expected: int, on_time: int) -> None:
+        """Supervision sessions fell due (held or missed), ``on_time`` of them held on time."""
+        self.supervision_expected_today += expected
+        self.supervision_on_time_today += on_time
+
     def record_first_allocation(self, wait_days: int) -> None:
         """A referral was allocated for the first time after ``wait_days``."""
         self.allocated_today += 1
@@ -95,19 +117,20 @@ class Tally:
             self.permanent_leavers_today += 1
         self.leaver_log.append({"worker": worker.index, "day": worker.day_left, "reason": reason})
 
-    def record(self, model: CaseloadModel) -> None:
+    def record(self, model: World) -> None:
         """Close the day: write its daily row and add it to the totals if past the warm-up."""
         cases, day = model.cases, model.day
-        n = cases.n
-        status = cases.status[:n]
+        live = cases.live
+        status = cases.status[live]
         is_open = (status == ALLOCATED) | (status == READY)
-        due = cases.day_visit_due[:n]
-        overdue = visit_overdue(cases, day)
-        interval = cases.visit_interval_days[:n]
+        due = cases.day_visit_due[live]
+        overdue = visit_overdue(cases, day, live)
+        interval = cases.visit_interval_days[live]
         # Each further full interval without a visit is one more statutory visit missed.
         skipped = overdue & (due < day) & ((day - due) % interval == 0)
-        stale = record_is_stale(model)
-        high_risk = cases.risk > model.config.risk.high_risk_threshold
+        threshold = model.config.work.record_out_of_date_after_days
+        stale = record_is_stale(cases, day, threshold, live)
+        high_risk = cases.risk_of(live) > model.config.risk.high_risk_threshold
         staff = model.workers_in_post()
         fte_in_post = sum(w.fte for w in staff)
         agency_fte = sum(w.fte for w in staff if w.is_agency)
@@ -196,13 +219,13 @@ class Tally:
             t["cost"] += daily_cost(model, staff)
         self._start_day()
 
-    def summary(self, model: CaseloadModel) -> dict[str, float]:
+    def summary(self, model: World) -> dict[str, float]:
         """The metric contract for this replication (measured window only)."""
         t = self.totals
         status = model.cases.status[: model.cases.n]
         measured_years = max(1, self.days - self.warmup_days) / WORKING_DAYS_PER_YEAR
         # the same test as the daily overdue count, on the last day
-        still_overdue = int(visit_overdue(model.cases, model.day - 1).sum())
+        still_overdue = int(visit_overdue(model.cases, model.day - 1, model.cases.live).sum())
         visits_expected = t["visits"] + t["visits_skipped"] + still_overdue
         mean_headcount = t["permanent_headcount_days"] / max(1, self.days - self.warmup_days)
 
@@ -238,7 +261,7 @@ class Tally:
         return {k: float(v) for k, v in values.items()}
 
 
-def daily_cost(model: CaseloadModel, staff: list[SocialWorker]) -> float:
+def daily_cost(model: World, staff: list[SocialWorker]) -> float:
     """Employment cost of one working day: social workers, agency premium, managers, support."""
     costs, support = model.config.costs, model.config.support
     day_share = 1.0 / WORKING_DAYS_PER_YEAR

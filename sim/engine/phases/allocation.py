@@ -17,27 +17,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engine.cases import ALLOCATED, NEVER, READY, WAITING
+from sim.engine.cases import ALLOCATED, NEVER, READY, WAITING, group_rows, release_worker_cases
 
 if TYPE_CHECKING:
     from sim.engine.agents import SocialWorker
-    from sim.engine.model import CaseloadModel
+    from sim.engine.state import World
 
 
-def release_cases(model: CaseloadModel, worker: SocialWorker) -> int:
-    """Return a worker's open cases to the waiting list (on leaving or long-term sickness)."""
-    cases = model.cases
-    n = cases.n
-    rows = np.flatnonzero(
-        (cases.worker[:n] == worker.index)
-        & ((cases.status[:n] == ALLOCATED) | (cases.status[:n] == READY))
-    )
-    cases.status[rows] = WAITING
-    cases.worker[rows] = NEVER
-    return len(rows)
-
-
-def report_long_term_sickness(model: CaseloadModel) -> None:
+def report_long_term_sickness(model: World) -> None:
     """Once a spell reaches the long-term threshold, reallocate the worker's cases (by policy)."""
     policy = model.config.allocation
     for worker in model.workers_in_post():
@@ -48,29 +35,31 @@ def report_long_term_sickness(model: CaseloadModel) -> None:
         ):
             worker.is_reported_long_term_sick = True
             if policy.on_long_term_sickness == "reallocate":
-                release_cases(model, worker)
+                release_worker_cases(model.cases, worker.index)
 
 
-def allocate(model: CaseloadModel) -> int:
+def allocate(model: World) -> int:
     """Allocate waiting referrals in every team; return how many were allocated today."""
     report_long_term_sickness(model)
     cases, day = model.cases, model.day
     policy = model.config.allocation
     weighted = policy.cap_kind == "weighted"
-    n = cases.n
-    status = cases.status[:n]
-    is_open = (status == ALLOCATED) | (status == READY)
-    load_per_row = cases.weight[:n] if weighted else np.ones(n)
+    live = cases.live
+    status = cases.status[live]
+    open_rows = live[(status == ALLOCATED) | (status == READY)]
+    owners = cases.worker[open_rows]
+    load_per_row = cases.weight if weighted else np.ones(cases.n)
     # Float even when nothing is open (bincount of an empty array is integer and would truncate).
     loads = np.bincount(
-        cases.worker[:n][is_open], weights=load_per_row[is_open], minlength=len(model.workers)
+        owners, weights=load_per_row[open_rows], minlength=len(model.workers)
     ).astype(np.float64)
-    counts = np.bincount(cases.worker[:n][is_open], minlength=len(model.workers))
+    counts = np.bincount(owners, minlength=len(model.workers))
     allocated_total = 0
-    waiting_rows = np.flatnonzero(status == WAITING)
+    waiting_rows = live[status == WAITING]
+    waiting_by_team = group_rows(waiting_rows, cases.team[waiting_rows], len(model.managers))
     for manager in model.managers:
         manager.allocations_today = 0
-        team_rows = waiting_rows[cases.team[waiting_rows] == manager.team]
+        team_rows = waiting_by_team[manager.team]
         if len(team_rows) == 0:
             continue
         order = np.lexsort((cases.day_arrived[team_rows], -cases.observed_risk[team_rows]))
@@ -104,7 +93,7 @@ def allocate(model: CaseloadModel) -> int:
     return allocated_total
 
 
-def held_choice(staff: list[SocialWorker], counts: np.ndarray, model: CaseloadModel) -> int | None:
+def held_choice(staff: list[SocialWorker], counts: np.ndarray, model: World) -> int | None:
     """The first named worker below the caseload their scenario says the manager holds them at.
 
     Teaching scenarios use this to reproduce a real worker's caseload: the manager tops them up
@@ -119,7 +108,7 @@ def held_choice(staff: list[SocialWorker], counts: np.ndarray, model: CaseloadMo
     return None
 
 
-def assign(model: CaseloadModel, row: int, worker: SocialWorker) -> None:
+def assign(model: World, row: int, worker: SocialWorker) -> None:
     """Give case ``row`` to ``worker``, recording the wait for a first allocation."""
     cases, day = model.cases, model.day
     cases.worker[row] = worker.index

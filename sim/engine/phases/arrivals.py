@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.engine.cases import WAITING
+from sim.engine.referrals import open_cases
 from sim.scenario.schema import CASE_TYPES, WORKING_DAYS_PER_YEAR
 
 if TYPE_CHECKING:
-    from sim.engine.model import CaseloadModel
+    from sim.engine.state import World
 
 
-def referral_rate(model: CaseloadModel, day: int) -> float:
+def referral_rate(model: World, day: int) -> float:
     """Expected referrals per team on ``day``."""
     demand = model.config.demand
     season = 1.0 + demand.seasonality_amplitude * math.cos(
@@ -32,7 +33,7 @@ def referral_rate(model: CaseloadModel, day: int) -> float:
     return demand.referrals_per_day * season * shock
 
 
-def arrive(model: CaseloadModel) -> int:
+def arrive(model: World) -> int:
     """Add today's referrals to the case book as waiting cases; return how many arrived."""
     counts = model.streams["arrivals"].poisson(
         referral_rate(model, model.day), model.config.team.n_teams
@@ -48,46 +49,5 @@ def arrive(model: CaseloadModel) -> int:
         codes = np.array([CASE_TYPES.index(type_names[i]) for i in draws], dtype=np.int8)
         rows = open_cases(model, codes, teams, model.streams["case_mix"])
         model.cases.status[rows] = WAITING
-    model.tally.referrals_today = total
+    model.tally.record_referrals(total)
     return total
-
-
-def open_cases(
-    model: CaseloadModel,
-    codes: np.ndarray,
-    teams: np.ndarray,
-    rng: np.random.Generator,
-    duration_rng: np.random.Generator | None = None,
-) -> np.ndarray:
-    """Create case-book rows (and Referral agents) for new referrals of the given types.
-
-    ``rng`` draws initial risk and ``duration_rng`` (default: the ``case_duration`` stream) the
-    work each case needs, so day-0 cases never shift the draws of later arrivals.
-    """
-    from sim.engine.agents import Referral
-    from sim.engine.phases.risk import initial_risk_logit
-
-    cases, day = model.cases, model.day
-    rows = cases.add(len(codes))
-    cases.type_code[rows] = codes
-    cases.team[rows] = teams
-    cases.day_arrived[rows] = day
-    initial_risk_logit(model, rows, rng)
-    start_case_type(model, rows, duration_rng or model.streams["case_duration"])
-    for row in rows:
-        model.referral_agents[int(row)] = Referral(model, row=int(row))
-    return rows
-
-
-def start_case_type(model: CaseloadModel, rows: np.ndarray, rng: np.random.Generator) -> None:
-    """Set weight, visit schedule and work still needed for rows that (re)start their type."""
-    from sim.engine.distributions import sample_days
-
-    cases, day = model.cases, model.day
-    for code in np.unique(cases.type_code[rows]):
-        subset = rows[cases.type_code[rows] == code]
-        spec = model.config.case_types[CASE_TYPES[code]]
-        cases.weight[subset] = spec.complexity_weight
-        cases.visit_interval_days[subset] = spec.visit_interval_days
-        cases.day_visit_due[subset] = day + spec.first_visit_days
-        cases.work_days_left[subset] = sample_days(spec.duration, rng, len(subset))

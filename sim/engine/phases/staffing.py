@@ -20,19 +20,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.engine.cases import release_worker_cases
 from sim.engine.distributions import sample_days
-from sim.engine.phases.allocation import release_cases
 from sim.engine.posts import NOBODY, NOT_SCHEDULED
 from sim.scenario.schema import WORKING_DAYS_PER_YEAR
 
 if TYPE_CHECKING:
     from sim.engine.agents import SocialWorker
-    from sim.engine.model import CaseloadModel
+    from sim.engine.state import World
 
 STRESS_REFERENCE = 0.3
 
 
-def leave_hazard_per_day(worker: SocialWorker, model: CaseloadModel) -> float:
+def leave_hazard_per_day(worker: SocialWorker, model: World) -> float:
     """Daily leaving hazard h of ``worker`` (module equation)."""
     cfg = model.config.staffing
     if not cfg.attrition_enabled or worker.never_leaves or not worker.is_in_post:
@@ -48,7 +48,7 @@ def leave_hazard_per_day(worker: SocialWorker, model: CaseloadModel) -> float:
     return rate / WORKING_DAYS_PER_YEAR * ratio
 
 
-def is_frozen(model: CaseloadModel, day: int) -> bool:
+def is_frozen(model: World, day: int) -> bool:
     """Whether a vacancy freeze is in force on ``day``."""
     cfg = model.config.staffing
     if cfg.vacancy_freeze_start_day is None or day < cfg.vacancy_freeze_start_day:
@@ -56,18 +56,19 @@ def is_frozen(model: CaseloadModel, day: int) -> bool:
     return cfg.vacancy_freeze_end_day is None or day < cfg.vacancy_freeze_end_day
 
 
-def depart(model: CaseloadModel, worker: SocialWorker, reason: str) -> None:
+def depart(model: World, worker: SocialWorker, reason: str) -> None:
     """Remove a worker from its post; its cases go back to the waiting list."""
     worker.day_left = model.day
     worker.left_reason = reason
-    release_cases(model, worker)
+    model.remove_from_staff(worker)
+    release_worker_cases(model.cases, worker.index)
     if worker.post >= 0 and model.posts.holder[worker.post] == worker.index:
         model.posts.holder[worker.post] = NOBODY
     model.tally.record_leaver(worker, reason)
     worker.remove()
 
 
-def open_vacancy(model: CaseloadModel, post: int, *, recruit: bool) -> None:
+def open_vacancy(model: World, post: int, *, recruit: bool) -> None:
     """Schedule agency cover (maybe) and, if ``recruit``, a permanent recruit for ``post``."""
     cfg, day, posts = model.config.staffing, model.day, model.posts
     if recruit:
@@ -81,7 +82,7 @@ def open_vacancy(model: CaseloadModel, post: int, *, recruit: bool) -> None:
         posts.day_agency[post] = NOT_SCHEDULED
 
 
-def apply_cuts(model: CaseloadModel) -> None:
+def apply_cuts(model: World) -> None:
     """Remove the posts scheduled to be cut today, across the whole organisation."""
     posts = model.posts
 
@@ -108,7 +109,7 @@ def apply_cuts(model: CaseloadModel) -> None:
                 depart(model, model.workers[holder], "post cut")
 
 
-def update(model: CaseloadModel) -> None:
+def update(model: World) -> None:
     """Run the staffing phase: leavers, cuts, then arrivals of recruits and agency cover."""
     day, posts = model.day, model.posts
     uniform = model.streams["leaving"].random(posts.n)
@@ -131,9 +132,9 @@ def update(model: CaseloadModel) -> None:
         if NOT_SCHEDULED < posts.day_recruit[post] <= day:
             if holder_is_agency:
                 depart(model, model.workers[holder], "agency cover ended")
-            model.builder.hire(post, is_agency=False)
+            model.hire(post, is_agency=False)
             posts.day_recruit[post] = NOT_SCHEDULED
             posts.day_agency[post] = NOT_SCHEDULED
         elif holder == NOBODY and NOT_SCHEDULED < posts.day_agency[post] <= day:
-            model.builder.hire(post, is_agency=True)
+            model.hire(post, is_agency=True)
             posts.day_agency[post] = NOT_SCHEDULED

@@ -21,25 +21,25 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engine.cases import CLOSED, NO_VISIT_DUE
+from sim.engine.cases import CLOSED, NO_VISIT_DUE, group_rows
 from sim.engine.phases.risk import record_is_stale
 
 if TYPE_CHECKING:
     from sim.engine.agents import Manager
-    from sim.engine.model import CaseloadModel
+    from sim.engine.state import World
 
 
-def supervise(model: CaseloadModel) -> None:
+def supervise(model: World) -> None:
     """Hold today's supervision sessions in every team."""
     cfg, day, cases = model.config.supervision, model.day, model.cases
-    n = cases.n
-    live_per_team = np.bincount(
-        cases.team[:n][cases.status[:n] != CLOSED], minlength=len(model.managers)
-    )
+    live = cases.live
+    live = live[cases.status[live] != CLOSED]
+    live_per_team = np.bincount(cases.team[live], minlength=len(model.managers))
     for worker in model.workers_in_post():
         worker.supervised_today = False
         worker.supervision_hours_today = 0.0
-    failing = failing_rows(model)
+    failing = failing_rows(model, live)
+    failing_by_team = group_rows(failing, cases.team[failing], len(model.managers))
     for manager in model.managers:
         open_cases = int(live_per_team[manager.team])
         manager_fte = model.config.team.manager_fte
@@ -53,14 +53,14 @@ def supervise(model: CaseloadModel) -> None:
         )
         manager.hours_for_supervision = max(0.0, hours)
         if not cfg.enabled:
-            audit(model, manager, failing, manager.hours_for_supervision)
+            audit(model, manager, failing_by_team[manager.team], manager.hours_for_supervision)
             continue
         staff = model.team_workers(manager.team)
         for worker in staff:
             interval = worker.supervision_interval()
             while day > worker.day_supervision_due + interval:
                 manager.sessions_missed += 1
-                model.tally.supervision_expected_today += 1
+                model.tally.record_supervision(expected=1, on_time=0)
                 worker.day_supervision_due += interval
         due = sorted(
             (w for w in staff if w.is_available(day) and w.day_supervision_due <= day),
@@ -75,33 +75,30 @@ def supervise(model: CaseloadModel) -> None:
             on_time = day <= worker.day_supervision_due
             manager.sessions_held += 1
             manager.sessions_on_time += int(on_time)
-            model.tally.supervision_expected_today += 1
-            model.tally.supervision_on_time_today += int(on_time)
+            model.tally.record_supervision(expected=1, on_time=int(on_time))
             worker.supervised_today = True
             worker.supervision_hours_today = cfg.session_hours
             worker.day_supervision_due = day + worker.supervision_interval()
-        audit(model, manager, failing, budget)
+        audit(model, manager, failing_by_team[manager.team], budget)
 
 
-def failing_rows(model: CaseloadModel) -> np.ndarray:
-    """Live cases with a statutory visit overdue or a record out of date, most overdue first."""
+def failing_rows(model: World, live: np.ndarray) -> np.ndarray:
+    """Cases of ``live`` with a visit overdue or a record out of date, most overdue first."""
     cases, day = model.cases, model.day
-    n = cases.n
-    due = cases.day_visit_due[:n]
-    live = cases.status[:n] != CLOSED
-    overdue = live & (due < day) & (due < NO_VISIT_DUE)
-    rows = np.flatnonzero(overdue | record_is_stale(model))
+    due = cases.day_visit_due[live]
+    overdue = (due < day) & (due < NO_VISIT_DUE)
+    rows = live[overdue | record_is_stale(model, rows=live)]
     return rows[np.argsort(cases.day_visit_due[rows], kind="stable")]
 
 
-def audit(model: CaseloadModel, manager: Manager, failing: np.ndarray, hours: float) -> None:
-    """Spend the manager's spare hours reviewing the team's failing cases (see module docstring)."""
+def audit(model: World, manager: Manager, failing: np.ndarray, hours: float) -> None:
+    """Spend the manager's spare hours reviewing ``failing``, the team's failing cases in order."""
     cost = model.config.supervision.audit_hours_per_case
     manager.audits_today = 0
     if cost <= 0 or hours < cost or len(failing) == 0:
         return
     cases = model.cases
-    rows = failing[cases.team[failing] == manager.team][: int(hours // cost)]
+    rows = failing[: int(hours // cost)]
     cases.observed_risk[rows] = 1.0 / (1.0 + np.exp(-cases.risk_logit[rows]))
     manager.audits_today = len(rows)
     manager.audits += len(rows)

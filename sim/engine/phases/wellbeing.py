@@ -27,13 +27,13 @@ from sim.scenario.schema import WORKING_DAYS_PER_YEAR
 
 if TYPE_CHECKING:
     from sim.engine.agents import SocialWorker
-    from sim.engine.model import CaseloadModel
+    from sim.engine.state import World
 
 STRESS_REFERENCE = 0.3
 OVERLOAD_CAP = 2.0
 
 
-def stress_gain(worker: SocialWorker, model: CaseloadModel) -> float:
+def stress_gain(worker: SocialWorker, model: World) -> float:
     """Today's stress input g for a worker at work (see module equation)."""
     cfg = model.config.wellbeing
     hours_per_day = model.config.work.contracted_hours_per_week / 5.0 * worker.fte
@@ -54,7 +54,7 @@ def stress_gain(worker: SocialWorker, model: CaseloadModel) -> float:
     return gain + model.config.risk.incident_stress * worker.incidents_today
 
 
-def update_stress(model: CaseloadModel) -> None:
+def update_stress(model: World) -> None:
     """Move every worker's stress and burnout state one day on."""
     cfg, day = model.config.wellbeing, model.day
     for worker in model.workers_in_post():
@@ -81,7 +81,7 @@ def update_stress(model: CaseloadModel) -> None:
         worker.total_burnout_days += int(worker.is_burnt_out)
 
 
-def start_sickness(model: CaseloadModel) -> None:
+def start_sickness(model: World) -> None:
     """Draw new sickness spells for workers at work today."""
     cfg, day = model.config.sickness, model.day
     uniform = model.streams["sickness"].random(model.posts.n)
@@ -116,7 +116,7 @@ def start_sickness(model: CaseloadModel) -> None:
             worker.day_return_period_until = worker.day_sick_until + cfg.return_period_days
 
 
-def update(model: CaseloadModel) -> None:
+def update(model: World) -> None:
     """Run the wellbeing phase: stress and burnout, then new sickness spells."""
     update_stress(model)
     start_sickness(model)

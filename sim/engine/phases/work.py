@@ -27,23 +27,24 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engine.cases import ALLOCATED, CLOSED, NEVER, NO_VISIT_DUE, READY
+from sim.engine.cases import ALLOCATED, NEVER, NO_VISIT_DUE, READY
+from sim.engine.referrals import start_case_type
 from sim.engine.segments import Segments
 from sim.scenario.schema import CASE_TYPES
 
 if TYPE_CHECKING:
     from sim.engine.agents import AdminSupport, SocialWorkAssistant, SocialWorker
-    from sim.engine.model import CaseloadModel
+    from sim.engine.state import World
 
 EPSILON = 1e-9
 
 
-def casework_hours_per_day(model: CaseloadModel) -> np.ndarray:
+def casework_hours_per_day(model: World) -> np.ndarray:
     """Nominal hours of other case work per case per day at weight 1, indexed by type code."""
     return np.array([model.config.case_types[t].casework_hours_per_week / 5.0 for t in CASE_TYPES])
 
 
-def productivity(worker: SocialWorker, model: CaseloadModel) -> float:
+def productivity(worker: SocialWorker, model: World) -> float:
     """Output per clock hour: lowered by burnout and, for new starters, by the learning ramp."""
     work, day = model.config.work, model.day
     q = model.config.wellbeing.burnout_productivity if worker.is_burnt_out else 1.0
@@ -53,7 +54,7 @@ def productivity(worker: SocialWorker, model: CaseloadModel) -> float:
     return q
 
 
-def hours_budget(worker: SocialWorker, model: CaseloadModel) -> float:
+def hours_budget(worker: SocialWorker, model: World) -> float:
     """Clock hours left for case work today after fixed overheads (B in the module equation)."""
     work, sickness, day = model.config.work, model.config.sickness, model.day
     contracted = work.contracted_hours_per_week / 5.0 * worker.fte
@@ -74,18 +75,18 @@ def hours_budget(worker: SocialWorker, model: CaseloadModel) -> float:
     return max(0.0, contracted - overheads)
 
 
-def work(model: CaseloadModel) -> None:
+def work(model: World) -> None:
     """Run the work phase for every team: assistants, then the social workers, then progress."""
     cases, day = model.cases, model.day
-    n = cases.n
+    live = cases.live
     for admin in model.admins:
         admin.start_day()
-    cases.casework_covered_share[:n] = 0.0
+    cases.casework_covered_share[live] = 0.0
     if model.swas:
-        status = cases.status[:n]
-        owner = cases.worker[:n]
-        open_rows = np.flatnonzero(((status == ALLOCATED) | (status == READY)) & (owner >= 0))
-        open_rows = open_rows[np.argsort(owner[open_rows], kind="stable")]
+        status = cases.status[live]
+        owner = cases.worker[live]
+        open_rows = live[((status == ALLOCATED) | (status == READY)) & (owner >= 0)]
+        open_rows = open_rows[np.argsort(cases.worker[open_rows], kind="stable")]
         for swa in model.swas:
             assistant_work(model, swa, open_rows)
     staff = model.workers_in_post()
@@ -114,15 +115,15 @@ def work(model: CaseloadModel) -> None:
     progress_cases(model)
 
 
-def held_rows(model: CaseloadModel, staff: list[SocialWorker]) -> tuple[np.ndarray, Segments]:
+def held_rows(model: World, staff: list[SocialWorker]) -> tuple[np.ndarray, Segments]:
     """Open case rows of each worker in ``staff``, end to end in staff order, ascending within."""
     cases = model.cases
-    n = cases.n
+    live = cases.live
     position = np.full(len(model.workers), -1)
     position[[worker.index for worker in staff]] = np.arange(len(staff))
-    status, owner = cases.status[:n], cases.worker[:n]
-    rows = np.flatnonzero(((status == ALLOCATED) | (status == READY)) & (owner >= 0))
-    holder = position[owner[rows]]
+    status, owner = cases.status[live], cases.worker[live]
+    rows = live[((status == ALLOCATED) | (status == READY)) & (owner >= 0)]
+    holder = position[cases.worker[rows]]
     rows, holder = rows[holder >= 0], holder[holder >= 0]
     rows = rows[np.argsort(holder, kind="stable")]
     return rows, Segments(np.bincount(holder, minlength=len(staff)))
@@ -141,7 +142,7 @@ def reset_day(worker: SocialWorker) -> None:
 
 
 def visit_cases(
-    model: CaseloadModel,
+    model: World,
     rows: np.ndarray,
     admins: list[AdminSupport | None] | None = None,
     recorded_by_visitor: bool = False,
@@ -158,8 +159,7 @@ def visit_cases(
     on_time = day <= cases.day_visit_due[rows]
     cases.n_visits[rows] += 1
     cases.n_visits_on_time[rows] += on_time
-    model.tally.visits_today += len(rows)
-    model.tally.visits_on_time_today += int(on_time.sum())
+    model.tally.record_visits(len(rows), int(on_time.sum()))
     cases.day_last_visit[rows] = day
     cases.day_visit_due[rows] = day + cases.visit_interval_days[rows]
     cases.observed_risk[rows] = 1.0 / (1.0 + np.exp(-cases.risk_logit[rows]))
@@ -181,7 +181,7 @@ def visit_cases(
 
 
 def social_workers_day(
-    model: CaseloadModel, workers: list[SocialWorker], rows: np.ndarray, runs: Segments
+    model: World, workers: list[SocialWorker], rows: np.ndarray, runs: Segments
 ) -> None:
     """Spend the day of every worker at work on its cases by its priority rule.
 
@@ -270,7 +270,7 @@ def social_workers_day(
 
 
 def do_visits(
-    model: CaseloadModel,
+    model: World,
     due: np.ndarray,
     due_runs: Segments,
     visit_cost: np.ndarray,
@@ -309,7 +309,7 @@ def do_visits(
 
 
 def do_recording(
-    model: CaseloadModel,
+    model: World,
     rows: np.ndarray,
     runs: Segments,
     q: np.ndarray,
@@ -335,7 +335,7 @@ def do_recording(
 
 
 def do_closures(
-    model: CaseloadModel, rows: np.ndarray, runs: Segments, q: np.ndarray, remaining: np.ndarray
+    model: World, rows: np.ndarray, runs: Segments, q: np.ndarray, remaining: np.ndarray
 ) -> np.ndarray:
     """Workers do the closure paperwork of their ready cases in row order; return hours left."""
     cases = model.cases
@@ -352,7 +352,7 @@ def do_closures(
     return remaining - ready_runs.sum(spent)
 
 
-def assistant_work(model: CaseloadModel, swa: SocialWorkAssistant, open_rows: np.ndarray) -> None:
+def assistant_work(model: World, swa: SocialWorkAssistant, open_rows: np.ndarray) -> None:
     """An assistant visits due low-risk eligible cases, then takes a share of their case work."""
     cases, work, support, day = model.cases, model.config.work, model.config.support, model.day
     eligible_types = np.array([model.config.case_types[t].swa_eligible for t in CASE_TYPES])
@@ -385,16 +385,15 @@ def assistant_work(model: CaseloadModel, swa: SocialWorkAssistant, open_rows: np
     swa.hours_worked += swa.hours_per_day() - remaining
 
 
-def progress_cases(model: CaseloadModel) -> None:
+def progress_cases(model: World) -> None:
     """Cases whose work is done step to a next type or become ready; finished ones close."""
     cases, day = model.cases, model.day
-    n = cases.n
-    finished = np.flatnonzero((cases.status[:n] == ALLOCATED) & (cases.work_days_left[:n] <= 0))
-    # One step-up draw per case row and day, used or not, so scenarios share them row by row.
-    step_up_draws = model.streams["case_step_up"].random(n)
+    live = cases.live
+    finished = live[(cases.status[live] == ALLOCATED) & (cases.work_days_left[live] <= 0)]
     if len(finished):
         rng = model.streams["case_progression"]
-        draws = step_up_draws[finished]
+        # Keyed by (row, day), so scenarios share them row by row whatever else has finished.
+        draws = model.streams.row_uniform("case_step_up", day, finished)
         stepping, next_codes = [], []
         for row, u in zip(finished, draws, strict=True):
             spec = model.config.case_types[CASE_TYPES[cases.type_code[row]]]
@@ -407,8 +406,6 @@ def progress_cases(model: CaseloadModel) -> None:
                     break
         stepping_rows = np.array(stepping, dtype=np.int64)
         if len(stepping_rows):
-            from sim.engine.phases.arrivals import start_case_type
-
             cases.type_code[stepping_rows] = np.array(next_codes, dtype=np.int8)
             start_case_type(model, stepping_rows, rng)
         to_close = np.setdiff1d(finished, stepping_rows)
@@ -421,19 +418,17 @@ def progress_cases(model: CaseloadModel) -> None:
             if admin is not None:
                 hours -= admin.absorb(model.config.support.admin_closure_share * hours)
             cases.closure_hours_left[row] = hours
-    closable = np.flatnonzero(
-        (cases.status[:n] == READY)
-        & (cases.worker[:n] >= 0)
-        & (cases.closure_hours_left[:n] <= EPSILON)
-        & (cases.pending_recording_hours[:n] <= EPSILON)
-    )
+    closable = live[
+        (cases.status[live] == READY)
+        & (cases.worker[live] >= 0)
+        & (cases.closure_hours_left[live] <= EPSILON)
+        & (cases.pending_recording_hours[live] <= EPSILON)
+    ]
     if len(closable):
-        cases.status[closable] = CLOSED
-        cases.day_closed[closable] = day
-        cases.day_visit_due[closable] = NO_VISIT_DUE
+        cases.close(closable, day)
         for row in closable:
             model.workers[int(cases.worker[row])].n_cases_closed += 1
             agent = model.referral_agents.pop(int(row), None)
             if agent is not None:
                 agent.remove()
-    model.tally.closed_today = len(closable)
+    model.tally.record_closures(len(closable))

@@ -1,0 +1,81 @@
+"""What the phases, agents, tally and build read and write: the model's state, as a typing Protocol.
+
+The engine's modules depend on this description instead of on ``sim.engine.model`` (which imports
+them all), so imports run one way: state tables (``cases``, ``posts``, ``rng``) -> this module ->
+agents -> case creation and build -> phases and tally -> model. :class:`CaseloadModel
+<sim.engine.model.CaseloadModel>` satisfies :class:`World`; tests may pass any object that does.
+Workers, managers and support staff are Mesa agents defined in ``sim.engine.agents`` (which
+imports this module), so they are typed loosely here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from sim.engine.cases import CaseBook
+from sim.engine.posts import Posts
+from sim.engine.rng import Streams
+from sim.scenario.schema import Scenario
+
+
+class Events(Protocol):
+    """The tally as the phases see it: events are reported through its methods."""
+
+    def record_referrals(self, count: int) -> None:
+        """Referrals arrived today."""
+
+    def record_incidents(self, count: int) -> None:
+        """Serious incidents happened today."""
+
+    def record_closures(self, count: int) -> None:
+        """Cases closed today."""
+
+    def record_visits(self, count: int, on_time: int) -> None:
+        """Statutory visits made today, ``on_time`` of them by their due day."""
+
+    def record_first_allocation(self, wait_days: int) -> None:
+        """A referral was allocated for the first time after ``wait_days``."""
+
+    def record_supervision(self, expected: int, on_time: int) -> None:
+        """Supervision sessions fell due, ``on_time`` of them held on time."""
+
+    def record_leaver(self, worker: Any, reason: str) -> None:
+        """A worker left its post."""
+
+
+class World(Protocol):
+    """One organisation's state on the current day, as the engine's mechanisms use it."""
+
+    config: Scenario
+    seed: int
+    day: int
+    streams: Streams
+    cases: CaseBook
+    posts: Posts
+    tally: Events
+    #: Every social worker ever hired, indexed by ``SocialWorker.index``.
+    workers: list[Any]
+    managers: list[Any]
+    swas: list[Any]
+    admins: list[Any]
+    #: Row -> its Referral agent, for rows not yet closed.
+    referral_agents: dict[int, Any]
+    #: Row -> every worker index the case has been allocated to, in order.
+    worker_history: dict[int, list[int]]
+    #: Named worker -> caseload its manager holds it at (teaching scenarios).
+    held_caseloads: dict[str, int]
+
+    def workers_in_post(self) -> list[Any]:
+        """Every social worker in post, team by team, in hiring order."""
+
+    def team_workers(self, team: int) -> list[Any]:
+        """Social workers in post in ``team``."""
+
+    def remove_from_staff(self, worker: Any) -> None:
+        """Take a worker who has left off the staff."""
+
+    def team_admin(self, team: int) -> Any:
+        """The team's admin support, if it has any."""
+
+    def hire(self, post: int, *, is_agency: bool) -> Any:
+        """Put a new worker into ``post``."""
