@@ -184,6 +184,7 @@ UNITS: dict[str, str] = {
     "max_cases": "cases",
     "max_worker_day_rows": "rows",
     "max_table_rows": "rows",
+    "max_runs": "runs",
     "n_teams": "count",
     "social_worker_posts": "posts/team",
     "manager_fte": "FTE/team",
@@ -427,6 +428,10 @@ PARAMS: dict[str, tuple[str, str]] = {
     "limits.max_table_rows": (
         "Most case and worker-day rows kept over all replications of a run.",
         "memory guard (docs/scenarios.md, size limits)",
+    ),
+    "limits.max_runs": (
+        "Most runs (scenarios × replications) a comparison may make.",
+        "time and memory guard (docs/scenarios.md, size limits)",
     ),
     # team
     "team.n_teams": ("Identical teams, each with one manager.", "assumption (MODEL.md baseline)"),
