@@ -112,16 +112,71 @@ def initial_scenario() -> tuple[str, str]:
 # --- sidebar: scenario, seed, levers, compare ---------------------------------------------------
 
 
-def Slider(label: str, value: float, low: float, high: float, step: float, on_raw: Any) -> Any:
-    """A slider that hands its handler the value exactly as received.
+_WIDGETS = {"select": rv.Select, "checkbox": rv.Checkbox, "slider": rv.Slider}
 
-    Solara's ``SliderInt``/``SliderFloat`` call ``int()``/``float()`` on it first, so a crafted
-    ``null`` or ``"abc"`` would raise inside Solara, before any check of ours could refuse it.
+
+@solara.component
+def Guarded(kind: str, value: Any, on_raw: Callable[[Any], bool], **props: Any) -> Any:
+    """A select, checkbox or slider that hands ``on_raw`` the value exactly as received.
+
+    Solara's sliders call ``int()``/``float()`` on it first, so a crafted ``null`` or ``"abc"``
+    would raise inside Solara before any check of ours. When ``on_raw`` refuses the value
+    (returns False) the widget is set back to ``value``, the value in use.
     """
-    return rv.Slider(
-        v_model=value, on_v_model=on_raw, label=label, min=low, max=high, step=step,
-        thumb_label=True, density="default", hide_details=True,
-    )  # fmt: skip
+    widget = solara.use_ref(None)
+    restoring = solara.use_ref(False)
+
+    def handle(raw: Any) -> None:
+        if restoring.current:  # the observer sees our own write-back: not a user's change
+            return
+        if on_raw(raw) is False and widget.current is not None:
+            restoring.current = True
+            try:
+                widget.current.v_model = value
+            finally:
+                restoring.current = False
+
+    if kind == "slider":
+        props = {"thumb_label": True, "density": "default", "hide_details": True, **props}
+    element = _WIDGETS[kind](v_model=value, on_v_model=handle, **props)
+
+    def capture() -> None:
+        widget.current = solara.get_widget(element)
+
+    solara.use_effect(capture)
+    return element
+
+
+@solara.component
+def SeedBox(seed: int, on_raw: Callable[[Any], bool]) -> Any:
+    """The seed box: its text goes to ``on_raw`` on Enter or on leaving the box.
+
+    When ``on_raw`` refuses it (returns False) the box shows the seed in use again.
+    """
+    handler = solara.use_ref(on_raw)
+    handler.current = on_raw
+    in_use = solara.use_ref(str(seed))
+    in_use.current = str(seed)
+    element = rv.TextField(v_model=str(seed), label="Random seed")
+
+    def listen() -> Callable[[], None]:
+        widget = solara.get_widget(element)
+
+        def changed(source: Any, event: str, data: Any) -> None:
+            if handler.current(source.v_model) is False:
+                source.v_model = in_use.current
+
+        for name in ("focusout", "keyup.enter"):
+            widget.on_event(name, changed)
+
+        def stop() -> None:
+            for name in ("focusout", "keyup.enter"):
+                widget.on_event(name, changed, remove=True)
+
+        return stop
+
+    solara.use_effect(listen, [])
+    return element
 
 
 @solara.component
@@ -134,16 +189,14 @@ def LeverControl(lever: Lever, value: Any, on_value: Any, key_prefix: str = "") 
     label = lever.label if lever.kind in ("choice", "bool") else f"{lever.label}: {value:g}"
     with solara.Tooltip(lever.help), solara.Div():
         if lever.kind == "choice":
-            solara.Select(
-                label, values=[str(c) for c in lever.choices], value=str(value),
-                on_value=on_value,
-            )  # fmt: skip
+            Guarded("select", str(value), on_value, label=label,
+                    items=[str(c) for c in lever.choices])  # fmt: skip
         elif lever.kind == "bool":
-            solara.Checkbox(label=label, value=bool(value), on_value=on_value)
+            Guarded("checkbox", bool(value), on_value, label=label)
         else:
             low, high, step = lever.slider_range
             high = max(high, value)  # a scenario may set more than the slider's usual range
-            Slider(label, value, low, high, step, on_value)
+            Guarded("slider", value, on_value, label=label, min=low, max=high, step=step)
 
 
 @solara.component
@@ -154,24 +207,22 @@ def ScenarioCard(model: DashboardModel, rebuild: Rebuild) -> None:
     by_label = {c.label: c for c in available}
     current = next((c.label for c in available if c.path == model.settings.scenario), None)
 
-    def pick(raw: Any) -> None:
+    def pick(raw: Any) -> bool:
         def settings() -> DashboardSettings:
             choice = pick_choice(raw, by_label, "Scenario file")
             return DashboardSettings(scenario=choice.path, seed=model.settings.seed)
 
-        rebuild(settings)
+        return rebuild(settings)
 
-    def set_seed(raw: Any) -> None:
+    def set_seed(raw: Any) -> bool:
         def settings() -> DashboardSettings:
             return dataclasses.replace(model.settings, seed=parse_seed(raw))
 
-        rebuild(settings)
+        return rebuild(settings)
 
     with solara.Card("Scenario"):
-        solara.Select("Scenario file", values=list(by_label), value=current, on_value=pick)
-        solara.InputText(
-            "Random seed", value=str(model.seed), on_value=set_seed, continuous_update=False
-        )
+        Guarded("select", current, pick, label="Scenario file", items=list(by_label))
+        SeedBox(model.seed, set_seed)
         solara.Text(
             "Same seed, same referrals, sickness and leaving: change a lever and the rest of "
             "the story stays the same. Play, Step and Reset are in Controls below.",
@@ -212,8 +263,8 @@ def LeversCard(model: DashboardModel, rebuild: Rebuild) -> None:
         )
         for lever in LEVERS:
 
-            def on_value(raw: Any, lever: Lever = lever) -> None:
-                rebuild(
+            def on_value(raw: Any, lever: Lever = lever) -> bool:
+                return rebuild(
                     lambda: model.settings.with_lever(
                         lever.path, apply_widget_value(lever.path, raw)
                     )
@@ -239,35 +290,36 @@ def CompareCard(model: DashboardModel, rebuild: Rebuild) -> None:
     settings = model.settings
     labels = {lever.label: lever for lever in LEVERS}
 
-    def enable(raw: Any) -> None:
+    def enable(raw: Any) -> bool:
         def chosen() -> DashboardSettings:
             if not checked_bool(raw, "Compare"):
                 return dataclasses.replace(settings, compare_lever=None, compare_value=None)
             lever = LEVERS_BY_PATH["allocation.cap_kind"]
             return _compare_on(settings, lever, lever.value_in(model.config))
 
-        rebuild(chosen)
+        return rebuild(chosen)
 
-    def choose(raw: Any) -> None:
+    def choose(raw: Any) -> bool:
         def chosen() -> DashboardSettings:
             lever = pick_choice(raw, labels, "Lever to change")
             return _compare_on(settings, lever, lever.value_in(model.config))
 
-        rebuild(chosen)
+        return rebuild(chosen)
 
     with solara.Card("Compare"):
-        solara.Checkbox(
+        Guarded(
+            "checkbox",
+            settings.compare_lever is not None,
+            enable,
             label="Compare: same seed, one lever changed",
-            value=settings.compare_lever is not None,
-            on_value=enable,
         )
         if settings.compare_lever is None:
             return
         lever = LEVERS_BY_PATH[settings.compare_lever]
-        solara.Select("Lever to change", values=list(labels), value=lever.label, on_value=choose)
+        Guarded("select", lever.label, choose, label="Lever to change", items=list(labels))
 
-        def set_value(raw: Any) -> None:
-            rebuild(
+        def set_value(raw: Any) -> bool:
+            return rebuild(
                 lambda: dataclasses.replace(
                     settings, compare_value=apply_widget_value(lever.path, raw)
                 )
@@ -412,16 +464,18 @@ def TeamView(run: RunView, colour: str, burnout_threshold: float, day: int) -> N
     refused, set_refused = solara.use_state("")
     team = min(max(chosen, 0), teams - 1)  # the scenario may have changed to fewer teams
 
-    def pick_team(raw: Any) -> None:
+    def pick_team(raw: Any) -> bool:
         try:
             set_team(team_index(raw, teams))
-            set_refused("")
         except NotApplied as exc:
             set_refused(str(exc))
+            return False
+        set_refused("")
+        return True
 
     solara.Markdown(f"### Team view — <span style='color:{colour}'>{html.escape(run.label)}</span>")
     if teams > 1:
-        Slider(f"Team (of {teams})", team + 1, 1, teams, 1, pick_team).key(f"team-{team}-{refused}")
+        Guarded("slider", team + 1, pick_team, label=f"Team (of {teams})", min=1, max=teams)
         if refused:
             solara.Warning(refused)
     solara.HTML(unsafe_innerHTML=team_table_html(run, team, burnout_threshold))
@@ -512,13 +566,9 @@ def Page() -> None:
     first = solara.use_memo(lambda: DashboardModel(settings.value), [])
     model = solara.use_reactive(first)
     problem = solara.use_reactive(start_problem)
-    # bumped on every refusal: the sidebar's controls are keyed by it, so a control that
-    # reported a refused value is drawn afresh showing the value in use
-    refusals = solara.use_reactive(0)
 
     def refuse(message: str) -> bool:
         problem.set(message)
-        refusals.set(refusals.value + 1)
         return False
 
     def rebuild(new: DashboardSettings | Callable[[], DashboardSettings]) -> bool:
@@ -543,7 +593,7 @@ def Page() -> None:
         return True
 
     with solara.Sidebar():
-        ScenarioCard(model.value, rebuild).key(f"scenario-{refusals.value}")
+        ScenarioCard(model.value, rebuild)
     SolaraViz(
         model,
         components=[],
@@ -551,5 +601,5 @@ def Page() -> None:
         name="Caseload — social work team dashboard",
         play_interval=150,
     )
-    SidebarTail(model.value, rebuild).key(f"tail-{refusals.value}")
+    SidebarTail(model.value, rebuild)
     MainView(model.value, problem.value)

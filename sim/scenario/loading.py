@@ -188,7 +188,7 @@ def scenario_to_toml(scenario: Scenario) -> str:
 
 #: Limits on every file the tool reads (scenario, experiment and calibration files and their
 #: ``extends`` chains), so a hostile or broken file gives an error line, never a hang, a memory
-#: exhaustion or a RecursionError. Stated in docs/scenarios.md#limits.
+#: exhaustion or a RecursionError. Stated in docs/scenarios.md (limits on the files caseload reads).
 MAX_FILE_BYTES = 1_048_576  # the largest shipped file is under 4 KB
 MAX_NESTING = 20  # tables, arrays and dotted-key parts together; the schema needs 4
 MAX_EXTENDS = 16  # files in one ``extends`` chain, the file itself included
