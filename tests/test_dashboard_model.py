@@ -543,3 +543,39 @@ def test_a_scenario_whose_extends_leaves_the_folder_is_refused(tmp_path, monkeyp
 def test_the_picker_refuses_a_path_with_control_characters(path):
     with pytest.raises(ValueError, match="not a file name"):
         resolve_scenario_path(path)
+
+
+@pytest.mark.parametrize(("given", "used"), [(None, "45s"), ("10m", "10m")])
+def test_the_dashboard_server_culls_closed_sessions_unless_told_otherwise(monkeypatch, given, used):
+    import argparse
+
+    import sim.cli.dashboard as command
+
+    started = {}
+
+    class Server:
+        pid = 0
+
+        def __init__(self, argv, **kwargs):
+            started.update(kwargs["env"])
+
+        def wait(self):
+            return 0
+
+    monkeypatch.setattr(command.subprocess, "Popen", Server)
+    monkeypatch.setattr("sim.dashboard.assets.ensure_assets", lambda: [])
+    if given is None:
+        monkeypatch.delenv(command.CULL_TIMEOUT_ENV, raising=False)
+    else:
+        monkeypatch.setenv(command.CULL_TIMEOUT_ENV, given)
+    args = argparse.Namespace(scenario=None, host="127.0.0.1", port=_free_port(), dev=False)
+    assert command.run_dashboard(args) == 0
+    assert started[command.CULL_TIMEOUT_ENV] == used
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

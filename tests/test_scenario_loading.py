@@ -653,3 +653,11 @@ def test_a_flag_may_still_change_a_valid_value_across_a_rule(tmp_path):
     assert (
         load_scenario(path, days=40, overrides=["simulation.warmup_days=10"]).simulation.days == 40
     )
+
+
+def test_a_key_with_a_newline_stays_on_one_line(tmp_path):
+    path = tmp_path / "newline.toml"
+    path.write_text('[demand]\n"a\\nb" = 1\n')
+    assert problems(path) == [f"{path}: demand.a\\nb: unknown key"]
+    (line,) = problems(DATA / "good.toml", ["0\n0=1"])
+    assert "\n" not in line and line.startswith("--set: 0\\n0: ")

@@ -472,16 +472,19 @@ def _apply_settings(
     for text in settings:
         key, sep, raw = text.partition("=")
         key = key.strip()
+        label = key if key.isprintable() else repr(key)[1:-1]  # one line, whatever was typed
         if not sep:
             problems.append(f"{_SET}: expected dotted.key=value (got {text!r})")
             continue
         if not key or any(not part.strip() for part in key.split(".")):
-            problems.append(f"{_SET}: {key or '(empty)'}: empty key or key segment (got {text!r})")
+            problems.append(
+                f"{_SET}: {label or '(empty)'}: empty key or key segment (got {text!r})"
+            )
             continue
         path = _parse_key(key)
         if path is None:
             problems.append(
-                f"{_SET}: {key or '(empty)'}: expected dotted.key or list.key[N].field "
+                f"{_SET}: {label or '(empty)'}: expected dotted.key or list.key[N].field "
                 f"(got {text!r})"
             )
             continue
@@ -495,7 +498,8 @@ def _apply_settings(
                 if not isinstance(node, list) or part >= len(node):
                     size = len(node) if isinstance(node, list) else 0
                     problems.append(
-                        f"{_SET}: {key}: {dotted_key(path[:depth])} has {size} item(s), no [{part}]"
+                        f"{_SET}: {label}: {dotted_key(path[:depth])} has {size} item(s), "
+                        f"no [{part}]"
                     )
                     break
                 child = node[part]
@@ -503,25 +507,25 @@ def _apply_settings(
                 child = node.get(part) if isinstance(node, dict) else None
                 if not isinstance(child, list):
                     got = "it is not set" if child is None else f"got {_show(child)}"
-                    problems.append(f"{_SET}: {key}: {where} is not a list ({got})")
+                    problems.append(f"{_SET}: {label}: {where} is not a list ({got})")
                     break
             else:
                 child = node.setdefault(part, {}) if isinstance(node, dict) else None
             if not isinstance(child, dict | list):
                 problems.append(
-                    f"{_SET}: {key}: {where} is a value, not a table (got {_show(child)})"
+                    f"{_SET}: {label}: {where} is a value, not a table (got {_show(child)})"
                 )
                 break
             node = child
         else:
             last = path[-1]
             if isinstance(last, int) or not isinstance(node, dict):
-                problems.append(f"{_SET}: {key}: give a field of the list item, not the item")
+                problems.append(f"{_SET}: {label}: give a field of the list item, not the item")
                 continue
             try:
                 value = _parse_value(raw.strip())
             except ScenarioError as exc:
-                problems.append(f"{_SET}: {key}: {exc.problems[0]}")
+                problems.append(f"{_SET}: {label}: {exc.problems[0]}")
                 continue
             if last in node:
                 replaced.append(_replaced(origins, path, node[last], _SET))
@@ -744,6 +748,8 @@ def dotted_key(loc: Sequence[str | int], empty: str = "(top level)") -> str:
         return empty
     text = ""
     for part in loc:
+        if isinstance(part, str) and not part.isprintable():
+            part = repr(part)[1:-1]  # a quoted TOML key may hold a newline: keep one line
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
 
