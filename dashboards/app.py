@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import logging
 import os
+from collections.abc import Callable
 from typing import Any
 
 import matplotlib
@@ -26,6 +28,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
+from solara.alias import rv
 
 from sim.dashboard.view_model import (
     DEFAULT_SCENARIO,
@@ -36,18 +39,30 @@ from sim.dashboard.view_model import (
     DashboardModel,
     DashboardSettings,
     Lever,
+    NotApplied,
     RunView,
+    apply_widget_value,
     build_configs,
+    checked_bool,
     format_value,
+    parse_seed,
+    pick_choice,
     readable_problem,
     resolve_scenario_path,
     scenario_choices,
+    team_index,
     today_figures,
 )
 from sim.scenario.loading import ScenarioError
 
 #: Environment variable ``caseload dashboard --scenario`` sets to preselect a scenario.
 SCENARIO_ENV = "CASELOAD_DASHBOARD_SCENARIO"
+
+#: What a control's handler asks for: new settings, or a function building them from the value
+#: a widget reported (which raises :class:`NotApplied` for a value no widget would send).
+Rebuild = Callable[[DashboardSettings | Callable[[], DashboardSettings]], bool]
+
+_log = logging.getLogger("caseload.dashboard")
 
 STATUS_STYLE = {
     "working": ("#2e7d32", "working"),
@@ -97,50 +112,117 @@ def initial_scenario() -> tuple[str, str]:
 # --- sidebar: scenario, seed, levers, compare ---------------------------------------------------
 
 
+_WIDGETS = {"select": rv.Select, "checkbox": rv.Checkbox, "slider": rv.Slider}
+
+
+@solara.component
+def Guarded(kind: str, value: Any, on_raw: Callable[[Any], bool], **props: Any) -> Any:
+    """A select, checkbox or slider that hands ``on_raw`` the value exactly as received.
+
+    Solara's sliders call ``int()``/``float()`` on it first, so a crafted ``null`` or ``"abc"``
+    would raise inside Solara before any check of ours. When ``on_raw`` refuses the value
+    (returns False) the widget is set back to ``value``, the value in use.
+    """
+    widget = solara.use_ref(None)
+    restoring = solara.use_ref(False)
+
+    def handle(raw: Any) -> None:
+        if restoring.current:  # the observer sees our own write-back: not a user's change
+            return
+        if on_raw(raw) is False and widget.current is not None:
+            restoring.current = True
+            try:
+                widget.current.v_model = value
+            finally:
+                restoring.current = False
+
+    if kind == "slider":
+        props = {"thumb_label": True, "density": "default", "hide_details": True, **props}
+    element = _WIDGETS[kind](v_model=value, on_v_model=handle, **props)
+
+    def capture() -> None:
+        widget.current = solara.get_widget(element)
+
+    solara.use_effect(capture)
+    return element
+
+
+@solara.component
+def SeedBox(seed: int, on_raw: Callable[[Any], bool]) -> Any:
+    """The seed box: its text goes to ``on_raw`` on Enter or on leaving the box.
+
+    When ``on_raw`` refuses it (returns False) the box shows the seed in use again.
+    """
+    handler = solara.use_ref(on_raw)
+    handler.current = on_raw
+    in_use = solara.use_ref(str(seed))
+    in_use.current = str(seed)
+    element = rv.TextField(v_model=str(seed), label="Random seed")
+
+    def listen() -> Callable[[], None]:
+        widget = solara.get_widget(element)
+
+        def changed(source: Any, event: str, data: Any) -> None:
+            if handler.current(source.v_model) is False:
+                source.v_model = in_use.current
+
+        for name in ("focusout", "keyup.enter"):
+            widget.on_event(name, changed)
+
+        def stop() -> None:
+            for name in ("focusout", "keyup.enter"):
+                widget.on_event(name, changed, remove=True)
+
+        return stop
+
+    solara.use_effect(listen, [])
+    return element
+
+
 @solara.component
 def LeverControl(lever: Lever, value: Any, on_value: Any, key_prefix: str = "") -> None:
-    """One control drawn from the lever's schema field: select, checkbox or slider."""
+    """One control drawn from the lever's schema field: select, checkbox or slider.
+
+    ``on_value`` receives the widget's value unchecked; it must pass it through
+    :func:`~sim.dashboard.view_model.apply_widget_value`.
+    """
     label = lever.label if lever.kind in ("choice", "bool") else f"{lever.label}: {value:g}"
     with solara.Tooltip(lever.help), solara.Div():
         if lever.kind == "choice":
-            solara.Select(
-                label, values=[str(c) for c in lever.choices], value=str(value),
-                on_value=on_value,
-            )  # fmt: skip
+            Guarded("select", str(value), on_value, label=label,
+                    items=[str(c) for c in lever.choices])  # fmt: skip
         elif lever.kind == "bool":
-            solara.Checkbox(label=label, value=bool(value), on_value=on_value)
+            Guarded("checkbox", bool(value), on_value, label=label)
         else:
             low, high, step = lever.slider_range
             high = max(high, value)  # a scenario may set more than the slider's usual range
-            slider = solara.SliderInt if lever.kind == "int" else solara.SliderFloat
-            slider(
-                label, value=value, min=low, max=high, step=step, on_value=on_value,
-            )  # fmt: skip
+            Guarded("slider", value, on_value, label=label, min=low, max=high, step=step)
 
 
 @solara.component
-def ScenarioCard(model: DashboardModel, rebuild: Any) -> None:
+def ScenarioCard(model: DashboardModel, rebuild: Rebuild) -> None:
     """The scenario picker (files under ``scenarios/`` only) and the random seed."""
     choices = solara.use_memo(scenario_choices, [])
     available = [c for c in choices if c.available]
     by_label = {c.label: c for c in available}
     current = next((c.label for c in available if c.path == model.settings.scenario), None)
-    # the seed box's value: put back to the seed in use when a typed seed is refused
-    seed_box = solara.use_reactive(model.seed)
 
-    def pick(label: str) -> None:
-        choice = by_label[label]
-        rebuild(DashboardSettings(scenario=choice.path, seed=model.settings.seed))
+    def pick(raw: Any) -> bool:
+        def settings() -> DashboardSettings:
+            choice = pick_choice(raw, by_label, "Scenario file")
+            return DashboardSettings(scenario=choice.path, seed=model.settings.seed)
 
-    def set_seed(seed: int | None) -> None:
-        if seed == model.seed:
-            return
-        if seed is None or not rebuild(dataclasses.replace(model.settings, seed=seed)):
-            seed_box.set(model.seed)
+        return rebuild(settings)
+
+    def set_seed(raw: Any) -> bool:
+        def settings() -> DashboardSettings:
+            return dataclasses.replace(model.settings, seed=parse_seed(raw))
+
+        return rebuild(settings)
 
     with solara.Card("Scenario"):
-        solara.Select("Scenario file", values=list(by_label), value=current, on_value=pick)
-        solara.InputInt("Random seed", value=seed_box, on_value=set_seed)
+        Guarded("select", current, pick, label="Scenario file", items=list(by_label))
+        SeedBox(model.seed, set_seed)
         solara.Text(
             "Same seed, same referrals, sickness and leaving: change a lever and the rest of "
             "the story stays the same. Play, Step and Reset are in Controls below.",
@@ -164,7 +246,7 @@ def NotOfferedCard() -> None:
 
 
 @solara.component
-def LeversCard(model: DashboardModel, rebuild: Any) -> None:
+def LeversCard(model: DashboardModel, rebuild: Rebuild) -> None:
     """A control for each lever, showing the scenario's value; a change restarts the run."""
     base = solara.use_memo(
         lambda: build_configs(dataclasses.replace(model.settings, levers=(), compare_lever=None))[
@@ -181,8 +263,12 @@ def LeversCard(model: DashboardModel, rebuild: Any) -> None:
         )
         for lever in LEVERS:
 
-            def on_value(value: Any, lever: Lever = lever) -> None:
-                rebuild(model.settings.with_lever(lever.path, _typed(lever, value)))
+            def on_value(raw: Any, lever: Lever = lever) -> bool:
+                return rebuild(
+                    lambda: model.settings.with_lever(
+                        lever.path, apply_widget_value(lever.path, raw)
+                    )
+                )
 
             LeverControl(lever, lever.value_in(model.config), on_value)
             if lever.path in changed:
@@ -199,35 +285,45 @@ def LeversCard(model: DashboardModel, rebuild: Any) -> None:
 
 
 @solara.component
-def CompareCard(model: DashboardModel, rebuild: Any) -> None:
+def CompareCard(model: DashboardModel, rebuild: Rebuild) -> None:
     """Compare mode: a twin run, same seed, with one lever changed."""
     settings = model.settings
     labels = {lever.label: lever for lever in LEVERS}
 
-    def enable(on: bool) -> None:
-        if not on:
-            rebuild(dataclasses.replace(settings, compare_lever=None, compare_value=None))
-            return
-        lever = LEVERS_BY_PATH["allocation.cap_kind"]
-        rebuild(_compare_on(settings, lever, lever.value_in(model.config)))
+    def enable(raw: Any) -> bool:
+        def chosen() -> DashboardSettings:
+            if not checked_bool(raw, "Compare"):
+                return dataclasses.replace(settings, compare_lever=None, compare_value=None)
+            lever = LEVERS_BY_PATH["allocation.cap_kind"]
+            return _compare_on(settings, lever, lever.value_in(model.config))
 
-    def choose(label: str) -> None:
-        lever = labels[label]
-        rebuild(_compare_on(settings, lever, lever.value_in(model.config)))
+        return rebuild(chosen)
+
+    def choose(raw: Any) -> bool:
+        def chosen() -> DashboardSettings:
+            lever = pick_choice(raw, labels, "Lever to change")
+            return _compare_on(settings, lever, lever.value_in(model.config))
+
+        return rebuild(chosen)
 
     with solara.Card("Compare"):
-        solara.Checkbox(
+        Guarded(
+            "checkbox",
+            settings.compare_lever is not None,
+            enable,
             label="Compare: same seed, one lever changed",
-            value=settings.compare_lever is not None,
-            on_value=enable,
         )
         if settings.compare_lever is None:
             return
         lever = LEVERS_BY_PATH[settings.compare_lever]
-        solara.Select("Lever to change", values=list(labels), value=lever.label, on_value=choose)
+        Guarded("select", lever.label, choose, label="Lever to change", items=list(labels))
 
-        def set_value(value: Any) -> None:
-            rebuild(dataclasses.replace(settings, compare_value=_typed(lever, value)))
+        def set_value(raw: Any) -> bool:
+            return rebuild(
+                lambda: dataclasses.replace(
+                    settings, compare_value=apply_widget_value(lever.path, raw)
+                )
+            )
 
         LeverControl(lever, lever.value_in(model.runs[1].model.config), set_value)
         if lever.value_in(model.runs[0].model.config) == lever.value_in(model.runs[1].model.config):
@@ -235,7 +331,7 @@ def CompareCard(model: DashboardModel, rebuild: Any) -> None:
 
 
 def _typed(lever: Lever, value: Any) -> Any:
-    """A control's value as the schema type (sliders may report 16.0 for an int)."""
+    """A value computed here (not received) as the lever's schema type."""
     if lever.kind == "int":
         return round(value)
     if lever.kind == "float":
@@ -365,11 +461,23 @@ def TeamView(run: RunView, colour: str, burnout_threshold: float, day: int) -> N
     update_counter.get()
     teams = run.model.config.team.n_teams
     chosen, set_team = solara.use_state(0)
+    refused, set_refused = solara.use_state("")
     team = min(max(chosen, 0), teams - 1)  # the scenario may have changed to fewer teams
+
+    def pick_team(raw: Any) -> bool:
+        try:
+            set_team(team_index(raw, teams))
+        except NotApplied as exc:
+            set_refused(str(exc))
+            return False
+        set_refused("")
+        return True
+
     solara.Markdown(f"### Team view — <span style='color:{colour}'>{html.escape(run.label)}</span>")
     if teams > 1:
-        solara.SliderInt(f"Team (of {teams})", value=team + 1, min=1, max=teams,
-                         on_value=lambda t: set_team(int(t) - 1))  # fmt: skip
+        Guarded("slider", team + 1, pick_team, label=f"Team (of {teams})", min=1, max=teams)
+        if refused:
+            solara.Warning(refused)
     solara.HTML(unsafe_innerHTML=team_table_html(run, team, burnout_threshold))
     leavers = run.recent_leavers()
     if leavers:
@@ -431,7 +539,7 @@ def MainView(model: DashboardModel, problem: str) -> None:
 
 
 @solara.component
-def SidebarTail(model: DashboardModel, rebuild: Any) -> None:
+def SidebarTail(model: DashboardModel, rebuild: Rebuild) -> None:
     """Levers and compare mode, placed in the sidebar *below* Mesa's controls.
 
     Solara orders sidebar content by how deep in the page the ``Sidebar`` sits; SolaraViz's own
@@ -443,7 +551,7 @@ def SidebarTail(model: DashboardModel, rebuild: Any) -> None:
 
 
 @solara.component
-def _SidebarTailCards(model: DashboardModel, rebuild: Any) -> None:
+def _SidebarTailCards(model: DashboardModel, rebuild: Rebuild) -> None:
     with solara.Sidebar():
         LeversCard(model, rebuild)
         CompareCard(model, rebuild)
@@ -459,18 +567,28 @@ def Page() -> None:
     model = solara.use_reactive(first)
     problem = solara.use_reactive(start_problem)
 
-    def rebuild(new: DashboardSettings) -> bool:
+    def refuse(message: str) -> bool:
+        problem.set(message)
+        return False
+
+    def rebuild(new: DashboardSettings | Callable[[], DashboardSettings]) -> bool:
         """Build the model for ``new`` settings; on a problem keep the current run and say why."""
         try:
-            built = DashboardModel(new)
+            wanted = new() if callable(new) else new
+            if wanted == settings.value:
+                return True
+            built = DashboardModel(wanted)
+        except NotApplied as exc:
+            return refuse(str(exc))
         except ScenarioError as exc:
-            problem.set("Not applied: " + "; ".join(map(readable_problem, exc.problems)))
-            return False
+            return refuse("Not applied: " + "; ".join(map(readable_problem, exc.problems)))
         except ValueError as exc:
-            problem.set(f"Not applied: {readable_problem(str(exc))}")
-            return False
+            return refuse(f"Not applied: {readable_problem(str(exc))}")
+        except Exception as exc:  # a value no check foresaw must not end the session
+            _log.exception("dashboard: settings could not be applied")
+            return refuse(f"Not applied: the run could not be built ({type(exc).__name__})")
         problem.set("")
-        settings.set(new)
+        settings.set(wanted)
         model.set(built)
         return True
 

@@ -348,3 +348,91 @@ def test_sigterm_stops_the_server(dashboard):
     with socket.socket() as probe:
         probe.settimeout(2)
         assert probe.connect_ex(("127.0.0.1", port)) != 0, "the port still answers"
+
+
+#: Sends ``raw`` (JSON text, sent as is: ``1e400`` stays a number too large for a double) as the
+#: ``v_model`` of the widget whose label starts with ``label``, over the page's own websocket, as
+#: a crafted client would: the widget model's ``set``/``save_changes`` sends a placeholder that
+#: the socket's ``send`` swaps for ``raw`` on the way out.
+CRAFTED_SEND = """async ([label, raw]) => {
+  const manager = solara.debug.widgetManager();
+  let target = null;
+  for (const promise of Object.values(manager._models)) {
+    const model = await promise;
+    const name = model.get('label');
+    if (typeof name === 'string' && name.startsWith(label)) { target = model; break; }
+  }
+  if (target === null) throw new Error('no widget labelled ' + label);
+  const ws = solara.debug.ws();
+  const send = ws.send;
+  const placeholder = '"v_model":987654.125';
+  ws.send = (data) => {
+    if (typeof data === 'string' && data.includes(placeholder)) {
+      ws.send = send;
+      data = data.replace(placeholder, '"v_model":' + raw);
+    }
+    return send.call(ws, data);
+  };
+  target.set('v_model', 987654.125);
+  target.save_changes();
+}"""
+
+
+@pytest.mark.parametrize(
+    ("label", "raw", "message"),
+    [
+        ("Scenario file", '"../../../../etc/passwd"', "Scenario file: not one of the choices"),
+        ("Scenario file", "null", "Scenario file: not one of the choices offered (got null)"),
+        ("Scenario file", "5", "Scenario file: not one of the choices offered (got 5)"),
+        ("Cap per FTE", "1e400", "Cap per FTE (allocation): must be a finite number (got inf)"),
+        ("Cap per FTE", "null", "Cap per FTE (allocation): must be a number (got null)"),
+        ("Cap per FTE", '"abc"', "Cap per FTE (allocation): must be a number (got 'abc')"),
+        ("Cap per FTE", "[7]", "Cap per FTE (allocation): must be a number (got [7])"),
+        ("Social worker posts", "6.5", "Social worker posts (team): must be a whole number"),
+        ("Cap kind", "null", "Cap kind (allocation): must be one of none, count, weighted"),
+        ("Enabled (supervision)", '"yes"', "Enabled (supervision): must be on or off"),
+        ("Compare: same seed", "3", "Compare: must be on or off (got 3)"),
+    ],
+    ids=lambda value: re.sub(r"\W+", "-", str(value))[:24],
+)
+def test_a_crafted_widget_value_is_refused_and_the_page_keeps_working(
+    open_page, label, raw, message
+):
+    page = open_page()
+    _step(page)
+    page.evaluate(CRAFTED_SEND, [label, raw])
+    page.get_by_text(f"Not applied: {message}").first.wait_for()
+    expect(page.get_by_text("Traceback")).to_have_count(0)
+    expect(page.locator(".v-select", has_text="Scenario file").first).to_contain_text("baseline")
+    expect(page.get_by_text("levers changed: none").first).to_be_visible()
+    assert _day(page) == 1  # the run was left as it was
+    _step(page)  # and the session still works
+    expect(page.locator(".team-table tr")).to_have_count(1 + 6)
+    # the refused control is drawn again with the value in use, and still works
+    slider = page.locator(".v-input", has_text="Social worker posts (team)").locator(
+        "[role=slider]"
+    )
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    page.get_by_text("team.social_worker_posts=7").first.wait_for()
+    expect(page.get_by_text("Not applied")).to_have_count(0)
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("abc", "Random seed: must be a whole number such as 42 (got 'abc')"),
+        ("1e3", "Random seed: must be a whole number such as 42 (got '1e3')"),
+        ("9" * 5000, "Random seed: must be ≤ 9,223,372,036,854,775,807 (got a number of 5,000"),
+    ],
+    ids=["letters", "exponent", "5000-digits"],
+)
+def test_a_seed_that_is_not_a_whole_number_is_refused_with_a_sentence(open_page, typed, message):
+    page = open_page()
+    seed = page.get_by_label("Random seed")
+    in_use = seed.input_value()
+    seed.fill(typed)
+    seed.press("Enter")
+    page.get_by_text(f"Not applied: {message}").first.wait_for()
+    expect(page.get_by_label("Random seed")).to_have_value(in_use)
+    _step(page)

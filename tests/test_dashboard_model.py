@@ -13,6 +13,7 @@ import pytest
 
 from sim.dashboard.view_model import (
     LEVERS,
+    LEVERS_BY_PATH,
     MAX_LIVE_POSTS,
     RISK_SERIES,
     SCENARIO_ROOT,
@@ -21,10 +22,16 @@ from sim.dashboard.view_model import (
     WORKFORCE_SERIES,
     DashboardModel,
     DashboardSettings,
+    NotApplied,
+    apply_widget_value,
     build_configs,
+    checked_bool,
+    parse_seed,
+    pick_choice,
     readable_problem,
     resolve_scenario_path,
     scenario_choices,
+    team_index,
     today_figures,
 )
 from sim.scenario.loading import ScenarioError
@@ -384,3 +391,191 @@ def test_a_refused_seed_is_explained_without_flags():
     assert [readable_problem(p) for p in caught.value.problems] == [
         "Random seed: must be ≥ 0 (got -5)"
     ]
+
+
+# --- widget values checked on the server: crafted values are refused, never raised ---------------
+
+
+@pytest.mark.parametrize(
+    ("path", "raw", "message"),
+    [
+        (
+            "allocation.cap_per_fte",
+            float("inf"),  # what the server's JSON parser makes of 1e400
+            "Not applied: Cap per FTE (allocation): must be a finite number (got inf)",
+        ),
+        (
+            "allocation.cap_per_fte",
+            None,
+            "Not applied: Cap per FTE (allocation): must be a number (got null)",
+        ),
+        (
+            "allocation.cap_per_fte",
+            "abc",
+            "Not applied: Cap per FTE (allocation): must be a number (got 'abc')",
+        ),
+        (
+            "allocation.cap_per_fte",
+            [7],
+            "Not applied: Cap per FTE (allocation): must be a number (got [7])",
+        ),
+        (
+            "allocation.cap_per_fte",
+            900.0,
+            "Not applied: Cap per FTE (allocation): must be ≤ 500 (got 900.0)",
+        ),
+        (
+            "team.social_worker_posts",
+            6.5,
+            "Not applied: Social worker posts (team): must be a whole number (got 6.5)",
+        ),
+        pytest.param(
+            "team.social_worker_posts",
+            10**5000,
+            "Not applied: Social worker posts (team): must be ≤ 200 (got a number of about "
+            "5,000 digits)",
+            id="5000-digits",
+        ),
+        (
+            "team.social_worker_posts",
+            True,
+            "Not applied: Social worker posts (team): must be a number (got true)",
+        ),
+        (
+            "allocation.cap_kind",
+            None,
+            "Not applied: Cap kind (allocation): must be one of none, count, weighted (got null)",
+        ),
+        (
+            "supervision.enabled",
+            "yes",
+            "Not applied: Enabled (supervision): must be on or off (got 'yes')",
+        ),
+        (
+            "../../etc/passwd",
+            1,
+            "Not applied: Lever: not a dashboard lever (got '../../etc/passwd')",
+        ),
+    ],
+)
+def test_a_crafted_lever_value_is_refused_with_a_sentence(path, raw, message):
+    with pytest.raises(NotApplied) as caught:
+        apply_widget_value(path, raw)
+    assert str(caught.value) == message.replace("≤ 200", f"≤ {_posts_max()}")
+
+
+def _posts_max() -> int:
+    return LEVERS_BY_PATH["team.social_worker_posts"].bounds[1]
+
+
+@pytest.mark.parametrize(
+    ("path", "raw", "value"),
+    [
+        ("allocation.cap_per_fte", 16, 16.0),
+        ("allocation.cap_per_fte", 16.5, 16.5),
+        ("team.social_worker_posts", 7.0, 7),  # a slider may report a whole number as a float
+        ("allocation.cap_kind", "count", "count"),
+        ("supervision.enabled", False, False),
+    ],
+)
+def test_a_value_a_widget_can_send_is_applied_as_the_schema_type(path, raw, value):
+    applied = apply_widget_value(path, raw)
+    assert applied == value and type(applied) is type(value)
+    DashboardModel(DashboardSettings().with_lever(path, applied))  # and it builds
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("abc", "Not applied: Random seed: must be a whole number such as 42 (got 'abc')"),
+        ("1e3", "Not applied: Random seed: must be a whole number such as 42 (got '1e3')"),
+        (
+            "9" * 5000,
+            f"Not applied: Random seed: must be ≤ {2**63 - 1:,} (got a number of 5,000 digits)",
+        ),
+        ("-5", "Not applied: Random seed: must be ≥ 0 (got -5)"),
+        (str(2**63), f"Not applied: Random seed: must be ≤ {2**63 - 1:g} (got {2**63})"),
+        ([1], "Not applied: Random seed: must be a number (got [1])"),
+    ],
+)
+def test_a_crafted_seed_is_refused_with_a_sentence(raw, message):
+    with pytest.raises(NotApplied) as caught:
+        parse_seed(raw)
+    assert str(caught.value) == message
+
+
+def test_a_seed_box_value_is_read_as_a_whole_number():
+    assert parse_seed(" 42 ") == 42 and parse_seed("") is None and parse_seed(None) is None
+
+
+@pytest.mark.parametrize("raw", ["../../../../etc/passwd", None, 5, ["baseline.toml"]])
+def test_a_crafted_picker_value_is_not_one_of_the_choices(raw):
+    offered = {c.label: c for c in scenario_choices() if c.available}
+    with pytest.raises(NotApplied, match=r"^Not applied: Scenario file: not one of the choices"):
+        pick_choice(raw, offered, "Scenario file")
+
+
+def test_switches_and_the_team_slider_refuse_what_they_cannot_send():
+    assert checked_bool(True, "Compare") is True
+    with pytest.raises(NotApplied, match="Compare: must be on or off"):
+        checked_bool(None, "Compare")
+    assert team_index(3, 5) == 2 and team_index(3.0, 5) == 2
+    for raw in (0, 6, None, "2", float("nan")):
+        with pytest.raises(NotApplied, match=r"^Not applied: Team: "):
+            team_index(raw, 5)
+
+
+def test_a_scenario_whose_extends_leaves_the_folder_is_refused(tmp_path, monkeypatch):
+    import sim.dashboard.view_model as view_model
+
+    root = tmp_path / "scenarios"
+    root.mkdir()
+    (tmp_path / "outside.toml").write_text('name = "outside"\n')
+    (root / "escape.toml").write_text('extends = "../outside.toml"\n')
+    (choice,) = scenario_choices(root)
+    assert not choice.available and "only files under" in choice.reason
+    monkeypatch.setattr(view_model, "SCENARIO_ROOT", root)
+    with pytest.raises(ScenarioError, match="extends: only files under"):
+        build_configs(DashboardSettings(scenario="escape.toml"))
+
+
+@pytest.mark.parametrize("path", ["a\0b.toml", "base\nline.toml"])
+def test_the_picker_refuses_a_path_with_control_characters(path):
+    with pytest.raises(ValueError, match="not a file name"):
+        resolve_scenario_path(path)
+
+
+@pytest.mark.parametrize(("given", "used"), [(None, "45s"), ("10m", "10m")])
+def test_the_dashboard_server_culls_closed_sessions_unless_told_otherwise(monkeypatch, given, used):
+    import argparse
+
+    import sim.cli.dashboard as command
+
+    started = {}
+
+    class Server:
+        pid = 0
+
+        def __init__(self, argv, **kwargs):
+            started.update(kwargs["env"])
+
+        def wait(self):
+            return 0
+
+    monkeypatch.setattr(command.subprocess, "Popen", Server)
+    monkeypatch.setattr("sim.dashboard.assets.ensure_assets", lambda: [])
+    if given is None:
+        monkeypatch.delenv(command.CULL_TIMEOUT_ENV, raising=False)
+    else:
+        monkeypatch.setenv(command.CULL_TIMEOUT_ENV, given)
+    args = argparse.Namespace(scenario=None, host="127.0.0.1", port=_free_port(), dev=False)
+    assert command.run_dashboard(args) == 0
+    assert started[command.CULL_TIMEOUT_ENV] == used
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -197,8 +198,15 @@ def test_toml_literals_round_trip():
 def test_a_missing_base_scenario_names_the_experiment_file_and_key(tmp_path):
     path = tmp_path / "exp.toml"
     path.write_text('name = "t"\nscenario = "nowhere.toml"\n' + GRID)
+    assert problems(path) == [f"{path}: scenario: file not found: {tmp_path / 'nowhere.toml'}"]
+
+
+def test_a_base_scenario_that_is_not_a_regular_file_names_the_key(tmp_path):
+    os.mkfifo(tmp_path / "pipe.toml")
+    path = tmp_path / "exp.toml"
+    path.write_text('name = "t"\nscenario = "pipe.toml"\n' + GRID)
     assert problems(path) == [
-        f"{path}: scenario: no such file 'nowhere.toml' (looked for {tmp_path / 'nowhere.toml'})"
+        f"{path}: scenario: not a regular file (a named pipe): {tmp_path / 'pipe.toml'}"
     ]
 
 
@@ -259,3 +267,10 @@ def test_collisions_are_refused_before_anything_runs(tmp_path, monkeypatch, caps
     assert err.startswith(f"{path}: factors[1].name: 'seed' is the name of a column")
     assert len(err.splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_an_experiment_file_is_read_within_the_same_limits(tmp_path):
+    path = tmp_path / "exp.toml"
+    path.write_text("x = " + "[" * 500 + "]" * 500 + "\n")
+    (line,) = problems(path)
+    assert line.startswith(f"{path}: line 1: nested more than")

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.scenario.loading import ScenarioError, load_scenario, scenario_to_toml, with_overrides
+from sim.scenario.loading import (
+    MAX_EXTENDS,
+    MAX_FILE_BYTES,
+    MAX_NESTING,
+    ScenarioError,
+    load_scenario,
+    scenario_to_toml,
+    with_overrides,
+)
 from sim.scenario.schema import Scenario
 
 DATA = Path("tests/data")  # tests run from the repository root (pytest's rootdir)
@@ -467,3 +477,187 @@ def test_set_reaches_a_field_of_a_list_item():
 )
 def test_set_on_list_items_reports_mistakes(setting, line):
     assert problems(CUT, [setting]) == [line]
+
+
+# --- hostile files: bounded reading, one line naming the file and key ---------------------------
+
+
+def _extends(tmp_path, target: str) -> Path:
+    path = tmp_path / "child.toml"
+    path.write_text(f"extends = {target!r}\n".replace("'", '"'))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda d: os.mkfifo(d / "fifo") or "fifo", "not a regular file (a named pipe)"),
+        (lambda d: "/dev/zero", "not a regular file (a character device)"),
+        (lambda d: (d / "dir").mkdir() or "dir", "not a regular file (a directory)"),
+        (
+            lambda d: (d / "a").symlink_to(d / "b") or (d / "b").symlink_to(d / "a") or "a",
+            "too many levels of symbolic links (a symlink loop?)",
+        ),
+        (
+            lambda d: (d / "plain").write_text("x") and "plain/parent.toml",
+            "a part of the path is a file, not a folder",
+        ),
+        (lambda d: "n" * 300 + ".toml", "file name too long"),
+    ],
+    ids=["fifo", "dev-zero", "directory", "symlink-loop", "through-a-file", "long-name"],
+)
+def test_extends_to_anything_but_a_regular_file_is_one_line_naming_the_key(tmp_path, make, reason):
+    target = make(tmp_path)
+    child = _extends(tmp_path, target)
+    (line,) = problems(child)
+    assert line.startswith(f"{child}: extends: {reason}: ")
+    assert len(line) < 400  # a long name is cut short
+
+
+def test_the_scenario_itself_may_be_a_fifo_and_is_refused_without_waiting(tmp_path):
+    os.mkfifo(tmp_path / "fifo.toml")
+    assert problems(tmp_path / "fifo.toml") == [
+        f"{tmp_path / 'fifo.toml'}: not a regular file (a named pipe)"
+    ]
+
+
+def test_a_nul_byte_in_extends_is_named_escaped(tmp_path):
+    child = tmp_path / "child.toml"
+    child.write_text('extends = "a\\u0000b.toml"\n')
+    assert problems(child) == [
+        f"{child}: extends: the path contains a NUL byte: {tmp_path}/a\\x00b.toml"
+    ]
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path):
+    path = tmp_path / "huge.toml"
+    path.write_text("# " + "x" * MAX_FILE_BYTES + "\n")
+    (line,) = problems(path)
+    assert line.startswith(f"{path}: file larger than the {MAX_FILE_BYTES:,}-byte limit")
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("a = " + "[" * 1000 + "]" * 1000, "line 1"),
+        ("a = " + "{b = " * 1000 + "1" + "}" * 1000, "line 1"),
+        (
+            "x = 1\n" + ".".join(["a"] * 1000) + " = 1",
+            "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a...",
+        ),
+        ("[" + ".".join(["t"] * 30) + "]\nv = 1", "t.t.t.t.t.t.t.t.t.t.t.t.t.t.t.t.t.t.t.t.t..."),
+    ],
+    ids=["arrays", "inline-tables", "dotted-key", "table-header"],
+)
+def test_nesting_beyond_the_limit_is_one_line_not_a_recursion_error(tmp_path, text, where):
+    path = tmp_path / "deep.toml"
+    path.write_text(text + "\n")
+    (line,) = problems(path)
+    assert line.startswith(f"{path}: {where}: nested more than {MAX_NESTING} levels deep")
+
+
+def test_brackets_inside_strings_and_comments_do_not_count_as_nesting(tmp_path):
+    path = tmp_path / "brackets.toml"
+    deep = "[" * 50
+    path.write_text(f'description = "{deep}"\nteaching_notes = """\n{deep}\n"""\n# {deep}\n')
+    assert load_scenario(path).description == deep
+
+
+def test_an_extends_chain_longer_than_the_limit_is_one_line(tmp_path):
+    for i in range(1000):
+        text = f'extends = "c{i + 1}.toml"\n' if i < 999 else 'name = "root"\n'
+        (tmp_path / f"c{i}.toml").write_text(text)
+    (line,) = problems(tmp_path / "c0.toml")
+    assert line.startswith(f"{tmp_path / f'c{MAX_EXTENDS - 1}.toml'}: extends: a chain of more")
+    assert f"more than {MAX_EXTENDS} files" in line
+
+
+def test_a_chain_at_the_limit_loads(tmp_path):
+    for i in range(MAX_EXTENDS):
+        text = f'extends = "c{i + 1}.toml"\n' if i < MAX_EXTENDS - 1 else 'name = "root"\n'
+        (tmp_path / f"c{i}.toml").write_text(text)
+    assert load_scenario(tmp_path / "c0.toml").name == "root"
+
+
+def test_a_byte_order_mark_is_accepted_and_utf16_is_named(tmp_path):
+    (tmp_path / "bom.toml").write_bytes(b'\xef\xbb\xbfname = "bom"\n')
+    assert load_scenario(tmp_path / "bom.toml").name == "bom"
+    (tmp_path / "u16.toml").write_bytes('name = "x"\n'.encode("utf-16"))
+    assert problems(tmp_path / "u16.toml") == [
+        f"{tmp_path / 'u16.toml'}: UTF-16 text; save the file as UTF-8"
+    ]
+
+
+def test_an_integer_too_long_to_convert_is_one_line_without_programmer_advice(tmp_path):
+    path = tmp_path / "big.toml"
+    path.write_text("[team]\nsocial_worker_posts = " + "9" * 5000 + "\n")
+    (line,) = problems(path)
+    assert line.startswith(f"{path}: invalid TOML: Exceeds the limit")
+    assert "sys." not in line
+
+
+def test_a_set_value_nested_too_deep_is_a_set_line():
+    assert problems(DATA / "good.toml", ["demand.mix=" + "[" * 100 + "]" * 100]) == [
+        f"--set: demand.mix: nested more than {MAX_NESTING} levels deep (caseload's limit, "
+        "counting tables, arrays and the parts of dotted keys)"
+    ]
+
+
+def test_root_confines_the_file_and_its_extends_chain(tmp_path):
+    inside = tmp_path / "scenarios"
+    inside.mkdir()
+    (tmp_path / "outside.toml").write_text('name = "outside"\n')
+    child = inside / "child.toml"
+    child.write_text('extends = "../outside.toml"\n')
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(child, root=inside)
+    assert caught.value.problems == [
+        f"{child}: extends: only files under {inside} can be opened here "
+        f"(got {tmp_path / 'outside.toml'})"
+    ]
+    assert load_scenario(child).name == "outside"  # the command line may extend anything
+
+
+def test_validation_time_is_linear_in_unknown_keys(tmp_path):
+    def seconds(n: int) -> float:
+        path = tmp_path / f"unknown{n}.toml"
+        path.write_text("".join(f"k{i} = 1\n" for i in range(n)))
+        start = time.perf_counter()
+        assert len(problems(path)) == n
+        return time.perf_counter() - start
+
+    seconds(500)  # warm up
+    small, large = seconds(1000), seconds(8000)
+    assert large < 8 * small * 2.5  # quadratic growth would be 64 times
+
+
+# --- a value a flag replaces must still be valid in the file -------------------------------------
+
+
+def test_a_malformed_days_in_the_file_is_an_error_even_when_a_flag_replaces_it(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text('[simulation]\ndays = "ten"\nreplications = 0\n')
+    plain = problems(path)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path, days=300, replications=2)
+    assert [line.partition(";")[0] for line in caught.value.problems] == plain
+    assert caught.value.problems[0].endswith(
+        "; --days replaces it here, but the value must be valid in the file too"
+    )
+    assert [p.partition(";")[0] for p in problems(path, ["simulation.days=300"])][:1] == plain[:1]
+
+
+def test_a_flag_may_still_change_a_valid_value_across_a_rule(tmp_path):
+    path = tmp_path / "short.toml"
+    path.write_text("[simulation]\ndays = 100\nwarmup_days = 50\n")
+    assert (
+        load_scenario(path, days=40, overrides=["simulation.warmup_days=10"]).simulation.days == 40
+    )
+
+
+def test_a_key_with_a_newline_stays_on_one_line(tmp_path):
+    path = tmp_path / "newline.toml"
+    path.write_text('[demand]\n"a\\nb" = 1\n')
+    assert problems(path) == [f"{path}: demand.a\\nb: unknown key"]
+    (line,) = problems(DATA / "good.toml", ["0\n0=1"])
+    assert "\n" not in line and line.startswith("--set: 0\\n0: ")

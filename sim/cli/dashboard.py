@@ -24,6 +24,13 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 #: Environment variable the app reads for the scenario to open with.
 SCENARIO_ENV = "CASELOAD_DASHBOARD_SCENARIO"
 
+#: Solara's setting for how long a session's kernel (its models, charts and widgets) outlives
+#: its closed browser tab. Solara's default is 24 hours, so a class opening and closing tabs
+#: kept every session; 45 s still survives a page reload or a brief network drop. Set the
+#: variable yourself to choose another (e.g. ``10m``).
+CULL_TIMEOUT_ENV = "SOLARA_KERNEL_CULL_TIMEOUT"
+CULL_TIMEOUT = "45s"
+
 
 def app_path() -> Path:
     """The dashboard app, ``dashboards/app.py`` in the repository."""
@@ -75,6 +82,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
     from sim.dashboard.view_model import resolve_scenario_path, scenario_choices
 
     env = dict(os.environ)
+    env.setdefault(CULL_TIMEOUT_ENV, CULL_TIMEOUT)
     if args.scenario:
         scenario = args.scenario.strip().removeprefix("scenarios/")
         try:

@@ -16,6 +16,7 @@ Nothing here imports Solara, so it is tested without a browser. ``dashboards/app
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +59,135 @@ LEVERS: tuple[Lever, ...] = tuple(p for p in REGISTRY if p.on_dashboard)
 LEVERS_BY_PATH: dict[str, Lever] = {lever.path: lever for lever in LEVERS}
 
 
+# --- widget values, checked on the server ---------------------------------------------------
+# A browser sends whatever its websocket carries, not only what a widget can produce: a slider
+# may report ``"abc"``, ``null`` or ``1e400``, a picker ``../../etc/passwd``. Every value a
+# widget reports passes one of these functions before it reaches the settings; a bad one is
+# refused with a sentence for the page and the run is left as it was.
+
+
+class NotApplied(ValueError):
+    """A widget value the server refuses; ``str()`` is the sentence the page shows."""
+
+
+def _shown_raw(raw: Any) -> str:
+    """A received value as the page shows it: ``null``, ``'abc'``, ``[7]``, cut short."""
+    if raw is None:
+        return "null"
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if isinstance(raw, int) and abs(raw) >= 10**30:
+        return f"a number of about {int(raw.bit_length() * 0.30103):,} digits"
+    try:
+        text = repr(raw)
+    except ValueError:  # a container holding an integer too long to print
+        text = type(raw).__name__
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _refuse(name: str, what: str, raw: Any) -> NotApplied:
+    return NotApplied(f"Not applied: {name}: {what} (got {_shown_raw(raw)})")
+
+
+def _checked_number(raw: Any, kind: str, bounds: tuple[Any, Any, bool, bool], name: str) -> Any:
+    """``raw`` as an int or float within ``bounds`` (from the schema), else :class:`NotApplied`."""
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise _refuse(name, "must be a number", raw)
+    if isinstance(raw, float) and not math.isfinite(raw):
+        raise _refuse(name, "must be a finite number", raw)
+    if kind == "int":
+        if isinstance(raw, float) and not raw.is_integer():
+            raise _refuse(name, "must be a whole number", raw)
+        value: Any = int(raw)
+    else:
+        value = float(raw)
+    low, high, low_open, high_open = bounds
+    if low is not None and (value <= low if low_open else value < low):
+        raise _refuse(name, f"must be {'>' if low_open else '≥'} {low:g}", raw)
+    if high is not None and (value >= high if high_open else value > high):
+        raise _refuse(name, f"must be {'<' if high_open else '≤'} {high:g}", raw)
+    return value
+
+
+def apply_widget_value(lever_path: str, raw: Any) -> Any:
+    """The value a lever's control reported, as the schema type, checked against its bounds.
+
+    The bounds are the schema's (read through :data:`LEVERS_BY_PATH`), not the slider's: a
+    scenario may already set more than a slider's usual range.
+
+    Raises:
+        NotApplied: With a sentence naming the control, e.g. ``Not applied: Cap per FTE
+            (allocation): must be a number (got 'abc')``.
+    """
+    lever = LEVERS_BY_PATH.get(lever_path) if isinstance(lever_path, str) else None
+    if lever is None:
+        raise _refuse("Lever", "not a dashboard lever", lever_path)
+    if lever.kind == "choice":
+        allowed = {str(choice): choice for choice in lever.choices}
+        if isinstance(raw, str) and raw in allowed:
+            return allowed[raw]
+        raise _refuse(lever.label, "must be one of " + ", ".join(allowed), raw)
+    if lever.kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        raise _refuse(lever.label, "must be on or off", raw)
+    return _checked_number(raw, lever.kind, lever.bounds, lever.label)
+
+
+#: The seed's schema field, read like a lever's for its bounds.
+SEED = Lever("simulation.seed", "Random seed", "integer", "uncertainty", "build")
+
+
+def parse_seed(raw: Any) -> int | None:
+    """The seed box's text as a seed; empty means the scenario's own seed (None).
+
+    Raises:
+        NotApplied: For anything but a whole number within the schema's bounds (``abc``,
+            ``1e3``, a 5,000-digit number).
+    """
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if isinstance(raw, str):
+        text = raw.strip()
+        digits = text.lstrip("+-")
+        if not re.fullmatch(r"[+-]?[0-9]+", text):
+            raise _refuse("Random seed", "must be a whole number such as 42", raw)
+        if len(digits) > 30:
+            _, high, _, _ = SEED.bounds
+            raise NotApplied(
+                f"Not applied: Random seed: must be ≤ {high:,} "
+                f"(got a number of {len(digits):,} digits)"
+            )
+        raw = int(text)
+    elif isinstance(raw, float) and raw.is_integer():
+        raise _refuse("Random seed", "must be a whole number such as 42", raw)
+    return _checked_number(raw, "int", SEED.bounds, "Random seed")
+
+
+def pick_choice(raw: Any, offered: dict[str, Any], name: str) -> Any:
+    """What a select's label ``raw`` stands for among the ``offered`` labels.
+
+    Raises:
+        NotApplied: If ``raw`` is not one of the labels (a path typed into the websocket,
+            ``null``, a number).
+    """
+    if isinstance(raw, str) and raw in offered:
+        return offered[raw]
+    raise _refuse(name, "not one of the choices offered", raw)
+
+
+def checked_bool(raw: Any, name: str) -> bool:
+    """A switch's value, which must be true or false."""
+    if isinstance(raw, bool):
+        return raw
+    raise _refuse(name, "must be on or off", raw)
+
+
+def team_index(raw: Any, teams: int) -> int:
+    """The team slider's value (1 to ``teams``) as a team index from 0."""
+    return _checked_number(raw, "int", (1, teams, False, False), "Team") - 1
+
+
 # --- settings and the model SolaraViz steps -------------------------------------------------
 
 
@@ -94,8 +224,8 @@ def build_configs(settings: DashboardSettings) -> tuple[Scenario, Scenario | Non
         ValueError: If the scenario file is outside ``scenarios/`` or too large to run live.
         ScenarioError: If the levers make an invalid scenario (one line per problem).
     """
-    path = resolve_scenario_path(settings.scenario)
-    config = load_scenario(path, seed=settings.seed)
+    path = resolve_scenario_path(settings.scenario, SCENARIO_ROOT)
+    config = load_scenario(path, seed=settings.seed, root=SCENARIO_ROOT)
     posts = config.team.n_teams * config.team.social_worker_posts
     if posts > MAX_LIVE_POSTS:
         raise ValueError(

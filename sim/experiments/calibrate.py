@@ -50,8 +50,10 @@ from sim.scenario.levers import UNCERTAINTIES
 from sim.scenario.loading import (
     ScenarioError,
     dotted_key,
+    file_problem,
     read_toml,
     scenario_to_toml,
+    shown_path,
     with_overrides,
 )
 from sim.scenario.schema import Scenario, tables_not_kept
@@ -154,7 +156,7 @@ def load_calibration(path: str | os.PathLike[str]) -> CalibrationSpec:
     Raises:
         ScenarioError: One ``FILE: key: problem (got X)`` line per problem.
     """
-    display = os.fspath(path)
+    display = shown_path(path)
     data = read_toml(path)
     try:
         spec = CalibrationSpec.model_validate(data)
@@ -171,8 +173,10 @@ def load_calibration(path: str | os.PathLike[str]) -> CalibrationSpec:
     if problems:
         raise ScenarioError(problems)
     if spec.scenario is not None and not Path(spec.scenario).is_absolute():
-        joined = os.path.normpath(os.path.join(os.path.dirname(display), spec.scenario))
+        joined = os.path.normpath(os.path.join(os.path.dirname(os.fsdecode(path)), spec.scenario))
         spec = spec.model_copy(update={"scenario": joined})
+    if spec.scenario is not None and (problem := file_problem(spec.scenario)) is not None:
+        raise ScenarioError([f"{display}: scenario: {problem}: {shown_path(spec.scenario)}"])
     return spec
 
 

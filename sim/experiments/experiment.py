@@ -35,9 +35,11 @@ from sim.scenario.levers import registered
 from sim.scenario.loading import (
     ScenarioError,
     dotted_key,
+    file_problem,
     read_toml,
     setting_suggestion,
     setting_type,
+    shown_path,
 )
 
 #: Outcomes analysed when an experiment file does not name its own (``docs/experiments.md``):
@@ -251,7 +253,7 @@ def load_experiment(path: str | os.PathLike[str]) -> tuple[Experiment, Path]:
     Raises:
         ScenarioError: One ``FILE: key: problem`` line per problem.
     """
-    shown = str(path)
+    shown = shown_path(path)
     data = read_toml(path)
     try:
         experiment = Experiment.model_validate(data)
@@ -283,11 +285,15 @@ def load_experiment(path: str | os.PathLike[str]) -> tuple[Experiment, Path]:
                 f"whole-number low and high {steps} equal steps apart (levels = "
                 f"{experiment.design.levels}; got low={factor.low}, high={factor.high})"
             )
-    base = (Path(path).parent / experiment.scenario).resolve()
-    if not base.is_file():
-        problems.append(
-            f"{shown}: scenario: no such file {experiment.scenario!r} (looked for {base})"
+    base = Path(path).parent / experiment.scenario
+    problem = file_problem(base)
+    if problem is None:
+        base = base.resolve()
+    else:
+        named = os.path.normpath(
+            os.path.join(os.path.dirname(os.fsdecode(path)), experiment.scenario)
         )
+        problems.append(f"{shown}: scenario: {problem}: {shown_path(named)}")
     if problems:
         raise ScenarioError(problems)
     return experiment, base

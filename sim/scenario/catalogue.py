@@ -105,6 +105,8 @@ def resolve_scenario_path(relative: str, root: Path = SCENARIO_ROOT) -> Path:
             ``.toml`` file or does not exist.
     """
     text = str(relative).strip()
+    if not text.isprintable():  # a NUL byte, a newline
+        raise ValueError(f"scenario {relative!r}: not a file name")
     if not text or Path(text).is_absolute() or "\\" in text:
         raise ValueError(f"scenario {relative!r}: give a path relative to {root}")
     base = root.resolve()
@@ -134,7 +136,7 @@ def scenario_choices(
         relative = file.relative_to(base).as_posix()
         group = relative.rpartition("/")[0]
         try:
-            config = load_scenario(file)
+            config = load_scenario(file, root=root)
         except ScenarioError as exc:
             choices.append(
                 ScenarioChoice(relative, file.stem, group, "", "", 0, 0, False, exc.problems[0])
