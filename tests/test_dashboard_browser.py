@@ -333,23 +333,6 @@ def test_projector_layout_puts_the_controls_on_screen(open_page):
     _shot(page, "projector_1280x720")
 
 
-def test_sigterm_stops_the_server(dashboard):
-    """Last in this module: ``kill`` (SIGTERM) on ``caseload dashboard`` stops its server too."""
-    url, process = dashboard
-    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
-    assert children, "caseload dashboard has no server process"
-    process.send_signal(signal.SIGTERM)  # the command only, not its server's process group
-    process.wait(timeout=30)
-    assert process.returncode == 0
-    for child in map(int, children):
-        with pytest.raises(ProcessLookupError):
-            os.kill(child, 0)
-    port = int(url.rstrip("/").rpartition(":")[2])
-    with socket.socket() as probe:
-        probe.settimeout(2)
-        assert probe.connect_ex(("127.0.0.1", port)) != 0, "the port still answers"
-
-
 #: Sends ``raw`` (JSON text, sent as is: ``1e400`` stays a number too large for a double) as the
 #: ``v_model`` of the widget whose label starts with ``label``, over the page's own websocket, as
 #: a crafted client would: the widget model's ``set``/``save_changes`` sends a placeholder that
@@ -436,3 +419,20 @@ def test_a_seed_that_is_not_a_whole_number_is_refused_with_a_sentence(open_page,
     page.get_by_text(f"Not applied: {message}").first.wait_for()
     expect(page.get_by_label("Random seed")).to_have_value(in_use)
     _step(page)
+
+
+def test_sigterm_stops_the_server(dashboard):
+    """Last in this module: ``kill`` (SIGTERM) on ``caseload dashboard`` stops its server too."""
+    url, process = dashboard
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    assert children, "caseload dashboard has no server process"
+    process.send_signal(signal.SIGTERM)  # the command only, not its server's process group
+    process.wait(timeout=30)
+    assert process.returncode == 0
+    for child in map(int, children):
+        with pytest.raises(ProcessLookupError):
+            os.kill(child, 0)
+    port = int(url.rstrip("/").rpartition(":")[2])
+    with socket.socket() as probe:
+        probe.settimeout(2)
+        assert probe.connect_ex(("127.0.0.1", port)) != 0, "the port still answers"
