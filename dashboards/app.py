@@ -592,6 +592,13 @@ def Page() -> None:
         model.set(built)
         return True
 
+    def stop_when_closed() -> Callable[[], None]:
+        # runs when the session's page is torn down (tab closed, session culled): a playing
+        # model's stepping thread only ends once the model stops running
+        return lambda: model.peek().stop()
+
+    solara.use_effect(stop_when_closed, [])
+
     with solara.Sidebar():
         ScenarioCard(model.value, rebuild)
     SolaraViz(

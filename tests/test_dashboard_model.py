@@ -115,6 +115,16 @@ def test_history_grows_a_day_a_step_and_the_run_stops_at_its_end():
     assert model.day == 260
 
 
+def test_a_stopped_model_no_longer_steps_so_a_play_loop_ends():
+    model = DashboardModel(DashboardSettings(scenario="teaching/duty_after_sickness.toml"))
+    model.step()
+    model.stop()
+    assert not model.running
+    model.step()  # the play loop's next step: nothing happens, and the loop sees running False
+    model.advance(5)
+    assert model.day == 1 and not model.running
+
+
 def _schema_property(path: str) -> dict:
     """The JSON schema pydantic publishes for a dotted field (an independent reading)."""
     schema = Scenario.model_json_schema()

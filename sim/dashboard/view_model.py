@@ -565,6 +565,7 @@ class DashboardModel(mesa.Model):
         self.settings: DashboardSettings = settings or DashboardSettings()
         config, twin = build_configs(self.settings)
         super().__init__(rng=config.simulation.seed)
+        self.stopped = False
         self.config = config
         self.days = config.simulation.days
         self.seed = config.simulation.seed
@@ -601,13 +602,23 @@ class DashboardModel(mesa.Model):
 
     def step(self) -> None:
         """Simulate one working day in every run; stop at the scenario's last day."""
-        if self.day >= self.days:
+        if self.stopped or self.day >= self.days:
             self.running = False
             return
         for run in self.runs:
             run.step()
         if self.day >= self.days:
             self.running = False
+
+    def stop(self) -> None:
+        """End the run for good, so a play loop still stepping it ends too.
+
+        Mesa's Play runs a thread that steps until the model stops running; it does not end when
+        the browser session closes, so without this a closed tab kept its thread, its model and
+        its memory for the life of the server.
+        """
+        self.stopped = True
+        self.running = False
 
     def advance(self, days: int) -> None:
         """Step up to ``days`` days (fewer at the end of the run)."""
