@@ -122,13 +122,24 @@ def runs_problems(configs: list[Scenario], args: argparse.Namespace) -> list[str
     runs = len(configs) * reps
     if runs <= limit:
         return []
-    source = "--reps" if args.reps is not None else args.baseline
+    source = _replications_source(args)
     return [
         f"{source}: simulation.replications: {len(configs)} scenarios × {reps:,} replications "
         f"= {runs:,} runs, more than the limit of {limit:,}; give fewer replications (or "
         f"--reps), or raise limits.max_runs (in the baseline's [limits] table, or --set "
         f"limits.max_runs={runs}) if the machine has the memory (got {runs})"
     ]
+
+
+def _replications_source(args: argparse.Namespace) -> str:
+    """Where the baseline's replication count came from, for the error that names it."""
+    if args.reps is not None:
+        return "--reps"
+    for item in reversed(getattr(args, "set", None) or []):  # the last --set wins, as it does
+        key = item.split("=", 1)[0].strip()
+        if key == "simulation.replications":
+            return f"--set {item.strip()}"
+    return args.baseline
 
 
 def _load_one(path: str, args: argparse.Namespace, first: Any) -> Scenario:
