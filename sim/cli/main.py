@@ -125,6 +125,9 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("calibrate", "fit parameters so the scenario reproduces the calibration targets"),
     Command("dashboard", "start the live dashboard in the browser (Solara)"),
+    Command(
+        "healthcheck", "the employer-standards health check from a council's own workforce files"
+    ),
 )
 
 # --- end of command registry --------------------------------------------------------------------

@@ -500,7 +500,7 @@ def _worker_problems(
     as_of: date,
 ) -> list[str]:
     shown, seen, problems = shown_path(path), {}, []
-    year_before = _year_before(as_of)
+    window_start = year_before(as_of)
     for row in workers:
         where = f"{shown}:{row.number}"
         worker_id, team = row.raw.get("worker_id"), row.raw.get("team")
@@ -524,7 +524,7 @@ def _worker_problems(
                 problems.append(
                     f"{where}:leave_date: before start_date {w.start_date} (got {w.leave_date})"
                 )
-            if w.leave_date > as_of or w.leave_date < year_before:
+            if w.leave_date > as_of or w.leave_date < window_start:
                 problems.append(
                     f"{where}:leave_date: not in the 12 months to the census date {as_of} "
                     f"(got {w.leave_date})"
@@ -546,6 +546,6 @@ def _by_row(problems: list[str]) -> list[str]:
     return sorted(problems, key=row)
 
 
-def _year_before(day: date) -> date:
+def year_before(day: date) -> date:
     """The same day a year earlier (28 February for 29 February)."""
     return day.replace(year=day.year - 1, day=min(day.day, 28) if day.month == 2 else day.day)

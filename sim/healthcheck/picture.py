@@ -185,7 +185,7 @@ def service_picture(
         value, source = benchmark_of(
             teams[0].model_copy(update={"caseload_benchmark": None}), benchmark
         )
-    label = f"All {service}'s teams"
+    label = "All children's teams" if service == "children" else "All adults' teams"
     return _picture(data, teams, label, service, value, source, region)
 
 
