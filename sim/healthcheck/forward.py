@@ -44,8 +44,10 @@ from sim.scenario.schema import WORKING_DAYS_PER_YEAR, Duration, Scenario, Worke
 FORECAST_AMBER = 0.20
 FORECAST_RED = 0.50
 
-#: Replications of the fitting pilot (per team), and the largest correction one step may make.
+#: Replications and months of the fitting pilot (per team), and the largest correction one
+#: step may make.
 PILOT_REPS = 4
+PILOT_MONTHS = 6
 MAX_STEP = 3.0
 
 #: A named worker's stress on day 0 is not in the files: the middle of the model's day-0 range.
@@ -189,7 +191,7 @@ def fit_council(
             leave_rate_per_year=leave0,
             recruitment_mean_days=recruit0,
             sickness_scale=1.0,
-            months=12,
+            months=PILOT_MONTHS,
             reps=PILOT_REPS,
             seed=seed + 1,
         )

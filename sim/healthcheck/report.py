@@ -497,13 +497,18 @@ def _team_page(check: HealthCheck, name: str) -> str:
                     lever_rows,
                     numeric=(1, 3, 4),
                 ),
-                "<p class='note'>Each action is simulated with the same random draws as the "
-                "team's own forecast (paired), so the change is the action's effect. Recommended: "
+                f"<p class='note'>Each action is simulated in {_lever_runs(check, name)} runs "
+                "with the same random draws as the team's own first runs (paired), so the change "
+                "is the action's effect. Recommended: "
                 "the cheapest action that brings the chance of a breach below 20% without more "
                 "cases waiting unallocated.</p>",
             ]
     parts.append("</section>")
     return "\n".join(parts)
+
+
+def _lever_runs(check: HealthCheck, name: str) -> int:
+    return int(check.levers[name][0].outcome.breach.size)
 
 
 def _whole(value: float) -> str:
@@ -568,9 +573,10 @@ def _method(check: HealthCheck) -> str:
             "FTE, contract, years qualified and the cases they hold today, its managers, admin "
             "staff and social work assistants, and its vacant posts being recruited to. "
             f"{check.reps} runs per team over {check.months} months, seed {check.seed}. Three "
-            "things are fitted by a short simulation from today's state (4 runs per team at the "
-            "national baseline's rates) and one proportional correction: the referral rate, "
-            "so that the model holds today's caseload; the leaving rate, so that the model's "
+            "things are fitted by a short simulation from today's state (4 runs per team over 6 "
+            "months at the national baseline's rates) and one proportional correction: the "
+            "referral rate, so that the model holds today's caseload; the leaving rate, so that "
+            "the model's "
             "permanent turnover is the council's; and the time to recruit, so that its vacancy "
             "rate is the council's. Sickness is scaled to the council's absence rate.</p>",
             _table(
