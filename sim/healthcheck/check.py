@@ -78,7 +78,9 @@ class HealthCheck:
     def recommended(self, team: str) -> LeverResult | None:
         """The cheapest lever that brings ``team`` to green without moving risk to waiting.
 
-        Failing that, the one with the lowest breach chance (ties: the cheaper).
+        Failing that, of the levers that do not move risk to waiting (all, if every one does),
+        the one with the lowest chance of a breach, then of being over the benchmark in the last
+        month, then the lowest caseload, then the cheaper.
         """
         tried = self.levers.get(team, [])
         good = [r for r in tried if r.brings_green and not r.moves_risk_to_waiting]
@@ -86,7 +88,16 @@ class HealthCheck:
             return min(good, key=lambda r: r.lever.cost_per_year)
         if not tried:
             return None
-        return min(tried, key=lambda r: (r.outcome.breach_chance, r.lever.cost_per_year))
+        safe = [r for r in tried if not r.moves_risk_to_waiting] or tried
+        return min(
+            safe,
+            key=lambda r: (
+                r.outcome.breach_chance,
+                r.outcome.end_above_chance,
+                r.effects["caseload_per_fte_mean"]["mean"],
+                r.lever.cost_per_year,
+            ),
+        )
 
     def forecast_rating(self, team: str) -> str:
         """The forecast's rating of ``team``."""
@@ -170,7 +181,10 @@ def run_health_check(
 def paired_effects(base: Outcome, other: Outcome) -> dict[str, dict[str, float]]:
     """Mean paired change (other - base) of every kept metric and of the breach, with intervals."""
     effects = {
-        "breach": interval_dict(other.breach.astype(float) - base.breach.astype(float), (-1, 1))
+        "breach": interval_dict(other.breach.astype(float) - base.breach.astype(float), (-1, 1)),
+        "end_above": interval_dict(
+            other.end_above.astype(float) - base.end_above.astype(float), (-1, 1)
+        ),
     }
     for key, values in base.metrics.items():
         effects[key] = interval_dict(other.metrics[key] - values)

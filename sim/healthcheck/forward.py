@@ -339,7 +339,17 @@ class Outcome:
 
     breach: np.ndarray  # per replication: breached the benchmark in some week
     months_to_breach: np.ndarray  # per replication: months to the first breach week (nan: none)
+    end_above: np.ndarray  # per replication: above the benchmark over the last month
     metrics: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def end_above_chance(self) -> float:
+        """Share of replications above the benchmark over the last month.
+
+        A team over the benchmark today breaches in week one whatever is done; this says whether
+        it is still over at the end.
+        """
+        return float(self.end_above.mean()) if self.end_above.size else math.nan
 
     @property
     def breach_chance(self) -> float:
@@ -378,19 +388,26 @@ FORECAST_METRICS = {
 def outcome_of(runs: list[RunRecord], benchmark: float) -> Outcome:
     """Breach and metrics of one scenario's replications (in replication order)."""
     runs = sorted(runs, key=lambda r: r.replication)
-    breach, months = [], []
+    breach, months, end = [], [], []
     for record in runs:
         weekly = np.asarray((record.series or {}).get("caseload_per_fte", []), dtype=float)
         above = np.flatnonzero(weekly > benchmark)
         breach.append(bool(above.size))
         months.append((above[0] + 1) / WEEKS_PER_MONTH if above.size else math.nan)
+        last = weekly[-max(1, round(WEEKS_PER_MONTH)) :]
+        end.append(bool(last.size and last.mean() > benchmark))
     metrics = {
         key: np.array([r.summary.get(key, math.nan) for r in runs], dtype=float)
         for key in FORECAST_METRICS
     }
     burnt = [np.mean((r.series or {}).get("burnt_out", [math.nan])) for r in runs]
     metrics["burnt_out_workers"] = np.array(burnt, dtype=float)
-    return Outcome(np.array(breach, dtype=bool), np.array(months, dtype=float), metrics)
+    return Outcome(
+        np.array(breach, dtype=bool),
+        np.array(months, dtype=float),
+        np.array(end, dtype=bool),
+        metrics,
+    )
 
 
 @dataclass(frozen=True)

@@ -175,6 +175,7 @@ def _forecast_row(name: str, outcome: Outcome, check: HealthCheck) -> dict[str, 
         "breach_ci95_low": low,
         "breach_ci95_high": high,
         "median_months_to_breach": float(np.median(months)) if months.size else math.nan,
+        "above_in_last_month_chance": outcome.end_above_chance,
         "forecast_rating": outcome.rating(),
     }
     for key, values in outcome.metrics.items():
@@ -197,12 +198,13 @@ _LEVER_COLUMNS = [
     "breach_chance",
     "breach_ci95_low",
     "breach_ci95_high",
+    "above_in_last_month_chance",
     "brings_green",
     "moves_risk_to_waiting",
     "recommended",
     *[
         f"change_{key}{suffix}"
-        for key in ["breach", *FORECAST_METRICS, "burnt_out_workers"]
+        for key in ["breach", "end_above", *FORECAST_METRICS, "burnt_out_workers"]
         for suffix in ("", "_ci95_low", "_ci95_high")
     ],
 ]
@@ -219,6 +221,7 @@ def _lever_row(name: str, result: LeverResult, check: HealthCheck) -> dict[str, 
         "breach_chance": result.outcome.breach_chance,
         "breach_ci95_low": low,
         "breach_ci95_high": high,
+        "above_in_last_month_chance": result.outcome.end_above_chance,
         "brings_green": result.brings_green,
         "moves_risk_to_waiting": result.moves_risk_to_waiting,
         "recommended": chosen is result,
@@ -411,8 +414,9 @@ def recommended_actions(check: HealthCheck) -> list[str]:
         actions.append(
             f"{name}: {result.lever.label}, {money(result.lever.cost_per_year)} a year. It "
             f"{verdict}: the chance of a breach goes from {pct(base.breach_chance)} to "
-            f"{pct(result.outcome.breach_chance)}, cases per FTE change by "
-            f"{_interval(effect['mean'], effect['low'], effect['high'])}."
+            f"{pct(result.outcome.breach_chance)} and of being over it in the last month from "
+            f"{pct(base.end_above_chance)} to {pct(result.outcome.end_above_chance)}; cases per "
+            f"FTE change by {_interval(effect['mean'], effect['low'], effect['high'])}."
         )
     return actions
 
@@ -447,6 +451,7 @@ def _team_page(check: HealthCheck, name: str) -> str:
                 "months until the first breach (median of those that breach)",
                 _e(num(float(np.median(months)))) if months.size else "no breach",
             ],
+            ["chance of being over the benchmark in the last month", _e(pct(o.end_above_chance))],
         ]
         for key, label in {**FORECAST_METRICS, "burnt_out_workers": "workers in burnout"}.items():
             found = _interval_columns(key, o.metrics[key])
@@ -480,6 +485,7 @@ def _team_page(check: HealthCheck, name: str) -> str:
                         _e(r.lever.label) + (" <b>(recommended)</b>" if r is chosen else ""),
                         _e(money(r.lever.cost_per_year)),
                         _e(pct(r.outcome.breach_chance)) + " " + _rag(r.outcome.rating()),
+                        _e(pct(r.outcome.end_above_chance)),
                         _e(_interval(effect["mean"], effect["low"], effect["high"])),
                         _e(_interval(waiting["mean"], waiting["low"], waiting["high"], _whole)),
                     ]
@@ -491,11 +497,12 @@ def _team_page(check: HealthCheck, name: str) -> str:
                         "Action",
                         "Cost a year",
                         "Chance of a breach",
+                        "Over it in the last month",
                         "Change in cases per FTE",
                         "Change in case-days waiting",
                     ],
                     lever_rows,
-                    numeric=(1, 3, 4),
+                    numeric=(1, 3, 4, 5),
                 ),
                 f"<p class='note'>Each action is simulated in {_lever_runs(check, name)} runs "
                 "with the same random draws as the team's own first runs (paired), so the change "
