@@ -177,3 +177,25 @@ def test_the_docs_list_every_column():
     for column in (*WORKER_COLUMNS, *TEAM_COLUMNS):
         if column.name not in HISTORY_COLUMNS:
             assert f"| `{column.name}` |" in text, column.name
+
+
+def test_numeric_ids_read_as_text_and_blank_padding_columns_are_ignored(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append([*HEADER.split(","), None])  # a spreadsheet's padding column
+    sheet.append([1001, "North", "social_worker", 1, "permanent", "2020-01-06", 4, 17, None])
+    book.save(tmp_path / "workers.xlsx")
+    (tmp_path / "teams.csv").write_text(TEAMS)
+    data = read_council(tmp_path / "workers.xlsx", tmp_path / "teams.csv", AS_OF)
+    assert [w.worker_id for w in data.workers] == ["1001"]
+
+
+def test_a_value_under_a_blank_header_is_refused(tmp_path):
+    rows = [GOOD[0] + ",", GOOD[1] + ",oops"]
+    (line,) = problems(tmp_path, rows, header=HEADER + ",")
+    assert line == (
+        f"{tmp_path / 'workers.csv'}:3:column 10: a value under a blank header; name the column "
+        "or clear it (got 'oops')"
+    )

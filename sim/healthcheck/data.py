@@ -362,7 +362,16 @@ def _read_rows(
     header_problems = []
     for index, name in enumerate(header):
         label = name or f"column {index + 1}"
-        if name in known:
+        if not name:  # a blank header: fine if the column is empty (spreadsheets pad with them)
+            filled = next(
+                (n for n, row in body if index < len(row) and _cell(row[index]) is not None), None
+            )
+            if filled is not None:
+                header_problems.append(
+                    f"{shown}:{filled}:{label}: a value under a blank header; name the column "
+                    f"or clear it (got {_show(body_value(body, filled, index))})"
+                )
+        elif name in known:
             if header.index(name) != index:
                 header_problems.append(f"{shown}:1:{label}: column given twice (got it again)")
         elif _is_identifying(name):
@@ -384,7 +393,9 @@ def _read_rows(
     rows = []
     for number, values in body:
         record = {
-            name: _cell(values[i] if i < len(values) else None) for i, name in enumerate(header)
+            name: _text(name, _cell(values[i] if i < len(values) else None))
+            for i, name in enumerate(header)
+            if name
         }
         history = tuple(record.pop(c, None) for c in HISTORY_COLUMNS)
         fields = {k: v for k, v in record.items() if v is not None}
@@ -408,6 +419,23 @@ def _cell(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+#: Columns read as text: a spreadsheet may hold an id such as 1001 as a number.
+TEXT_COLUMNS = frozenset({"worker_id", "team", "role", "contract", "service", "leave_reason"})
+
+
+def _text(name: str, value: Any) -> Any:
+    """A text column's value as text (``1001``, not ``1001.0``); other columns as they are."""
+    if name in TEXT_COLUMNS and value is not None and not isinstance(value, str):
+        return str(value)
+    return value
+
+
+def body_value(body: list[tuple[int, list[Any]]], number: int, index: int) -> Any:
+    """The value in row ``number``, column ``index`` of a file's body."""
+    row = next(values for n, values in body if n == number)
+    return row[index] if index < len(row) else None
 
 
 def _is_identifying(name: str) -> bool:
