@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from sim.healthcheck.check import HealthCheck, LeverResult
+from sim.healthcheck.fit import team_demand
 from sim.healthcheck.forward import FORECAST_METRICS, Outcome, slug
 from sim.healthcheck.picture import RULES, TeamPicture, turnover_interval
 from sim.healthcheck.standards import FIGURES, MEASURE_LABELS
@@ -126,10 +127,15 @@ def _today_row(p: TeamPicture) -> dict[str, Any]:
 def _fit_table(check: HealthCheck) -> pd.DataFrame:
     fit = check.fit
     rows = []
+    teams = {t.team: t for t in check.data.teams}
     for name, f in fit.teams.items():
         for parameter, estimate in (
             ("referrals per working day (fitted)", f.referrals_per_day),
             ("referrals per working day (counted)", f.counted),
+            (
+                "referrals per working day (caseload / mean days open)",
+                team_demand(check.data, teams[name]),
+            ),
         ):
             rows.append(_estimate_row(name, parameter, estimate))
     for parameter, estimate in (
