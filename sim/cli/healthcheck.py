@@ -16,9 +16,9 @@ from typing import Any
 from sim.cli.support import (
     EXIT_OK,
     Interrupted,
-    add_execution_options,
     add_output_options,
     int_at_least,
+    positive_int,
 )
 
 
@@ -90,7 +90,16 @@ def add_healthcheck(subparsers: Any) -> None:
     parser.add_argument("--seed", type=int, default=20261201, metavar="S", help="master seed")
     parser.add_argument("--no-pdf", action="store_true", help="write the HTML report only")
     add_output_options(parser, "results/healthcheck-<DATA folder name>")
-    add_execution_options(parser, "runs")
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        metavar="W",
+        help="local worker processes; 1 runs serially (default: one per CPU)",
+    )
+    parser.add_argument(
+        "--scheduler", metavar="ADDR", help="address of a running Dask scheduler to use instead"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.set_defaults(handler=_cmd_healthcheck)
 
 
