@@ -135,7 +135,7 @@ def test_experience_counts_from_hire_not_from_service_before_day_0(config):
     assert math.isnan(shares["6-10 years"]) and math.isnan(shares["over 10 years"])
     overall = 4 / 6
     assert v.burnout_ratio_years_2_3(result, config) == pytest.approx(0.5 / overall)
-    assert v.burnout_peak_margin_years_2_3(result, config) == pytest.approx(0.5 - 1.0)
+    assert v.burnout_margin_years_2_3_over_first_year(result, config) == pytest.approx(0.5 - 1.0)
 
 
 def test_agency_relative_to_permanent(config):

@@ -231,7 +231,7 @@ def _table(assessments: list[Any]) -> Any:
     table.add_column("Result")
     for a in assessments:
         t, s = a.target, a.stats
-        central = "peak" if t.central is None else format_figure(t.central, t.unit)
+        central = "above 0" if t.central is None else format_figure(t.central, t.unit)
         published = f"{central} ({format_figure(t.low, t.unit)} – {format_figure(t.high, t.unit)})"
         model = format_figure(s["mean"], t.unit)
         if s["n"] > 1:
