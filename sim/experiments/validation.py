@@ -363,7 +363,7 @@ VALIDATION_TARGETS: tuple[ValidationTarget, ...] = (
         "`summary.json: burnout_prevalence` (burnt-out worker-days / worker-days)",
     ),
     ValidationTarget(
-        key="serious_incident_notifications_per_1000_cin_year",
+        key="serious_incident_notifications_per_1000_cases_year",
         label="Serious incident notifications per 1,000 children in need a year",
         central=456 / 403.7,
         low=0.8,
@@ -720,8 +720,10 @@ def render_markdown(
         'Stress: the model\'s nearest state to "stressed by my job" is burnout (the share it '
         "was calibrated to, 51-60%), so the gradients are burnout shares by years of practice "
         "(experience at hire plus time since) and by employment type, over measured "
-        "worker-days. They are given as ratios to the overall (or permanent) share so they "
-        "test the gradient, not the level, which the burnout target tests.",
+        "worker-days. They are given as ratios to the overall (or permanent) share, or as a "
+        "difference between two bands, so they test the gradient, not the level, which the "
+        "burnout target tests. Experience bands: first year (under 1 year of practice, the "
+        "ASYE), 2nd-3rd year (1 to 3), 4th-5th (3 to 5), 6-10 years and over 10 years.",
         "",
         "## The command and its files",
         "",
