@@ -22,6 +22,7 @@ from sim.experiments import validation as v
 from sim.experiments.targets import TARGETS
 from sim.scenario.catalogue import default_scenario, repo_root
 from sim.scenario.loading import load_scenario
+from tests.conftest import caseload
 
 NAN = math.nan
 GOOD = "tests/data/good.toml"
@@ -290,9 +291,15 @@ def test_report_shows_every_target_and_its_verdict(real):
 SHORT = ["--days", "120", "--set", "simulation.warmup_days=40", "--workers", "1", "--quiet"]
 
 
-def test_command_end_to_end_writes_its_files(run_caseload, tmp_path):
-    out = tmp_path / "out"
-    done = run_caseload("validation", GOOD, "--reps", "2", *SHORT, "--out", str(out))
+@pytest.fixture(scope="module")
+def short_run(tmp_path_factory):
+    """``caseload validation`` of the small scenario, 2 replications of 120 days, run once."""
+    out = tmp_path_factory.mktemp("validation") / "out"
+    return caseload("validation", GOOD, "--reps", "2", *SHORT, "--out", str(out)), out
+
+
+def test_command_end_to_end_writes_its_files(short_run):
+    done, out = short_run
     assert done.returncode == 0, done.stderr
     assert "targets pass" in done.stdout
     manifest = json.loads((out / "manifest.json").read_text())
@@ -308,7 +315,7 @@ def test_command_end_to_end_writes_its_files(run_caseload, tmp_path):
     assert not (out / ".checkpoints").exists() or not any((out / ".checkpoints").iterdir())
 
 
-def test_command_resumes_from_saved_replications(run_caseload, tmp_path):
+def test_command_resumes_from_saved_replications(run_caseload, tmp_path, short_run):
     """A replication saved by an interrupted validation is reused, not run again."""
     from sim.cli.validation import CHECKPOINT_DIR, WORKER_DAYS_ON
     from sim.engine.rng import replication_seeds
@@ -323,11 +330,23 @@ def test_command_resumes_from_saved_replications(run_caseload, tmp_path):
     done = run_caseload("validation", GOOD, "--reps", "2", *SHORT, "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert "Resuming: 1 replication(s) saved by an interrupted run are reused." in done.stdout
-    fresh = run_caseload(
-        "validation", GOOD, "--reps", "2", *SHORT, "--out", str(tmp_path / "fresh")
-    )
-    assert fresh.returncode == 0, fresh.stderr
-    assert (out / "validation.md").read_text() == (tmp_path / "fresh" / "validation.md").read_text()
+    _, fresh = short_run  # the same command, run without a saved replication
+    assert (out / "validation.md").read_text() == (fresh / "validation.md").read_text()
+
+
+def test_interrupt_exits_130_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    import sim.runs.replications
+    from sim.cli.main import main
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.chdir(repo_root())
+    monkeypatch.setattr(sim.runs.replications, "run_replications", interrupted)
+    out = tmp_path / "out"
+    assert main(["validation", GOOD, "--quiet", "--out", str(out)]) == 130
+    assert "the same command resumes from them" in capsys.readouterr().err
+    assert not (out / "validation.md").exists() and not (out / "manifest.json").exists()
 
 
 @pytest.mark.parametrize(
