@@ -234,8 +234,8 @@ def burnout_ratio_years_2_3(result: RunResult, config: Scenario) -> float:
 def burnout_margin_years_2_3_over_first_year(result: RunResult, config: Scenario) -> float:
     """Burnt-out share in the 2nd-3rd year of practice minus that in the first year.
 
-    A difference within each replication, so its mean over replications is the difference of
-    the bands' means (the largest of several noisy band shares would be biased upwards).
+    Taken within each replication and then averaged over replications, it compares two fixed
+    bands; the margin over the largest of several noisy band shares would be biased downwards.
     """
     shares = burnout_by_experience(result, config)
     return shares[EXPERIENCE_BANDS[1][0]] - shares[EXPERIENCE_BANDS[0][0]]
