@@ -66,6 +66,17 @@ def test_assessment_statistics_and_verdict_come_from_the_values():
     assert v.assess_values({target.key: [NAN, NAN]}, [target])[0].status == v.FAIL
 
 
+def test_a_pass_with_an_interval_wider_than_the_range_is_marked_wide():
+    target = v.VALIDATION_TARGETS_BY_KEY["leavers_under_5_years_share"]  # range 0.60-0.75
+    tight = v.assess_values({target.key: [0.66, 0.67, 0.68]}, [target])[0]
+    wide = v.assess_values({target.key: [0.2, 0.7, 1.0]}, [target])[0]
+    assert (tight.passed, tight.is_wide) == (True, False)
+    assert (wide.passed, wide.is_wide) == (True, True)
+    assert v.assess_values({target.key: [0.5]}, [target])[0].is_wide is False  # no interval
+    frame = v.assessment_frame([tight, wide])
+    assert list(frame["interval_wider_than_range"]) == [False, True]
+
+
 def test_calibration_targets_are_read_from_targets_py_not_copied():
     for target in TARGETS:
         row = v.VALIDATION_TARGETS_BY_KEY[target.metric]
@@ -135,11 +146,11 @@ def test_experience_counts_from_hire_not_from_service_before_day_0(config):
     assert shares["4th-5th year"] == 0.5
     assert math.isnan(shares["6-10 years"]) and math.isnan(shares["over 10 years"])
     overall = 4 / 6
-    assert v.burnout_ratio_years_2_3(result, config) == pytest.approx(0.5 / overall)
-    assert v.burnout_margin_years_2_3_over_first_year(result, config) == pytest.approx(0.5 - 1.0)
+    assert v.burnout_gap_years_2_3_vs_all(result, config) == pytest.approx(0.5 - overall)
+    assert v.burnout_gap_years_2_3_vs_first_year(result, config) == pytest.approx(0.5 - 1.0)
 
 
-def test_agency_relative_to_permanent(config):
+def test_agency_against_permanent(config):
     days = _worker_days(
         [
             *[(50, 0, False, True), (51, 0, False, True), (52, 0, False, False)],
@@ -149,9 +160,9 @@ def test_agency_relative_to_permanent(config):
     )
     result = Tables(worker_days=days)
     assert v.burnout_by_employment(result, config) == {"permanent": 0.75, "agency": 0.5}
-    assert v.burnout_ratio_agency_permanent(result, config) == pytest.approx(0.5 / 0.75)
+    assert v.burnout_gap_agency_vs_permanent(result, config) == pytest.approx(0.5 - 0.75)
     no_agency = Tables(worker_days=days[~days["is_agency"]])
-    assert math.isnan(v.burnout_ratio_agency_permanent(no_agency, config))
+    assert math.isnan(v.burnout_gap_agency_vs_permanent(no_agency, config))
 
 
 def test_leavers_service_counts_permanent_leavers_in_the_window(config):
@@ -226,9 +237,9 @@ def test_real_run_burnout_by_band_adds_up_to_the_summary_prevalence(real):
     pooled = sum(shares[n] * w for n, w in weights.items() if w) / len(joined)
     assert pooled == pytest.approx(result.summary["burnout_prevalence"])
     employment = v.burnout_by_employment(result, config)
-    ratio = v.burnout_ratio_agency_permanent(result, config)
-    if employment["permanent"] > 0 and math.isfinite(employment["agency"]):
-        assert ratio == pytest.approx(employment["agency"] / employment["permanent"])
+    gap = v.burnout_gap_agency_vs_permanent(result, config)
+    if math.isfinite(employment["agency"]):
+        assert gap == pytest.approx(employment["agency"] - employment["permanent"])
 
 
 def test_incident_rate_matches_the_case_book():

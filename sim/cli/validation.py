@@ -145,7 +145,10 @@ def _cmd_validation(args: argparse.Namespace) -> int:
     checkpoint.clear()
     console.print(_table(assessments))
     passed = sum(a.passed for a in assessments)
-    console.print(f"{passed} of {len(assessments)} targets pass (rule: docs/validation.md).")
+    console.print(
+        f"{passed} of {len(assessments)} targets pass (rule: docs/validation.md); "
+        "(wide): the interval is wider than the published range, so the pass says little."
+    )
     console.print(f"Outputs written to {display_path(out)}/", highlight=False, soft_wrap=True)
     if args.write_docs:
         docs = write_docs(report)
@@ -242,5 +245,6 @@ def _table(assessments: list[Any]) -> Any:
         if t.measure is None:
             model = "—"
         style = "green" if a.status == PASS else "yellow" if a.status == NOT_MODELLED else "red"
-        table.add_row(t.key, published, model, str(s["n"]), f"[{style}]{a.status}[/{style}]")
+        verdict = f"[{style}]{a.status}[/{style}]" + (" (wide)" if a.passed and a.is_wide else "")
+        table.add_row(t.key, published, model, str(s["n"]), verdict)
     return table
