@@ -124,6 +124,10 @@ COMMANDS: tuple[Command, ...] = (
         "sweep", "run an experiment file's design (grid, LHS, Sobol', Morris) and its sensitivity"
     ),
     Command("calibrate", "fit parameters so the scenario reproduces the calibration targets"),
+    Command(
+        "validation",
+        "check a scenario's replications against published patterns (pass/fail per target)",
+    ),
     Command("dashboard", "start the live dashboard in the browser (Solara)"),
     Command(
         "healthcheck", "the employer-standards health check from a council's own workforce files"
