@@ -29,6 +29,7 @@ from sim.scenario.schema import CASE_TYPES, WORKING_DAYS_PER_YEAR, Duration, Sce
 #: The calibrated baseline's rates (docs/calibration.md): where the pilot starts.
 BASELINE_LEAVE_RATE = 0.068
 BASELINE_RECRUITMENT_DAYS = 460.0
+BASELINE_ABSENCE_RATE = 0.0323  # its sickness absence rate (480 replications)
 
 #: The case mix of new referrals by service: children's referrals start as assessments (and step
 #: up to child in need, protection or care by the model's own chain); adults' are review cases.

@@ -7,7 +7,8 @@ own rates. Three things are fitted by a short pilot simulation from today's stat
 proportional correction, docs/healthcheck.md "Fitting"): the referral rate, so that the model
 holds today's caseload over the year; the base leaving hazard, so that the model's permanent
 turnover is the council's; and the recruitment delay, so that its vacancy rate is the council's.
-Sickness spells are scaled to the council's absence rate the same way.
+Sickness spells are scaled by the council's absence rate over the calibrated baseline's (3.23%):
+a pilot that starts with nobody off sick reads absence too low over a few months.
 
 Then every team runs with replications (common random numbers across teams' variants), giving
 the chance each breaches its benchmark, the months until it does, overdue visits and burnout,
@@ -26,6 +27,7 @@ import numpy as np
 
 from sim.healthcheck.data import CouncilData, TeamRow
 from sim.healthcheck.fit import (
+    BASELINE_ABSENCE_RATE,
     BASELINE_LEAVE_RATE,
     BASELINE_RECRUITMENT_DAYS,
     SERVICE_MIX,
@@ -249,7 +251,7 @@ def fit_council(
         f"x {recruit_step:.2f} so the model's vacancy rate ({vacancy:.1%} in the pilot) is the "
         f"council's {_vacancy_rate(data):.1%}",
     )
-    sickness_scale = _step(rates.absence_rate, absence)
+    sickness_scale = _step(rates.absence_rate, BASELINE_ABSENCE_RATE)
     return CouncilFit(rates, leave, recruitment, sickness_scale, turnover, vacancy, absence, fitted)
 
 

@@ -151,8 +151,7 @@ def _fit_table(check: HealthCheck) -> pd.DataFrame:
             "value": fit.sickness_scale,
             "ci95_low": math.nan,
             "ci95_high": math.nan,
-            "basis": f"absence {fit.rates.absence_rate:.1%} observed, "
-            f"{fit.pilot_absence_rate:.1%} in the pilot",
+            "basis": f"absence {fit.rates.absence_rate:.1%} observed / the baseline's 3.2%",
         }
     )
     return pd.DataFrame(rows)
@@ -591,7 +590,8 @@ def _method(check: HealthCheck) -> str:
             "referral rate, so that the model holds today's caseload; the leaving rate, so that "
             "the model's "
             "permanent turnover is the council's; and the time to recruit, so that its vacancy "
-            "rate is the council's. Sickness is scaled to the council's absence rate.</p>",
+            "rate is the council's. Sickness spells are scaled by the council's absence rate over "
+            "the national baseline's 3.2%.</p>",
             _table(
                 ["Fitted for the council", "Value", "Basis"],
                 [
@@ -636,7 +636,7 @@ def _method(check: HealthCheck) -> str:
                         _e(f"x {fit.sickness_scale:.2f}"),
                         _e(
                             f"absence {pct(fit.rates.absence_rate, 1)} in the files, "
-                            f"{pct(fit.pilot_absence_rate, 1)} in the pilot"
+                            "3.2% in the national baseline"
                         ),
                     ],
                 ],
