@@ -213,6 +213,9 @@ def test_end_to_end_forecast_writes_scenarios_that_caseload_run_opens(tmp_path):
     assert set(levers["team"]) == {"Family Support West"}
     assert levers["recommended"].sum() == 1
     if shutil.which("chromium") and (out / "report.pdf").exists():
+        from sim.outputs.pdf import wide_elements
+
+        assert wide_elements((out / "report.html").read_text()) == []
         from pypdf import PdfReader
 
         text = " ".join(page.extract_text() for page in PdfReader(out / "report.pdf").pages)

@@ -250,7 +250,8 @@ table { border-collapse: collapse; width: 100%; margin: 1mm 0 3mm; table-layout:
 th, td { border-bottom: 1px solid #ccc; padding: 1.2mm 1.5mm; text-align: left;
          vertical-align: top; overflow-wrap: anywhere; }
 th { background: #eee; font-weight: bold; }
-td.num { text-align: right; white-space: nowrap; }
+td.num { text-align: right; }
+table.levers { font-size: 8.5pt; }
 .rag { display: inline-block; min-width: 14mm; padding: 0.4mm 1.5mm; border-radius: 2mm;
        color: white; font-weight: bold; text-align: center; }
 .page { break-before: page; }
@@ -282,9 +283,15 @@ def _rag(rating: str) -> str:
     return f"<span class='rag' style='background:{colour}'>{_e(rating.upper())}</span>"
 
 
-def _table(head: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[int] = ()) -> str:
+def _table(
+    head: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    numeric: Sequence[int] = (),
+    css_class: str = "",
+) -> str:
     """A table; cells are HTML already escaped by the caller; ``numeric`` columns right-aligned."""
-    out = ["<table><thead><tr>", *(f"<th>{_e(h)}</th>" for h in head), "</tr></thead><tbody>"]
+    opening = f"<table class='{css_class}'>" if css_class else "<table>"
+    out = [opening, "<thead><tr>", *(f"<th>{_e(h)}</th>" for h in head), "</tr></thead><tbody>"]
     for row in rows:
         cells = [
             f"<td class='num'>{cell}</td>" if i in numeric else f"<td>{cell}</td>"
@@ -508,6 +515,7 @@ def _team_page(check: HealthCheck, name: str) -> str:
                     ],
                     lever_rows,
                     numeric=(1, 3, 4, 5),
+                    css_class="levers",
                 ),
                 f"<p class='note'>Each action is simulated in {_lever_runs(check, name)} runs "
                 "with the same random draws as the team's own first runs (paired), so the change "
