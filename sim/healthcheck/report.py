@@ -180,6 +180,7 @@ def _forecast_row(name: str, outcome: Outcome, check: HealthCheck) -> dict[str, 
         "breach_ci95_low": low,
         "breach_ci95_high": high,
         "median_months_to_breach": float(np.median(months)) if months.size else math.nan,
+        "mean_months_to_breach": float(np.mean(months)) if months.size else math.nan,
         "above_in_last_month_chance": outcome.end_above_chance,
         "forecast_rating": outcome.rating(),
     }
@@ -460,8 +461,10 @@ def _team_page(check: HealthCheck, name: str) -> str:
                 _e(_interval(o.breach_chance, low, high, pct)),
             ],
             [
-                "months until the first breach (median of those that breach)",
-                _e(num(float(np.median(months)))) if months.size else "no breach",
+                "months until the first breach, in the runs that breach: mean (median)",
+                _e(f"{num(float(np.mean(months)))} ({num(float(np.median(months)))})")
+                if months.size
+                else "no breach",
             ],
             ["chance of being over the benchmark in the last month", _e(pct(o.end_above_chance))],
         ]
