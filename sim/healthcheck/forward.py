@@ -318,8 +318,16 @@ def _by_point(records: list[RunRecord], points: int, reps: int) -> list[list[Run
 # --- the forecast -------------------------------------------------------------------------------
 
 
+def metric_bounds(key: str) -> tuple[float, float]:
+    """The natural range of a kept metric (no negative counts, no share above 1)."""
+    from sim.engine.metrics import METRICS
+
+    found = next((m for m in METRICS if m.key == key), None)
+    return found.bounds if found is not None else (0.0, math.inf)
+
+
 def interval_dict(values: np.ndarray, bounds: tuple[float, float] = (-math.inf, math.inf)) -> dict:
-    """Mean and 95% interval (Student t over replications) of ``values``."""
+    """Mean and 95% interval (Student t over replications) of ``values``, clipped to ``bounds``."""
     found = summarise_values(np.asarray(values, dtype=float), bounds)
     return {"mean": found["mean"], "low": found["ci95_low"], "high": found["ci95_high"]}
 

@@ -190,9 +190,9 @@ def _forecast_row(name: str, outcome: Outcome, check: HealthCheck) -> dict[str, 
 
 
 def _interval_columns(key: str, values: np.ndarray) -> dict[str, float]:
-    from sim.healthcheck.forward import interval_dict
+    from sim.healthcheck.forward import interval_dict, metric_bounds
 
-    found = interval_dict(values)
+    found = interval_dict(values, metric_bounds(key))
     return {key: found["mean"], f"{key}_ci95_low": found["low"], f"{key}_ci95_high": found["high"]}
 
 
@@ -471,6 +471,8 @@ def _team_page(check: HealthCheck, name: str) -> str:
         for key, label in {**FORECAST_METRICS, "burnt_out_workers": "workers in burnout"}.items():
             found = _interval_columns(key, o.metrics[key])
             fmt = pct if key in ("burnout_prevalence", "vacancy_rate") else num
+            if key.endswith("_case_days"):
+                fmt = _whole
             if key == "staff_cost_total":
                 fmt = money
             rows.append(
@@ -522,9 +524,11 @@ def _team_page(check: HealthCheck, name: str) -> str:
                 ),
                 f"<p class='note'>Each action is simulated in {_lever_runs(check, name)} runs "
                 "with the same random draws as the team's own first runs (paired), so the change "
-                "is the action's effect. Recommended: "
-                "the cheapest action that brings the chance of a breach below 20% without more "
-                "cases waiting unallocated.</p>",
+                "is the action's effect. Recommended: the cheapest action that brings the chance "
+                "of a breach below 20% without more cases waiting unallocated; if none does, of "
+                "those that add no cases waiting, the one with the lowest chance of a breach, "
+                "then of being over the benchmark in the last month, then the lowest caseload."
+                "</p>",
             ]
     parts.append("</section>")
     return "\n".join(parts)
