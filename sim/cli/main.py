@@ -129,6 +129,9 @@ COMMANDS: tuple[Command, ...] = (
         "check a scenario's replications against published patterns (pass/fail per target)",
     ),
     Command("dashboard", "start the live dashboard in the browser (Solara)"),
+    Command(
+        "healthcheck", "the employer-standards health check from a council's own workforce files"
+    ),
 )
 
 # --- end of command registry --------------------------------------------------------------------
