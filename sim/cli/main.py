@@ -36,6 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in exc.problems:
             print(line, file=sys.stderr)
         return EXIT_USAGE
+    except _loaded("sim.outputs.pdf", "PdfError") as exc:  # no browser to print the PDF with
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
     except (SchedulerError, *_loaded("sim.outputs.files", "OutputError")) as exc:
         print(f"caseload: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
