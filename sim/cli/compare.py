@@ -22,12 +22,22 @@ from sim.cli.support import (
     EXIT_OK,
     add_execution_options,
     add_output_options,
+    add_pdf_option,
     add_set_option,
+    check_pdf,
     claim_output_dir,
     run_journaled,
 )
-from sim.engine.metrics import METRICS, metrics_by_group
-from sim.experiments.compare import Comparison, settings_differences, unique_labels
+from sim.engine.metrics import GROUP_TITLES, METRICS, metrics_by_group
+from sim.experiments.briefing import comparison_brief
+from sim.experiments.compare import (
+    Comparison,
+    cut_warnings,
+    organisation_warnings,
+    settings_differences,
+    unique_labels,
+)
+from sim.outputs.brief import brief_writers
 from sim.outputs.files import Writer, write_directory, write_parquet
 from sim.outputs.formatting import (
     format_change,
@@ -36,9 +46,10 @@ from sim.outputs.formatting import (
     format_value,
 )
 from sim.outputs.plots import differences_figure, over_time_figure
-from sim.outputs.report import Report, cell, change, interval, provenance
+from sim.outputs.report import Report, cell, change, interval, label_with_unit, provenance
 from sim.runs.batch import Journal, specs_for
 from sim.scenario.catalogue import display_path
+from sim.scenario.levers import setting_label
 from sim.scenario.loading import ScenarioError, load_scenario, scenario_to_toml
 from sim.scenario.schema import Scenario, tables_not_kept
 
@@ -71,6 +82,7 @@ def add_compare(subparsers: Any) -> None:
     add_output_options(compare, "results/compare-...")
     add_set_option(compare, "(applied to every scenario)")
     add_execution_options(compare)
+    add_pdf_option(compare)
     compare.set_defaults(handler=cmd_compare)
 
 
@@ -147,6 +159,7 @@ def _load_one(path: str, args: argparse.Namespace, first: Any) -> Scenario:
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run the comparison, print its table and write its outputs."""
     configs = load_compared(args)
+    check_pdf(args)
     labels = unique_labels([c.name for c in configs])
     sim = configs[0].simulation
     reps, seed = sim.replications, sim.seed
@@ -162,11 +175,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     comparison = Comparison(labels, tuple(configs), tuple(records), reps, seed)
     table = comparison.table()
     counts = {"runs": len(specs), "runs_reused": reused}
-    write_comparison(out, comparison, table, counts=counts, command=args.command_line)
+    write_comparison(
+        out, comparison, table, counts=counts, command=args.command_line, pdf=not args.no_pdf
+    )
     Journal(out / JOURNAL).clear()  # the outputs are safely written
     console.print(comparison_table(table, labels))
     console.print(
-        f"Outputs written to {display_path(out)}/ (report.html to send on)",
+        f"Outputs written to {display_path(out)}/ (brief.pdf and report.html to send on)",
         highlight=False,
         soft_wrap=True,
     )
@@ -189,10 +204,10 @@ def comparison_table(table: pd.DataFrame, labels: tuple[str, ...]) -> Table:
     )
     out.add_column("Metric", no_wrap=True)
     out.add_column("Unit", style="dim")
-    out.add_column(f"{labels[0]}", justify="right")
+    out.add_column(f"{labels[0]}", justify="right", overflow="fold")
     for label in labels[1:]:
-        out.add_column(label, justify="right")
-        out.add_column("change", justify="right")
+        out.add_column(label, justify="right", overflow="fold")
+        out.add_column("change", justify="right", overflow="fold")
     indexed = table.set_index(["scenario", "metric"])
     for index, (_, metrics) in enumerate(metrics_by_group()):
         if index:
@@ -200,7 +215,7 @@ def comparison_table(table: pd.DataFrame, labels: tuple[str, ...]) -> Table:
         for metric in metrics:
             base = indexed.loc[(labels[0], metric.key)]
             row = [
-                metric.key,
+                metric.label,
                 metric.unit,
                 f"{format_value(base['mean'], metric.unit)} "
                 f"[dim]({_interval_text(base, metric.key, metric.unit)})[/dim]",
@@ -245,11 +260,13 @@ def write_comparison(
     *,
     counts: dict[str, int] | None = None,
     command: list[str] | None = None,
+    pdf: bool = True,
+    precision_note: str = "",
 ) -> dict[str, Path]:
-    """Write the comparison's tables, figures, report and scenarios atomically into ``out``.
+    """Write the comparison's tables, figures, report, brief and scenarios atomically into ``out``.
 
     ``counts`` (runs in all, and how many were reused from an interrupted comparison's journal)
-    go into the manifest.
+    go into the manifest; ``pdf`` prints the brief to ``brief.pdf`` beside ``brief.html``.
     """
     series = comparison.series()
     writers: dict[str, Writer] = {
@@ -262,8 +279,17 @@ def write_comparison(
         writers["plots/over_time.png"] = lambda path: over_time_figure(series, path)
     for label, config in zip(comparison.labels, comparison.configs, strict=True):
         writers[f"scenarios/{_file_name(label)}.toml"] = _toml_writer(config)
-    writers["report.html"] = lambda path: comparison_report(comparison, table, path, command).write(
-        path
+    writers["report.html"] = lambda path: comparison_report(
+        comparison, table, path, command, precision_note
+    ).write(path)
+    writers.update(
+        brief_writers(
+            lambda path: (
+                comparison_brief(comparison, comparison.headcounts(), command, precision_note),
+                comparison_report(comparison, table, path, command, precision_note),
+            ),
+            pdf=pdf,
+        )
     )
     sim = comparison.configs[0].simulation
     manifest = {
@@ -280,7 +306,11 @@ def write_comparison(
 
 
 def comparison_report(
-    comparison: Comparison, table: pd.DataFrame, path: Path, command: list[str] | None = None
+    comparison: Comparison,
+    table: pd.DataFrame,
+    path: Path,
+    command: list[str] | None = None,
+    precision_note: str = "",
 ) -> Report:
     """The HTML report of a comparison; figures are read from beside ``path``."""
     labels = comparison.labels
@@ -295,6 +325,16 @@ def comparison_report(
         "seed (common random numbers), so the change from the baseline is estimated from "
         "paired differences, which removes the luck both runs share."
     )
+    cuts = cut_warnings(comparison.configs, labels)
+    warnings = [
+        *organisation_warnings(comparison.configs, labels),
+        *cuts.values(),
+        *([precision_note] if precision_note else []),
+    ]
+    if warnings:
+        report.heading("Caveats")
+        for warning in warnings:
+            report.paragraph(warning)
     report.heading("Scenarios")
     report.definitions(
         [
@@ -306,43 +346,50 @@ def comparison_report(
         differences = settings_differences(comparison.configs[0], config)
         report.paragraph(f"Settings of '{label}' that differ from '{labels[0]}':", note=True)
         if differences:
-            report.table(["Setting", labels[0], label], [list(d) for d in differences])
+            report.table(
+                ["Setting", labels[0], label, "Scenario key"],
+                [[setting_label(key), b, o, key] for key, b, o in differences],
+            )
         else:
             report.paragraph("none: the two scenarios are the same model.", note=True)
     report.heading("Results")
     report.paragraph(
         "Mean over replications with its Student-t 95% interval. 'Change' is the mean paired "
         "difference from the baseline with its 95% interval; red marks a change for the worse "
-        "whose interval excludes zero, green a change for the better.",
+        "whose interval excludes zero, green a change for the better, and amber with † a fall "
+        "that is not an improvement (a cut's vacant posts removed).",
         note=True,
     )
-    header = ["Metric", "Unit", f"{labels[0]} mean", "95% interval"]
+    header = ["Measure (unit)", f"{labels[0]} mean", "95% interval"]
     for label in labels[1:]:
         header += [f"{label} mean", f"change from {labels[0]}"]
     indexed = table.set_index(["scenario", "metric"])
     rows: list[list[str]] = []
     for group, metrics in metrics_by_group():
-        rows.append([group.capitalize()])
+        rows.append([GROUP_TITLES.get(group, group)])
         for metric in metrics:
             base = indexed.loc[(labels[0], metric.key)]
             row = [
-                metric.key,
-                metric.unit,
+                label_with_unit(metric.key),
                 cell(base["mean"], metric.key),
                 interval(base["ci95_low"], base["ci95_high"], metric.key, base["mean"]),
             ]
             for label in labels[1:]:
                 other = indexed.loc[(label, metric.key)]
-                row += [cell(other["mean"], metric.key), change(other, metric.key)]
+                caveat = cuts.get(label, "") if metric.key == "vacancy_rate" else ""
+                row += [cell(other["mean"], metric.key), change(other, metric.key, caveat)]
             rows.append(row)
     report.table(header, rows)
     report.heading("Figures")
     report.figure(path.parent / "plots" / "differences.png", "Paired change from the baseline")
+    strip = path.parent / "plots" / "paired_runs.png"
+    if strip.exists():
+        report.figure(strip, "Each paired run's change from the baseline (one dot per run)")
     over_time = path.parent / "plots" / "over_time.png"
     if over_time.exists():
         report.figure(over_time, "Risk and workforce counts over the measured period")
-    report.heading("What the metrics mean")
-    report.definitions([(m.key, f"{m.description} ({m.unit})") for m in METRICS])
+    report.heading("What the measures mean")
+    report.definitions([(m.label, f"{m.description} ({m.unit}; key {m.key})") for m in METRICS])
     provenance(report, comparison.master_seed, comparison.replications, command)
     return report
 
@@ -369,13 +416,5 @@ def _header(configs: list[Scenario], labels: tuple[str, ...], paths: list[str]) 
 
 def _warn_different_organisations(configs: list[Scenario], labels: tuple[str, ...]) -> None:
     """Counts and costs are totals, so say when the organisations differ in size."""
-    base = configs[0].team
-    for label, config in zip(labels[1:], configs[1:], strict=True):
-        team = config.team
-        if (team.n_teams, team.social_worker_posts) != (base.n_teams, base.social_worker_posts):
-            print(
-                f"warning: '{label}' has {team.n_teams} team(s) of {team.social_worker_posts} "
-                f"posts and '{labels[0]}' {base.n_teams} of {base.social_worker_posts}: counts "
-                "and costs are totals over different organisations (shares and rates compare)",
-                file=sys.stderr,
-            )
+    for warning in organisation_warnings(configs, labels):
+        print(f"warning: {warning}", file=sys.stderr)

@@ -231,3 +231,24 @@ def run_journaled(
                 "(no output files were changed)"
             ) from None
     return records, reused[0]
+
+
+def add_pdf_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--no-pdf``: write ``brief.html`` but do not print ``brief.pdf``."""
+    parser.add_argument(
+        "--no-pdf",
+        action="store_true",
+        help="write brief.html without printing brief.pdf (which needs Chromium)",
+    )
+
+
+def check_pdf(args: argparse.Namespace) -> None:
+    """Before any run: find the browser the brief is printed with, unless ``--no-pdf``.
+
+    Raises:
+        PdfError: No Chromium found (one line saying how to install it; exit status 2).
+    """
+    if not getattr(args, "no_pdf", False):
+        from sim.outputs.pdf import find_chromium
+
+        find_chromium()

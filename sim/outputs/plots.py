@@ -37,9 +37,17 @@ _COLOURS = plt.get_cmap("tab10").colors
 
 
 def label_of(metric: str) -> str:
-    """A metric's key with its unit, for an axis."""
-    unit = METRICS_BY_KEY[metric].unit if metric in METRICS_BY_KEY else ""
-    return f"{metric} ({unit})" if unit else metric
+    """A metric's human label with its unit, for an axis."""
+    found = METRICS_BY_KEY.get(metric)
+    if found is None:
+        return metric
+    return f"{found.label} ({found.unit})" if found.unit else found.label
+
+
+def _name(metric: str) -> str:
+    """A metric's human label (its key if it is not a metric)."""
+    found = METRICS_BY_KEY.get(metric)
+    return found.label if found is not None else metric
 
 
 def differences_figure(table: pd.DataFrame, path: Path) -> None:
@@ -85,7 +93,7 @@ def differences_figure(table: pd.DataFrame, path: Path) -> None:
     ax.set_xscale("symlog", linthresh=10)
     ax.set_xlim(left=max(ax.get_xlim()[0], -150))  # a mean cannot fall more than 100%
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:+,.0f}%"))
-    ax.set_yticks(np.arange(len(metrics)), metrics)
+    ax.set_yticks(np.arange(len(metrics)), [METRICS_BY_KEY[m].label for m in metrics])
     ax.invert_yaxis()
     ax.set_xlabel(
         f"Change from '{baseline}' as % of its mean, paired 95% interval "
@@ -141,7 +149,7 @@ def heatmap_figure(
             ax.text(col, row, text, ha="center", va="center", color=colour, fontsize=8)
     fig.colorbar(image, ax=ax, label=label_of(outcome))
     note = f" (averaged over {', '.join(averaged)})" if averaged else ""
-    ax.set_title(f"{outcome}: mean over replications{note}", fontsize="medium")
+    ax.set_title(f"{_name(outcome)}: mean over replications{note}", fontsize="medium")
     _save(fig, path)
 
 
@@ -155,7 +163,7 @@ def line_figure(points: pd.DataFrame, x: str, outcome: str, path: Path) -> None:
     )
     ax.set_xlabel(x)
     ax.set_ylabel(label_of(outcome))
-    ax.set_title(f"{outcome}: mean over replications with 95% interval", fontsize="medium")
+    ax.set_title(f"{_name(outcome)}: mean over replications with 95% interval", fontsize="medium")
     ax.grid(alpha=0.3)
     _save(fig, path)
 
@@ -184,7 +192,7 @@ def tornado_figure(indices: pd.DataFrame, outcome: str, method: str, path: Path)
     ax.set_yticks(np.arange(len(order)), order)
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlabel(_INDEX_AXIS.get(method, "sensitivity index"))
-    ax.set_title(f"What drives {outcome} ({method})", fontsize="medium")
+    ax.set_title(f"What drives {_name(outcome).lower()} ({method})", fontsize="medium")
     ax.legend(fontsize="small", loc="lower right")
     ax.grid(axis="x", alpha=0.3)
     _save(fig, path)
