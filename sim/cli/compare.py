@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.markup import escape
@@ -23,12 +24,22 @@ from sim.cli.support import (
     add_execution_options,
     add_output_options,
     add_pdf_option,
+    add_precision_options,
     add_set_option,
+    batch_size,
     check_pdf,
     claim_output_dir,
+    replications_algorithm,
+    reps_value,
     run_journaled,
 )
-from sim.engine.metrics import GROUP_TITLES, METRICS, metrics_by_group
+from sim.engine.metrics import (
+    GROUP_TITLES,
+    HEADLINE_METRICS,
+    METRICS,
+    METRICS_BY_KEY,
+    metrics_by_group,
+)
 from sim.experiments.briefing import comparison_brief
 from sim.experiments.compare import (
     Comparison,
@@ -45,9 +56,10 @@ from sim.outputs.formatting import (
     format_interval,
     format_value,
 )
-from sim.outputs.plots import differences_figure, over_time_figure
+from sim.outputs.plots import differences_figure, over_time_figure, paired_runs_figure
 from sim.outputs.report import Report, cell, change, interval, label_with_unit, provenance
-from sim.runs.batch import Journal, specs_for
+from sim.runs.batch import Journal, RunRecord, metric_matrix, specs_for
+from sim.runs.precision import Decision, Outcome, ReplicationsAlgorithm, describe
 from sim.scenario.catalogue import display_path
 from sim.scenario.levers import setting_label
 from sim.scenario.loading import ScenarioError, load_scenario, scenario_to_toml
@@ -71,7 +83,12 @@ def add_compare(subparsers: Any) -> None:
         "others", nargs="+", metavar="OTHER", help="scenario files to compare with it"
     )
     compare.add_argument(
-        "--reps", type=int, metavar="N", help="replications each (default: the baseline's)"
+        "--reps",
+        type=reps_value,
+        metavar="N|auto",
+        help="replications each (default: the baseline's); auto: run batches until the 95%% "
+        "interval of each scenario's paired change in --precision-of is within --precision of "
+        "the baseline's mean (Hoad, Robinson & Davies), at most --max-reps",
     )
     compare.add_argument(
         "--seed", type=int, metavar="S", help="master seed for all (default: the baseline's)"
@@ -83,6 +100,7 @@ def add_compare(subparsers: Any) -> None:
     add_set_option(compare, "(applied to every scenario)")
     add_execution_options(compare)
     add_pdf_option(compare)
+    add_precision_options(compare)
     compare.set_defaults(handler=cmd_compare)
 
 
@@ -146,7 +164,8 @@ def runs_problems(configs: list[Scenario], args: argparse.Namespace) -> list[str
 def _load_one(path: str, args: argparse.Namespace, first: Any) -> Scenario:
     """One compared scenario; all but the baseline take its replications, seed and days."""
     if first is None:
-        return load_scenario(path, args.set, days=args.days, replications=args.reps, seed=args.seed)
+        reps = args.max_reps if args.reps == "auto" else args.reps
+        return load_scenario(path, args.set, days=args.days, replications=reps, seed=args.seed)
     return load_scenario(
         path,
         args.set,
@@ -165,18 +184,43 @@ def cmd_compare(args: argparse.Namespace) -> int:
     reps, seed = sim.replications, sim.seed
     out = claim_output_dir(args, default_compare_dir(labels))
     console = Console(width=None if sys.stdout.isatty() else 160)
-    console.print(_header(configs, labels, [args.baseline, *args.others]), highlight=False)
+    header = _header(configs, labels, [args.baseline, *args.others])
+    if args.reps == "auto":
+        header = header.replace(
+            f"{reps} paired replications each",
+            f"paired replications until each change is within ±{args.precision:.0%} of the "
+            f"baseline's mean (at most {reps})",
+        )
+    console.print(header, highlight=False)
     _warn_different_organisations(configs, labels)
 
-    specs = specs_for(configs, reps, seed)
-    records, reused = run_journaled(
-        specs, args, out / JOURNAL, console, command="compare", keep_series=True
-    )
+    algorithm = replications_algorithm(args)
+    note = ""
+    if algorithm is None:
+        specs = specs_for(configs, reps, seed)
+        records, reused = run_journaled(
+            specs, args, out / JOURNAL, console, command="compare", keep_series=True
+        )
+        runs = len(specs)
+    else:
+        records, reused, decision = _until_precise(args, configs, labels, out, console, algorithm)
+        reps = decision.replications
+        names = _difference_names(labels, args.precision_of)
+        note = describe(decision, algorithm, names, relative_to="the baseline's mean")
+        console.print(note, highlight=False, soft_wrap=True)
+        configs = [_with_replications(c, reps) for c in configs]
+        runs = len(records)
     comparison = Comparison(labels, tuple(configs), tuple(records), reps, seed)
     table = comparison.table()
-    counts = {"runs": len(specs), "runs_reused": reused}
+    counts = {"runs": runs, "runs_reused": reused}
     write_comparison(
-        out, comparison, table, counts=counts, command=args.command_line, pdf=not args.no_pdf
+        out,
+        comparison,
+        table,
+        counts=counts,
+        command=args.command_line,
+        pdf=not args.no_pdf,
+        precision_note=note,
     )
     Journal(out / JOURNAL).clear()  # the outputs are safely written
     console.print(comparison_table(table, labels))
@@ -186,6 +230,67 @@ def cmd_compare(args: argparse.Namespace) -> int:
         soft_wrap=True,
     )
     return EXIT_OK
+
+
+def _until_precise(
+    args: argparse.Namespace,
+    configs: list[Scenario],
+    labels: tuple[str, ...],
+    out: Path,
+    console: Console,
+    algorithm: ReplicationsAlgorithm,
+) -> tuple[list[RunRecord], int, Decision]:
+    """Batches of paired replications until every paired change is precise enough.
+
+    The watched quantity is each scenario's paired difference from the baseline, relative to
+    the baseline's mean. Runs already finished are taken from the journal, so each batch runs
+    only new replications, and records beyond the chosen number are dropped.
+    """
+    seed = configs[0].simulation.seed
+    total = algorithm.next_total(0, batch_size(args))
+    reused_first = None
+    while True:
+        specs = specs_for(configs, total, seed)
+        records, reused = run_journaled(
+            specs,
+            args,
+            out / JOURNAL,
+            console,
+            command="compare",
+            keep_series=True,
+            first_batch=reused_first is None,
+        )
+        reused_first = reused if reused_first is None else reused_first
+        decision = algorithm.decide(_differences(records, labels, total, args.precision_of))
+        if decision.done:
+            kept = [r for r in records if r.replication < decision.replications]
+            return kept, min(reused_first, len(kept)), decision
+        total = algorithm.next_total(total, batch_size(args))
+
+
+def _differences(
+    records: list[RunRecord], labels: tuple[str, ...], reps: int, keys: tuple[str, ...]
+) -> dict[str, Outcome]:
+    """Each (scenario, outcome)'s paired differences, scaled by the baseline's values."""
+    outcomes = {}
+    for key in keys:
+        values = metric_matrix(records, key, len(labels), reps)
+        for index, label in enumerate(labels[1:], start=1):
+            outcomes[f"{label}:{key}"] = Outcome(values[index] - values[0], scale=values[0])
+    return outcomes
+
+
+def _difference_names(labels: tuple[str, ...], keys: tuple[str, ...]) -> dict[str, str]:
+    return {
+        f"{label}:{key}": f"the change in {METRICS_BY_KEY[key].label.lower()} ({label})"
+        for key in keys
+        for label in labels[1:]
+    }
+
+
+def _with_replications(config: Scenario, reps: int) -> Scenario:
+    simulation = config.simulation.model_copy(update={"replications": reps})
+    return config.model_copy(update={"simulation": simulation})
 
 
 def default_compare_dir(labels: tuple[str, ...]) -> Path:
@@ -274,6 +379,9 @@ def write_comparison(
         "runs.parquet": lambda path: write_parquet(path, comparison.runs()),
         "series.parquet": lambda path: write_parquet(path, series),
         "plots/differences.png": lambda path: differences_figure(table, path),
+        "plots/paired_runs.png": lambda path: paired_runs_figure(
+            comparison.runs(), [m.key for m in HEADLINE_METRICS], path
+        ),
     }
     if not series.empty:
         writers["plots/over_time.png"] = lambda path: over_time_figure(series, path)
@@ -380,6 +488,39 @@ def comparison_report(
                 row += [cell(other["mean"], metric.key), change(other, metric.key, caveat)]
             rows.append(row)
     report.table(header, rows)
+    report.heading("How the paired runs spread")
+    report.paragraph(
+        "Each run's change from the baseline run with the same seed: the median, the range of "
+        "the middle 80% of runs (10th to 90th percentile) and the largest change in one run, "
+        "beside the mean, so one extreme run is seen for what it is.",
+        note=True,
+    )
+    spread_rows: list[list[str]] = []
+    for label_index, label in enumerate(labels[1:], start=1):
+        if len(labels) > 2:
+            spread_rows.append([label])
+        for metric in HEADLINE_METRICS:
+            values = comparison.matrix(metric.key)
+            diffs = values[label_index] - values[0]
+            diffs = diffs[~np.isnan(diffs)]
+            if not diffs.size:
+                continue
+            low, median, high = np.percentile(diffs, [10, 50, 90])
+            extreme = diffs[np.argmax(np.abs(diffs))]
+            spread_rows.append(
+                [
+                    label_with_unit(metric.key),
+                    format_change(float(diffs.mean()), metric.unit),
+                    format_change(float(median), metric.unit),
+                    f"{format_change(float(low), metric.unit)} to "
+                    f"{format_change(float(high), metric.unit)}",
+                    format_change(float(extreme), metric.unit),
+                ]
+            )
+    report.table(
+        ["Measure (unit)", "Mean change", "Median change", "10–90% of runs", "Largest in one run"],
+        spread_rows,
+    )
     report.heading("Figures")
     report.figure(path.parent / "plots" / "differences.png", "Paired change from the baseline")
     strip = path.parent / "plots" / "paired_runs.png"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
 from pathlib import Path
@@ -25,12 +26,16 @@ from sim.cli.support import (
     add_execution_options,
     add_output_options,
     add_pdf_option,
+    add_precision_options,
     add_set_option,
+    batch_size,
     check_pdf,
     claim_output_dir,
+    replications_algorithm,
+    reps_value,
 )
 from sim.cli.validate import print_warnings
-from sim.engine.metrics import GROUP_TITLES, METRICS, metrics_by_group
+from sim.engine.metrics import GROUP_TITLES, METRICS, METRICS_BY_KEY, metrics_by_group
 from sim.engine.rng import replication_seeds
 from sim.experiments.briefing import run_brief
 from sim.outputs.brief import brief_writers
@@ -38,6 +43,7 @@ from sim.outputs.files import Writer, write_outputs
 from sim.outputs.formatting import format_interval, format_value
 from sim.outputs.report import Html, Report, cell, interval, label_with_unit, provenance
 from sim.runs.checkpoint import Checkpoint
+from sim.runs.precision import Decision, Outcome, ReplicationsAlgorithm, describe
 from sim.runs.replications import run_replications
 from sim.scenario.catalogue import default_scenario, display_path
 from sim.scenario.loading import load_scenario
@@ -65,7 +71,12 @@ def add_run(subparsers: Any) -> None:
         help="scenario TOML file (default: the packaged scenarios/baseline.toml)",
     )
     run.add_argument(
-        "--reps", type=int, metavar="N", help="replications (default: simulation.replications)"
+        "--reps",
+        type=reps_value,
+        metavar="N|auto",
+        help="replications (default: simulation.replications); auto: run batches until the 95%% "
+        "interval of --precision-of is within --precision of the mean (Hoad, Robinson & Davies' "
+        "replications algorithm), at most --max-reps",
     )
     run.add_argument("--seed", type=int, metavar="S", help="master seed (default: simulation.seed)")
     run.add_argument(
@@ -75,29 +86,72 @@ def add_run(subparsers: Any) -> None:
     add_set_option(run)
     add_execution_options(run, "replications")
     add_pdf_option(run)
+    add_precision_options(run)
     run.set_defaults(handler=_cmd_run)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     scenario_path = args.scenario or display_path(default_scenario())
+    algorithm = replications_algorithm(args)
+    asked = algorithm.max_reps if algorithm is not None else args.reps
     config = load_scenario(
-        scenario_path, args.set, days=args.days, replications=args.reps, seed=args.seed
+        scenario_path, args.set, days=args.days, replications=asked, seed=args.seed
     )
     reps, seed = config.simulation.replications, config.simulation.seed
     check_pdf(args)
     out = claim_output_dir(args, default_out_dir(config))
 
     console = Console(width=None if sys.stdout.isatty() else 140)
-    console.print(_header(config, scenario_path), highlight=False, soft_wrap=True)
+    console.print(_header(config, scenario_path, algorithm), highlight=False, soft_wrap=True)
     print_warnings(config)
     checkpoint = Checkpoint(out / CHECKPOINT_DIR, config, seed)
     if args.no_resume:
         checkpoint.clear()
     elif saved := checkpoint.restore(replication_seeds(seed, reps)):  # verified, read once
         console.print(f"Resuming: {saved} replication(s) saved by an interrupted run are reused.")
+    note, manifest_extra = "", {}
+    if algorithm is None:
+        results = _replications(args, config, reps, seed, checkpoint)
+    else:
+        results, decision = _until_precise(args, config, seed, checkpoint, algorithm)
+        note = describe(
+            decision, algorithm, {k: METRICS_BY_KEY[k].label for k in args.precision_of}
+        )
+        console.print(note, highlight=False, soft_wrap=True)
+        reps = decision.replications
+        simulation = config.simulation.model_copy(update={"replications": reps})
+        config = config.model_copy(update={"simulation": simulation})  # as rerunning needs
+        manifest_extra = {"replications_algorithm": _algorithm_record(algorithm, decision)}
+    extra = run_documents(
+        config, results, seed, args.command_line, pdf=not args.no_pdf, precision_note=note
+    )
+    written = write_outputs(
+        out,
+        config,
+        results,
+        seed,
+        command=args.command_line,
+        extra=extra,
+        manifest_extra=manifest_extra,
+    )
+    checkpoint.clear()
+    summary = _summary_from(written["summary.json"])
+    console.print(summary_table(summary, reps))
+    console.print(
+        f"Outputs written to {display_path(out)}/ (brief.pdf and report.html to send on)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return EXIT_OK
+
+
+def _replications(
+    args: argparse.Namespace, config: Scenario, reps: int, seed: int, checkpoint: Checkpoint
+) -> list[Any]:
+    """Replications 0..reps-1, those saved in ``checkpoint`` reused, with progress."""
     with ProgressReporter(args.quiet, reps) as on_progress:
         try:
-            results = run_replications(
+            return run_replications(
                 config,
                 reps,
                 seed,
@@ -111,17 +165,45 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 "interrupted; finished replications are saved and the same command resumes "
                 "from them (no output files were changed)"
             ) from None
-    extra = run_documents(config, results, seed, args.command_line, pdf=not args.no_pdf)
-    written = write_outputs(out, config, results, seed, command=args.command_line, extra=extra)
-    checkpoint.clear()
-    summary = _summary_from(written["summary.json"])
-    console.print(summary_table(summary, reps))
-    console.print(
-        f"Outputs written to {display_path(out)}/ (brief.pdf and report.html to send on)",
-        highlight=False,
-        soft_wrap=True,
-    )
-    return EXIT_OK
+
+
+def _until_precise(
+    args: argparse.Namespace,
+    config: Scenario,
+    seed: int,
+    checkpoint: Checkpoint,
+    algorithm: ReplicationsAlgorithm,
+) -> tuple[list[Any], Decision]:
+    """Run batches until the replications algorithm stops; keep the replications it chose.
+
+    Each batch reuses the replications already saved in the checkpoint, so growing the run
+    costs only the new ones, and an interrupted ``--reps auto`` resumes like any run.
+    """
+    total = algorithm.next_total(0, batch_size(args))
+    while True:
+        results = _replications(args, config, total, seed, checkpoint)
+        values = run_values(results)
+        decision = algorithm.decide({k: Outcome(values[k]) for k in args.precision_of})
+        if decision.done:
+            return results[: decision.replications], decision
+        total = algorithm.next_total(total, batch_size(args))
+
+
+def _algorithm_record(algorithm: ReplicationsAlgorithm, decision: Decision) -> dict[str, Any]:
+    """What the manifest keeps of ``--reps auto``: settings, outcome and precision reached."""
+    return {
+        "method": "Hoad, Robinson & Davies (2010) with look-ahead",
+        "precision": algorithm.target,
+        "max_reps": algorithm.max_reps,
+        "initial": algorithm.initial,
+        "look_ahead": algorithm.k_limit,
+        "reached": decision.reached,
+        "replications": decision.replications,
+        "needed": decision.needed,
+        "relative_precision": {
+            k: (v if math.isfinite(v) else None) for k, v in decision.precision.items()
+        },
+    }
 
 
 # --- presentation -------------------------------------------------------------------------------
@@ -164,15 +246,22 @@ def summary_table(summary: dict[str, Any], reps: int) -> Table:
     return table
 
 
-def _header(config: Scenario, scenario_path: str) -> str:
+def _header(
+    config: Scenario, scenario_path: str, algorithm: ReplicationsAlgorithm | None = None
+) -> str:
     sim = config.simulation
     measured = sim.days - sim.warmup_days
     teams = config.team.n_teams
     about = f"{escape(config.description.strip())}\n" if config.description.strip() else ""
     return (
         f"[bold]Scenario '{escape(config.name)}'[/bold] ({escape(scenario_path)}): "
-        f"{sim.replications} replication{'s' if sim.replications != 1 else ''} × "
-        f"{sim.days} working days (warm-up {sim.warmup_days}), master seed {sim.seed}\n"
+        + (
+            f"replications until the 95% interval is within ±{algorithm.target:.0%} "
+            f"(at most {algorithm.max_reps}) × "
+            if algorithm is not None
+            else f"{sim.replications} replication{'s' if sim.replications != 1 else ''} × "
+        )
+        + f"{sim.days} working days (warm-up {sim.warmup_days}), master seed {sim.seed}\n"
         f"Counts and costs are totals over the {measured} measured working days "
         f"({measured / 260:.1f} years) for the whole organisation "
         f"({teams} team{'s' if teams != 1 else ''}); rates and shares cover the same period.\n"

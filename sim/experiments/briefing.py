@@ -148,7 +148,7 @@ def assumptions(config: Scenario) -> list[str]:
 def replication_caveat(reps: int, precision_note: str = "") -> list[str]:
     """Warn when there are few replications (or the asked precision was not reached)."""
     lines = []
-    if reps < FEW_REPLICATIONS:
+    if reps < FEW_REPLICATIONS and not precision_note:  # with --reps auto the note says it
         lines.append(
             f"Only {reps} replication{'s' if reps != 1 else ''}: intervals are wide and one "
             "unusual run can move a mean; rerun with --reps auto (or more replications) "

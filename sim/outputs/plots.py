@@ -7,6 +7,7 @@ titled, labelled with units, the uncertainty shown, the baseline marked.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -216,3 +217,42 @@ def _save(fig: plt.Figure, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def paired_runs_figure(runs: pd.DataFrame, metrics: Sequence[str], path: Path) -> None:
+    """Strip plot: every paired run's change from the baseline, one panel per measure.
+
+    ``runs`` is ``runs.parquet`` (scenario, replication, one column per metric; the first
+    scenario is the baseline). Each dot is one replication's difference from the baseline's
+    replication with the same seed, so one extreme run stands out instead of hiding in a mean;
+    the bar is the mean, the dashed line no change.
+    """
+    labels = list(dict.fromkeys(runs["scenario"]))
+    baseline, others = labels[0], labels[1:]
+    wide = {label: runs[runs["scenario"] == label].set_index("replication") for label in labels}
+    columns = min(4, len(metrics))
+    rows = math.ceil(len(metrics) / columns)
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(3.2 * columns, 2.6 * rows + 0.6), squeeze=False
+    )
+    jitter = np.random.default_rng(0)  # a fixed spread, so the figure is the same every time
+    for ax, metric in zip(axes.flat, metrics, strict=False):
+        unit = METRICS_BY_KEY[metric].unit
+        scale = 100.0 if unit in ("share", "per year") else 1.0
+        for k, label in enumerate(others):
+            diffs = (wide[label][metric] - wide[baseline][metric]).dropna().to_numpy() * scale
+            x = k + jitter.uniform(-0.15, 0.15, diffs.size)
+            ax.scatter(x, diffs, s=14, color=_COLOURS[k % 10], alpha=0.8, zorder=3)
+            if diffs.size:
+                ax.hlines(diffs.mean(), k - 0.3, k + 0.3, color="black", linewidth=1.5, zorder=4)
+        ax.axhline(0, color="grey", linestyle="--", linewidth=0.8)
+        ax.set_xticks(range(len(others)), others, fontsize="small")
+        ax.set_xlim(-0.6, len(others) - 0.4)
+        shown_unit = "pp" if scale == 100.0 else unit
+        ax.set_title(f"{_name(metric)}\n(change, {shown_unit})", fontsize="small")
+        ax.tick_params(axis="y", labelsize="small")
+        ax.grid(axis="y", alpha=0.3)
+    for ax in list(axes.flat)[len(metrics) :]:
+        ax.set_visible(False)
+    fig.suptitle(f"Each paired run's change from '{baseline}' (dot: one run; bar: the mean)")
+    _save(fig, path)
