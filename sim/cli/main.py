@@ -126,6 +126,9 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "sweep", "run an experiment file's design (grid, LHS, Sobol', Morris) and its sensitivity"
     ),
+    Command(
+        "discover", "find the settings under which an outcome is bad (PRIM scenario discovery)"
+    ),
     Command("calibrate", "fit parameters so the scenario reproduces the calibration targets"),
     Command("dashboard", "start the live dashboard in the browser (Solara)"),
 )

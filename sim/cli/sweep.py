@@ -13,6 +13,7 @@ import argparse
 import math
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -231,6 +232,9 @@ def write_sweep(
     pdf: bool = True,
     findings: list[str] | None = None,
     precision_note: str = "",
+    extra: dict[str, Writer] | None = None,
+    sections: Callable[[Report, Path], None] | None = None,
+    kind: str = "sweep",
 ) -> dict[str, Path]:
     """Write the sweep's tables, figures, report, brief and inputs atomically into ``out``.
 
@@ -249,20 +253,23 @@ def write_sweep(
     }
     figures = _figure_writers(design, points, indices)
     writers.update(figures)
-    writers["report.html"] = lambda path: sweep_report(
-        design, points, indices, list(figures), seed, path, command
-    ).write(path)
+    writers.update(extra or {})  # more figures and tables (scenario discovery), before reports
+
+    def report(path: Path) -> Report:
+        return sweep_report(design, points, indices, list(figures), seed, path, command, sections)
+
+    writers["report.html"] = lambda path: report(path).write(path)
     writers.update(
         brief_writers(
             lambda path: (
                 sweep_brief(design, points, indices, command, findings or [], precision_note),
-                sweep_report(design, points, indices, list(figures), seed, path, command),
+                report(path),
             ),
             pdf=pdf,
         )
     )
     manifest = {
-        "kind": "sweep",
+        "kind": kind,
         "experiment": experiment.name,
         "method": experiment.design.method,
         "points": len(design.configs),
@@ -313,8 +320,12 @@ def sweep_report(
     seed: int,
     path: Path,
     command: list[str] | None = None,
+    sections: Callable[[Report, Path], None] | None = None,
 ) -> Report:
-    """The HTML report of a sweep; figures are read from beside ``path``."""
+    """The HTML report of a sweep; figures are read from beside ``path``.
+
+    ``sections(report, path)`` adds more sections (scenario discovery) before the provenance.
+    """
     experiment = design.experiment
     sim = design.configs[0].simulation
     measured = sim.days - sim.warmup_days
@@ -393,6 +404,8 @@ def sweep_report(
         kind, _, outcome = Path(name).stem.partition("-")
         title = METRICS_BY_KEY[outcome].label if outcome in METRICS_BY_KEY else outcome
         report.figure(path.parent / name, f"{title}: {kind.replace('_', ' ')}")
+    if sections is not None:
+        sections(report, path)
     provenance(report, seed, experiment.replications, command)
     return report
 

@@ -131,10 +131,14 @@ def _share(values: np.ndarray) -> str:
     return format_value(float(np.nanmean(values)), "share")
 
 
-def assumptions(config: Scenario) -> list[str]:
-    """The uncertain parameters the result rests on, with the values this scenario gives them."""
+def assumptions(config: Scenario, varied: Sequence[str] = ()) -> list[str]:
+    """The uncertain parameters the result rests on, with the values this scenario gives them.
+
+    Those a sweep ``varied`` are left out: their values differ from point to point.
+    """
     lines = []
-    for parameter in UNCERTAINTIES[:ASSUMPTIONS_SHOWN]:
+    held = [p for p in UNCERTAINTIES if p.key not in varied]
+    for parameter in held[:ASSUMPTIONS_SHOWN]:
         value = describe_setting(parameter.key, parameter.value_in(config))
         unit = "" if parameter.unit in ("probability", "share") else f" {parameter.unit}"
         lines.append(f"{parameter.label}: {value}{unit}")
@@ -145,14 +149,15 @@ def assumptions(config: Scenario) -> list[str]:
     ]
 
 
-def replication_caveat(reps: int, precision_note: str = "") -> list[str]:
+def replication_caveat(
+    reps: int, precision_note: str = "", hint: str = "--reps auto (or more replications)"
+) -> list[str]:
     """Warn when there are few replications (or the asked precision was not reached)."""
     lines = []
     if reps < FEW_REPLICATIONS and not precision_note:  # with --reps auto the note says it
         lines.append(
             f"Only {reps} replication{'s' if reps != 1 else ''}: intervals are wide and one "
-            "unusual run can move a mean; rerun with --reps auto (or more replications) "
-            "before relying on it."
+            f"unusual run can move a mean; rerun with {hint} before relying on it."
         )
     if precision_note:
         lines.append(precision_note)
@@ -417,9 +422,11 @@ def sweep_brief(
         )
     if drivers:
         brief.assumptions.append("What each outcome depends on most: " + "; ".join(drivers) + ".")
-    brief.assumptions.extend(assumptions(config))
+    brief.assumptions.extend(assumptions(config, varied=[f.key for f in factors]))
     brief.findings.extend(findings)
-    brief.caveats.extend(replication_caveat(experiment.replications, precision_note))
+    brief.caveats.extend(
+        replication_caveat(experiment.replications, precision_note, hint="more --reps per point")
+    )
     if wide:
         brief.caveats.append(
             f"{wide} outcome mean(s) have a 95% interval wider than ±25% of the mean: neighbouring "

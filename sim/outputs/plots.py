@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
+import matplotlib.patches
 import matplotlib.ticker
 
 matplotlib.use("Agg")  # files only: no display on servers or workers
@@ -255,4 +256,76 @@ def paired_runs_figure(runs: pd.DataFrame, metrics: Sequence[str], path: Path) -
     for ax in list(axes.flat)[len(metrics) :]:
         ax.set_visible(False)
     fig.suptitle(f"Each paired run's change from '{baseline}' (dot: one run; bar: the mean)")
+    _save(fig, path)
+
+
+def peeling_figure(trajectory: pd.DataFrame, path: Path) -> None:
+    """PRIM's peeling trajectory: density against coverage, coloured by restricted factors.
+
+    ``trajectory`` has ``coverage``, ``density``, ``res_dim`` and ``chosen`` per box; the chosen
+    box is ringed.
+    """
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    points = ax.scatter(
+        trajectory["coverage"],
+        trajectory["density"],
+        c=trajectory["res_dim"],
+        cmap="viridis",
+        s=22,
+        zorder=3,
+    )
+    chosen = trajectory[trajectory["chosen"]]
+    ax.scatter(
+        chosen["coverage"],
+        chosen["density"],
+        s=160,
+        facecolors="none",
+        edgecolors="red",
+        linewidths=1.8,
+        zorder=4,
+        label="chosen box",
+    )
+    fig.colorbar(points, ax=ax, label="factors restricted")
+    ax.set_xlabel("Coverage: share of all bad runs inside the box")
+    ax.set_ylabel("Density: share of runs in the box that are bad")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_title("PRIM peeling trajectory (each dot: one box)", fontsize="medium")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left", fontsize="small")
+    _save(fig, path)
+
+
+def box_figure(
+    x: pd.DataFrame,
+    bad: np.ndarray,
+    axes_of: tuple[str, str],
+    limits: dict[str, tuple[float, float]],
+    titles: dict[str, str],
+    path: Path,
+) -> None:
+    """The runs over two factors, bad ones in red, with the chosen box drawn on them."""
+    first, second = axes_of
+    fig, ax = plt.subplots(figsize=(6.5, 4.8))
+    bad = np.asarray(bad, dtype=bool)
+    ax.scatter(x.loc[~bad, first], x.loc[~bad, second], s=12, color="#4c72b0", label="not bad")
+    ax.scatter(x.loc[bad, first], x.loc[bad, second], s=14, color="#c44e52", label="bad")
+    low_x, high_x = limits.get(first, (x[first].min(), x[first].max()))
+    low_y, high_y = limits.get(second, (x[second].min(), x[second].max()))
+    ax.add_patch(
+        matplotlib.patches.Rectangle(
+            (low_x, low_y),
+            high_x - low_x,
+            high_y - low_y,
+            fill=False,
+            edgecolor="black",
+            linewidth=1.8,
+            label="PRIM box",
+        )
+    )
+    ax.set_xlabel(titles.get(first, first))
+    ax.set_ylabel(titles.get(second, second))
+    ax.set_title("Where the bad runs are, and the box PRIM found", fontsize="medium")
+    ax.legend(loc="best", fontsize="small")
+    ax.grid(alpha=0.3)
     _save(fig, path)
