@@ -124,6 +124,9 @@ def test_a_sweep_brief_names_settings_and_prints_every_column(chromium, tmp_path
     brief = assert_printable(tmp_path / "out", "Caseload sweep: small")[0]
     assert "Cap per FTE (allocation)" in brief and "Admin staff (support)" in brief
     assert "Only 2 replications" in brief
+    # the trade-off of cost against harm, in words and as a figure
+    assert "Cost against overdue statutory visits:" in brief and "not beaten on both" in brief
+    assert (tmp_path / "out" / "plots" / "tradeoff-overdue_visit_case_days.png").is_file()
     # the console keeps full names: nothing cut short with an ellipsis
     assert "…" not in done.stdout
     assert "Cap per FTE" in done.stdout and "Social workers burnt out" in done.stdout

@@ -33,13 +33,20 @@ from sim.cli.support import (
     run_journaled,
 )
 from sim.engine.metrics import METRICS_BY_KEY
-from sim.experiments.briefing import sweep_brief
+from sim.experiments.briefing import measured_years, sweep_brief
 from sim.experiments.design import Plan, load_plan
 from sim.experiments.sweep import points_table, runs_table, sensitivity
+from sim.experiments.tradeoffs import (
+    COST,
+    harm_outcomes,
+    non_dominated,
+    signed_harm,
+    tradeoff_sentence,
+)
 from sim.outputs.brief import brief_writers
 from sim.outputs.files import Writer, write_directory, write_parquet
 from sim.outputs.formatting import format_interval, format_value
-from sim.outputs.plots import heatmap_figure, line_figure, tornado_figure
+from sim.outputs.plots import heatmap_figure, line_figure, tornado_figure, tradeoff_figure
 from sim.outputs.report import Report, label_with_unit, mean_with_interval, provenance
 from sim.runs.batch import Journal, specs_for
 from sim.scenario.catalogue import display_path
@@ -252,6 +259,17 @@ def write_sweep(
         ),
     }
     figures = _figure_writers(design, points, indices)
+    years = measured_years(design.configs[0])
+    for harm in harm_outcomes(experiment.outcomes):
+        figures[f"plots/tradeoff-{harm}.png"] = _tradeoff(design, points, harm, years)
+    findings = [
+        *(findings or []),
+        *(
+            text
+            for harm in harm_outcomes(experiment.outcomes)
+            if (text := tradeoff_sentence(points, experiment.factors, harm, years))
+        ),
+    ]
     writers.update(figures)
     writers.update(extra or {})  # more figures and tables (scenario discovery), before reports
 
@@ -262,7 +280,7 @@ def write_sweep(
     writers.update(
         brief_writers(
             lambda path: (
-                sweep_brief(design, points, indices, command, findings or [], precision_note),
+                sweep_brief(design, points, indices, command, findings, precision_note),
                 report(path),
             ),
             pdf=pdf,
@@ -298,6 +316,26 @@ def _figure_writers(design: Plan, points: pd.DataFrame, indices: pd.DataFrame) -
         if indices[indices["outcome"] == outcome]["value"].notna().any():
             writers[f"plots/tornado-{outcome}.png"] = _tornado(indices, outcome, method)
     return writers
+
+
+def _tradeoff(design: Plan, points: pd.DataFrame, harm: str, years: float) -> Writer:
+    def write(path: Path) -> None:
+        cost = points[f"{COST}_mean"].to_numpy(dtype=float) / years
+        front = non_dominated(cost, signed_harm(points, harm))
+        names = [
+            ", ".join(_value(row[label]) for label in design.labels) for _, row in points.iterrows()
+        ]
+        tradeoff_figure(
+            cost,
+            points[f"{harm}_mean"].to_numpy(dtype=float),
+            front,
+            harm,
+            names,
+            path,
+            names_title="points named by " + ", ".join(design.labels),
+        )
+
+    return write
 
 
 def _heatmap(points: pd.DataFrame, x: str, y: str, outcome: str, others: list[str]) -> Writer:

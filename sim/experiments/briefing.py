@@ -37,6 +37,9 @@ from sim.scenario.schema import WORKING_DAYS_PER_YEAR, Scenario
 #: Fewer replications than this earn a caveat: intervals are wide and one run moves the mean.
 FEW_REPLICATIONS = 10
 
+#: Outcomes of a sweep a brief describes (one page); the report has them all.
+SWEEP_HEADLINES = 7
+
 #: Uncertain parameters a brief lists as the assumptions behind a result.
 ASSUMPTIONS_SHOWN = 5
 
@@ -371,7 +374,7 @@ def sweep_brief(
     brief = Brief(f"Brief: {experiment.name}", question)
     brief.headlines_title = "Best and worst settings"
     wide = 0
-    for outcome in experiment.outcomes:
+    for outcome in experiment.outcomes[:SWEEP_HEADLINES]:  # the rest are in the report
         metric = METRICS_BY_KEY[outcome]
         means = points[f"{outcome}_mean"]
         if means.isna().all() or metric.better == "neither":

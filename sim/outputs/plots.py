@@ -329,3 +329,50 @@ def box_figure(
     ax.legend(loc="best", fontsize="small")
     ax.grid(alpha=0.3)
     _save(fig, path)
+
+
+def tradeoff_figure(
+    cost_per_year: np.ndarray,
+    harm: np.ndarray,
+    front: np.ndarray,
+    harm_metric: str,
+    names: Sequence[str],
+    path: Path,
+    names_title: str = "",
+) -> None:
+    """Cost a year against harm for every setting, the non-dominated ones joined and named.
+
+    ``names_title`` says what a point's name lists (the factors, in order).
+    """
+    fig, ax = plt.subplots(figsize=(7.5, 5.0))
+    front = np.asarray(front, dtype=bool)
+    ax.scatter(cost_per_year[~front], harm[~front], s=22, color="#9a9a9a", label="dominated")
+    order = np.flatnonzero(front)[np.argsort(cost_per_year[front])]
+    ax.plot(
+        cost_per_year[order],
+        harm[order],
+        marker="o",
+        color="#c44e52",
+        label="not beaten on both (non-dominated)",
+        zorder=3,
+    )
+    for i in order[:12]:
+        ax.annotate(
+            names[i],
+            (cost_per_year[i], harm[i]),
+            xytext=(5, 4),
+            textcoords="offset points",
+            fontsize="x-small",
+        )
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"£{v:,.0f}"))
+    ax.set_xlabel("Staff cost a year (mean over replications)")
+    ax.set_ylabel(label_of(harm_metric))
+    better = METRICS_BY_KEY[harm_metric].better
+    ax.set_title(
+        f"Cost against {_name(harm_metric).lower()}: "
+        f"{'down' if better == 'lower' else 'up'} and left is better",
+        fontsize="medium",
+    )
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize="small", title=names_title or None, title_fontsize="x-small")
+    _save(fig, path)
