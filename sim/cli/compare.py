@@ -223,7 +223,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         precision_note=note,
     )
     Journal(out / JOURNAL).clear()  # the outputs are safely written
-    console.print(comparison_table(table, labels))
+    console.print(comparison_table(table, labels, cut_warnings(configs, labels)))
     console.print(
         f"Outputs written to {display_path(out)}/ (brief.pdf and report.html to send on)",
         highlight=False,
@@ -300,11 +300,18 @@ def default_compare_dir(labels: tuple[str, ...]) -> Path:
     return Path("results") / slug
 
 
-def comparison_table(table: pd.DataFrame, labels: tuple[str, ...]) -> Table:
-    """Each metric: the baseline's mean and interval, each other's mean and paired change."""
+def comparison_table(
+    table: pd.DataFrame, labels: tuple[str, ...], cuts: dict[str, str] | None = None
+) -> Table:
+    """Each metric: the baseline's mean and interval, each other's mean and paired change.
+
+    ``cuts`` (scenario label → caveat) marks a cut's fall in the vacancy rate with † in amber
+    instead of calling it better.
+    """
+    cuts = cuts or {}
     out = Table(
         title=f"Means with 95% intervals; change = paired difference from '{labels[0]}' "
-        "(* where its interval excludes zero)",
+        "(* where its interval excludes zero; † a fall from cutting vacant posts, not a gain)",
         title_justify="left",
     )
     out.add_column("Metric", no_wrap=True)
@@ -330,7 +337,7 @@ def comparison_table(table: pd.DataFrame, labels: tuple[str, ...]) -> Table:
                 row += [
                     f"{format_value(other['mean'], metric.unit)} "
                     f"[dim]({_interval_text(other, metric.key, metric.unit)})[/dim]",
-                    _change_text(other, metric),
+                    _change_text(other, metric, metric.key == "vacancy_rate" and label in cuts),
                 ]
             out.add_row(*row)
     return out
@@ -342,8 +349,11 @@ def _interval_text(row: pd.Series, metric: str, unit: str) -> str:
     return format_interval(row["ci95_low"], row["ci95_high"], unit, row["mean"])
 
 
-def _change_text(row: pd.Series, metric: Any) -> str:
-    """The paired change and its interval, starred and coloured when the interval excludes 0."""
+def _change_text(row: pd.Series, metric: Any, caveat: bool = False) -> str:
+    """The paired change and its interval, starred and coloured when the interval excludes 0.
+
+    With ``caveat`` a change for the better is amber with † (a cut's vacant posts removed).
+    """
     text = format_change(row["diff_mean"], metric.unit)
     spread = format_change_interval(
         row["diff_ci95_low"], row["diff_ci95_high"], metric.unit, row["diff_mean"]
@@ -354,6 +364,8 @@ def _change_text(row: pd.Series, metric: Any) -> str:
     if not clear:
         return text
     worse = (low > 0) == (metric.better == "lower")
+    if caveat and not worse and metric.better != "neither":
+        return f"[yellow]{text} * †[/yellow]"
     colour = "" if metric.better == "neither" else ("red" if worse else "green")
     return f"[{colour}]{text} *[/{colour}]" if colour else f"{text} *"
 

@@ -33,7 +33,7 @@ from sim.cli.support import (
     run_journaled,
 )
 from sim.engine.metrics import METRICS_BY_KEY
-from sim.experiments.briefing import measured_years, sweep_brief
+from sim.experiments.briefing import measured_years, replication_caveat, sweep_brief
 from sim.experiments.design import Plan, load_plan
 from sim.experiments.sweep import points_table, runs_table, sensitivity
 from sim.experiments.tradeoffs import (
@@ -377,6 +377,11 @@ def sweep_report(
         f"days; figures cover the {measured} measured days after a {sim.warmup_days}-day "
         "warm-up."
     )
+    caveats = replication_caveat(experiment.replications, hint="more --reps per point")
+    if caveats:
+        report.heading("Caveats")
+        for caveat in caveats:
+            report.paragraph(caveat)
     report.heading("Factors")
     report.table(
         ["Factor", "Unit", "Role", "Values or range", "Column", "Scenario key"],
