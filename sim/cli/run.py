@@ -52,6 +52,10 @@ from sim.scenario.schema import Scenario
 _GROUP_TITLES = GROUP_TITLES
 
 
+#: What ``caseload run`` writes beside the files of every run (``OUTPUT_FILES``): the report
+#: and the brief (``brief.pdf`` unless ``--no-pdf``).
+RUN_DOCUMENTS: tuple[str, ...] = ("report.html", "brief.html", "brief.pdf")
+
 #: Folder inside the output directory holding replications of an unfinished run.
 CHECKPOINT_DIR = ".checkpoints"
 
