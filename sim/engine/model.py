@@ -22,6 +22,7 @@ from sim.engine.cases import CaseBook
 from sim.engine.phases import allocation, arrivals, risk, staffing, supervision, wellbeing, work
 from sim.engine.posts import Posts
 from sim.engine.rng import Streams
+from sim.engine.staff import Staff
 from sim.engine.tally import Tally
 from sim.engine.worker_days import WorkerDayRecord
 from sim.scenario.schema import WORKING_DAYS_PER_YEAR, Scenario
@@ -43,6 +44,8 @@ class CaseloadModel(mesa.Model):
         self.day = 0
         self.cases = CaseBook(capacity=self._expected_cases())
         self.posts = Posts()
+        self.staff = Staff(capacity=2 * config.team.n_teams * config.team.social_worker_posts)
+        #: Every social worker ever hired, by index: handles on the rows of ``staff``.
         self.workers: list[SocialWorker] = []
         self.managers: list[Manager] = []
         self.swas: list[SocialWorkAssistant] = []
@@ -51,10 +54,6 @@ class CaseloadModel(mesa.Model):
         self.referral_agents: dict = {}
         #: Every worker each case has been allocated to, in order (a case's change history).
         self.worker_history: dict[int, list[int]] = {}
-        self._staff_by_team: dict[int, dict[int, SocialWorker]] = {
-            team: {} for team in range(config.team.n_teams)
-        }
-        self._in_post: list[SocialWorker] | None = None
         self.held_caseloads = {
             w.name: w.held_caseload for w in config.team.workers if w.held_caseload is not None
         }
@@ -72,25 +71,22 @@ class CaseloadModel(mesa.Model):
     # Staff registry -------------------------------------------------------------------------
     def add_to_staff(self, worker: SocialWorker) -> None:
         """Register a worker as in post in its team."""
-        self._staff_by_team[worker.team][worker.index] = worker
-        self._in_post = None
+        self.staff.changed()
 
     def remove_from_staff(self, worker: SocialWorker) -> None:
         """Take a worker who has left off the staff (its ``day_left`` is set)."""
-        self._staff_by_team[worker.team].pop(worker.index, None)
-        self._in_post = None
+        self.staff.changed()
 
     def workers_in_post(self) -> list[SocialWorker]:
         """Every social worker currently in post, team by team, in hiring order."""
-        # Phases ask several times a day; the list changes only on a hire or a departure.
-        if self._in_post is None:
-            staff = [w for team in self._staff_by_team.values() for w in team.values()]
-            self._in_post = [w for w in staff if w.is_in_post]
-        return list(self._in_post)
+        workers = self.workers
+        return [workers[i] for i in self.staff.in_post.tolist()]
 
     def team_workers(self, team: int) -> list[SocialWorker]:
         """Social workers in post in ``team``."""
-        return [w for w in self._staff_by_team[team].values() if w.is_in_post]
+        rows = self.staff.in_post
+        workers = self.workers
+        return [workers[i] for i in rows[self.staff.team[rows] == team].tolist()]
 
     def team_admin(self, team: int) -> AdminSupport | None:
         """The team's admin support, if it has any."""
