@@ -15,6 +15,7 @@ Order of one working day (see docs/model.md):
 from __future__ import annotations
 
 import mesa
+import numpy as np
 
 from sim.engine.agents import AdminSupport, Manager, SocialWorkAssistant, SocialWorker
 from sim.engine.build import OrganisationBuilder
@@ -28,9 +29,9 @@ from sim.engine.worker_days import WorkerDayRecord
 from sim.scenario.schema import WORKING_DAYS_PER_YEAR, Scenario
 
 
-def intention_to_leave(worker: SocialWorker, model: CaseloadModel) -> float:
-    """Annualised leaving hazard of ``worker`` right now (the staffing phase's, per year)."""
-    return staffing.leave_hazard_per_day(worker, model) * WORKING_DAYS_PER_YEAR
+def intentions_to_leave(model: CaseloadModel, who: np.ndarray) -> np.ndarray:
+    """Annualised leaving hazard of staff rows ``who`` right now."""
+    return staffing.leave_hazards(model, who) * WORKING_DAYS_PER_YEAR
 
 
 class CaseloadModel(mesa.Model):
@@ -107,10 +108,10 @@ class CaseloadModel(mesa.Model):
         wellbeing.update(self)
         staffing.update(self)
         self.tally.record(self)
+        self.staff.end_day(self.day)
         if self.config.simulation.collect_worker_days:
-            self.worker_days.record(
-                self.day, self.workers_in_post(), lambda w: intention_to_leave(w, self)
-            )
+            who = self.staff.in_post
+            self.worker_days.record(self.day, self.staff, who, intentions_to_leave(self, who))
         self.day += 1
 
     def run(self, days: int | None = None, progress=None) -> None:

@@ -192,6 +192,12 @@ class Staff:
         codes[self.day_left[at] >= 0] = LEFT
         return codes
 
+    def end_day(self, day: int) -> None:
+        """Count ``day`` into the service and sickness totals of every worker in post."""
+        who = self.in_post
+        self.days_in_post[who] += 1
+        self.total_sick_days[who] += self.is_sick(who, day)
+
     def column_table(self) -> dict[str, np.ndarray]:
         """Copies of every used column."""
         return {name: getattr(self, name)[: self.n].copy() for name in COLUMNS}
