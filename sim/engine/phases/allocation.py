@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engine.cases import ALLOCATED, NEVER, READY, WAITING, group_rows, release_worker_cases
+from sim.engine.cases import (
+    ALLOCATED,
+    NEVER,
+    READY,
+    WAITING,
+    group_rows,
+    release_worker_cases,
+    split_sorted,
+)
 
 if TYPE_CHECKING:
     from sim.engine.agents import SocialWorker
@@ -49,11 +57,9 @@ def allocate(model: World) -> int:
     status = cases.status[live]
     open_rows = live[(status == ALLOCATED) | (status == READY)]
     owners = cases.worker[open_rows]
-    load_per_row = cases.weight if weighted else np.ones(cases.n)
+    open_loads = cases.weight[open_rows] if weighted else np.ones(len(open_rows))
     # Float even when nothing is open (bincount of an empty array is integer and would truncate).
-    loads = np.bincount(owners, weights=load_per_row[open_rows], minlength=staff.n).astype(
-        np.float64
-    )
+    loads = np.bincount(owners, weights=open_loads, minlength=staff.n).astype(np.float64)
     counts = np.bincount(owners, minlength=staff.n)
     allocated_total = 0
     waiting_rows = live[status == WAITING]
@@ -62,9 +68,7 @@ def allocate(model: World) -> int:
     # Workers at work, team by team in hiring order (``in_post`` is already in that order).
     who = staff.in_post
     present = who[~staff.is_sick(who, day)]
-    present_by_team = np.split(
-        present, np.cumsum(np.bincount(staff.team[present], minlength=n_teams))[:-1]
-    )
+    present_by_team = split_sorted(present, staff.team[present], n_teams)
     factor = np.where(staff.is_nqsw(present, day), policy.nqsw_caseload_factor, 1.0)
     capacity_of = np.zeros(staff.n)
     capacity_of[present] = staff.fte[present] * factor
@@ -84,7 +88,7 @@ def allocate(model: World) -> int:
         for row in team_rows[order]:
             if manager.allocations_today >= policy.max_allocations_per_day:
                 break
-            case_load = load_per_row[row]
+            case_load = cases.weight[row] if weighted else 1.0
             choice = held_choice(named, staff_counts, model)
             if choice is None:
                 relative = staff_loads / capacity

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engine.cases import ALLOCATED, NEVER, NO_VISIT_DUE, READY
+from sim.engine.cases import ALLOCATED, NEVER, NO_VISIT_DUE, READY, stable_order
 from sim.engine.referrals import start_case_type
 from sim.engine.segments import Segments
 from sim.scenario.schema import CASE_TYPES
@@ -118,7 +118,7 @@ def work(model: World) -> None:
         status = cases.status[live]
         owner = cases.worker[live]
         open_rows = live[((status == ALLOCATED) | (status == READY)) & (owner >= 0)]
-        open_rows = open_rows[np.argsort(cases.worker[open_rows], kind="stable")]
+        open_rows = open_rows[stable_order(cases.worker[open_rows], staff.n)]
         for swa in model.swas:
             assistant_work(model, swa, open_rows)
     who = staff.in_post
@@ -148,7 +148,7 @@ def held_rows(model: World, who: np.ndarray) -> tuple[np.ndarray, Segments]:
     rows = live[((status == ALLOCATED) | (status == READY)) & (owner >= 0)]
     holder = position[cases.worker[rows]]
     rows, holder = rows[holder >= 0], holder[holder >= 0]
-    rows = rows[np.argsort(holder, kind="stable")]
+    rows = rows[stable_order(holder, len(who))]
     return rows, Segments(np.bincount(holder, minlength=len(who)))
 
 
