@@ -169,12 +169,20 @@ def record_is_stale(
     return is_open & (lag_start != NEVER) & (day - lag_start > after_days)
 
 
-def release_worker_cases(cases: CaseBook, worker: int) -> int:
-    """Return a worker's open cases to the waiting list (on leaving or long-term sickness)."""
+def release_worker_cases(cases: CaseBook, worker: int | list[int]) -> int:
+    """Return the open cases of a worker (or of several) to the waiting list.
+
+    On leaving or long-term sickness; several workers at once cost one pass over the live rows.
+    """
+    workers = np.atleast_1d(np.asarray(worker, dtype=np.int64))
+    if len(workers) == 0:
+        return 0
     live = cases.live
     status = cases.status[live]
     is_open = (status == ALLOCATED) | (status == READY)
-    rows = live[(cases.worker[live] == worker) & is_open]
+    held = cases.worker[live]
+    holds = held == workers[0] if len(workers) == 1 else np.isin(held, workers)
+    rows = live[holds & is_open]
     cases.status[rows] = WAITING
     cases.worker[rows] = NEVER
     return len(rows)

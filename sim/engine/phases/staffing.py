@@ -62,12 +62,16 @@ def is_frozen(model: World, day: int) -> bool:
     return cfg.vacancy_freeze_end_day is None or day < cfg.vacancy_freeze_end_day
 
 
-def depart(model: World, worker: SocialWorker, reason: str) -> None:
-    """Remove a worker from its post; its cases go back to the waiting list."""
+def depart(model: World, worker: SocialWorker, reason: str, *, release: bool = True) -> None:
+    """Remove a worker from its post; its cases go back to the waiting list.
+
+    ``release=False`` leaves that to the caller, who releases several leavers' cases at once.
+    """
     worker.day_left = model.day
     worker.left_reason = reason
     model.remove_from_staff(worker)
-    release_worker_cases(model.cases, worker.index)
+    if release:
+        release_worker_cases(model.cases, worker.index)
     if worker.post >= 0 and model.posts.holder[worker.post] == worker.index:
         model.posts.holder[worker.post] = NOBODY
     model.tally.record_leaver(worker, reason)
@@ -123,10 +127,14 @@ def update(model: World) -> None:
     # A worker's hazard depends on its own state only, so every hazard is worked out first and
     # the leavers then go in staff order (their vacancies draw recruitment delays in that order).
     leaving = uniform[model.staff.post[who]] < -np.expm1(-leave_hazards(model, who))
-    for index in who[leaving].tolist():
+    leavers = who[leaving].tolist()
+    for index in leavers:
         worker = model.workers[index]
-        depart(model, worker, "left")
+        depart(model, worker, "left", release=False)
         open_vacancy(model, worker.post, recruit=not worker.is_agency)
+    # Nothing in the loop reads the case book, so releasing every leaver's cases in one pass
+    # afterwards leaves it as releasing them one departure at a time did.
+    release_worker_cases(model.cases, leavers)
     apply_cuts(model)
     if is_frozen(model, day):
         # The recruitment clock stops during a freeze: every scheduled arrival slips a day.

@@ -240,8 +240,10 @@ def social_workers_day(model: World, who: np.ndarray, rows: np.ndarray, runs: Se
     remaining = budget + overtime
 
     remaining = do_recording(model, rows, runs, q, remaining, recording_first)
-    admin_of_team = [model.team_admin(team) for team in range(model.config.team.n_teams)]
-    admins = [admin_of_team[team] for team in staff.team[who].tolist()]
+    admins = None  # without admin support nobody absorbs visit notes
+    if model.admins:
+        admin_of_team = [model.team_admin(team) for team in range(model.config.team.n_teams)]
+        admins = [admin_of_team[team] for team in staff.team[who].tolist()]
     remaining, contact, visits = do_visits(model, due, due_runs, visit_cost, remaining, admins)
     remaining = do_recording(model, rows, runs, q, remaining, ~recording_first)
     remaining = do_closures(model, rows, runs, q, remaining)
@@ -276,7 +278,7 @@ def do_visits(
     due_runs: Segments,
     visit_cost: np.ndarray,
     remaining: np.ndarray,
-    admins: list[AdminSupport | None],
+    admins: list[AdminSupport | None] | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each worker visits its due cases; one it cannot afford is skipped.
 
@@ -305,7 +307,8 @@ def do_visits(
         remaining[workers] -= cost[items]
         contact[workers] += contact_each[items]
         made[items] = True
-    visit_cases(model, due[made], [admins[i] for i in owner[made].tolist()])
+    made_by = None if admins is None else [admins[i] for i in owner[made].tolist()]
+    visit_cases(model, due[made], made_by)
     return remaining, contact, np.bincount(owner[made], minlength=len(due_runs))
 
 
