@@ -7,7 +7,10 @@ child's own. Times are CPU seconds (``time.process_time``), medians over ``--rep
 
 - the authority (``scenarios/scale/authority.toml``), ``--years`` simulated years, one replication
   (build, every day and the output tables, as ``sim.engine.run.run`` does);
-- per-day cost of its last simulated year over its first (flat cost: no growth with closed cases);
+- per-day cost of its last simulated year over its first (flat cost: no growth with closed cases),
+  from that run and again *interleaved*: a fresh model and one advanced to the last year step
+  alternate 10-day chunks in one process, so a change in the machine's load during the run
+  (other jobs on a shared machine) weighs on both years alike;
 - England (``scenarios/scale/england.toml``): build, then ``--england-days`` days extrapolated to
   a year, and peak resident memory (``resource.getrusage``);
 - the ratio of the authority's day-stepping time to a bare Mesa model with as many agents (the
@@ -39,6 +42,7 @@ DAYS_PER_YEAR = 260
 TARGETS = (
     ("authority_cpu_seconds", 10.0, "<="),
     ("year_last_over_first", 1.1, "<="),
+    ("year_last_over_first_interleaved", 1.1, "<="),
     ("england_year_cpu_seconds", 180.0, "<="),
     ("england_peak_mb", 1024.0, "<="),
     ("ratio_to_bare_mesa", 2.0, "<="),
@@ -83,6 +87,27 @@ def measure_authority(years: int, seed: int) -> dict:
         "open_end": int(model.tally.daily["open"][days - 1]),
         "peak_mb": _peak_mb(),
     }
+
+
+def measure_growth(years: int, seed: int, chunk: int = 10) -> dict:
+    """Per-day cost of the last year over the first, the two years stepped in alternation."""
+    from sim.engine.model import CaseloadModel
+    from sim.scenario.loading import load_scenario
+
+    days = years * DAYS_PER_YEAR
+    overrides = [f"simulation.days={days}", "simulation.warmup_days=0"]
+    config = load_scenario(ROOT / AUTHORITY, overrides)
+    first, last = CaseloadModel(config, seed), CaseloadModel(config, seed)
+    last.run(days - DAYS_PER_YEAR)
+    first_seconds = last_seconds = 0.0
+    for _ in range(DAYS_PER_YEAR // chunk):
+        before = time.process_time()
+        first.run(chunk)
+        middle = time.process_time()
+        last.run(chunk)
+        first_seconds += middle - before
+        last_seconds += time.process_time() - middle
+    return {"last_over_first": last_seconds / first_seconds}
 
 
 def measure_england(days: int, seed: int) -> dict:
@@ -135,6 +160,8 @@ def child(task: str, args: list[str]) -> None:
         figures = measure_authority(*numbers)
     elif task == "england":
         figures = measure_england(*numbers)
+    elif task == "growth":
+        figures = measure_growth(*numbers)
     else:
         figures = measure_bare_mesa(*numbers)
     if task != "bare":
@@ -168,6 +195,7 @@ def bench_tree(python: str, tree: Path, args: argparse.Namespace) -> dict:
     days = authority[0]["days"]
     n_agents = round(median(authority, "mean_agents"))
     bare = [spawn(python, tree, "bare", n_agents, days, 1000) for _ in range(args.repeats)]
+    growth = [spawn(python, tree, "growth", args.years, 1000) for _ in range(args.repeats)]
     figures = {
         "authority_cpu_seconds": median(authority, "cpu_seconds"),
         "authority_build_seconds": median(authority, "build_seconds"),
@@ -177,6 +205,7 @@ def bench_tree(python: str, tree: Path, args: argparse.Namespace) -> dict:
         "year_last_over_first": statistics.median(
             a["last_year_ms_per_day"] / a["first_year_ms_per_day"] for a in authority
         ),
+        "year_last_over_first_interleaved": median(growth, "last_over_first"),
         "authority_peak_mb": median(authority, "peak_mb"),
         "mean_agents": n_agents,
         "bare_mesa_seconds": median(bare, "step_seconds"),
@@ -201,6 +230,7 @@ ROWS = (
     ("first_year_ms_per_day", "  ms per day, year 1", "{:.2f}"),
     ("last_year_ms_per_day", "  ms per day, year {years}", "{:.2f}"),
     ("year_last_over_first", "  year {years} / year 1", "{:.3f}"),
+    ("year_last_over_first_interleaved", "  year {years} / year 1, interleaved", "{:.3f}"),
     ("authority_peak_mb", "  peak memory, MB", "{:.0f}"),
     ("mean_agents", "  mean live Mesa agents", "{:.0f}"),
     ("bare_mesa_seconds", "bare Mesa, same agents and days, s", "{:.2f}"),

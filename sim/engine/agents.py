@@ -1,9 +1,10 @@
 """The Mesa agents: social workers, managers, social work assistants, admin support and referrals.
 
-Workers are few (a team has about ten), so each is a Mesa agent holding its own state. Referrals
-are many, so their state lives in the model's :class:`~sim.engine.cases.CaseBook`; a
-:class:`Referral` agent is a handle on one row, giving dashboards and users an agent to inspect.
-Behaviour that
+The state of social workers and referrals lives in numpy columns owned by the model (the
+:class:`~sim.engine.staff.Staff` table and the :class:`~sim.engine.cases.CaseBook`), so the phases
+work on whole columns; a :class:`SocialWorker` is a handle on one staff row and a
+:class:`Referral` on one case row, giving dashboards and users an agent to inspect. Managers,
+assistants and admin support are few (one or two a team) and hold their own state. Behaviour that
 belongs to one daily phase lives in that phase's module under ``sim/engine/phases``; agents see
 the model through :class:`~sim.engine.state.World`.
 """
@@ -16,14 +17,84 @@ import mesa
 import numpy as np
 
 from sim.engine.cases import STATUS_NAMES
+from sim.engine.staff import STATUS_NAMES as STAFF_STATUS_NAMES
 from sim.scenario.schema import CASE_TYPES, WORKING_DAYS_PER_YEAR
 
 if TYPE_CHECKING:
     from sim.engine.state import World
 
 
+class _Column:
+    """A ``SocialWorker`` attribute stored in the staff table's column of the same name.
+
+    Reading gives a Python scalar (``float``, ``int`` or ``bool``), as a plain attribute would.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, worker: SocialWorker | None, owner: type | None = None):
+        if worker is None:
+            return self
+        return getattr(worker.model.staff, self.name)[worker.index].item()
+
+    def __set__(self, worker: SocialWorker, value) -> None:
+        getattr(worker.model.staff, self.name)[worker.index] = value
+
+
 class SocialWorker(mesa.Agent):
-    """A case-holding social worker (permanent or agency) in one post of one team."""
+    """A case-holding social worker (permanent or agency): a handle on one staff-table row.
+
+    Its numeric state lives in ``model.staff`` (:class:`~sim.engine.staff.Staff`), which the
+    phases update a column at a time; the attributes below read and write that row, so a
+    worker can still be inspected and set one at a time. Name, priority style and leaving
+    reason are text and stay on the handle.
+    """
+
+    team = _Column()
+    post = _Column()
+    fte = _Column()
+    experience_days = _Column()
+    is_agency = _Column()
+    frailty = _Column()
+    never_leaves = _Column()
+    day_started = _Column()
+    day_hired = _Column()
+    day_left = _Column()
+    starter_ramp_until = _Column()
+    stress = _Column()
+    days_above_threshold = _Column()
+    is_burnt_out = _Column()
+    day_sick_started = _Column()
+    day_sick_until = _Column()
+    is_long_spell = _Column()
+    is_reported_long_term_sick = _Column()
+    day_return_period_until = _Column()
+    day_supervision_due = _Column()
+    supervised_today = _Column()
+    supervision_hours_today = _Column()
+    caseload = _Column()
+    weighted_caseload = _Column()
+    backlog_hours = _Column()
+    hours_available = _Column()
+    overtime_allowed = _Column()
+    hours_worked = _Column()
+    overtime_hours = _Column()
+    demand_hours = _Column()
+    contact_hours = _Column()
+    duty_hours = _Column()
+    paid_hours = _Column()
+    incidents_today = _Column()
+    total_hours_worked = _Column()
+    total_overtime_hours = _Column()
+    total_contact_hours = _Column()
+    total_sick_days = _Column()
+    n_short_spells = _Column()
+    n_long_spells = _Column()
+    total_burnout_days = _Column()
+    days_in_post = _Column()
+    n_visits = _Column()
+    n_cases_closed = _Column()
 
     def __init__(
         self,
@@ -41,7 +112,7 @@ class SocialWorker(mesa.Agent):
         is_starter: bool = False,
     ) -> None:
         super().__init__(model)
-        self.index = len(model.workers)
+        self.index = model.staff.add()
         model.workers.append(self)
         self.team = team
         self.post = post
@@ -54,51 +125,25 @@ class SocialWorker(mesa.Agent):
         self.never_leaves = never_leaves
         self.day_started = model.day
         self.day_hired = model.day
-        self.day_left = -1
         self.left_reason = ""
         self.starter_ramp_until = (
             model.day + model.config.work.starter_ramp_days if is_starter else model.day
         )
-        # Wellbeing state
-        self.stress = 0.0
-        self.days_above_threshold = 0
-        self.is_burnt_out = False
-        # Sickness state: sick on days in [day_sick_started, day_sick_until)
-        self.day_sick_started = -1
-        self.day_sick_until = -1
-        self.is_long_spell = False
-        self.is_reported_long_term_sick = False
-        self.day_return_period_until = -1
-        # Supervision
+        # Every other column starts at the staff table's default (no sickness, no stress, zero
+        # totals); supervision falls due at a random day within the first interval.
         self.day_supervision_due = model.day + int(
             model.streams["workforce_build"].integers(0, self.supervision_interval() + 1)
         )
-        self.supervised_today = False
-        self.supervision_hours_today = 0.0
-        # Today's figures (set by the work phase)
-        self.caseload = 0
-        self.weighted_caseload = 0.0
-        self.backlog_hours = 0.0
-        self.hours_available = 0.0
-        self.overtime_allowed = 0.0
-        self.hours_worked = 0.0
-        self.overtime_hours = 0.0
-        self.demand_hours = 0.0
-        self.contact_hours = 0.0
-        self.duty_hours = 0.0
-        self.paid_hours = 0.0
-        self.incidents_today = 0
-        # Running totals
-        self.total_hours_worked = 0.0
-        self.total_overtime_hours = 0.0
-        self.total_contact_hours = 0.0
-        self.total_sick_days = 0
-        self.n_short_spells = 0
-        self.n_long_spells = 0
-        self.total_burnout_days = 0
-        self.days_in_post = 0
-        self.n_visits = 0
-        self.n_cases_closed = 0
+
+    @property
+    def priority_style(self) -> str:
+        """``contact_first`` or ``recording_first`` (the order the work phase spends hours in)."""
+        return self._priority_style
+
+    @priority_style.setter
+    def priority_style(self, style: str) -> None:
+        self._priority_style = style
+        self.model.staff.is_recording_first[self.index] = style == "recording_first"
 
     @property
     def is_in_post(self) -> bool:
@@ -133,15 +178,8 @@ class SocialWorker(mesa.Agent):
 
     def status(self, day: int) -> str:
         """One word for dashboards: left, sick, returning, burnt out, agency or working."""
-        if not self.is_in_post:
-            return "left"
-        if self.is_sick(day):
-            return "sick"
-        if self.is_returning(day):
-            return "returning"
-        if self.is_burnt_out:
-            return "burnt_out"
-        return "agency" if self.is_agency else "working"
+        code = self.model.staff.status_codes(np.array([self.index]), day)[0]
+        return STAFF_STATUS_NAMES[int(code)]
 
 
 class Manager(mesa.Agent):

@@ -15,6 +15,7 @@ Order of one working day (see docs/model.md):
 from __future__ import annotations
 
 import mesa
+import numpy as np
 
 from sim.engine.agents import AdminSupport, Manager, SocialWorkAssistant, SocialWorker
 from sim.engine.build import OrganisationBuilder
@@ -22,14 +23,15 @@ from sim.engine.cases import CaseBook
 from sim.engine.phases import allocation, arrivals, risk, staffing, supervision, wellbeing, work
 from sim.engine.posts import Posts
 from sim.engine.rng import Streams
+from sim.engine.staff import Staff
 from sim.engine.tally import Tally
 from sim.engine.worker_days import WorkerDayRecord
 from sim.scenario.schema import WORKING_DAYS_PER_YEAR, Scenario
 
 
-def intention_to_leave(worker: SocialWorker, model: CaseloadModel) -> float:
-    """Annualised leaving hazard of ``worker`` right now (the staffing phase's, per year)."""
-    return staffing.leave_hazard_per_day(worker, model) * WORKING_DAYS_PER_YEAR
+def intentions_to_leave(model: CaseloadModel, who: np.ndarray) -> np.ndarray:
+    """Annualised leaving hazard of staff rows ``who`` right now."""
+    return staffing.leave_hazards(model, who) * WORKING_DAYS_PER_YEAR
 
 
 class CaseloadModel(mesa.Model):
@@ -43,6 +45,8 @@ class CaseloadModel(mesa.Model):
         self.day = 0
         self.cases = CaseBook(capacity=self._expected_cases())
         self.posts = Posts()
+        self.staff = Staff(capacity=2 * config.team.n_teams * config.team.social_worker_posts)
+        #: Every social worker ever hired, by index: handles on the rows of ``staff``.
         self.workers: list[SocialWorker] = []
         self.managers: list[Manager] = []
         self.swas: list[SocialWorkAssistant] = []
@@ -51,10 +55,6 @@ class CaseloadModel(mesa.Model):
         self.referral_agents: dict = {}
         #: Every worker each case has been allocated to, in order (a case's change history).
         self.worker_history: dict[int, list[int]] = {}
-        self._staff_by_team: dict[int, dict[int, SocialWorker]] = {
-            team: {} for team in range(config.team.n_teams)
-        }
-        self._in_post: list[SocialWorker] | None = None
         self.held_caseloads = {
             w.name: w.held_caseload for w in config.team.workers if w.held_caseload is not None
         }
@@ -72,25 +72,22 @@ class CaseloadModel(mesa.Model):
     # Staff registry -------------------------------------------------------------------------
     def add_to_staff(self, worker: SocialWorker) -> None:
         """Register a worker as in post in its team."""
-        self._staff_by_team[worker.team][worker.index] = worker
-        self._in_post = None
+        self.staff.changed()
 
     def remove_from_staff(self, worker: SocialWorker) -> None:
         """Take a worker who has left off the staff (its ``day_left`` is set)."""
-        self._staff_by_team[worker.team].pop(worker.index, None)
-        self._in_post = None
+        self.staff.changed()
 
     def workers_in_post(self) -> list[SocialWorker]:
         """Every social worker currently in post, team by team, in hiring order."""
-        # Phases ask several times a day; the list changes only on a hire or a departure.
-        if self._in_post is None:
-            staff = [w for team in self._staff_by_team.values() for w in team.values()]
-            self._in_post = [w for w in staff if w.is_in_post]
-        return list(self._in_post)
+        workers = self.workers
+        return [workers[i] for i in self.staff.in_post.tolist()]
 
     def team_workers(self, team: int) -> list[SocialWorker]:
         """Social workers in post in ``team``."""
-        return [w for w in self._staff_by_team[team].values() if w.is_in_post]
+        rows = self.staff.in_post
+        workers = self.workers
+        return [workers[i] for i in rows[self.staff.team[rows] == team].tolist()]
 
     def team_admin(self, team: int) -> AdminSupport | None:
         """The team's admin support, if it has any."""
@@ -111,10 +108,10 @@ class CaseloadModel(mesa.Model):
         wellbeing.update(self)
         staffing.update(self)
         self.tally.record(self)
+        self.staff.end_day(self.day)
         if self.config.simulation.collect_worker_days:
-            self.worker_days.record(
-                self.day, self.workers_in_post(), lambda w: intention_to_leave(w, self)
-            )
+            who = self.staff.in_post
+            self.worker_days.record(self.day, self.staff, who, intentions_to_leave(self, who))
         self.day += 1
 
     def run(self, days: int | None = None, progress=None) -> None:

@@ -78,39 +78,41 @@ def collect(model: CaseloadModel, replication: int = 0) -> RunResult:
 
 
 def worker_table(model: CaseloadModel) -> pd.DataFrame:
-    """One row per social worker who ever held a post."""
+    """One row per social worker who ever held a post, read from the staff table's columns."""
+    staff = model.staff
+    if staff.n == 0:
+        return pd.DataFrame()
     leavers = {entry["worker"]: entry["reason"] for entry in model.tally.leaver_log}
-    rows = []
-    for w in model.workers:
-        rows.append(
-            {
-                "worker": w.index,
-                "name": w.name,
-                "team": w.team,
-                "post": w.post,
-                "fte": w.fte,
-                "is_agency": w.is_agency,
-                "experience_years_at_start": w.experience_days / 260.0,
-                "priority_style": w.priority_style,
-                "day_started": w.day_started,
-                "day_left": w.day_left,
-                "left_reason": leavers.get(w.index, ""),
-                "days_in_post": w.days_in_post,
-                "caseload_end": w.caseload if w.is_in_post else 0,
-                "backlog_hours_end": w.backlog_hours if w.is_in_post else 0.0,
-                "stress_end": w.stress,
-                "burnout_days": w.total_burnout_days,
-                "sick_days": w.total_sick_days,
-                "short_spells": w.n_short_spells,
-                "long_spells": w.n_long_spells,
-                "hours_worked": w.total_hours_worked,
-                "unpaid_overtime_hours": w.total_overtime_hours,
-                "contact_hours": w.total_contact_hours,
-                "visits": w.n_visits,
-                "cases_closed": w.n_cases_closed,
-            }
-        )
-    return pd.DataFrame(rows)
+    column = staff.view
+    in_post = column("day_left") < 0
+    return pd.DataFrame(
+        {
+            "worker": np.arange(staff.n, dtype=np.int64),
+            "name": [w.name for w in model.workers],
+            "team": column("team").copy(),
+            "post": column("post").copy(),
+            "fte": column("fte").copy(),
+            "is_agency": column("is_agency").copy(),
+            "experience_years_at_start": column("experience_days") / 260.0,
+            "priority_style": [w.priority_style for w in model.workers],
+            "day_started": column("day_started").copy(),
+            "day_left": column("day_left").copy(),
+            "left_reason": [leavers.get(i, "") for i in range(staff.n)],
+            "days_in_post": column("days_in_post").copy(),
+            "caseload_end": np.where(in_post, column("caseload"), 0),
+            "backlog_hours_end": np.where(in_post, column("backlog_hours"), 0.0),
+            "stress_end": column("stress").copy(),
+            "burnout_days": column("total_burnout_days").copy(),
+            "sick_days": column("total_sick_days").copy(),
+            "short_spells": column("n_short_spells").copy(),
+            "long_spells": column("n_long_spells").copy(),
+            "hours_worked": column("total_hours_worked").copy(),
+            "unpaid_overtime_hours": column("total_overtime_hours").copy(),
+            "contact_hours": column("total_contact_hours").copy(),
+            "visits": column("n_visits").copy(),
+            "cases_closed": column("n_cases_closed").copy(),
+        }
+    )
 
 
 def worker_day_table(model: CaseloadModel) -> pd.DataFrame:

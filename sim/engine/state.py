@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from sim.engine.cases import CaseBook
 from sim.engine.posts import Posts
 from sim.engine.rng import Streams
+from sim.engine.staff import Staff
 from sim.scenario.schema import Scenario
 
 
@@ -52,8 +53,10 @@ class World(Protocol):
     streams: Streams
     cases: CaseBook
     posts: Posts
+    #: Every social worker's state in numpy columns, one row per ``SocialWorker.index``.
+    staff: Staff
     tally: Events
-    #: Every social worker ever hired, indexed by ``SocialWorker.index``.
+    #: Every social worker ever hired (handles on ``staff`` rows), by ``SocialWorker.index``.
     workers: list[Any]
     managers: list[Any]
     swas: list[Any]

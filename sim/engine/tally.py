@@ -7,6 +7,7 @@ the measured window; rates are the ratios defined in ``docs/model.md``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -131,18 +132,24 @@ class Tally:
         threshold = model.config.work.record_out_of_date_after_days
         stale = record_is_stale(cases, day, threshold, live)
         high_risk = cases.risk_of(live) > model.config.risk.high_risk_threshold
-        staff = model.workers_in_post()
-        fte_in_post = sum(w.fte for w in staff)
-        agency_fte = sum(w.fte for w in staff if w.is_agency)
-        permanent = sum(1 for w in staff if not w.is_agency)
-        sick = [w for w in staff if w.is_sick(day)]
-        burnt = sum(1 for w in staff if w.is_burnt_out)
-        backlog = np.array([w.backlog_hours for w in staff]) if staff else np.zeros(0)
-        overtime = sum(w.overtime_hours for w in staff)
+        staff = model.staff
+        who = staff.in_post
+        fte = staff.fte[who]
+        is_agency = staff.is_agency[who]
+        fte_in_post = float(fte.sum())
+        agency_fte = float(fte[is_agency].sum())
+        n_agency = int(is_agency.sum())
+        permanent = len(who) - n_agency
+        sick = staff.is_sick(who, day)
+        burnt = int(staff.is_burnt_out[who].sum())
+        backlog = staff.backlog_hours[who]
+        overtime_each = staff.overtime_hours[who]
+        overtime = float(overtime_each.sum())
         n_open = int(is_open.sum())
         active = model.posts.is_active
         holders = model.posts.holder[active]
-        permanent_held = sum(1 for h in holders if h >= 0 and not model.workers[h].is_agency)
+        holders = holders[holders >= 0]
+        permanent_held = int(np.count_nonzero(~staff.is_agency[holders]))
         vacancies = int(active.sum()) - permanent_held
         caseload_per_fte = n_open / fte_in_post if fte_in_post > 0 else np.nan
 
@@ -158,26 +165,22 @@ class Tally:
         row["records_out_of_date"][day] = int(stale.sum())
         row["high_risk_unmonitored"][day] = int((overdue & high_risk).sum())
         row["serious_incidents"][day] = self.incidents_today
-        row["workers_in_post"][day] = len(staff)
+        row["workers_in_post"][day] = len(who)
         row["fte_in_post"][day] = fte_in_post
-        row["agency_in_post"][day] = sum(1 for w in staff if w.is_agency)
-        row["sick"][day] = len(sick)
+        row["agency_in_post"][day] = n_agency
+        row["sick"][day] = int(sick.sum())
         row["burnt_out"][day] = burnt
         row["vacancies"][day] = vacancies
         row["leavers"][day] = self.leavers_today
         row["caseload_per_fte"][day] = caseload_per_fte
         row["backlog_hours_mean"][day] = backlog.mean() if len(backlog) else 0.0
-        row["stress_mean"][day] = np.mean([w.stress for w in staff]) if staff else 0.0
+        row["stress_mean"][day] = staff.stress[who].mean() if len(who) else 0.0
         row["overtime_hours"][day] = overtime
-        row["hours_worked"][day] = sum(w.hours_worked for w in staff)
-        row["contact_hours"][day] = sum(w.contact_hours for w in staff)
-        row["working_hours"][day] = sum(w.paid_hours + w.overtime_hours for w in staff)
+        row["hours_worked"][day] = staff.hours_worked[who].sum()
+        row["contact_hours"][day] = staff.contact_hours[who].sum()
+        row["working_hours"][day] = (staff.paid_hours[who] + overtime_each).sum()
         row["manager_oversight_ratio"][day] = np.mean([m.oversight_ratio for m in model.managers])
         row["audits"][day] = sum(m.audits_today for m in model.managers)
-
-        for worker in staff:
-            worker.days_in_post += 1
-            worker.total_sick_days += int(worker.is_sick(day))
 
         if day >= self.warmup_days:
             t = self.totals
@@ -198,15 +201,15 @@ class Tally:
                 t["caseload_per_fte_sum"] += caseload_per_fte
                 t["caseload_days"] += 1
             t["backlog_sum"] += float(backlog.sum())
-            t["backlog_worker_days"] += len(staff)
+            t["backlog_worker_days"] += len(who)
             t["overtime_hours"] += overtime
             t["fte_days"] += fte_in_post
             t["hours_worked"] += row["hours_worked"][day]
             t["working_hours"] += row["working_hours"][day]
             t["contact_hours"] += row["contact_hours"][day]
             t["burnout_days"] += burnt
-            t["worker_days"] += len(staff)
-            t["sick_fte_days"] += sum(w.fte for w in sick)
+            t["worker_days"] += len(who)
+            t["sick_fte_days"] += float(fte[sick].sum())
             t["permanent_leavers"] += self.permanent_leavers_today
             t["leavers"] += self.leavers_today
             t["permanent_headcount_days"] += permanent
@@ -216,7 +219,7 @@ class Tally:
             t["filled_fte_days"] += fte_in_post
             t["supervision_expected"] += self.supervision_expected_today
             t["supervision_on_time"] += self.supervision_on_time_today
-            t["cost"] += daily_cost(model, staff)
+            t["cost"] += staff_cost_per_day(model, who)
         self._start_day()
 
     def summary(self, model: World) -> dict[str, float]:
@@ -261,18 +264,18 @@ class Tally:
         return {k: float(v) for k, v in values.items()}
 
 
-def daily_cost(model: World, staff: list[SocialWorker]) -> float:
-    """Employment cost of one working day: social workers, agency premium, managers, support."""
-    costs, support = model.config.costs, model.config.support
+def staff_cost_per_day(model: World, who: np.ndarray) -> float:
+    """Employment cost of one working day: staff rows ``who``, agency premium, managers, support."""
+    costs, support, staff = model.config.costs, model.config.support, model.staff
     day_share = 1.0 / WORKING_DAYS_PER_YEAR
-    total = 0.0
-    for worker in staff:
-        pay = costs.social_worker_per_year * worker.fte
-        if worker.is_agency:
-            pay *= 1.0 + costs.agency_premium
-        else:
-            pay += costs.retention_pay_per_worker_year * worker.fte
-        total += pay
+    fte = staff.fte[who]
+    pay = costs.social_worker_per_year * fte
+    pay = np.where(
+        staff.is_agency[who],
+        pay * (1.0 + costs.agency_premium),
+        pay + costs.retention_pay_per_worker_year * fte,
+    )
+    total = float(pay.sum())
     n_teams = model.config.team.n_teams
     total += n_teams * (
         costs.manager_per_year * model.config.team.manager_fte
@@ -280,3 +283,8 @@ def daily_cost(model: World, staff: list[SocialWorker]) -> float:
         + costs.admin_per_year * support.admin_staff
     )
     return total * day_share
+
+
+def daily_cost(model: World, staff: Sequence[SocialWorker]) -> float:
+    """Employment cost of one working day with the social workers ``staff`` in post."""
+    return staff_cost_per_day(model, np.array([w.index for w in staff], dtype=np.int64))

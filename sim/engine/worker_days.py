@@ -2,25 +2,23 @@
 
 This replaces Mesa's ``DataCollector`` for the worker-day table: the collector calls one Python
 reporter per value per agent per day (16 values x every worker) and keeps a tuple per agent,
-which cost about a fifth of a step. Here one ``attrgetter`` reads a worker's numeric state at
-once, each day becomes a block of arrays, and the blocks are joined once when the table is built.
-Mesa 3.5's ``DataRecorder`` (``mesa.experimental.data_collection``) was considered: it is
-experimental (its API may change without warning), is driven by the model's ``time``
-observable rather than our day counter, and still reads agent attributes one agent at a time.
+which cost about a fifth of a step. Here each day's block is a slice of the staff table's columns
+for the workers in post (:class:`~sim.engine.staff.Staff`), and the blocks are joined once when
+the table is built. Mesa 3.5's ``DataRecorder`` (``mesa.experimental.data_collection``) was
+considered: it is experimental (its API may change without warning), is driven by the model's
+``time`` observable rather than our day counter, and still reads agent attributes one agent at
+a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from operator import attrgetter
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
-#: Columns read straight from each worker, with their dtype in the table.
+from sim.engine.staff import STATUS_NAMES, Staff
+
+#: Columns read straight from the staff table (``worker`` is the row), with their dtype.
 _ATTRIBUTES: dict[str, type] = {
-    "worker": np.int64,
     "team": np.int64,
     "fte": np.float64,
     "is_agency": np.bool_,
@@ -53,7 +51,7 @@ COLUMNS: tuple[str, ...] = (
     "contact_hours",
     "intention_to_leave",
 )
-_READ = attrgetter(*("index" if name == "worker" else name for name in _ATTRIBUTES))
+_STATUS_NAMES = np.array(STATUS_NAMES, dtype=object)
 
 
 class WorkerDayRecord:
@@ -62,25 +60,22 @@ class WorkerDayRecord:
     def __init__(self) -> None:
         self._blocks: list[dict[str, np.ndarray]] = []
 
-    def record(self, day: int, staff: Sequence[Any], intention: Callable[[Any], float]) -> None:
-        """Keep the state of ``staff`` at the end of ``day`` (``intention``: leaving per year)."""
-        values = np.array([_READ(worker) for worker in staff], dtype=np.float64).reshape(
-            len(staff), len(_ATTRIBUTES)
-        )
-        block = {"day": np.full(len(staff), day, dtype=np.int64)}
-        for i, (name, dtype) in enumerate(_ATTRIBUTES.items()):
-            block[name] = values[:, i].astype(dtype)
-        block["status"] = np.array([worker.status(day) for worker in staff], dtype=object)
-        block["intention_to_leave"] = np.array(
-            [intention(worker) for worker in staff], dtype=np.float64
-        )
+    def record(self, day: int, staff: Staff, who: np.ndarray, intention: np.ndarray) -> None:
+        """Keep the state of staff rows ``who`` at the end of ``day`` (``intention``: per year)."""
+        block = {"day": np.full(len(who), day, dtype=np.int64), "worker": who.astype(np.int64)}
+        for name, dtype in _ATTRIBUTES.items():
+            block[name] = getattr(staff, name)[who].astype(dtype)
+        block["status"] = staff.status_codes(who, day).astype(np.int8)
+        block["intention_to_leave"] = np.asarray(intention, dtype=np.float64)
         self._blocks.append(block)
 
     def table(self) -> pd.DataFrame:
         """Every recorded worker-day, sorted by day then worker."""
         if not self._blocks:
             return pd.DataFrame({name: pd.Series(dtype=object) for name in COLUMNS})
-        table = pd.DataFrame(
-            {name: np.concatenate([block[name] for block in self._blocks]) for name in COLUMNS}
-        )
+        columns = {
+            name: np.concatenate([block[name] for block in self._blocks]) for name in COLUMNS
+        }
+        columns["status"] = _STATUS_NAMES[columns["status"]]
+        table = pd.DataFrame(columns)
         return table.sort_values(["day", "worker"], ignore_index=True, kind="stable")

@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engine.cases import ALLOCATED, NEVER, READY, WAITING, group_rows, release_worker_cases
+from sim.engine.cases import (
+    ALLOCATED,
+    NEVER,
+    READY,
+    WAITING,
+    group_rows,
+    release_worker_cases,
+    split_sorted,
+)
 
 if TYPE_CHECKING:
     from sim.engine.agents import SocialWorker
@@ -26,56 +34,62 @@ if TYPE_CHECKING:
 
 def report_long_term_sickness(model: World) -> None:
     """Once a spell reaches the long-term threshold, reallocate the worker's cases (by policy)."""
-    policy = model.config.allocation
-    for worker in model.workers_in_post():
-        if (
-            worker.is_sick(model.day)
-            and not worker.is_reported_long_term_sick
-            and model.day - worker.day_sick_started >= policy.long_term_sick_after_days
-        ):
-            worker.is_reported_long_term_sick = True
-            if policy.on_long_term_sickness == "reallocate":
-                release_worker_cases(model.cases, worker.index)
+    policy, staff, day = model.config.allocation, model.staff, model.day
+    who = staff.in_post
+    reported = (
+        staff.is_sick(who, day)
+        & ~staff.is_reported_long_term_sick[who]
+        & (day - staff.day_sick_started[who] >= policy.long_term_sick_after_days)
+    )
+    for index in who[reported].tolist():
+        staff.is_reported_long_term_sick[index] = True
+        if policy.on_long_term_sickness == "reallocate":
+            release_worker_cases(model.cases, index)
 
 
 def allocate(model: World) -> int:
     """Allocate waiting referrals in every team; return how many were allocated today."""
     report_long_term_sickness(model)
-    cases, day = model.cases, model.day
+    cases, day, staff = model.cases, model.day, model.staff
     policy = model.config.allocation
     weighted = policy.cap_kind == "weighted"
     live = cases.live
     status = cases.status[live]
     open_rows = live[(status == ALLOCATED) | (status == READY)]
     owners = cases.worker[open_rows]
-    load_per_row = cases.weight if weighted else np.ones(cases.n)
+    open_loads = cases.weight[open_rows] if weighted else np.ones(len(open_rows))
     # Float even when nothing is open (bincount of an empty array is integer and would truncate).
-    loads = np.bincount(
-        owners, weights=load_per_row[open_rows], minlength=len(model.workers)
-    ).astype(np.float64)
-    counts = np.bincount(owners, minlength=len(model.workers))
+    loads = np.bincount(owners, weights=open_loads, minlength=staff.n).astype(np.float64)
+    counts = np.bincount(owners, minlength=staff.n)
     allocated_total = 0
     waiting_rows = live[status == WAITING]
-    waiting_by_team = group_rows(waiting_rows, cases.team[waiting_rows], len(model.managers))
+    n_teams = len(model.managers)
+    waiting_by_team = group_rows(waiting_rows, cases.team[waiting_rows], n_teams)
+    # Workers at work, team by team in hiring order (``in_post`` is already in that order).
+    who = staff.in_post
+    present = who[~staff.is_sick(who, day)]
+    present_by_team = split_sorted(present, staff.team[present], n_teams)
+    factor = np.where(staff.is_nqsw(present, day), policy.nqsw_caseload_factor, 1.0)
+    capacity_of = np.zeros(staff.n)
+    capacity_of[present] = staff.fte[present] * factor
     for manager in model.managers:
         manager.allocations_today = 0
         team_rows = waiting_by_team[manager.team]
         if len(team_rows) == 0:
             continue
-        order = np.lexsort((cases.day_arrived[team_rows], -cases.observed_risk[team_rows]))
-        staff = [w for w in model.team_workers(manager.team) if w.is_available(day)]
-        if not staff:
+        team_staff = present_by_team[manager.team]
+        if len(team_staff) == 0:
             continue
-        capacity = np.array(
-            [w.fte * (policy.nqsw_caseload_factor if w.is_nqsw else 1.0) for w in staff]
-        )
-        staff_loads = loads[[w.index for w in staff]]
-        staff_counts = counts[[w.index for w in staff]]
+        order = np.lexsort((cases.day_arrived[team_rows], -cases.observed_risk[team_rows]))
+        capacity = capacity_of[team_staff]
+        staff_loads = loads[team_staff]
+        staff_counts = counts[team_staff]
+        named = [model.workers[i] for i in team_staff.tolist()] if model.held_caseloads else []
         for row in team_rows[order]:
             if manager.allocations_today >= policy.max_allocations_per_day:
                 break
-            case_load = load_per_row[row]
-            choice = held_choice(staff, staff_counts, model)
+            case_load = cases.weight[row] if weighted else 1.0
+            choice = held_choice(named, staff_counts, model)
             if choice is None:
                 relative = staff_loads / capacity
                 if policy.cap_kind != "none":
@@ -85,7 +99,7 @@ def allocate(model: World) -> int:
                     elif policy.at_cap == "wait":
                         continue
                 choice = int(np.argmin(relative))
-            assign(model, int(row), staff[choice])
+            assign(model, int(row), int(team_staff[choice]))
             staff_loads[choice] += case_load
             staff_counts[choice] += 1
             manager.allocations_today += 1
@@ -108,12 +122,12 @@ def held_choice(staff: list[SocialWorker], counts: np.ndarray, model: World) -> 
     return None
 
 
-def assign(model: World, row: int, worker: SocialWorker) -> None:
-    """Give case ``row`` to ``worker``, recording the wait for a first allocation."""
+def assign(model: World, row: int, worker: int) -> None:
+    """Give case ``row`` to staff row ``worker``, recording the wait for a first allocation."""
     cases, day = model.cases, model.day
-    cases.worker[row] = worker.index
+    cases.worker[row] = worker
     cases.day_allocated[row] = day
-    model.worker_history.setdefault(row, []).append(worker.index)
+    model.worker_history.setdefault(row, []).append(worker)
     cases.status[row] = READY if cases.work_days_left[row] <= 0 else ALLOCATED
     if cases.day_first_allocated[row] == NEVER:
         cases.day_first_allocated[row] = day

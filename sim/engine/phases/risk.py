@@ -85,6 +85,6 @@ def evolve(model: World) -> int:
             cases.day_visit_due[row] = min(int(cases.day_visit_due[row]), day)  # see the child
         worker = int(cases.worker[row])
         if worker >= 0:
-            model.workers[worker].incidents_today += 1
+            model.staff.incidents_today[worker] += 1
     model.tally.record_incidents(len(hit))
     return len(hit)

@@ -15,7 +15,6 @@ A leaver's cases return to the waiting list.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,20 +31,27 @@ if TYPE_CHECKING:
 STRESS_REFERENCE = 0.3
 
 
+def leave_hazards(model: World, who: np.ndarray) -> np.ndarray:
+    """Daily leaving hazard h of staff rows ``who`` (module equation)."""
+    cfg, staff = model.config.staffing, model.staff
+    if not cfg.attrition_enabled:
+        return np.zeros(len(who))
+    is_agency = staff.is_agency[who]
+    rate = np.where(is_agency, cfg.agency_leave_rate_per_year, cfg.leave_rate_per_year)
+    ratio = np.where(staff.is_burnt_out[who], cfg.burnout_leave_ratio, 1.0)
+    ratio = ratio * np.exp(cfg.stress_leave_log_ratio * (staff.stress[who] - STRESS_REFERENCE))
+    service_years = (model.day - staff.day_started[who]) / WORKING_DAYS_PER_YEAR
+    is_early = (service_years >= 1.0) & (service_years < 5.0)
+    ratio = np.where(is_early, ratio * cfg.early_career_leave_ratio, ratio)
+    ratio = np.where(is_agency, ratio, ratio * cfg.retention_pay_leave_ratio)
+    hazard = rate / WORKING_DAYS_PER_YEAR * ratio
+    hazard[staff.never_leaves[who] | (staff.day_left[who] >= 0)] = 0.0
+    return hazard
+
+
 def leave_hazard_per_day(worker: SocialWorker, model: World) -> float:
-    """Daily leaving hazard h of ``worker`` (module equation)."""
-    cfg = model.config.staffing
-    if not cfg.attrition_enabled or worker.never_leaves or not worker.is_in_post:
-        return 0.0
-    rate = cfg.agency_leave_rate_per_year if worker.is_agency else cfg.leave_rate_per_year
-    ratio = cfg.burnout_leave_ratio if worker.is_burnt_out else 1.0
-    ratio *= math.exp(cfg.stress_leave_log_ratio * (worker.stress - STRESS_REFERENCE))
-    service_years = (model.day - worker.day_started) / WORKING_DAYS_PER_YEAR
-    if 1.0 <= service_years < 5.0:
-        ratio *= cfg.early_career_leave_ratio
-    if not worker.is_agency:
-        ratio *= cfg.retention_pay_leave_ratio
-    return rate / WORKING_DAYS_PER_YEAR * ratio
+    """Daily leaving hazard h of one worker (:func:`leave_hazards` of its row)."""
+    return float(leave_hazards(model, np.array([worker.index]))[0])
 
 
 def is_frozen(model: World, day: int) -> bool:
@@ -56,12 +62,16 @@ def is_frozen(model: World, day: int) -> bool:
     return cfg.vacancy_freeze_end_day is None or day < cfg.vacancy_freeze_end_day
 
 
-def depart(model: World, worker: SocialWorker, reason: str) -> None:
-    """Remove a worker from its post; its cases go back to the waiting list."""
+def depart(model: World, worker: SocialWorker, reason: str, *, release: bool = True) -> None:
+    """Remove a worker from its post; its cases go back to the waiting list.
+
+    ``release=False`` leaves that to the caller, who releases several leavers' cases at once.
+    """
     worker.day_left = model.day
     worker.left_reason = reason
     model.remove_from_staff(worker)
-    release_worker_cases(model.cases, worker.index)
+    if release:
+        release_worker_cases(model.cases, worker.index)
     if worker.post >= 0 and model.posts.holder[worker.post] == worker.index:
         model.posts.holder[worker.post] = NOBODY
     model.tally.record_leaver(worker, reason)
@@ -113,10 +123,18 @@ def update(model: World) -> None:
     """Run the staffing phase: leavers, cuts, then arrivals of recruits and agency cover."""
     day, posts = model.day, model.posts
     uniform = model.streams["leaving"].random(posts.n)
-    for worker in list(model.workers_in_post()):
-        if uniform[worker.post] < -math.expm1(-leave_hazard_per_day(worker, model)):
-            depart(model, worker, "left")
-            open_vacancy(model, worker.post, recruit=not worker.is_agency)
+    who = model.staff.in_post
+    # A worker's hazard depends on its own state only, so every hazard is worked out first and
+    # the leavers then go in staff order (their vacancies draw recruitment delays in that order).
+    leaving = uniform[model.staff.post[who]] < -np.expm1(-leave_hazards(model, who))
+    leavers = who[leaving].tolist()
+    for index in leavers:
+        worker = model.workers[index]
+        depart(model, worker, "left", release=False)
+        open_vacancy(model, worker.post, recruit=not worker.is_agency)
+    # Nothing in the loop reads the case book, so releasing every leaver's cases in one pass
+    # afterwards leaves it as releasing them one departure at a time did.
+    release_worker_cases(model.cases, leavers)
     apply_cuts(model)
     if is_frozen(model, day):
         # The recruitment clock stops during a freeze: every scheduled arrival slips a day.

@@ -29,20 +29,47 @@ if TYPE_CHECKING:
     from sim.engine.state import World
 
 
+def supervision_intervals(model: World, who: np.ndarray) -> np.ndarray:
+    """Working days between sessions of staff rows ``who`` (shorter for newly qualified)."""
+    sup = model.config.supervision
+    is_nqsw = model.staff.is_nqsw(who, model.day)
+    return np.where(is_nqsw, sup.nqsw_interval_days, sup.interval_days)
+
+
 def supervise(model: World) -> None:
     """Hold today's supervision sessions in every team."""
-    cfg, day, cases = model.config.supervision, model.day, model.cases
+    cfg, day, cases, staff = model.config.supervision, model.day, model.cases, model.staff
     live = cases.live
     live = live[cases.status[live] != CLOSED]
-    live_per_team = np.bincount(cases.team[live], minlength=len(model.managers))
-    for worker in model.workers_in_post():
-        worker.supervised_today = False
-        worker.supervision_hours_today = 0.0
+    live_per_team = np.bincount(cases.team[live], minlength=len(model.managers)).tolist()
+    who = staff.in_post
+    staff.supervised_today[who] = False
+    staff.supervision_hours_today[who] = 0.0
     failing = failing_rows(model, live)
     failing_by_team = group_rows(failing, cases.team[failing], len(model.managers))
+    if cfg.enabled:
+        # A due date more than one interval past counts one miss per whole interval and rolls on:
+        # k = max(0, floor((day - due - 1) / interval)) misses, the smallest k after which the
+        # due date is at most one interval past.
+        interval = supervision_intervals(model, who)
+        due = staff.day_supervision_due[who]
+        missed = np.maximum(0, (day - due - 1) // interval)
+        due = due + missed * interval
+        staff.day_supervision_due[who] = due
+        missed_by_team = np.bincount(staff.team[who], weights=missed, minlength=len(model.managers))
+        # Sessions due, team by team, most overdue first (then in hiring order).
+        is_due = (due <= day) & ~staff.is_sick(who, day)
+        candidates, candidate_due = who[is_due], due[is_due]
+        order = np.lexsort((candidates, candidate_due, staff.team[candidates]))
+        candidates, candidate_due = candidates[order], candidate_due[order]
+        candidate_interval = interval[is_due][order]
+        due_by_team = group_rows(
+            np.arange(len(candidates)), staff.team[candidates], len(model.managers)
+        )
+    cost = cfg.session_hours + cfg.recording_hours
+    manager_fte = model.config.team.manager_fte
     for manager in model.managers:
-        open_cases = int(live_per_team[manager.team])
-        manager_fte = model.config.team.manager_fte
+        open_cases = live_per_team[manager.team]
         manager.oversight_ratio = open_cases / (cfg.span_optimum_cases * manager_fte)
         hours = manager_fte * (cfg.manager_hours_per_week - cfg.manager_fixed_hours_per_week) / 5.0
         hours -= (
@@ -55,30 +82,23 @@ def supervise(model: World) -> None:
         if not cfg.enabled:
             audit(model, manager, failing_by_team[manager.team], manager.hours_for_supervision)
             continue
-        staff = model.team_workers(manager.team)
-        for worker in staff:
-            interval = worker.supervision_interval()
-            while day > worker.day_supervision_due + interval:
-                manager.sessions_missed += 1
-                model.tally.record_supervision(expected=1, on_time=0)
-                worker.day_supervision_due += interval
-        due = sorted(
-            (w for w in staff if w.is_available(day) and w.day_supervision_due <= day),
-            key=lambda w: (w.day_supervision_due, w.index),
-        )
-        cost = cfg.session_hours + cfg.recording_hours
+        n_missed = int(missed_by_team[manager.team])
+        if n_missed:
+            manager.sessions_missed += n_missed
+            model.tally.record_supervision(expected=n_missed, on_time=0)
         budget = manager.hours_for_supervision
-        for worker in due:
+        for i in due_by_team[manager.team].tolist():
             if budget < cost:
                 break
             budget -= cost
-            on_time = day <= worker.day_supervision_due
+            index = int(candidates[i])
+            on_time = day <= int(candidate_due[i])
             manager.sessions_held += 1
             manager.sessions_on_time += int(on_time)
             model.tally.record_supervision(expected=1, on_time=int(on_time))
-            worker.supervised_today = True
-            worker.supervision_hours_today = cfg.session_hours
-            worker.day_supervision_due = day + worker.supervision_interval()
+            staff.supervised_today[index] = True
+            staff.supervision_hours_today[index] = cfg.session_hours
+            staff.day_supervision_due[index] = day + int(candidate_interval[i])
         audit(model, manager, failing_by_team[manager.team], budget)
 
 

@@ -12,12 +12,12 @@ falls below the recovery threshold; it lowers productivity (work phase) and rais
 Sickness: each worker has a gamma frailty z (mean 1, shape k_z). Daily hazards
     h_short = z * lambda_s / 260,   h_long = z * lambda_l / 260 * exp(b_s * (s - 0.3))
 start a spell with probability 1 - exp(-h); lengths are drawn from the spell distributions.
-One uniform draw per post per day decides onset (common random numbers).
+One uniform draw per post per day decides onset (common random numbers). Both sub-steps run
+over the staff table's columns for every worker in post at once.
 """
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,87 +33,102 @@ STRESS_REFERENCE = 0.3
 OVERLOAD_CAP = 2.0
 
 
-def stress_gain(worker: SocialWorker, model: World) -> float:
-    """Today's stress input g for a worker at work (see module equation)."""
-    cfg = model.config.wellbeing
-    hours_per_day = model.config.work.contracted_hours_per_week / 5.0 * worker.fte
-    capacity = worker.hours_available
-    if capacity > 0:
-        overload = min(max(0.0, worker.demand_hours / capacity - 1.0), OVERLOAD_CAP)
-    else:
-        overload = OVERLOAD_CAP if worker.demand_hours > 0 else 0.0
+def stress_gains(model: World, who: np.ndarray) -> np.ndarray:
+    """Today's stress input g of staff rows ``who``, at work (see module equation)."""
+    cfg, staff = model.config.wellbeing, model.staff
+    hours_per_day = model.config.work.contracted_hours_per_week / 5.0 * staff.fte[who]
+    capacity = staff.hours_available[who]
+    demand = staff.demand_hours[who]
+    has_hours = capacity > 0
+    ratio = np.divide(demand, capacity, out=np.zeros_like(demand), where=has_hours)
+    overload = np.where(
+        has_hours,
+        np.minimum(np.maximum(0.0, ratio - 1.0), OVERLOAD_CAP),
+        np.where(demand > 0, OVERLOAD_CAP, 0.0),
+    )
     gain = (
         cfg.baseline_gain_per_day
         + cfg.overload_gain_per_day * overload
-        + cfg.backlog_gain_per_day * worker.backlog_hours / cfg.backlog_reference_hours
-        + cfg.overtime_gain_per_day * worker.overtime_hours / hours_per_day
-        + cfg.duty_gain_per_day * worker.duty_hours / hours_per_day
+        + cfg.backlog_gain_per_day * staff.backlog_hours[who] / cfg.backlog_reference_hours
+        + cfg.overtime_gain_per_day * staff.overtime_hours[who] / hours_per_day
+        + cfg.duty_gain_per_day * staff.duty_hours[who] / hours_per_day
     )
-    if worker.is_agency:
-        gain *= cfg.agency_stress_factor
-    return gain + model.config.risk.incident_stress * worker.incidents_today
+    gain = np.where(staff.is_agency[who], gain * cfg.agency_stress_factor, gain)
+    return gain + model.config.risk.incident_stress * staff.incidents_today[who]
+
+
+def stress_gain(worker: SocialWorker, model: World) -> float:
+    """Today's stress input g of one worker (:func:`stress_gains` of its row)."""
+    return float(stress_gains(model, np.array([worker.index]))[0])
 
 
 def update_stress(model: World) -> None:
-    """Move every worker's stress and burnout state one day on."""
-    cfg, day = model.config.wellbeing, model.day
-    for worker in model.workers_in_post():
-        if cfg.enabled:
-            if worker.is_sick(day):
-                worker.stress -= cfg.recovery_per_day * worker.stress
-            else:
-                gain = min(1.0, stress_gain(worker, model))
-                relief = model.config.supervision.stress_relief * worker.supervised_today
-                worker.stress += gain * (1.0 - worker.stress)
-                worker.stress -= (cfg.recovery_per_day + relief) * worker.stress
-            worker.stress = min(1.0, max(0.0, worker.stress))
-        worker.incidents_today = 0
-        if worker.stress >= cfg.burnout_threshold:
-            worker.days_above_threshold += 1
-        else:
-            worker.days_above_threshold = 0
-        if cfg.enabled and worker.days_above_threshold >= cfg.burnout_onset_days:
-            worker.is_burnt_out = True
-        if worker.is_burnt_out and (
-            worker.stress < cfg.burnout_recovery_threshold or not cfg.enabled
-        ):
-            worker.is_burnt_out = False
-        worker.total_burnout_days += int(worker.is_burnt_out)
+    """Move the stress and burnout state of every worker in post one day on."""
+    cfg, day, staff = model.config.wellbeing, model.day, model.staff
+    who = staff.in_post
+    stress = staff.stress[who]
+    if cfg.enabled:
+        sick = staff.is_sick(who, day)
+        off = stress[sick]
+        stress[sick] = off - cfg.recovery_per_day * off
+        at_work = who[~sick]
+        gain = np.minimum(1.0, stress_gains(model, at_work))
+        relief = model.config.supervision.stress_relief * staff.supervised_today[at_work]
+        on = stress[~sick]
+        on = on + gain * (1.0 - on)
+        on = on - (cfg.recovery_per_day + relief) * on
+        stress[~sick] = on
+        stress = np.minimum(1.0, np.maximum(0.0, stress))
+        staff.stress[who] = stress
+    staff.incidents_today[who] = 0
+    days_above = np.where(stress >= cfg.burnout_threshold, staff.days_above_threshold[who] + 1, 0)
+    staff.days_above_threshold[who] = days_above
+    burnt = staff.is_burnt_out[who]
+    if cfg.enabled:
+        burnt = (burnt | (days_above >= cfg.burnout_onset_days)) & ~(
+            stress < cfg.burnout_recovery_threshold
+        )
+    else:
+        burnt = np.zeros(len(who), dtype=bool)
+    staff.is_burnt_out[who] = burnt
+    staff.total_burnout_days[who] += burnt
 
 
 def start_sickness(model: World) -> None:
     """Draw new sickness spells for workers at work today."""
-    cfg, day = model.config.sickness, model.day
+    cfg, day, staff = model.config.sickness, model.day, model.staff
     uniform = model.streams["sickness"].random(model.posts.n)
     if not cfg.enabled:
         return
+    who = staff.in_post
+    post = staff.post[who]
+    # Not already sick, nor with a spell drawn for a later day.
+    who = who[(post >= 0) & (staff.day_sick_until[who] <= day) & ~staff.is_sick(who, day)]
+    frailty = staff.frailty[who]
+    short = frailty * cfg.short_spells_per_year / WORKING_DAYS_PER_YEAR
+    long = frailty * cfg.long_spells_per_year / WORKING_DAYS_PER_YEAR
+    long = long * np.exp(cfg.stress_log_ratio * (staff.stress[who] - STRESS_REFERENCE))
+    p_long = -np.expm1(-long)
+    p_short = -np.expm1(-short)
+    u = uniform[staff.post[who]]
+    is_long = u < p_long
+    starts = is_long | (u < p_long + p_short)
     lengths = model.streams["sickness_length"]
-    for worker in model.workers_in_post():
-        if worker.post < 0 or worker.is_sick(day) or worker.day_sick_until > day:
-            continue
-        short = worker.frailty * cfg.short_spells_per_year / WORKING_DAYS_PER_YEAR
-        long = worker.frailty * cfg.long_spells_per_year / WORKING_DAYS_PER_YEAR
-        long *= math.exp(cfg.stress_log_ratio * (worker.stress - STRESS_REFERENCE))
-        p_long = -math.expm1(-long)
-        p_short = -math.expm1(-short)
-        u = uniform[worker.post]
-        if u < p_long:
-            spell = cfg.long_spell
-            worker.is_long_spell = True
-            worker.n_long_spells += 1
-        elif u < p_long + p_short:
-            spell = cfg.short_spell
-            worker.is_long_spell = False
-            worker.n_short_spells += 1
+    # Spell lengths are drawn in staff order, one by one, as the spells start.
+    for index, long_spell in zip(who[starts].tolist(), is_long[starts].tolist(), strict=True):
+        spell = cfg.long_spell if long_spell else cfg.short_spell
+        staff.is_long_spell[index] = long_spell
+        if long_spell:
+            staff.n_long_spells[index] += 1
         else:
-            continue
+            staff.n_short_spells[index] += 1
         length = max(1, int(np.ceil(sample_days(spell, lengths, 1)[0])))
         # The spell starts tomorrow: today's work is already done.
-        worker.day_sick_started = day + 1
-        worker.day_sick_until = day + 1 + length
-        worker.is_reported_long_term_sick = False
-        if worker.is_long_spell:
-            worker.day_return_period_until = worker.day_sick_until + cfg.return_period_days
+        staff.day_sick_started[index] = day + 1
+        staff.day_sick_until[index] = day + 1 + length
+        staff.is_reported_long_term_sick[index] = False
+        if long_spell:
+            staff.day_return_period_until[index] = day + 1 + length + cfg.return_period_days
 
 
 def update(model: World) -> None:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engine.cases import ALLOCATED, NEVER, NO_VISIT_DUE, READY
+from sim.engine.cases import ALLOCATED, NEVER, NO_VISIT_DUE, READY, stable_order
 from sim.engine.referrals import start_case_type
 from sim.engine.segments import Segments
 from sim.scenario.schema import CASE_TYPES
@@ -44,40 +44,72 @@ def casework_hours_per_day(model: World) -> np.ndarray:
     return np.array([model.config.case_types[t].casework_hours_per_week / 5.0 for t in CASE_TYPES])
 
 
-def productivity(worker: SocialWorker, model: World) -> float:
-    """Output per clock hour: lowered by burnout and, for new starters, by the learning ramp."""
-    work, day = model.config.work, model.day
-    q = model.config.wellbeing.burnout_productivity if worker.is_burnt_out else 1.0
-    if day < worker.starter_ramp_until and work.starter_ramp_days > 0:
-        progress = 1.0 - (worker.starter_ramp_until - day) / work.starter_ramp_days
-        q *= work.starter_initial_productivity + (1 - work.starter_initial_productivity) * progress
+def productivities(model: World, who: np.ndarray) -> np.ndarray:
+    """Output per clock hour of staff rows ``who``: lowered by burnout and the starter ramp."""
+    work, day, staff = model.config.work, model.day, model.staff
+    q = np.where(staff.is_burnt_out[who], model.config.wellbeing.burnout_productivity, 1.0)
+    if work.starter_ramp_days > 0:
+        until = staff.starter_ramp_until[who]
+        ramping = day < until
+        if ramping.any():
+            progress = 1.0 - (until[ramping] - day) / work.starter_ramp_days
+            start = work.starter_initial_productivity
+            q[ramping] *= start + (1 - start) * progress
     return q
 
 
+def productivity(worker: SocialWorker, model: World) -> float:
+    """Output per clock hour of one worker (:func:`productivities` of its row)."""
+    return float(productivities(model, np.array([worker.index]))[0])
+
+
+def hours_budgets(model: World, who: np.ndarray) -> np.ndarray:
+    """Clock hours left for case work today (B in the module equation) of staff rows ``who``.
+
+    Also sets their paid and duty hours for today.
+    """
+    work, sickness, day, staff = model.config.work, model.config.sickness, model.day, model.staff
+    fte = staff.fte[who]
+    contracted = work.contracted_hours_per_week / 5.0 * fte
+    returning = staff.is_returning(who, day)
+    if sickness.return_policy == "phased":
+        contracted = np.where(returning, contracted * sickness.phased_return_capacity, contracted)
+    staff.paid_hours[who] = contracted
+    duty = work.duty_hours_per_week / 5.0 * fte
+    overheads = duty + (work.meetings_hours_per_week + work.training_hours_per_week) / 5.0 * fte
+    # Adding 0.0 leaves a float unchanged, so workers who are not newly qualified keep theirs.
+    protected = np.where(staff.is_nqsw(who, day), work.nqsw_protected_share * contracted, 0.0)
+    overheads = overheads + protected
+    overheads = overheads + staff.supervision_hours_today[who]
+    budget = np.maximum(0.0, contracted - overheads)
+    if sickness.return_policy == "duty_every_day":
+        duty = np.where(returning, contracted, duty)
+        budget = np.where(returning, 0.0, budget)
+    staff.duty_hours[who] = duty
+    return budget
+
+
 def hours_budget(worker: SocialWorker, model: World) -> float:
-    """Clock hours left for case work today after fixed overheads (B in the module equation)."""
-    work, sickness, day = model.config.work, model.config.sickness, model.day
-    contracted = work.contracted_hours_per_week / 5.0 * worker.fte
-    worker.paid_hours = contracted
-    returning = worker.is_returning(day)
-    if returning and sickness.return_policy == "phased":
-        contracted *= sickness.phased_return_capacity
-        worker.paid_hours = contracted
-    if returning and sickness.return_policy == "duty_every_day":
-        worker.duty_hours = contracted
-        return 0.0
-    worker.duty_hours = work.duty_hours_per_week / 5.0 * worker.fte
-    overheads = worker.duty_hours
-    overheads += (work.meetings_hours_per_week + work.training_hours_per_week) / 5.0 * worker.fte
-    if worker.is_nqsw:
-        overheads += work.nqsw_protected_share * contracted
-    overheads += worker.supervision_hours_today
-    return max(0.0, contracted - overheads)
+    """Clock hours left for case work today of one worker (:func:`hours_budgets` of its row)."""
+    return float(hours_budgets(model, np.array([worker.index]))[0])
+
+
+#: Today's time accounts, zeroed for every worker in post at the start of the work phase.
+TODAY_COLUMNS = (
+    "hours_available",
+    "overtime_allowed",
+    "hours_worked",
+    "overtime_hours",
+    "demand_hours",
+    "contact_hours",
+    "duty_hours",
+    "paid_hours",
+)
 
 
 def work(model: World) -> None:
     """Run the work phase for every team: assistants, then the social workers, then progress."""
-    cases, day = model.cases, model.day
+    cases, day, staff = model.cases, model.day, model.staff
     live = cases.live
     for admin in model.admins:
         admin.start_day()
@@ -86,59 +118,38 @@ def work(model: World) -> None:
         status = cases.status[live]
         owner = cases.worker[live]
         open_rows = live[((status == ALLOCATED) | (status == READY)) & (owner >= 0)]
-        open_rows = open_rows[np.argsort(cases.worker[open_rows], kind="stable")]
+        open_rows = open_rows[stable_order(cases.worker[open_rows], staff.n)]
         for swa in model.swas:
             assistant_work(model, swa, open_rows)
-    staff = model.workers_in_post()
-    rows, held = held_rows(model, staff)
-    for worker in staff:
-        reset_day(worker)
-    at_work = np.array([worker.is_available(day) for worker in staff], dtype=bool)
-    if staff and at_work.all():
-        social_workers_day(model, staff, rows, held)
+    who = staff.in_post
+    rows, held = held_rows(model, who)
+    for name in TODAY_COLUMNS:
+        getattr(staff, name)[who] = 0.0
+    at_work = ~staff.is_sick(who, day)
+    if len(who) and at_work.all():
+        social_workers_day(model, who, rows, held)
     elif at_work.any():
         social_workers_day(
-            model,
-            [worker for worker, present in zip(staff, at_work, strict=True) if present],
-            rows[at_work[held.run_of]],
-            Segments(held.lengths[at_work]),
+            model, who[at_work], rows[at_work[held.run_of]], Segments(held.lengths[at_work])
         )
-    weighted = held.sum(cases.weight[rows])
-    backlog = held.sum(cases.pending_recording_hours[rows])
-    caseload = held.lengths.tolist()
-    for worker, count, load, hours in zip(
-        staff, caseload, weighted.tolist(), backlog.tolist(), strict=True
-    ):
-        worker.caseload = count
-        worker.weighted_caseload = load
-        worker.backlog_hours = hours
+    staff.caseload[who] = held.lengths
+    staff.weighted_caseload[who] = held.sum(cases.weight[rows])
+    staff.backlog_hours[who] = held.sum(cases.pending_recording_hours[rows])
     progress_cases(model)
 
 
-def held_rows(model: World, staff: list[SocialWorker]) -> tuple[np.ndarray, Segments]:
-    """Open case rows of each worker in ``staff``, end to end in staff order, ascending within."""
+def held_rows(model: World, who: np.ndarray) -> tuple[np.ndarray, Segments]:
+    """Open case rows of each staff row in ``who``, end to end in that order, ascending within."""
     cases = model.cases
     live = cases.live
-    position = np.full(len(model.workers), -1)
-    position[[worker.index for worker in staff]] = np.arange(len(staff))
+    position = np.full(model.staff.n, -1)
+    position[who] = np.arange(len(who))
     status, owner = cases.status[live], cases.worker[live]
     rows = live[((status == ALLOCATED) | (status == READY)) & (owner >= 0)]
     holder = position[cases.worker[rows]]
     rows, holder = rows[holder >= 0], holder[holder >= 0]
-    rows = rows[np.argsort(holder, kind="stable")]
-    return rows, Segments(np.bincount(holder, minlength=len(staff)))
-
-
-def reset_day(worker: SocialWorker) -> None:
-    """Zero today's time accounts."""
-    worker.hours_available = 0.0
-    worker.overtime_allowed = 0.0
-    worker.hours_worked = 0.0
-    worker.overtime_hours = 0.0
-    worker.demand_hours = 0.0
-    worker.contact_hours = 0.0
-    worker.duty_hours = 0.0
-    worker.paid_hours = 0.0
+    rows = rows[stable_order(holder, len(who))]
+    return rows, Segments(np.bincount(holder, minlength=len(who)))
 
 
 def visit_cases(
@@ -180,10 +191,8 @@ def visit_cases(
     cases.pending_recording_hours[rows] += recording
 
 
-def social_workers_day(
-    model: World, workers: list[SocialWorker], rows: np.ndarray, runs: Segments
-) -> None:
-    """Spend the day of every worker at work on its cases by its priority rule.
+def social_workers_day(model: World, who: np.ndarray, rows: np.ndarray, runs: Segments) -> None:
+    """Spend the day of every worker at work (staff rows ``who``) on its cases by its priority rule.
 
     ``rows`` holds each worker's open cases (ascending) end to end, in the runs of ``runs``.
     Workers are independent but for a team's admin, who absorbs visit notes in the order visits
@@ -191,12 +200,10 @@ def social_workers_day(
     ``recording_first`` workers, visits, recording for the others, closures, other case work.
     Every worker gets the hours, order and floating-point operations it would get working alone.
     """
-    cases, work, day = model.cases, model.config.work, model.day
-    q = np.array([productivity(worker, model) for worker in workers])
-    budget = [hours_budget(worker, model) for worker in workers]
-    recording_first = np.array(
-        [worker.priority_style == "recording_first" for worker in workers], dtype=bool
-    )
+    cases, work, day, staff = model.cases, model.config.work, model.day, model.staff
+    q = productivities(model, who)
+    budget = hours_budgets(model, who)
+    recording_first = staff.is_recording_first[who]
 
     owner = runs.run_of
     is_active = cases.status[rows] == ALLOCATED
@@ -223,27 +230,25 @@ def social_workers_day(
         + closure_total / q
         + casework_total
     )
-    # Overtime and the day's totals are worked out per worker with Python's min and max, as the
-    # one-worker-at-a-time code did: whether a figure ends up a Python or a numpy float decides
-    # how the tally's built-in sum() adds it (compensated for Python floats only), so each figure
-    # keeps the type it always had and the daily totals stay bit for bit the same.
-    duty_all_day = model.config.sickness.return_policy == "duty_every_day"
-    overtime = []
-    for worker, hours, wanted in zip(workers, budget, demand, strict=True):
-        extra = min(
-            work.max_unpaid_overtime_hours_per_week / 5.0 * worker.fte,
-            work.overtime_share_of_shortfall * max(0.0, wanted - hours),
-        )
-        overtime.append(0.0 if duty_all_day and worker.is_returning(day) else extra)
-    remaining = np.array(budget) + np.array(overtime)
+    fte = staff.fte[who]
+    overtime = np.minimum(
+        work.max_unpaid_overtime_hours_per_week / 5.0 * fte,
+        work.overtime_share_of_shortfall * np.maximum(0.0, demand - budget),
+    )
+    if model.config.sickness.return_policy == "duty_every_day":
+        overtime[staff.is_returning(who, day)] = 0.0
+    remaining = budget + overtime
 
     remaining = do_recording(model, rows, runs, q, remaining, recording_first)
-    admins = [model.team_admin(worker.team) for worker in workers]
+    admins = None  # without admin support nobody absorbs visit notes
+    if model.admins:
+        admin_of_team = [model.team_admin(team) for team in range(model.config.team.n_teams)]
+        admins = [admin_of_team[team] for team in staff.team[who].tolist()]
     remaining, contact, visits = do_visits(model, due, due_runs, visit_cost, remaining, admins)
     remaining = do_recording(model, rows, runs, q, remaining, ~recording_first)
     remaining = do_closures(model, rows, runs, q, remaining)
     # Other case work: met in share g of each worker's total; every active case moves on.
-    share = np.ones(len(workers))
+    share = np.ones(len(who))
     some = casework_total > EPSILON
     share[some] = np.clip(remaining[some] / casework_total[some], 0.0, 1.0)
     spent = share * casework_total
@@ -253,20 +258,18 @@ def social_workers_day(
     progress = floor + (1.0 - floor) * share
     cases.work_days_left[rows[is_active]] -= progress[owner[is_active]]
 
-    # Iterating numpy arrays gives numpy floats, as the one-worker-at-a-time code produced.
-    for worker, hours, extra, wanted, left, contact_hours, n_visits in zip(
-        workers, budget, overtime, demand, remaining, contact, visits.tolist(), strict=True
-    ):
-        worker.hours_available = hours
-        worker.overtime_allowed = extra
-        worker.demand_hours = wanted
-        worker.contact_hours = contact_hours
-        worker.n_visits += n_visits
-        worker.hours_worked = hours + extra - left  # unclamped: an overspend would show
-        worker.overtime_hours = max(0.0, worker.hours_worked - hours)
-        worker.total_hours_worked += worker.hours_worked
-        worker.total_overtime_hours += worker.overtime_hours
-        worker.total_contact_hours += contact_hours
+    hours_worked = budget + overtime - remaining  # unclamped: an overspend would show
+    overtime_hours = np.maximum(0.0, hours_worked - budget)
+    staff.hours_available[who] = budget
+    staff.overtime_allowed[who] = overtime
+    staff.demand_hours[who] = demand
+    staff.contact_hours[who] = contact
+    staff.n_visits[who] += visits
+    staff.hours_worked[who] = hours_worked
+    staff.overtime_hours[who] = overtime_hours
+    staff.total_hours_worked[who] += hours_worked
+    staff.total_overtime_hours[who] += overtime_hours
+    staff.total_contact_hours[who] += contact
 
 
 def do_visits(
@@ -275,7 +278,7 @@ def do_visits(
     due_runs: Segments,
     visit_cost: np.ndarray,
     remaining: np.ndarray,
-    admins: list[AdminSupport | None],
+    admins: list[AdminSupport | None] | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each worker visits its due cases; one it cannot afford is skipped.
 
@@ -304,7 +307,8 @@ def do_visits(
         remaining[workers] -= cost[items]
         contact[workers] += contact_each[items]
         made[items] = True
-    visit_cases(model, due[made], [admins[i] for i in owner[made].tolist()])
+    made_by = None if admins is None else [admins[i] for i in owner[made].tolist()]
+    visit_cases(model, due[made], made_by)
     return remaining, contact, np.bincount(owner[made], minlength=len(due_runs))
 
 
@@ -426,9 +430,9 @@ def progress_cases(model: World) -> None:
     ]
     if len(closable):
         cases.close(closable, day)
-        for row in closable:
-            model.workers[int(cases.worker[row])].n_cases_closed += 1
-            agent = model.referral_agents.pop(int(row), None)
+        np.add.at(model.staff.n_cases_closed, cases.worker[closable], 1)
+        for row in closable.tolist():
+            agent = model.referral_agents.pop(row, None)
             if agent is not None:
                 agent.remove()
     model.tally.record_closures(len(closable))
