@@ -1,10 +1,13 @@
 """Caseload dashboard: watch and steer a social work team, live, in the browser.
 
 Start it with ``caseload dashboard`` (or ``solara run dashboards/app.py`` from the repository
-root). Built on Mesa's :func:`~mesa.visualization.SolaraViz`, which supplies the page frame and the
-play / step / reset controls and re-creates :class:`~sim.dashboard.view_model.DashboardModel` on
-reset; this module adds the scenario picker, the lever controls generated from the scenario schema,
-compare mode, the team view and the charts. See ``docs/dashboard.md``.
+root). The page frame is Solara's (app bar and sidebar); the run controls (Reset, Play/Pause,
+Step, days per Step, play interval) are this module's, so that every value they receive is
+checked on the server (``sim/dashboard/view_model.py``) like the levers' (Mesa's SolaraViz
+controls hand a crafted slider value straight to the model). The model is
+:class:`~sim.dashboard.view_model.DashboardModel`, a Mesa model; this module adds the scenario
+picker, the lever controls generated from the scenario schema, compare mode, the team view and
+the charts. See ``docs/dashboard.md``.
 
 Every piece of state belongs to one browser session: the settings and the model live in Solara
 reactive variables created inside :func:`Page`, so two people (or two tabs) never share a run.
@@ -16,6 +19,8 @@ import dataclasses
 import html
 import logging
 import os
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -26,14 +31,14 @@ matplotlib.use("Agg")
 import solara
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
-from mesa.visualization import SolaraViz
-from mesa.visualization.utils import update_counter
 from solara.alias import rv
 
 from sim.dashboard.view_model import (
+    DAYS_PER_TICK,
     DEFAULT_SCENARIO,
     LEVERS,
     LEVERS_BY_PATH,
+    PLAY_INTERVAL_MS,
     RISK_SERIES,
     WORKFORCE_SERIES,
     DashboardModel,
@@ -44,9 +49,11 @@ from sim.dashboard.view_model import (
     apply_widget_value,
     build_configs,
     checked_bool,
+    days_per_tick,
     format_value,
     parse_seed,
     pick_choice,
+    play_interval_ms,
     readable_problem,
     resolve_scenario_path,
     scenario_choices,
@@ -89,8 +96,6 @@ CSS = """
 .cl-bar i { position: absolute; top: -2px; height: 16px; border-left: 2px dashed #333; }
 .cl-kpi td.num { font-size: 17px; font-weight: 600; }
 .cl-watch { font-size: 15px; line-height: 1.45; }
-/* Mesa's "Model Parameters" card is empty here (the levers are the parameters): hide it */
-.v-card:has(> .v-card-text > .v-sheet:empty) { display: none; }
 """
 
 
@@ -451,14 +456,12 @@ def chart_figure(
 
 
 @solara.component
-def TeamView(run: RunView, colour: str, burnout_threshold: float, day: int) -> None:
+def TeamView(run: RunView, colour: str, burnout_threshold: float, tick: int) -> None:
     """A run's team view, with a team chooser when the organisation has several teams.
 
-    ``day`` is the model's day: Solara redraws a child component only when its arguments change,
-    and ``run`` is the same object after a step. Reading Mesa's update counter (bumped after every
-    Step or play tick) also redraws it when a step leaves the day unchanged (the run's end).
+    ``tick`` counts the session's Steps and play ticks: Solara redraws a child component only
+    when its arguments change, and ``run`` is the same object after a step.
     """
-    update_counter.get()
     teams = run.model.config.team.n_teams
     chosen, set_team = solara.use_state(0)
     refused, set_refused = solara.use_state("")
@@ -486,9 +489,8 @@ def TeamView(run: RunView, colour: str, burnout_threshold: float, day: int) -> N
 
 
 @solara.component
-def MainView(model: DashboardModel, problem: str) -> None:
-    """Everything right of the sidebar; re-drawn after every step."""
-    update_counter.get()  # SolaraViz bumps this after each step
+def MainView(model: DashboardModel, problem: str, tick: int) -> None:
+    """Everything right of the sidebar; re-drawn after every Step or play tick (``tick``)."""
     config = model.config
     day = model.day
     warmup = config.simulation.warmup_days
@@ -535,37 +537,99 @@ def MainView(model: DashboardModel, problem: str) -> None:
     with solara.Columns([1] * len(runs)):
         for i, run in enumerate(runs):
             with solara.Card():
-                TeamView(run, RUN_COLOURS[i], config.wellbeing.burnout_threshold, day)
+                TeamView(run, RUN_COLOURS[i], config.wellbeing.burnout_threshold, tick)
 
 
 @solara.component
-def SidebarTail(model: DashboardModel, rebuild: Rebuild) -> None:
-    """Levers and compare mode, placed in the sidebar *below* Mesa's controls.
+def ControlsCard(
+    model: DashboardModel,
+    playing: solara.Reactive[bool],
+    tick: solara.Reactive[int],
+    reset: Callable[[], None],
+    say: Callable[[str], None],
+) -> None:
+    """Reset, Play/Pause, Step, days per Step and the play interval, checked on the server.
 
-    Solara orders sidebar content by how deep in the page the ``Sidebar`` sits; SolaraViz's own
-    sidebar (Controls, Model Parameters, Information) is one level below :func:`Page`, so the
-    scenario card (in :func:`Page`) comes before it and this (two levels further down) after:
-    Play, Step and Reset stay on screen above a dozen levers.
+    Play runs in a thread of this session (Solara's threaded task): each tick simulates the
+    chosen number of days, then bumps ``tick`` so the page is drawn, then waits for the rest of
+    the play interval. Pause is read before every simulated day, so the run stops within the
+    tick under way. A lock keeps a Step and a play tick from stepping the model at once. A
+    slider value no slider would send is refused through ``say`` ("Not applied: ...").
     """
-    _SidebarTailCards(model, rebuild)
+    days = solara.use_reactive(DAYS_PER_TICK[3])
+    interval = solara.use_reactive(PLAY_INTERVAL_MS[3])
+    lock = solara.use_memo(threading.Lock, [])
+    tick.get()  # drawn again after each tick: Play and Step are disabled at the run's end
 
+    def advance(count: int, while_playing: bool) -> None:
+        with lock:
+            for _ in range(count):
+                if not model.running or (while_playing and not playing.peek()):
+                    break
+                model.step()
+        tick.set(tick.peek() + 1)
 
-@solara.component
-def _SidebarTailCards(model: DashboardModel, rebuild: Rebuild) -> None:
-    with solara.Sidebar():
-        LeversCard(model, rebuild)
-        CompareCard(model, rebuild)
-        NotOfferedCard()
+    def play() -> None:
+        while playing.peek() and model.running:
+            started = time.monotonic()
+            advance(days.peek(), while_playing=True)
+            rest = interval.peek() / 1000 - (time.monotonic() - started)
+            if rest > 0:
+                time.sleep(rest)
+        if not model.running:
+            playing.set(False)
+
+    solara.lab.use_task(play, dependencies=[playing.value, id(model)], prefer_threaded=True)
+
+    def checked(parse: Callable[[Any], int], target: solara.Reactive[int]) -> Callable:
+        def on_raw(raw: Any) -> bool:
+            try:
+                target.set(parse(raw))
+            except NotApplied as exc:
+                say(str(exc))
+                return False
+            say("")
+            return True
+
+        return on_raw
+
+    def do_step() -> None:
+        if not playing.peek():
+            advance(days.peek(), while_playing=False)
+
+    with solara.Card("Controls"):
+        with solara.Row(justify="space-between"):
+            solara.Button("Reset", color="primary", on_click=reset)
+            solara.Button(
+                "❚❚ Pause" if playing.value else "▶ Play",
+                color="primary",
+                on_click=lambda: playing.set(not playing.peek()),
+                disabled=not model.running,
+            )
+            solara.Button(
+                "Step",
+                color="primary",
+                on_click=do_step,
+                disabled=playing.value or not model.running,
+            )
+        name, low, high, _ = DAYS_PER_TICK
+        Guarded("slider", days.value, checked(days_per_tick, days),
+                label=f"{name}: {days.value}", min=low, max=high, step=1)  # fmt: skip
+        name, low, high, _ = PLAY_INTERVAL_MS
+        Guarded("slider", interval.value, checked(play_interval_ms, interval),
+                label=f"{name}: {interval.value}", min=low, max=high, step=10)  # fmt: skip
 
 
 @solara.component
 def Page() -> None:
-    """The dashboard page: Mesa's SolaraViz frame plus this session's controls and views."""
+    """The dashboard page: this session's controls, levers and views in Solara's app frame."""
     start, start_problem = solara.use_memo(initial_scenario, [])
     settings = solara.use_reactive(DashboardSettings(scenario=start))
     first = solara.use_memo(lambda: DashboardModel(settings.value), [])
     model = solara.use_reactive(first)
     problem = solara.use_reactive(start_problem)
+    tick = solara.use_reactive(0)
+    playing = solara.use_reactive(False)
 
     def refuse(message: str) -> bool:
         problem.set(message)
@@ -589,8 +653,16 @@ def Page() -> None:
             return refuse(f"Not applied: the run could not be built ({type(exc).__name__})")
         problem.set("")
         settings.set(wanted)
-        model.set(built)
+        _replace(built)
         return True
+
+    def _replace(built: DashboardModel) -> None:
+        playing.set(False)
+        model.peek().stop()  # a play tick still under way ends with its model
+        model.set(built)
+
+    def reset() -> None:
+        _replace(DashboardModel(settings.value))
 
     def stop_when_closed() -> Callable[[], None]:
         # runs when the session's page is torn down (tab closed, session culled): a playing
@@ -599,14 +671,13 @@ def Page() -> None:
 
     solara.use_effect(stop_when_closed, [])
 
+    solara.Title("Caseload")
+    with solara.AppBar():
+        solara.AppBarTitle("Caseload — social work team dashboard")
     with solara.Sidebar():
         ScenarioCard(model.value, rebuild)
-    SolaraViz(
-        model,
-        components=[],
-        model_params={"settings": settings},
-        name="Caseload — social work team dashboard",
-        play_interval=150,
-    )
-    SidebarTail(model.value, rebuild)
-    MainView(model.value, problem.value)
+        ControlsCard(model.value, playing, tick, reset, problem.set)
+        LeversCard(model.value, rebuild)
+        CompareCard(model.value, rebuild)
+        NotOfferedCard()
+    MainView(model.value, problem.value, tick.value)

@@ -293,11 +293,12 @@ def test_compare_mode_runs_two_models_side_by_side(open_page):
     expect(page.locator(".team-table")).to_have_count(2)
     expect(page.get_by_text("B: Cap kind (allocation) = none").first).to_be_visible()
     before = [page.locator(".team-table").nth(i).inner_text() for i in (0, 1)]
-    # Mesa's render interval: one Step advances 15 days (1, then 3, 5, ... 15 by keyboard)
-    interval = page.locator(".v-input", has_text="Render Interval").locator("[role=slider]")
+    # days per Step: one Step advances 15 days
+    interval = page.locator(".v-input", has_text="Days per Step").locator("[role=slider]")
     interval.focus()
-    for _ in range(7):
+    for _ in range(14):
         page.keyboard.press("ArrowRight")
+    page.get_by_text("Days per Step: 15").first.wait_for()
     page.get_by_role("button", name="Step").click()
     page.get_by_text(re.compile(r"Day 15 of \d+")).first.wait_for()
     waiting = _today(page, "Unallocated cases (waiting)")
@@ -332,7 +333,6 @@ def test_projector_layout_puts_the_controls_on_screen(open_page):
     levers = page.get_by_text("Levers", exact=True).first.bounding_box()
     assert step["y"] + step["height"] <= 720, step  # no scrolling to reach Play / Step / Reset
     assert step["y"] < levers["y"]
-    assert page.get_by_text("Model Parameters").first.is_hidden()  # Mesa's empty card
     _step(page)
     cost = page.locator(".figures-table tr", has_text="Staff cost to date").inner_text()
     assert re.search(r"£[\d,]+", cost), cost
@@ -381,6 +381,19 @@ CRAFTED_SEND = """async ([label, raw]) => {
         ("Cap kind", "null", "Cap kind (allocation): must be one of none, count, weighted"),
         ("Enabled (supervision)", '"yes"', "Enabled (supervision): must be on or off"),
         ("Compare: same seed", "3", "Compare: must be on or off (got 3)"),
+        # the run controls (Mesa's SolaraViz handed these to the model unchecked)
+        ("Days per Step", "null", "Days per Step: must be a number (got null)"),
+        ("Days per Step", "1e400", "Days per Step: must be a finite number (got inf)"),
+        ("Days per Step", "-5", "Days per Step: must be ≥ 1 (got -5)"),
+        ("Days per Step", '"abc"', "Days per Step: must be a number (got 'abc')"),
+        ("Days per Step", "[7]", "Days per Step: must be a number (got [7])"),
+        ("Days per Step", "0", "Days per Step: must be ≥ 1 (got 0)"),
+        ("Play: a tick every", "null", "Play: a tick every (ms): must be a number (got null)"),
+        ("Play: a tick every", "1e400", "Play: a tick every (ms): must be a finite number"),
+        ("Play: a tick every", "-5", "Play: a tick every (ms): must be ≥ 20 (got -5)"),
+        ("Play: a tick every", '"abc"', "Play: a tick every (ms): must be a number (got 'abc')"),
+        ("Play: a tick every", "[7]", "Play: a tick every (ms): must be a number (got [7])"),
+        ("Play: a tick every", "0", "Play: a tick every (ms): must be ≥ 20 (got 0)"),
     ],
     ids=lambda value: re.sub(r"\W+", "-", str(value))[:24],
 )
@@ -395,7 +408,8 @@ def test_a_crafted_widget_value_is_refused_and_the_page_keeps_working(
     expect(page.locator(".v-select", has_text="Scenario file").first).to_contain_text("baseline")
     expect(page.get_by_text("levers changed: none").first).to_be_visible()
     assert _day(page) == 1  # the run was left as it was
-    _step(page)  # and the session still works
+    _step(page)  # and the session still works, a Step still one day
+    assert _day(page) == 2
     expect(page.locator(".team-table tr")).to_have_count(1 + 6)
     # the refused control is drawn again with the value in use, and still works
     slider = page.locator(".v-input", has_text="Social worker posts (team)").locator(

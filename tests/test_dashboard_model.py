@@ -26,8 +26,10 @@ from sim.dashboard.view_model import (
     apply_widget_value,
     build_configs,
     checked_bool,
+    days_per_tick,
     parse_seed,
     pick_choice,
+    play_interval_ms,
     readable_problem,
     resolve_scenario_path,
     scenario_choices,
@@ -533,6 +535,34 @@ def test_switches_and_the_team_slider_refuse_what_they_cannot_send():
     for raw in (0, 6, None, "2", float("nan")):
         with pytest.raises(NotApplied, match=r"^Not applied: Team: "):
             team_index(raw, 5)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (None, "must be a number (got null)"),
+        (float("inf"), "must be a finite number (got inf)"),
+        (-5, "must be ≥ 1 (got -5)"),
+        ("abc", "must be a number (got 'abc')"),
+        ([7], "must be a number (got [7])"),
+        (0, "must be ≥ 1 (got 0)"),
+        (2.5, "must be a whole number (got 2.5)"),
+        (101, "must be ≤ 100 (got 101)"),
+        (True, "must be a number (got true)"),
+    ],
+)
+def test_a_crafted_days_per_step_is_refused_with_a_sentence(raw, message):
+    with pytest.raises(NotApplied) as caught:
+        days_per_tick(raw)
+    assert str(caught.value) == f"Not applied: Days per Step: {message}"
+
+
+def test_the_run_controls_take_what_their_sliders_send():
+    assert days_per_tick(15) == 15 and days_per_tick(3.0) == 3
+    assert play_interval_ms(60) == 60
+    for raw in (0, -5, 19, 1001, None, "abc", [7], float("nan")):
+        with pytest.raises(NotApplied, match=r"^Not applied: Play: a tick every \(ms\): "):
+            play_interval_ms(raw)
 
 
 def test_a_scenario_whose_extends_leaves_the_folder_is_refused(tmp_path, monkeypatch):

@@ -188,6 +188,26 @@ def team_index(raw: Any, teams: int) -> int:
     return _checked_number(raw, "int", (1, teams, False, False), "Team") - 1
 
 
+#: The run controls' sliders: (label, lowest, highest, default). Days per Step is how many
+#: working days one Step or one play tick simulates before the page is drawn again; the play
+#: interval is how often Play starts a tick (a slower tick, one that takes longer to simulate
+#: and draw, simply follows the last).
+DAYS_PER_TICK = ("Days per Step", 1, 100, 1)
+PLAY_INTERVAL_MS = ("Play: a tick every (ms)", 20, 1000, 60)
+
+
+def days_per_tick(raw: Any) -> int:
+    """The days-per-Step slider's value, a whole number within :data:`DAYS_PER_TICK`."""
+    name, low, high, _ = DAYS_PER_TICK
+    return _checked_number(raw, "int", (low, high, False, False), name)
+
+
+def play_interval_ms(raw: Any) -> int:
+    """The play-interval slider's value in milliseconds, within :data:`PLAY_INTERVAL_MS`."""
+    name, low, high, _ = PLAY_INTERVAL_MS
+    return _checked_number(raw, "int", (low, high, False, False), name)
+
+
 # --- settings and the model SolaraViz steps -------------------------------------------------
 
 
