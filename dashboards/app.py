@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import json
 import logging
 import os
 import threading
@@ -24,15 +25,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-
+import ipyvuetify
 import solara
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+import traitlets
 from solara.alias import rv
 
+from sim.dashboard.assets import ECHARTS_LIBRARY
+from sim.dashboard.charts import RUN_COLOURS, line_chart
 from sim.dashboard.view_model import (
     DAYS_PER_TICK,
     DEFAULT_SCENARIO,
@@ -81,7 +80,6 @@ STATUS_STYLE = {
     "vacant": ("#757575", "vacant"),
     "cut": ("#9e9e9e", "post cut"),
 }
-RUN_COLOURS = ("#1565c0", "#d84315")
 
 CSS = """
 .cl-table { border-collapse: collapse; width: 100%; font-size: 15px; }
@@ -96,6 +94,9 @@ CSS = """
 .cl-bar i { position: absolute; top: -2px; height: 16px; border-left: 2px dashed #333; }
 .cl-kpi td.num { font-size: 17px; font-weight: 600; }
 .cl-watch { font-size: 15px; line-height: 1.45; }
+.cl-charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr));
+             gap: 12px; }
+.cl-chart { width: 100%; min-width: 0; }
 """
 
 
@@ -421,38 +422,50 @@ def figures_table_html(runs: list[RunView]) -> str:
     )
 
 
-def chart_figure(
-    runs: list[RunView], series: tuple[tuple[str, str, bool], ...], days: int, warmup: int
-) -> Figure:
-    """Four line charts (one per series), every run as its own line.
+class ChartWidget(ipyvuetify.VuetifyTemplate):
+    """An ECharts chart drawn in the browser from an option (``chart.vue``).
 
-    Drawn small in inches with large type at a high dpi, so that scaled to a projector's column
-    the tick labels stay readable; in compare mode the legend sits above the charts, off the data.
+    The option travels as JSON text: Solara's renderer walks nested props looking for
+    elements, and a dict with a thousand points in it cost more than drawing the whole page.
     """
-    figure = Figure(figsize=(6.4, 4.6), dpi=150, layout="constrained")
-    axes = figure.subplots(2, 2, sharex=True)
-    for ax, (column, title, cumulative) in zip(axes.flat, series, strict=True):
-        ax.set_title(title, fontsize=11)
-        if warmup:
-            ax.axvspan(0, warmup, color="#eeeeee", lw=0)
-        for i, run in enumerate(runs):
-            values = run.series(column, cumulative)
-            ax.plot(range(1, len(values) + 1), values, color=RUN_COLOURS[i], lw=1.8,
-                    label=run.label)  # fmt: skip
-        ax.set_xlim(0, days)
-        highest = max((run.series(column, cumulative).max(initial=0) for run in runs), default=0)
-        ax.set_ylim(0, max(1.0, highest * 1.15))
-        ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))  # every series counts
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
-        ax.grid(alpha=0.3)
-        ax.tick_params(labelsize=10)
-    for ax in axes[1]:
-        ax.set_xlabel("working day", fontsize=10)
-    if len(runs) > 1:
-        handles, labels = axes[0][0].get_legend_handles_labels()
-        figure.legend(handles, labels, loc="outside upper center", ncols=len(runs), fontsize=10,
-                      frameon=False)  # fmt: skip
-    return figure
+
+    template_file = (__file__, "chart.vue")
+    option = traitlets.Unicode("{}").tag(sync=True)
+    day = traitlets.Int(0).tag(sync=True)
+    height = traitlets.Int(240).tag(sync=True)
+    library = traitlets.Unicode(ECHARTS_LIBRARY).tag(sync=True)
+    cdn = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+
+    @traitlets.default("cdn")
+    def _cdn(self) -> str | None:
+        import solara.settings
+
+        return None if solara.settings.assets.proxy else solara.settings.assets.cdn
+
+
+def chart_options(
+    runs: list[RunView], series: tuple[tuple[str, str, bool], ...], days: int, warmup: int
+) -> list[dict[str, Any]]:
+    """One ECharts option per series, every run as its own line."""
+    day = runs[0].day
+    return [
+        line_chart(
+            title,
+            [(run.label, run.series(column, cumulative)) for run in runs],
+            day=day,
+            days=days,
+            warmup=warmup,
+        )
+        for column, title, cumulative in series
+    ]
+
+
+@solara.component
+def ChartGrid(options: list[dict[str, Any]], day: int) -> None:
+    """Charts side by side, as many to a row as fit (at least 340 px each)."""
+    with solara.Div(classes=["cl-charts"]):
+        for option in options:
+            ChartWidget.element(option=json.dumps(option, separators=(",", ":")), day=day)
 
 
 @solara.component
@@ -489,8 +502,12 @@ def TeamView(run: RunView, colour: str, burnout_threshold: float, tick: int) -> 
 
 
 @solara.component
-def MainView(model: DashboardModel, problem: str, tick: int) -> None:
-    """Everything right of the sidebar; re-drawn after every Step or play tick (``tick``)."""
+def MainView(model: DashboardModel, problem: str, tick: solara.Reactive[int]) -> None:
+    """Everything right of the sidebar; re-drawn after every Step or play tick (``tick``).
+
+    Only this and the controls read ``tick``, so a tick does not redraw the sidebar's levers.
+    """
+    tick_value = tick.value
     config = model.config
     day = model.day
     warmup = config.simulation.warmup_days
@@ -525,19 +542,13 @@ def MainView(model: DashboardModel, problem: str, tick: int) -> None:
             solara.HTML(unsafe_innerHTML=figures_table_html(runs))
         with solara.Column():
             with solara.Card("Risk to children and families"):
-                solara.FigureMatplotlib(
-                    chart_figure(runs, RISK_SERIES, model.days, warmup),
-                    format="png", dependencies=[id(model), day],
-                )  # fmt: skip
+                ChartGrid(chart_options(runs, RISK_SERIES, model.days, warmup), day)
             with solara.Card("Workforce"):
-                solara.FigureMatplotlib(
-                    chart_figure(runs, WORKFORCE_SERIES, model.days, warmup),
-                    format="png", dependencies=[id(model), day],
-                )  # fmt: skip
+                ChartGrid(chart_options(runs, WORKFORCE_SERIES, model.days, warmup), day)
     with solara.Columns([1] * len(runs)):
         for i, run in enumerate(runs):
             with solara.Card():
-                TeamView(run, RUN_COLOURS[i], config.wellbeing.burnout_threshold, tick)
+                TeamView(run, RUN_COLOURS[i], config.wellbeing.burnout_threshold, tick_value)
 
 
 @solara.component
@@ -680,4 +691,4 @@ def Page() -> None:
         LeversCard(model.value, rebuild)
         CompareCard(model.value, rebuild)
         NotOfferedCard()
-    MainView(model.value, problem.value, tick.value)
+    MainView(model.value, problem.value, tick)

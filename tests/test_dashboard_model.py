@@ -258,8 +258,11 @@ def test_the_app_module_imports_and_reads_its_start_scenario(monkeypatch):
     model.advance(3)
     table = app.team_table_html(model.runs[0], 0, 0.53)
     assert table.count("<tr") == 1 + model.config.team.social_worker_posts
-    figure = app.chart_figure(model.runs, RISK_SERIES, model.days, 260)
-    assert [ax.get_title() for ax in figure.axes] == [title for _, title, _ in RISK_SERIES]
+    options = app.chart_options(model.runs, RISK_SERIES, model.days, 260)
+    assert [o["title"]["text"] for o in options] == [title for _, title, _ in RISK_SERIES]
+    overdue = options[0]["series"][0]["data"]
+    assert [x for x, _ in overdue] == [1, 2, 3]  # a point a day simulated
+    assert [y for _, y in overdue] == model.runs[0].series("overdue_visits").tolist()
 
 
 @pytest.mark.parametrize(
