@@ -82,21 +82,58 @@ STATUS_STYLE = {
 }
 
 CSS = """
-.cl-table { border-collapse: collapse; width: 100%; font-size: 15px; }
-.cl-table th, .cl-table td { padding: 4px 8px; border-bottom: 1px solid #ddd; text-align: left; }
-.cl-table th { background: #f3f5f8; }
+/* A projector layout: two columns (controls, then the run) from 900 px wide, one below that;
+   the controls column stays on screen (sticky, its own scroll) while the run scrolls. Every
+   box may shrink (min-width: 0) and long words wrap, so nothing is wider than its box. */
+.cl-page { display: grid; grid-template-columns: 330px minmax(0, 1fr); gap: 16px;
+           align-items: start; }
+.cl-side { position: sticky; top: 0; max-height: calc(100vh - 24px); overflow-y: auto;
+           overflow-x: hidden; display: flex; flex-direction: column; gap: 12px;
+           padding-bottom: 12px; }
+.cl-side > * { flex-shrink: 0; }
+.cl-main { min-width: 0; display: flex; flex-direction: column; gap: 12px; }
+@media (max-width: 899px) {
+  .cl-page { grid-template-columns: minmax(0, 1fr); }
+  .cl-side { position: static; max-height: none; }
+}
+.cl-title { font-size: 22px; font-weight: 500; margin: 0; }
+.cl-row { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
+.cl-row > .cl-today { flex: 1 1 340px; min-width: 0; max-width: 100%; }
+.cl-row > .cl-chart-panels { flex: 3 1 520px; min-width: 0; display: flex;
+                             flex-direction: column; gap: 12px; }
+/* two team views side by side where both fit whole, else one above the other */
+.cl-teams { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 640px), 1fr));
+            gap: 12px; }
+.cl-teams > * { min-width: 0; }
+.cl-table { border-collapse: collapse; width: 100%; font-size: 15px; overflow-wrap: break-word; }
+.cl-table th, .cl-table td { padding: 4px 5px; border-bottom: 1px solid #ddd; text-align: left; }
+.cl-table th { background: #f3f5f8; font-weight: 600; overflow-wrap: normal; }
 .cl-table td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .cl-badge { color: white; border-radius: 10px; padding: 1px 8px; font-size: 13px;
-            white-space: nowrap; }
-.cl-bar { background: #eee; width: 90px; height: 12px; display: inline-block;
+            display: inline-block; }
+.cl-bar { background: #eee; width: 60px; height: 12px; display: inline-block;
           vertical-align: middle; position: relative; }
 .cl-bar span { display: block; height: 12px; }
 .cl-bar i { position: absolute; top: -2px; height: 16px; border-left: 2px dashed #333; }
 .cl-kpi td.num { font-size: 17px; font-weight: 600; }
-.cl-watch { font-size: 15px; line-height: 1.45; }
-.cl-charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr));
+.cl-watch { font-size: 16px; line-height: 1.45; }
+.cl-charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 320px), 1fr));
              gap: 12px; }
 .cl-chart { width: 100%; min-width: 0; }
+.v-card, .v-card-text, .v-card-title { min-width: 0; overflow-wrap: break-word; }
+.v-card-title { white-space: normal; }
+/* long lever names and scenario labels wrap instead of running under the control */
+.cl-side .v-label { white-space: normal; overflow-wrap: break-word; }
+/* a slider's label above its track (Vuetify puts it beside, in a grid, and does not wrap) */
+.cl-side .v-slider.v-input--horizontal {
+  grid-template-areas: "prepend prepend prepend" "control control append" "a messages b";
+  grid-template-columns: minmax(0, 1fr) minmax(0, 1fr) max-content; }
+.cl-side .v-slider .v-input__prepend { margin-inline-end: 0; margin-bottom: 0; min-width: 0; }
+.cl-lever { padding: 0 16px 0 4px; }  /* room for a slider's thumb at either end */
+.cl-side .v-select .v-select__selection-text { white-space: normal; overflow: visible; }
+.cl-legend { font-size: 16px; display: flex; flex-wrap: wrap; gap: 4px 20px; margin-bottom: 4px; }
+.cl-legend i { display: inline-block; width: 28px; border-top: 4px solid; vertical-align: middle;
+               margin-right: 6px; }
 """
 
 
@@ -193,7 +230,7 @@ def LeverControl(lever: Lever, value: Any, on_value: Any, key_prefix: str = "") 
     :func:`~sim.dashboard.view_model.apply_widget_value`.
     """
     label = lever.label if lever.kind in ("choice", "bool") else f"{lever.label}: {value:g}"
-    with solara.Tooltip(lever.help), solara.Div():
+    with solara.Tooltip(lever.help), solara.Div(classes=["cl-lever"]):
         if lever.kind == "choice":
             Guarded("select", str(value), on_value, label=label,
                     items=[str(c) for c in lever.choices])  # fmt: skip
@@ -460,9 +497,20 @@ def chart_options(
     ]
 
 
+def legend_html(runs: list[RunView]) -> str:
+    """One legend for every chart of a panel (compare mode): a coloured line per run."""
+    items = "".join(
+        f'<span><i style="border-color:{RUN_COLOURS[i]}"></i>{html.escape(run.label)}</span>'
+        for i, run in enumerate(runs)
+    )
+    return f'<div class="cl-legend">{items}</div>'
+
+
 @solara.component
-def ChartGrid(options: list[dict[str, Any]], day: int) -> None:
-    """Charts side by side, as many to a row as fit (at least 340 px each)."""
+def ChartGrid(options: list[dict[str, Any]], day: int, legend: str = "") -> None:
+    """Charts side by side, as many to a row as fit (at least 320 px each)."""
+    if legend:
+        solara.HTML(unsafe_innerHTML=legend)
     with solara.Div(classes=["cl-charts"]):
         for option in options:
             ChartWidget.element(option=json.dumps(option, separators=(",", ":")), day=day)
@@ -489,7 +537,12 @@ def TeamView(run: RunView, colour: str, burnout_threshold: float, tick: int) -> 
         set_refused("")
         return True
 
-    solara.Markdown(f"### Team view — <span style='color:{colour}'>{html.escape(run.label)}</span>")
+    solara.HTML(
+        tag="h3",
+        unsafe_innerHTML=(
+            f"Team view — <span style='color:{colour}'>{html.escape(run.label)}</span>"
+        ),
+    )
     if teams > 1:
         Guarded("slider", team + 1, pick_team, label=f"Team (of {teams})", min=1, max=teams)
         if refused:
@@ -502,50 +555,66 @@ def TeamView(run: RunView, colour: str, burnout_threshold: float, tick: int) -> 
 
 
 @solara.component
-def MainView(model: DashboardModel, problem: str, tick: solara.Reactive[int]) -> None:
-    """Everything right of the sidebar; re-drawn after every Step or play tick (``tick``).
+def ScenarioHeader(name: str, description: str, notes: str) -> None:
+    """The scenario's name, description and "What to watch": drawn once per scenario."""
+    solara.HTML(tag="h2", unsafe_innerHTML=html.escape(name), classes=["cl-title"])
+    if description:
+        solara.HTML(tag="p", unsafe_innerHTML=html.escape(" ".join(description.split())))
+    if notes:
+        with solara.Info(icon=True):
+            solara.HTML(
+                unsafe_innerHTML=(
+                    '<div class="cl-watch teaching-notes"><b>What to watch.</b> '
+                    f"{html.escape(notes)}</div>"
+                )
+            )
 
-    Only this and the controls read ``tick``, so a tick does not redraw the sidebar's levers.
+
+def status_html(model: DashboardModel) -> str:
+    """The day line: day of the run, warm-up, seed and the levers changed as ``--set`` lines."""
+    day, warmup = model.day, model.config.simulation.warmup_days
+    status = f"Day {day} of {model.days}"
+    if day < warmup:
+        status += f" — warm-up until day {warmup} (grey on the charts): the model settling"
+    if not model.running:
+        status += " — run complete (Reset to start again)"
+    overrides = html.escape(", ".join(model.settings.lever_overrides()) or "none")
+    return (
+        f'<p class="cl-status"><b>{html.escape(status)}</b> · seed {model.seed} · '
+        f"levers changed: <code>{overrides}</code></p>"
+    )
+
+
+@solara.component
+def MainView(model: DashboardModel, problem: str, tick: solara.Reactive[int]) -> None:
+    """Everything right of the controls; re-drawn after every Step or play tick (``tick``).
+
+    Only this and the controls read ``tick``, so a tick does not redraw the levers; the parts
+    that do not change with the day (the scenario header) are components of their own, which
+    Solara skips when their arguments are unchanged.
     """
     tick_value = tick.value
     config = model.config
     day = model.day
     warmup = config.simulation.warmup_days
-    solara.Style(CSS)
     if problem:
         solara.Error(problem)
     choice = model.choice
     with solara.Card():
-        solara.Markdown(f"## {html.escape(config.name)}")
-        if config.description:
-            solara.Markdown(" ".join(config.description.split()))
-        if choice is not None and choice.teaching_notes:
-            with solara.Info(icon=True):
-                solara.HTML(
-                    unsafe_innerHTML=(
-                        '<div class="cl-watch teaching-notes"><b>What to watch.</b> '
-                        f"{html.escape(choice.teaching_notes)}</div>"
-                    )
-                )
-        status = f"Day {day} of {model.days}"
-        if day < warmup:
-            status += f" — warm-up until day {warmup} (grey on the charts): the model settling"
-        if not model.running:
-            status += " — run complete (Reset to start again)"
-        overrides = ", ".join(model.settings.lever_overrides()) or "none"
-        solara.Markdown(
-            f"**{status}** · seed {model.seed} · levers changed: `{overrides}`",
-        )
+        notes = choice.teaching_notes if choice is not None else ""
+        ScenarioHeader(config.name, config.description, notes)
+        solara.HTML(unsafe_innerHTML=status_html(model))
     runs = model.runs
-    with solara.Columns([1, 2]):
-        with solara.Card("Today"):
+    legend = legend_html(runs) if len(runs) > 1 else ""
+    with solara.Div(classes=["cl-row"]):
+        with solara.Card("Today", classes=["cl-today"]):
             solara.HTML(unsafe_innerHTML=figures_table_html(runs))
-        with solara.Column():
+        with solara.Div(classes=["cl-chart-panels"]):
             with solara.Card("Risk to children and families"):
-                ChartGrid(chart_options(runs, RISK_SERIES, model.days, warmup), day)
+                ChartGrid(chart_options(runs, RISK_SERIES, model.days, warmup), day, legend)
             with solara.Card("Workforce"):
-                ChartGrid(chart_options(runs, WORKFORCE_SERIES, model.days, warmup), day)
-    with solara.Columns([1] * len(runs)):
+                ChartGrid(chart_options(runs, WORKFORCE_SERIES, model.days, warmup), day, legend)
+    with solara.Div(classes=["cl-teams"]):
         for i, run in enumerate(runs):
             with solara.Card():
                 TeamView(run, RUN_COLOURS[i], config.wellbeing.burnout_threshold, tick_value)
@@ -682,13 +751,14 @@ def Page() -> None:
 
     solara.use_effect(stop_when_closed, [])
 
-    solara.Title("Caseload")
-    with solara.AppBar():
-        solara.AppBarTitle("Caseload — social work team dashboard")
-    with solara.Sidebar():
-        ScenarioCard(model.value, rebuild)
-        ControlsCard(model.value, playing, tick, reset, problem.set)
-        LeversCard(model.value, rebuild)
-        CompareCard(model.value, rebuild)
-        NotOfferedCard()
-    MainView(model.value, problem.value, tick)
+    solara.Title("Caseload — social work team dashboard")
+    solara.Style(CSS)
+    with solara.Div(classes=["cl-page"]):
+        with solara.Div(classes=["cl-side"]):
+            ScenarioCard(model.value, rebuild)
+            ControlsCard(model.value, playing, tick, reset, problem.set)
+            LeversCard(model.value, rebuild)
+            CompareCard(model.value, rebuild)
+            NotOfferedCard()
+        with solara.Div(classes=["cl-main"]):
+            MainView(model.value, problem.value, tick)

@@ -38,11 +38,11 @@ def test_a_chart_has_a_point_a_day_and_the_warm_up_marked():
     assert line["data"] == [[1, 0], [2, 1], [3, 3], [4, 2]]
     area = marks["markArea"]["data"][0]
     assert area[0]["name"] == "warm-up" and area[1]["xAxis"] == option["xAxis"]["max"] == 20
-    assert "legend" not in option
+    assert option["legend"]["show"] is False
     json.dumps(option)  # goes over the websocket as JSON
 
 
-def test_compare_mode_gets_a_legend_and_a_line_each():
+def test_compare_mode_gets_a_line_each_named_by_its_run():
     option = line_chart("x", [("A", np.zeros(3)), ("B", np.ones(3))], day=3, days=100, warmup=0)
     assert option["legend"]["data"] == ["A", "B"]
     assert [s["name"] for s in option["series"][:2]] == ["A", "B"]

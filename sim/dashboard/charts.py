@@ -61,7 +61,7 @@ def line_chart(
 
     Args:
         title: What the chart shows, in words.
-        lines: (run label, daily values from day 1) for each run; two runs get a legend.
+        lines: (run label, daily values from day 1) for each run.
         day: Days simulated so far (the x-axis grows with it).
         days: The run's length (the x-axis never goes past it).
         warmup: The warm-up period in days, shaded and labelled "warm-up".
@@ -135,7 +135,7 @@ def line_chart(
         "grid": {
             "left": 8,
             "right": 16,
-            "top": 64 if len(lines) > 1 else 40,
+            "top": 40,
             "bottom": 36,
             "containLabel": True,
         },
@@ -154,11 +154,7 @@ def line_chart(
         "yAxis": y_axis,
         "series": series,
     }
-    if len(lines) > 1:
-        option["legend"] = {
-            "top": 28,
-            "left": 0,
-            "textStyle": text,
-            "data": [label for label, _ in lines],
-        }
+    # the page draws one legend above a panel's charts (compare mode); the chart's own stays
+    # hidden, there so that the tooltip still names each run
+    option["legend"] = {"show": False, "data": [label for label, _ in lines]}
     return option
