@@ -50,6 +50,7 @@ from sim.dashboard.view_model import (
     checked_bool,
     days_per_tick,
     format_value,
+    not_in_use,
     parse_seed,
     pick_choice,
     play_interval_ms,
@@ -117,6 +118,8 @@ CSS = """
 .cl-bar i { position: absolute; top: -2px; height: 16px; border-left: 2px dashed #333; }
 .cl-kpi td.num { font-size: 17px; font-weight: 600; }
 .cl-watch { font-size: 16px; line-height: 1.45; }
+.cl-watch ol { margin: 4px 0 0 24px; }
+.cl-unused { font-size: 13px; color: #8a4b00; margin: -6px 0 8px 4px; }
 .cl-charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 320px), 1fr));
              gap: 12px; }
 .cl-chart { width: 100%; min-width: 0; }
@@ -223,23 +226,30 @@ def SeedBox(seed: int, on_raw: Callable[[Any], bool]) -> Any:
 
 
 @solara.component
-def LeverControl(lever: Lever, value: Any, on_value: Any, key_prefix: str = "") -> None:
+def LeverControl(
+    lever: Lever, value: Any, on_value: Any, key_prefix: str = "", unused: str = ""
+) -> None:
     """One control drawn from the lever's schema field: select, checkbox or slider.
 
     ``on_value`` receives the widget's value unchecked; it must pass it through
-    :func:`~sim.dashboard.view_model.apply_widget_value`.
+    :func:`~sim.dashboard.view_model.apply_widget_value`. A lever that has no effect in the
+    current run (``unused``: why) is drawn disabled, with the reason below it.
     """
+    disabled = bool(unused)
     label = lever.label if lever.kind in ("choice", "bool") else f"{lever.label}: {value:g}"
     with solara.Tooltip(lever.help), solara.Div(classes=["cl-lever"]):
         if lever.kind == "choice":
-            Guarded("select", str(value), on_value, label=label,
+            Guarded("select", str(value), on_value, label=label, disabled=disabled,
                     items=[str(c) for c in lever.choices])  # fmt: skip
         elif lever.kind == "bool":
-            Guarded("checkbox", bool(value), on_value, label=label)
+            Guarded("checkbox", bool(value), on_value, label=label, disabled=disabled)
         else:
             low, high, step = lever.slider_range
             high = max(high, value)  # a scenario may set more than the slider's usual range
-            Guarded("slider", value, on_value, label=label, min=low, max=high, step=step)
+            Guarded("slider", value, on_value, label=label, min=low, max=high, step=step,
+                    disabled=disabled)  # fmt: skip
+        if unused:
+            solara.HTML(unsafe_innerHTML=f'<div class="cl-unused">{html.escape(unused)}</div>')
 
 
 @solara.component
@@ -313,7 +323,12 @@ def LeversCard(model: DashboardModel, rebuild: Rebuild) -> None:
                     )
                 )
 
-            LeverControl(lever, lever.value_in(model.config), on_value)
+            LeverControl(
+                lever,
+                lever.value_in(model.config),
+                on_value,
+                unused=not_in_use(lever, model.config),
+            )
             if lever.path in changed:
                 solara.Text(
                     f"changed (scenario: {format_value(lever.value_in(base))})",
@@ -368,7 +383,8 @@ def CompareCard(model: DashboardModel, rebuild: Rebuild) -> None:
                 )
             )
 
-        LeverControl(lever, lever.value_in(model.runs[1].model.config), set_value)
+        twin = model.runs[1].model.config
+        LeverControl(lever, lever.value_in(twin), set_value, unused=not_in_use(lever, twin))
         if lever.value_in(model.runs[0].model.config) == lever.value_in(model.runs[1].model.config):
             solara.Warning("Both runs have the same value: they are identical until you change it.")
 
@@ -555,8 +571,8 @@ def TeamView(run: RunView, colour: str, burnout_threshold: float, tick: int) -> 
 
 
 @solara.component
-def ScenarioHeader(name: str, description: str, notes: str) -> None:
-    """The scenario's name, description and "What to watch": drawn once per scenario."""
+def ScenarioHeader(name: str, description: str, notes: str, steps: tuple[str, ...]) -> None:
+    """The scenario's name, description, "What to watch" and guided steps: drawn once each."""
     solara.HTML(tag="h2", unsafe_innerHTML=html.escape(name), classes=["cl-title"])
     if description:
         solara.HTML(tag="p", unsafe_innerHTML=html.escape(" ".join(description.split())))
@@ -568,6 +584,14 @@ def ScenarioHeader(name: str, description: str, notes: str) -> None:
                     f"{html.escape(notes)}</div>"
                 )
             )
+    if steps:
+        items = "".join(f"<li>{html.escape(step)}</li>" for step in steps)
+        solara.HTML(
+            unsafe_innerHTML=(
+                '<div class="cl-watch teaching-steps"><b>Try this, step by step:</b>'
+                f"<ol>{items}</ol></div>"
+            )
+        )
 
 
 def status_html(model: DashboardModel) -> str:
@@ -602,7 +626,8 @@ def MainView(model: DashboardModel, problem: str, tick: solara.Reactive[int]) ->
     choice = model.choice
     with solara.Card():
         notes = choice.teaching_notes if choice is not None else ""
-        ScenarioHeader(config.name, config.description, notes)
+        steps = choice.teaching_steps if choice is not None else ()
+        ScenarioHeader(config.name, config.description, notes, steps)
         solara.HTML(unsafe_innerHTML=status_html(model))
     runs = model.runs
     legend = legend_html(runs) if len(runs) > 1 else ""

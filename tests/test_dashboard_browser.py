@@ -228,7 +228,7 @@ def test_a_lever_change_restarts_the_run_with_its_effect(open_page):
     _choose(page, "Scenario file", "social_work_assistants")
     page.get_by_text("One full-time social work assistant").first.wait_for()
     # a slider lever: one more post per team; the run restarts at day 0 with the change
-    slider = page.locator(".v-input", has_text="Social worker posts (team)").locator(
+    slider = page.locator(".v-input", has_text="Social worker posts per team").locator(
         "[role=slider]"
     )
     slider.focus()
@@ -237,9 +237,14 @@ def test_a_lever_change_restarts_the_run_with_its_effect(open_page):
     assert _day(page) == 0
     expect(page.locator(".team-table tr")).to_have_count(1 + 7)
     expect(page.get_by_text("changed (scenario: 6)").first).to_be_visible()
+    # the cap is not in use while the caseload cap is "none": its slider says so, disabled
+    cap = page.locator(".cl-lever", has_text="Cap: cases per full-time worker")
+    expect(cap).to_contain_text("Not in use: Caseload cap is none")
+    expect(cap.locator(".v-input--disabled")).to_have_count(1)
     # a choice lever changes what happens: with a cap of 16, cases wait unallocated
-    _choose(page, "Cap kind (allocation)", "count")
+    _choose(page, "Caseload cap", "count")
     page.get_by_text('allocation.cap_kind="count"').first.wait_for()
+    expect(cap).not_to_contain_text("Not in use")
     _shot(page, "levers_changed")
     # a refused seed: said in the control's words, and the box shows the seed still in use
     seed = page.get_by_label("Random seed")
@@ -278,6 +283,9 @@ def test_teaching_scenario_shows_what_to_watch(open_page):
     notes.wait_for()
     expect(notes).to_contain_text("What to watch")
     expect(notes).to_contain_text("Returning worker")
+    steps = page.locator(".teaching-steps li")  # a short guided sequence, from the file
+    expect(steps.first).to_contain_text("Returning worker")
+    assert 3 <= steps.count() <= 8
     expect(page.locator(".team-table", has_text="Returning worker")).to_have_count(1)
     expect(page.get_by_text(re.compile(r"Day 0 of 260")).first).to_be_visible()
     _step(page)
@@ -304,7 +312,7 @@ def test_compare_mode_runs_two_models_side_by_side(open_page):
     page.get_by_label("Compare: same seed, one lever changed").check()
     page.locator(".team-table").nth(1).wait_for()
     expect(page.locator(".team-table")).to_have_count(2)
-    expect(page.get_by_text("B: Cap kind (allocation) = none").first).to_be_visible()
+    expect(page.get_by_text("B: Caseload cap = none").first).to_be_visible()
     before = [page.locator(".team-table").nth(i).inner_text() for i in (0, 1)]
     # days per Step: one Step advances 15 days
     interval = page.locator(".v-input", has_text="Days per Step").locator("[role=slider]")
@@ -319,8 +327,8 @@ def test_compare_mode_runs_two_models_side_by_side(open_page):
     assert len(waiting) == 2 and len(referrals_note) == 2
     capped, uncapped = waiting
     assert capped > uncapped, waiting
-    after = [page.locator(".team-table").nth(i).inner_text() for i in (0, 1)]
-    assert after[0] != before[0] and after[1] != before[1]  # both team views moved on
+    for i in (0, 1):  # both team views moved on (each is its own update, in turn)
+        expect(page.locator(".team-table").nth(i)).not_to_have_text(before[i])
     _shot(page, "compare_cap")
 
 
@@ -412,19 +420,22 @@ CRAFTED_SEND = """async ([label, raw]) => {
 }"""
 
 
+CAP = "Cap: cases per full-time worker"
+
+
 @pytest.mark.parametrize(
     ("label", "raw", "message"),
     [
         ("Scenario file", '"../../../../etc/passwd"', "Scenario file: not one of the choices"),
         ("Scenario file", "null", "Scenario file: not one of the choices offered (got null)"),
         ("Scenario file", "5", "Scenario file: not one of the choices offered (got 5)"),
-        ("Cap per FTE", "1e400", "Cap per FTE (allocation): must be a finite number (got inf)"),
-        ("Cap per FTE", "null", "Cap per FTE (allocation): must be a number (got null)"),
-        ("Cap per FTE", '"abc"', "Cap per FTE (allocation): must be a number (got 'abc')"),
-        ("Cap per FTE", "[7]", "Cap per FTE (allocation): must be a number (got [7])"),
-        ("Social worker posts", "6.5", "Social worker posts (team): must be a whole number"),
-        ("Cap kind", "null", "Cap kind (allocation): must be one of none, count, weighted"),
-        ("Enabled (supervision)", '"yes"', "Enabled (supervision): must be on or off"),
+        ("Cap: cases per", "1e400", f"{CAP}: must be a finite number (got inf)"),
+        ("Cap: cases per", "null", f"{CAP}: must be a number (got null)"),
+        ("Cap: cases per", '"abc"', f"{CAP}: must be a number (got 'abc')"),
+        ("Cap: cases per", "[7]", f"{CAP}: must be a number (got [7])"),
+        ("Social worker posts", "6.5", "Social worker posts per team: must be a whole number"),
+        ("Caseload cap", "null", "Caseload cap: must be one of none, count, weighted"),
+        ("Regular supervision", '"yes"', "Regular supervision: must be on or off"),
         ("Compare: same seed", "3", "Compare: must be on or off (got 3)"),
         # the run controls (Mesa's SolaraViz handed these to the model unchecked)
         ("Days per Step", "null", "Days per Step: must be a number (got null)"),
@@ -457,7 +468,7 @@ def test_a_crafted_widget_value_is_refused_and_the_page_keeps_working(
     assert _day(page) == 2
     expect(page.locator(".team-table tr")).to_have_count(1 + 6)
     # the refused control is drawn again with the value in use, and still works
-    slider = page.locator(".v-input", has_text="Social worker posts (team)").locator(
+    slider = page.locator(".v-input", has_text="Social worker posts per team").locator(
         "[role=slider]"
     )
     slider.focus()

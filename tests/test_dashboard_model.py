@@ -376,7 +376,7 @@ def test_retention_pay_shows_in_the_staff_cost():
     (cost_row,) = figures["Cost"]
     assert cost_row[1][0] != cost_row[1][1]
     # its effect on leaving is its own lever
-    assert "leave ratio" in LEVERS[-2].help or "leave ratio" in LEVERS[-1].help
+    assert "leaving rate with retention pay" in LEVERS[-2].help
 
 
 @pytest.mark.parametrize(
@@ -388,7 +388,7 @@ def test_retention_pay_shows_in_the_staff_cost():
         ),
         (
             "--set: allocation.cap_per_fte: Input should be less than or equal to 500 (got 900.0)",
-            "Cap per FTE (allocation): must be ≤ 500 (got 900.0)",
+            "Cap: cases per full-time worker: must be ≤ 500 (got 900.0)",
         ),
         (
             "dashboard: risk.enabled: not a dashboard lever",
@@ -417,54 +417,54 @@ def test_a_refused_seed_is_explained_without_flags():
         (
             "allocation.cap_per_fte",
             float("inf"),  # what the server's JSON parser makes of 1e400
-            "Not applied: Cap per FTE (allocation): must be a finite number (got inf)",
+            "Not applied: Cap: cases per full-time worker: must be a finite number (got inf)",
         ),
         (
             "allocation.cap_per_fte",
             None,
-            "Not applied: Cap per FTE (allocation): must be a number (got null)",
+            "Not applied: Cap: cases per full-time worker: must be a number (got null)",
         ),
         (
             "allocation.cap_per_fte",
             "abc",
-            "Not applied: Cap per FTE (allocation): must be a number (got 'abc')",
+            "Not applied: Cap: cases per full-time worker: must be a number (got 'abc')",
         ),
         (
             "allocation.cap_per_fte",
             [7],
-            "Not applied: Cap per FTE (allocation): must be a number (got [7])",
+            "Not applied: Cap: cases per full-time worker: must be a number (got [7])",
         ),
         (
             "allocation.cap_per_fte",
             900.0,
-            "Not applied: Cap per FTE (allocation): must be ≤ 500 (got 900.0)",
+            "Not applied: Cap: cases per full-time worker: must be ≤ 500 (got 900.0)",
         ),
         (
             "team.social_worker_posts",
             6.5,
-            "Not applied: Social worker posts (team): must be a whole number (got 6.5)",
+            "Not applied: Social worker posts per team: must be a whole number (got 6.5)",
         ),
         pytest.param(
             "team.social_worker_posts",
             10**5000,
-            "Not applied: Social worker posts (team): must be ≤ 200 (got a number of about "
+            "Not applied: Social worker posts per team: must be ≤ 200 (got a number of about "
             "5,000 digits)",
             id="5000-digits",
         ),
         (
             "team.social_worker_posts",
             True,
-            "Not applied: Social worker posts (team): must be a number (got true)",
+            "Not applied: Social worker posts per team: must be a number (got true)",
         ),
         (
             "allocation.cap_kind",
             None,
-            "Not applied: Cap kind (allocation): must be one of none, count, weighted (got null)",
+            "Not applied: Caseload cap: must be one of none, count, weighted (got null)",
         ),
         (
             "supervision.enabled",
             "yes",
-            "Not applied: Enabled (supervision): must be on or off (got 'yes')",
+            "Not applied: Regular supervision: must be on or off (got 'yes')",
         ),
         (
             "../../etc/passwd",
@@ -622,3 +622,38 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def test_every_lever_speaks_plain_words_with_its_unit():
+    for lever in LEVERS:
+        assert lever.plain, lever.path
+        assert "(" not in lever.label or lever.label.endswith(")"), lever.label
+        # no symbols such as "K:" or "R_p" (they stay in docs/model.md)
+        assert not re.search(r"\b[A-Za-z]_[a-z]\b|^[A-Z]\w?:", lever.help), lever.help
+        assert lever.help.startswith(lever.plain)
+    units = {lever.path: lever.label for lever in LEVERS}
+    assert "× normal" in units["work.recording_efficiency"]
+    assert "40% slower" in LEVERS_BY_PATH["work.recording_efficiency"].help
+    assert "per team" in units["support.admin_staff"]
+
+
+def test_the_cap_controls_are_not_in_use_without_a_cap():
+    from sim.dashboard.view_model import not_in_use
+
+    model = DashboardModel()
+    assert model.config.allocation.cap_kind == "none"
+    reason = not_in_use(LEVERS_BY_PATH["allocation.cap_per_fte"], model.config)
+    assert reason == "Not in use: Caseload cap is none (set it to count or weighted to use this)"
+    assert not_in_use(LEVERS_BY_PATH["allocation.at_cap"], model.config) == reason
+    capped = DashboardModel(DashboardSettings(scenario="levers/caseload_cap.toml"))
+    assert not_in_use(LEVERS_BY_PATH["allocation.cap_per_fte"], capped.config) == ""
+    assert all(not not_in_use(lever, model.config) for lever in LEVERS[3:])
+
+
+def test_teaching_scenarios_carry_a_short_guided_sequence():
+    teaching = [c for c in scenario_choices() if c.group == "teaching"]
+    for choice in teaching:
+        assert 3 <= len(choice.teaching_steps) <= 8, choice.path
+        assert all(len(step) <= 300 for step in choice.teaching_steps)
+    others = [c for c in scenario_choices() if c.group != "teaching" and c.available]
+    assert all(not c.teaching_steps for c in others)

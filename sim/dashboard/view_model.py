@@ -134,6 +134,29 @@ def apply_widget_value(lever_path: str, raw: Any) -> Any:
     return _checked_number(raw, lever.kind, lever.bounds, lever.label)
 
 
+#: Levers that only matter when another lever has a value: (lever, needs, the values it needs).
+_NEEDS: tuple[tuple[str, str, tuple[Any, ...]], ...] = (
+    ("allocation.cap_per_fte", "allocation.cap_kind", ("count", "weighted")),
+    ("allocation.at_cap", "allocation.cap_kind", ("count", "weighted")),
+)
+
+
+def not_in_use(lever: Lever, config: Scenario) -> str:
+    """Why ``lever`` has no effect in ``config`` (its control is then disabled), or ``""``.
+
+    The cap and what happens at it do nothing while the caseload cap is "none".
+    """
+    for path, needed, values in _NEEDS:
+        if lever.path == path:
+            other = LEVERS_BY_PATH[needed]
+            if other.value_in(config) not in values:
+                return (
+                    f"Not in use: {other.label} is {format_value(other.value_in(config))} "
+                    f"(set it to {' or '.join(map(str, values))} to use this)"
+                )
+    return ""
+
+
 #: The seed's schema field, read like a lever's for its bounds.
 SEED = Lever("simulation.seed", "Random seed", "integer", "uncertainty", "build")
 
@@ -552,7 +575,7 @@ def readable_problem(problem: str) -> str:
 
     ``--seed: simulation.seed: Input should be greater than or equal to 0 (got -5)`` becomes
     ``Random seed: must be ≥ 0 (got -5)``; ``--set: allocation.cap_per_fte: ...`` names the
-    lever (``Cap per FTE (allocation): must be ≤ 500 (got 900.0)``).
+    lever (``Cap: cases per full-time worker: must be ≤ 500 (got 900.0)``).
     """
     match = _PROBLEM_PREFIX.match(problem)
     text = problem
