@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 import ipyvuetify
+import numpy as np
 import solara
 import traitlets
 from solara.alias import rv
@@ -522,6 +523,52 @@ def legend_html(runs: list[RunView]) -> str:
     return f'<div class="cl-legend">{items}</div>'
 
 
+#: The DfE national average caseload, about 16 cases per FTE (15.2-16.6 in 2020-2025; the
+#: source of ``simulation.initial_cases_per_fte`` in docs/model.md): the benchmark line on the
+#: caseload chart when there is no cap.
+DFE_CASES_PER_FTE = 16.0
+
+
+def team_chart_options(runs: list[RunView], model: DashboardModel) -> list[dict[str, Any]]:
+    """The team's charts, one line per run: what the model's main loops run through.
+
+    Stress (mean, with the 10-90% spread shaded), open cases per FTE against the cap (or the
+    DfE average without one) and supervision on time over the last 13 weeks.
+    """
+    config = model.config
+    common = {"day": model.day, "days": model.days, "warmup": config.simulation.warmup_days}
+    threshold = config.wellbeing.burnout_threshold
+    stress = [np.array(run.stress).reshape(-1, 3) for run in runs]
+    if config.allocation.cap_kind == "none":
+        reference = (DFE_CASES_PER_FTE, f"DfE average {DFE_CASES_PER_FTE:g}")
+    else:
+        cap = config.allocation.cap_per_fte
+        reference = (cap, f"cap {cap:g}" + (" (weighted)" if config.allocation.cap_kind ==
+                                            "weighted" else ""))  # fmt: skip
+    return [
+        line_chart(
+            "Team stress: mean, 10–90% spread",
+            [(run.label, s[:, 0]) for run, s in zip(runs, stress, strict=True)],
+            bands=[(s[:, 1], s[:, 2]) for s in stress],
+            y_max=1.0,
+            reference=(threshold, f"burnout {threshold:g}"),
+            **common,
+        ),
+        line_chart(
+            "Open cases per FTE",
+            [(run.label, np.array(run.cases_per_fte)) for run in runs],
+            reference=reference,
+            **common,
+        ),
+        line_chart(
+            "Supervision on time (last 13 weeks)",
+            [(run.label, run.supervision_share_by_day()) for run in runs],
+            percent=True,
+            **common,
+        ),
+    ]
+
+
 @solara.component
 def ChartGrid(options: list[dict[str, Any]], day: int, legend: str = "") -> None:
     """Charts side by side, as many to a row as fit (at least 320 px each)."""
@@ -639,6 +686,8 @@ def MainView(model: DashboardModel, problem: str, tick: solara.Reactive[int]) ->
                 ChartGrid(chart_options(runs, RISK_SERIES, model.days, warmup), day, legend)
             with solara.Card("Workforce"):
                 ChartGrid(chart_options(runs, WORKFORCE_SERIES, model.days, warmup), day, legend)
+            with solara.Card("The team: stress, caseload, supervision"):
+                ChartGrid(team_chart_options(runs, model), day, legend)
     with solara.Div(classes=["cl-teams"]):
         for i, run in enumerate(runs):
             with solara.Card():

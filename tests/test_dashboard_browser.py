@@ -192,7 +192,7 @@ CHART_FONT_SIZES = """[...document.querySelectorAll('.cl-chart')].flatMap(c => {
   const marks = o.series.flatMap(s => [s.markArea, s.markLine]).filter(m => m && m.data.length);
   return [o.title[0].textStyle.fontSize, o.xAxis[0].axisLabel.fontSize,
           o.xAxis[0].nameTextStyle.fontSize, o.yAxis[0].axisLabel.fontSize,
-          ...marks.map(m => m.label ? m.label.fontSize : m.data[0].label.fontSize)];
+          ...marks.map(m => m.label.fontSize)];
 })"""
 
 
@@ -211,11 +211,12 @@ def test_page_loads_with_team_view_and_charts_and_steps(open_page):
     assert vacant >= 1 and _today(page, "Vacant posts") == [vacant]
     expect(page.get_by_text("Risk to children and families").first).to_be_visible()
     expect(page.get_by_text("Workforce").first).to_be_visible()
-    assert _chart_days(page, 8) == ["0"] * 8  # four risk and four workforce charts
+    # four risk, four workforce and three team charts (stress, caseload per FTE, supervision)
+    assert _chart_days(page, 11) == ["0"] * 11
     _step(page, 3)
     assert _day(page) == 3
     page.wait_for_function(f"{CHART_DAYS}.every(d => d === '3')")  # each drew the new points
-    assert page.evaluate(CHART_POINTS) == [3] * 8
+    assert page.evaluate(CHART_POINTS) == [3] * 11
     sizes = page.evaluate(CHART_FONT_SIZES)
     assert sizes and min(sizes) >= 16, sorted(set(sizes))  # readable on a projector
     _shot(page, "baseline_day3")

@@ -79,3 +79,14 @@ def test_shares_are_drawn_as_percentages():
                         percent=True)  # fmt: skip
     assert option["series"][0]["data"] == [[1, 50.0], [2, 100.0]]
     assert option["yAxis"]["max"] == 100
+
+
+def test_a_gap_stays_a_gap_and_a_band_is_stacked_behind_its_line():
+    band = (np.array([0.1, 0.2]), np.array([0.5, 0.7]))
+    lines = [("A", np.array([np.nan, 0.4]))]
+    option = line_chart("stress", lines, day=2, days=100, warmup=0, bands=[band], y_max=1.0)
+    line, low, spread, _marks = option["series"]
+    assert line["data"] == [[1, None], [2, 0.4]]
+    assert low["stack"] == spread["stack"] and "areaStyle" in spread
+    assert spread["data"] == [[1, 0.4], [2, pytest.approx(0.5)]]
+    assert option["yAxis"]["max"] == 1.0

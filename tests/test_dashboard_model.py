@@ -657,3 +657,28 @@ def test_teaching_scenarios_carry_a_short_guided_sequence():
         assert all(len(step) <= 300 for step in choice.teaching_steps)
     others = [c for c in scenario_choices() if c.group != "teaching" and c.available]
     assert all(not c.teaching_steps for c in others)
+
+
+def test_the_team_charts_follow_stress_caseload_and_supervision():
+    import dashboards.app as app
+
+    model = DashboardModel()
+    model.advance(80)
+    run = model.runs[0]
+    assert len(run.stress) == len(run.cases_per_fte) == 80
+    mean, low, high = run.stress[-1]
+    staff = run.model.workers_in_post()
+    assert mean == pytest.approx(np.mean([w.stress for w in staff]))
+    assert 0 <= low <= mean <= high <= 1
+    fte = sum(w.fte for w in staff)
+    assert run.cases_per_fte[-1] == pytest.approx(sum(w.caseload for w in staff) / fte)
+    share = run.supervision_share_by_day()
+    assert len(share) == 80 and share[-1] == pytest.approx(run.supervision_on_time_share())
+    stress, caseload, supervision = app.team_chart_options(model.runs, model)
+    assert caseload["series"][-1]["markLine"]["data"][0]["name"] == "DfE average 16"
+    assert [s["name"] for s in stress["series"]][:3] == ["As set", "_low0", "_spread0"]
+    assert stress["yAxis"]["max"] == 1.0 and supervision["yAxis"]["max"] == 100
+    capped = DashboardModel(DashboardSettings(scenario="levers/caseload_cap.toml"))
+    capped.advance(2)
+    _, caseload, _ = app.team_chart_options(capped.runs, capped)
+    assert caseload["series"][-1]["markLine"]["data"][0]["name"] == "cap 16"

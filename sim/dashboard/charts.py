@@ -40,10 +40,13 @@ def axis_days(day: int, days: int) -> int:
     return min(end, days)
 
 
-def _points(values: np.ndarray) -> list[list[float]]:
-    """``[[day, value], ...]`` for days 1, 2, ... (integers stay integers)."""
+def _points(values: np.ndarray) -> list[list[Any]]:
+    """``[[day, value], ...]`` for days 1, 2, ... (integers stay integers, NaN is a gap)."""
     numbers = values.tolist()
-    return [[day, value] for day, value in enumerate(numbers, start=1)]
+    return [
+        [day, None if isinstance(value, float) and math.isnan(value) else value]
+        for day, value in enumerate(numbers, start=1)
+    ]
 
 
 def line_chart(
@@ -56,6 +59,8 @@ def line_chart(
     changes: Sequence[tuple[int, str]] = (),
     reference: tuple[float, str] | None = None,
     percent: bool = False,
+    bands: Sequence[tuple[np.ndarray, np.ndarray]] = (),
+    y_max: float | None = None,
 ) -> dict[str, Any]:
     """One chart: a line per run, the warm-up shaded, lever changes marked.
 
@@ -68,6 +73,9 @@ def line_chart(
         changes: (day, what changed) for each lever change, drawn as a dashed vertical line.
         reference: A horizontal line (value, label), e.g. the caseload cap.
         percent: Whether the values are shares from 0 to 1 (drawn as 0–100%).
+        bands: (low, high) daily values per run, drawn as a shaded band behind its line
+            (the spread of the team's stress).
+        y_max: A fixed top for the y-axis (stress runs from 0 to 1).
     """
     end = axis_days(day, days)
     text = {"fontSize": TEXT_PX}
@@ -84,6 +92,17 @@ def line_chart(
                 "color": RUN_COLOURS[i % len(RUN_COLOURS)],
             }
         )
+    for i, (low, high) in enumerate(bands):
+        colour = RUN_COLOURS[i % len(RUN_COLOURS)]
+        stack = f"band{i}"
+        series.append({"type": "line", "name": f"_low{i}", "data": _points(np.asarray(low)),
+                       "stack": stack, "showSymbol": False, "lineStyle": {"opacity": 0},
+                       "silent": True, "tooltip": {"show": False}})  # fmt: skip
+        series.append({"type": "line", "name": f"_spread{i}",
+                       "data": _points(np.asarray(high) - np.asarray(low)), "stack": stack,
+                       "showSymbol": False, "lineStyle": {"opacity": 0}, "silent": True,
+                       "areaStyle": {"color": colour, "opacity": 0.18},
+                       "tooltip": {"show": False}})  # fmt: skip
     marks: dict[str, Any] = {"type": "line", "name": "_marks", "data": [], "silent": True}
     if warmup:
         marks["markArea"] = {
@@ -117,7 +136,8 @@ def line_chart(
             }
         )
     if lines_marked:
-        marks["markLine"] = {"silent": True, "symbol": "none", "data": lines_marked}
+        marks["markLine"] = {"silent": True, "symbol": "none", "label": dict(text),
+                             "data": lines_marked}  # fmt: skip
     series.append(marks)
     y_axis: dict[str, Any] = {
         "type": "value",
@@ -127,6 +147,8 @@ def line_chart(
     }
     if percent:
         y_axis.update(max=100, axisLabel={**text, "formatter": "{value}%"})
+    elif y_max is not None:
+        y_axis["max"] = y_max
     else:
         y_axis["minInterval"] = 1
     option: dict[str, Any] = {

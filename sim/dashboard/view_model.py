@@ -353,6 +353,10 @@ class RunView:
     daily_cost: list[float] = field(default_factory=list)
     supervision_due: list[int] = field(default_factory=list)
     supervision_on_time: list[int] = field(default_factory=list)
+    #: Per day: stress of the social workers in post (mean, 10th and 90th percentile) and their
+    #: open cases per FTE (what the cap limits).
+    stress: list[tuple[float, float, float]] = field(default_factory=list)
+    cases_per_fte: list[float] = field(default_factory=list)
 
     @property
     def day(self) -> int:
@@ -373,7 +377,29 @@ class RunView:
         self.supervision_due.append(due_after - due_before)
         self.supervision_on_time.append(on_time_after - on_time_before)
         # the staff the tally costed: staffing changes come before the day's tally
-        self.daily_cost.append(daily_cost(model, model.workers_in_post()))
+        staff = model.workers_in_post()
+        self.daily_cost.append(daily_cost(model, staff))
+        stress = np.array([w.stress for w in staff], dtype=float)
+        if len(stress):
+            low, high = np.percentile(stress, [10, 90])
+            self.stress.append((float(stress.mean()), float(low), float(high)))
+        else:
+            self.stress.append((0.0, 0.0, 0.0))
+        fte = sum(w.fte for w in staff)
+        self.cases_per_fte.append(sum(w.caseload for w in staff) / fte if fte else 0.0)
+
+    def supervision_share_by_day(self, window: int = SUPERVISION_WINDOW_DAYS) -> np.ndarray:
+        """The "Today" supervision figure, day by day (NaN while no session was due).
+
+        Each day's share of the supervision sessions due in the ``window`` days up to it that
+        were held on time.
+        """
+        due = np.cumsum(self.supervision_due, dtype=float)
+        held = np.cumsum(self.supervision_on_time, dtype=float)
+        due_window = due - np.concatenate([np.zeros(window), due[:-window]])[: len(due)]
+        held_window = held - np.concatenate([np.zeros(window), held[:-window]])[: len(held)]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(due_window > 0, held_window / due_window, np.nan)
 
     def series(self, column: str, cumulative: bool = False) -> np.ndarray:
         """A daily column for the days simulated so far."""
