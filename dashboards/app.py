@@ -1,10 +1,13 @@
 """Caseload dashboard: watch and steer a social work team, live, in the browser.
 
 Start it with ``caseload dashboard`` (or ``solara run dashboards/app.py`` from the repository
-root). Built on Mesa's :func:`~mesa.visualization.SolaraViz`, which supplies the page frame and the
-play / step / reset controls and re-creates :class:`~sim.dashboard.view_model.DashboardModel` on
-reset; this module adds the scenario picker, the lever controls generated from the scenario schema,
-compare mode, the team view and the charts. See ``docs/dashboard.md``.
+root). The page frame is Solara's (app bar and sidebar); the run controls (Reset, Play/Pause,
+Step, days per Step, play interval) are this module's, so that every value they receive is
+checked on the server (``sim/dashboard/view_model.py``) like the levers' (Mesa's SolaraViz
+controls hand a crafted slider value straight to the model). The model is
+:class:`~sim.dashboard.view_model.DashboardModel`, a Mesa model; this module adds the scenario
+picker, the lever controls generated from the scenario schema, compare mode, the team view and
+the charts. See ``docs/dashboard.md``.
 
 Every piece of state belongs to one browser session: the settings and the model live in Solara
 reactive variables created inside :func:`Page`, so two people (or two tabs) never share a run.
@@ -14,26 +17,28 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import json
 import logging
 import os
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-
+import ipyvuetify
+import numpy as np
 import solara
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
-from mesa.visualization import SolaraViz
-from mesa.visualization.utils import update_counter
+import traitlets
 from solara.alias import rv
 
+from sim.dashboard.assets import ECHARTS_LIBRARY
+from sim.dashboard.charts import RUN_COLOURS, line_chart
 from sim.dashboard.view_model import (
+    DAYS_PER_TICK,
     DEFAULT_SCENARIO,
     LEVERS,
     LEVERS_BY_PATH,
+    PLAY_INTERVAL_MS,
     RISK_SERIES,
     WORKFORCE_SERIES,
     DashboardModel,
@@ -44,9 +49,12 @@ from sim.dashboard.view_model import (
     apply_widget_value,
     build_configs,
     checked_bool,
+    days_per_tick,
     format_value,
+    not_in_use,
     parse_seed,
     pick_choice,
+    play_interval_ms,
     readable_problem,
     resolve_scenario_path,
     scenario_choices,
@@ -74,23 +82,62 @@ STATUS_STYLE = {
     "vacant": ("#757575", "vacant"),
     "cut": ("#9e9e9e", "post cut"),
 }
-RUN_COLOURS = ("#1565c0", "#d84315")
 
 CSS = """
-.cl-table { border-collapse: collapse; width: 100%; font-size: 15px; }
-.cl-table th, .cl-table td { padding: 4px 8px; border-bottom: 1px solid #ddd; text-align: left; }
-.cl-table th { background: #f3f5f8; }
+/* A projector layout: two columns (controls, then the run) from 900 px wide, one below that;
+   the controls column stays on screen (sticky, its own scroll) while the run scrolls. Every
+   box may shrink (min-width: 0) and long words wrap, so nothing is wider than its box. */
+.cl-page { display: grid; grid-template-columns: 330px minmax(0, 1fr); gap: 16px;
+           align-items: start; }
+.cl-side { position: sticky; top: 0; max-height: calc(100vh - 24px); overflow-y: auto;
+           overflow-x: hidden; display: flex; flex-direction: column; gap: 12px;
+           padding-bottom: 12px; }
+.cl-side > * { flex-shrink: 0; }
+.cl-main { min-width: 0; display: flex; flex-direction: column; gap: 12px; }
+@media (max-width: 899px) {
+  .cl-page { grid-template-columns: minmax(0, 1fr); }
+  .cl-side { position: static; max-height: none; }
+}
+.cl-title { font-size: 22px; font-weight: 500; margin: 0; }
+.cl-row { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
+.cl-row > .cl-today { flex: 1 1 340px; min-width: 0; max-width: 100%; }
+.cl-row > .cl-chart-panels { flex: 3 1 520px; min-width: 0; display: flex;
+                             flex-direction: column; gap: 12px; }
+/* two team views side by side where both fit whole, else one above the other */
+.cl-teams { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 640px), 1fr));
+            gap: 12px; }
+.cl-teams > * { min-width: 0; }
+.cl-table { border-collapse: collapse; width: 100%; font-size: 15px; overflow-wrap: break-word; }
+.cl-table th, .cl-table td { padding: 4px 5px; border-bottom: 1px solid #ddd; text-align: left; }
+.cl-table th { background: #f3f5f8; font-weight: 600; overflow-wrap: normal; }
 .cl-table td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .cl-badge { color: white; border-radius: 10px; padding: 1px 8px; font-size: 13px;
-            white-space: nowrap; }
-.cl-bar { background: #eee; width: 90px; height: 12px; display: inline-block;
+            display: inline-block; }
+.cl-bar { background: #eee; width: 60px; height: 12px; display: inline-block;
           vertical-align: middle; position: relative; }
 .cl-bar span { display: block; height: 12px; }
 .cl-bar i { position: absolute; top: -2px; height: 16px; border-left: 2px dashed #333; }
 .cl-kpi td.num { font-size: 17px; font-weight: 600; }
-.cl-watch { font-size: 15px; line-height: 1.45; }
-/* Mesa's "Model Parameters" card is empty here (the levers are the parameters): hide it */
-.v-card:has(> .v-card-text > .v-sheet:empty) { display: none; }
+.cl-watch { font-size: 16px; line-height: 1.45; }
+.cl-watch ol { margin: 4px 0 0 24px; }
+.cl-unused { font-size: 13px; color: #8a4b00; margin: -6px 0 8px 4px; }
+.cl-charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 320px), 1fr));
+             gap: 12px; }
+.cl-chart { width: 100%; min-width: 0; }
+.v-card, .v-card-text, .v-card-title { min-width: 0; overflow-wrap: break-word; }
+.v-card-title { white-space: normal; }
+/* long lever names and scenario labels wrap instead of running under the control */
+.cl-side .v-label { white-space: normal; overflow-wrap: break-word; }
+/* a slider's label above its track (Vuetify puts it beside, in a grid, and does not wrap) */
+.cl-side .v-slider.v-input--horizontal {
+  grid-template-areas: "prepend prepend prepend" "control control append" "a messages b";
+  grid-template-columns: minmax(0, 1fr) minmax(0, 1fr) max-content; }
+.cl-side .v-slider .v-input__prepend { margin-inline-end: 0; margin-bottom: 0; min-width: 0; }
+.cl-lever { padding: 0 16px 0 4px; }  /* room for a slider's thumb at either end */
+.cl-side .v-select .v-select__selection-text { white-space: normal; overflow: visible; }
+.cl-legend { font-size: 16px; display: flex; flex-wrap: wrap; gap: 4px 20px; margin-bottom: 4px; }
+.cl-legend i { display: inline-block; width: 28px; border-top: 4px solid; vertical-align: middle;
+               margin-right: 6px; }
 """
 
 
@@ -180,23 +227,30 @@ def SeedBox(seed: int, on_raw: Callable[[Any], bool]) -> Any:
 
 
 @solara.component
-def LeverControl(lever: Lever, value: Any, on_value: Any, key_prefix: str = "") -> None:
+def LeverControl(
+    lever: Lever, value: Any, on_value: Any, key_prefix: str = "", unused: str = ""
+) -> None:
     """One control drawn from the lever's schema field: select, checkbox or slider.
 
     ``on_value`` receives the widget's value unchecked; it must pass it through
-    :func:`~sim.dashboard.view_model.apply_widget_value`.
+    :func:`~sim.dashboard.view_model.apply_widget_value`. A lever that has no effect in the
+    current run (``unused``: why) is drawn disabled, with the reason below it.
     """
+    disabled = bool(unused)
     label = lever.label if lever.kind in ("choice", "bool") else f"{lever.label}: {value:g}"
-    with solara.Tooltip(lever.help), solara.Div():
+    with solara.Tooltip(lever.help), solara.Div(classes=["cl-lever"]):
         if lever.kind == "choice":
-            Guarded("select", str(value), on_value, label=label,
+            Guarded("select", str(value), on_value, label=label, disabled=disabled,
                     items=[str(c) for c in lever.choices])  # fmt: skip
         elif lever.kind == "bool":
-            Guarded("checkbox", bool(value), on_value, label=label)
+            Guarded("checkbox", bool(value), on_value, label=label, disabled=disabled)
         else:
             low, high, step = lever.slider_range
             high = max(high, value)  # a scenario may set more than the slider's usual range
-            Guarded("slider", value, on_value, label=label, min=low, max=high, step=step)
+            Guarded("slider", value, on_value, label=label, min=low, max=high, step=step,
+                    disabled=disabled)  # fmt: skip
+        if unused:
+            solara.HTML(unsafe_innerHTML=f'<div class="cl-unused">{html.escape(unused)}</div>')
 
 
 @solara.component
@@ -270,7 +324,12 @@ def LeversCard(model: DashboardModel, rebuild: Rebuild) -> None:
                     )
                 )
 
-            LeverControl(lever, lever.value_in(model.config), on_value)
+            LeverControl(
+                lever,
+                lever.value_in(model.config),
+                on_value,
+                unused=not_in_use(lever, model.config),
+            )
             if lever.path in changed:
                 solara.Text(
                     f"changed (scenario: {format_value(lever.value_in(base))})",
@@ -325,7 +384,8 @@ def CompareCard(model: DashboardModel, rebuild: Rebuild) -> None:
                 )
             )
 
-        LeverControl(lever, lever.value_in(model.runs[1].model.config), set_value)
+        twin = model.runs[1].model.config
+        LeverControl(lever, lever.value_in(twin), set_value, unused=not_in_use(lever, twin))
         if lever.value_in(model.runs[0].model.config) == lever.value_in(model.runs[1].model.config):
             solara.Warning("Both runs have the same value: they are identical until you change it.")
 
@@ -416,49 +476,116 @@ def figures_table_html(runs: list[RunView]) -> str:
     )
 
 
-def chart_figure(
-    runs: list[RunView], series: tuple[tuple[str, str, bool], ...], days: int, warmup: int
-) -> Figure:
-    """Four line charts (one per series), every run as its own line.
+class ChartWidget(ipyvuetify.VuetifyTemplate):
+    """An ECharts chart drawn in the browser from an option (``chart.vue``).
 
-    Drawn small in inches with large type at a high dpi, so that scaled to a projector's column
-    the tick labels stay readable; in compare mode the legend sits above the charts, off the data.
+    The option travels as JSON text: Solara's renderer walks nested props looking for
+    elements, and a dict with a thousand points in it cost more than drawing the whole page.
     """
-    figure = Figure(figsize=(6.4, 4.6), dpi=150, layout="constrained")
-    axes = figure.subplots(2, 2, sharex=True)
-    for ax, (column, title, cumulative) in zip(axes.flat, series, strict=True):
-        ax.set_title(title, fontsize=11)
-        if warmup:
-            ax.axvspan(0, warmup, color="#eeeeee", lw=0)
-        for i, run in enumerate(runs):
-            values = run.series(column, cumulative)
-            ax.plot(range(1, len(values) + 1), values, color=RUN_COLOURS[i], lw=1.8,
-                    label=run.label)  # fmt: skip
-        ax.set_xlim(0, days)
-        highest = max((run.series(column, cumulative).max(initial=0) for run in runs), default=0)
-        ax.set_ylim(0, max(1.0, highest * 1.15))
-        ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))  # every series counts
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
-        ax.grid(alpha=0.3)
-        ax.tick_params(labelsize=10)
-    for ax in axes[1]:
-        ax.set_xlabel("working day", fontsize=10)
-    if len(runs) > 1:
-        handles, labels = axes[0][0].get_legend_handles_labels()
-        figure.legend(handles, labels, loc="outside upper center", ncols=len(runs), fontsize=10,
-                      frameon=False)  # fmt: skip
-    return figure
+
+    template_file = (__file__, "chart.vue")
+    option = traitlets.Unicode("{}").tag(sync=True)
+    day = traitlets.Int(0).tag(sync=True)
+    height = traitlets.Int(240).tag(sync=True)
+    library = traitlets.Unicode(ECHARTS_LIBRARY).tag(sync=True)
+    cdn = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+
+    @traitlets.default("cdn")
+    def _cdn(self) -> str | None:
+        import solara.settings
+
+        return None if solara.settings.assets.proxy else solara.settings.assets.cdn
+
+
+def chart_options(
+    runs: list[RunView], series: tuple[tuple[str, str, bool], ...], days: int, warmup: int
+) -> list[dict[str, Any]]:
+    """One ECharts option per series, every run as its own line."""
+    day = runs[0].day
+    return [
+        line_chart(
+            title,
+            [(run.label, run.series(column, cumulative)) for run in runs],
+            day=day,
+            days=days,
+            warmup=warmup,
+        )
+        for column, title, cumulative in series
+    ]
+
+
+def legend_html(runs: list[RunView]) -> str:
+    """One legend for every chart of a panel (compare mode): a coloured line per run."""
+    items = "".join(
+        f'<span><i style="border-color:{RUN_COLOURS[i]}"></i>{html.escape(run.label)}</span>'
+        for i, run in enumerate(runs)
+    )
+    return f'<div class="cl-legend">{items}</div>'
+
+
+#: The DfE national average caseload, about 16 cases per FTE (15.2-16.6 in 2020-2025; the
+#: source of ``simulation.initial_cases_per_fte`` in docs/model.md): the benchmark line on the
+#: caseload chart when there is no cap.
+DFE_CASES_PER_FTE = 16.0
+
+
+def team_chart_options(runs: list[RunView], model: DashboardModel) -> list[dict[str, Any]]:
+    """The team's charts, one line per run: what the model's main loops run through.
+
+    Stress (mean, with the 10-90% spread shaded), open cases per FTE against the cap (or the
+    DfE average without one) and supervision on time over the last 13 weeks.
+    """
+    config = model.config
+    common = {"day": model.day, "days": model.days, "warmup": config.simulation.warmup_days}
+    threshold = config.wellbeing.burnout_threshold
+    stress = [np.array(run.stress).reshape(-1, 3) for run in runs]
+    if config.allocation.cap_kind == "none":
+        reference = (DFE_CASES_PER_FTE, f"DfE average {DFE_CASES_PER_FTE:g}")
+    else:
+        cap = config.allocation.cap_per_fte
+        reference = (cap, f"cap {cap:g}" + (" (weighted)" if config.allocation.cap_kind ==
+                                            "weighted" else ""))  # fmt: skip
+    return [
+        line_chart(
+            "Team stress: mean, 10–90% spread",
+            [(run.label, s[:, 0]) for run, s in zip(runs, stress, strict=True)],
+            bands=[(s[:, 1], s[:, 2]) for s in stress],
+            y_max=1.0,
+            reference=(threshold, f"burnout {threshold:g}"),
+            **common,
+        ),
+        line_chart(
+            "Open cases per FTE",
+            [(run.label, np.array(run.cases_per_fte)) for run in runs],
+            reference=reference,
+            **common,
+        ),
+        line_chart(
+            "Supervision on time (last 13 weeks)",
+            [(run.label, run.supervision_share_by_day()) for run in runs],
+            percent=True,
+            **common,
+        ),
+    ]
 
 
 @solara.component
-def TeamView(run: RunView, colour: str, burnout_threshold: float, day: int) -> None:
+def ChartGrid(options: list[dict[str, Any]], day: int, legend: str = "") -> None:
+    """Charts side by side, as many to a row as fit (at least 320 px each)."""
+    if legend:
+        solara.HTML(unsafe_innerHTML=legend)
+    with solara.Div(classes=["cl-charts"]):
+        for option in options:
+            ChartWidget.element(option=json.dumps(option, separators=(",", ":")), day=day)
+
+
+@solara.component
+def TeamView(run: RunView, colour: str, burnout_threshold: float, tick: int) -> None:
     """A run's team view, with a team chooser when the organisation has several teams.
 
-    ``day`` is the model's day: Solara redraws a child component only when its arguments change,
-    and ``run`` is the same object after a step. Reading Mesa's update counter (bumped after every
-    Step or play tick) also redraws it when a step leaves the day unchanged (the run's end).
+    ``tick`` counts the session's Steps and play ticks: Solara redraws a child component only
+    when its arguments change, and ``run`` is the same object after a step.
     """
-    update_counter.get()
     teams = run.model.config.team.n_teams
     chosen, set_team = solara.use_state(0)
     refused, set_refused = solara.use_state("")
@@ -473,7 +600,12 @@ def TeamView(run: RunView, colour: str, burnout_threshold: float, day: int) -> N
         set_refused("")
         return True
 
-    solara.Markdown(f"### Team view — <span style='color:{colour}'>{html.escape(run.label)}</span>")
+    solara.HTML(
+        tag="h3",
+        unsafe_innerHTML=(
+            f"Team view — <span style='color:{colour}'>{html.escape(run.label)}</span>"
+        ),
+    )
     if teams > 1:
         Guarded("slider", team + 1, pick_team, label=f"Team (of {teams})", min=1, max=teams)
         if refused:
@@ -486,86 +618,172 @@ def TeamView(run: RunView, colour: str, burnout_threshold: float, day: int) -> N
 
 
 @solara.component
-def MainView(model: DashboardModel, problem: str) -> None:
-    """Everything right of the sidebar; re-drawn after every step."""
-    update_counter.get()  # SolaraViz bumps this after each step
+def ScenarioHeader(name: str, description: str, notes: str, steps: tuple[str, ...]) -> None:
+    """The scenario's name, description, "What to watch" and guided steps: drawn once each."""
+    solara.HTML(tag="h2", unsafe_innerHTML=html.escape(name), classes=["cl-title"])
+    if description:
+        solara.HTML(tag="p", unsafe_innerHTML=html.escape(" ".join(description.split())))
+    if notes:
+        with solara.Info(icon=True):
+            solara.HTML(
+                unsafe_innerHTML=(
+                    '<div class="cl-watch teaching-notes"><b>What to watch.</b> '
+                    f"{html.escape(notes)}</div>"
+                )
+            )
+    if steps:
+        items = "".join(f"<li>{html.escape(step)}</li>" for step in steps)
+        solara.HTML(
+            unsafe_innerHTML=(
+                '<div class="cl-watch teaching-steps"><b>Try this, step by step:</b>'
+                f"<ol>{items}</ol></div>"
+            )
+        )
+
+
+def status_html(model: DashboardModel) -> str:
+    """The day line: day of the run, warm-up, seed and the levers changed as ``--set`` lines."""
+    day, warmup = model.day, model.config.simulation.warmup_days
+    status = f"Day {day} of {model.days}"
+    if day < warmup:
+        status += f" — warm-up until day {warmup} (grey on the charts): the model settling"
+    if not model.running:
+        status += " — run complete (Reset to start again)"
+    overrides = html.escape(", ".join(model.settings.lever_overrides()) or "none")
+    return (
+        f'<p class="cl-status"><b>{html.escape(status)}</b> · seed {model.seed} · '
+        f"levers changed: <code>{overrides}</code></p>"
+    )
+
+
+@solara.component
+def MainView(model: DashboardModel, problem: str, tick: solara.Reactive[int]) -> None:
+    """Everything right of the controls; re-drawn after every Step or play tick (``tick``).
+
+    Only this and the controls read ``tick``, so a tick does not redraw the levers; the parts
+    that do not change with the day (the scenario header) are components of their own, which
+    Solara skips when their arguments are unchanged.
+    """
+    tick_value = tick.value
     config = model.config
     day = model.day
     warmup = config.simulation.warmup_days
-    solara.Style(CSS)
     if problem:
         solara.Error(problem)
     choice = model.choice
     with solara.Card():
-        solara.Markdown(f"## {html.escape(config.name)}")
-        if config.description:
-            solara.Markdown(" ".join(config.description.split()))
-        if choice is not None and choice.teaching_notes:
-            with solara.Info(icon=True):
-                solara.HTML(
-                    unsafe_innerHTML=(
-                        '<div class="cl-watch teaching-notes"><b>What to watch.</b> '
-                        f"{html.escape(choice.teaching_notes)}</div>"
-                    )
-                )
-        status = f"Day {day} of {model.days}"
-        if day < warmup:
-            status += f" — warm-up until day {warmup} (grey on the charts): the model settling"
-        if not model.running:
-            status += " — run complete (Reset to start again)"
-        overrides = ", ".join(model.settings.lever_overrides()) or "none"
-        solara.Markdown(
-            f"**{status}** · seed {model.seed} · levers changed: `{overrides}`",
-        )
+        notes = choice.teaching_notes if choice is not None else ""
+        steps = choice.teaching_steps if choice is not None else ()
+        ScenarioHeader(config.name, config.description, notes, steps)
+        solara.HTML(unsafe_innerHTML=status_html(model))
     runs = model.runs
-    with solara.Columns([1, 2]):
-        with solara.Card("Today"):
+    legend = legend_html(runs) if len(runs) > 1 else ""
+    with solara.Div(classes=["cl-row"]):
+        with solara.Card("Today", classes=["cl-today"]):
             solara.HTML(unsafe_innerHTML=figures_table_html(runs))
-        with solara.Column():
+        with solara.Div(classes=["cl-chart-panels"]):
             with solara.Card("Risk to children and families"):
-                solara.FigureMatplotlib(
-                    chart_figure(runs, RISK_SERIES, model.days, warmup),
-                    format="png", dependencies=[id(model), day],
-                )  # fmt: skip
+                ChartGrid(chart_options(runs, RISK_SERIES, model.days, warmup), day, legend)
             with solara.Card("Workforce"):
-                solara.FigureMatplotlib(
-                    chart_figure(runs, WORKFORCE_SERIES, model.days, warmup),
-                    format="png", dependencies=[id(model), day],
-                )  # fmt: skip
-    with solara.Columns([1] * len(runs)):
+                ChartGrid(chart_options(runs, WORKFORCE_SERIES, model.days, warmup), day, legend)
+            with solara.Card("The team: stress, caseload, supervision"):
+                ChartGrid(team_chart_options(runs, model), day, legend)
+    with solara.Div(classes=["cl-teams"]):
         for i, run in enumerate(runs):
             with solara.Card():
-                TeamView(run, RUN_COLOURS[i], config.wellbeing.burnout_threshold, day)
+                TeamView(run, RUN_COLOURS[i], config.wellbeing.burnout_threshold, tick_value)
 
 
 @solara.component
-def SidebarTail(model: DashboardModel, rebuild: Rebuild) -> None:
-    """Levers and compare mode, placed in the sidebar *below* Mesa's controls.
+def ControlsCard(
+    model: DashboardModel,
+    playing: solara.Reactive[bool],
+    tick: solara.Reactive[int],
+    reset: Callable[[], None],
+    say: Callable[[str], None],
+) -> None:
+    """Reset, Play/Pause, Step, days per Step and the play interval, checked on the server.
 
-    Solara orders sidebar content by how deep in the page the ``Sidebar`` sits; SolaraViz's own
-    sidebar (Controls, Model Parameters, Information) is one level below :func:`Page`, so the
-    scenario card (in :func:`Page`) comes before it and this (two levels further down) after:
-    Play, Step and Reset stay on screen above a dozen levers.
+    Play runs in a thread of this session (Solara's threaded task): each tick simulates the
+    chosen number of days, then bumps ``tick`` so the page is drawn, then waits for the rest of
+    the play interval. Pause is read before every simulated day, so the run stops within the
+    tick under way. A lock keeps a Step and a play tick from stepping the model at once. A
+    slider value no slider would send is refused through ``say`` ("Not applied: ...").
     """
-    _SidebarTailCards(model, rebuild)
+    days = solara.use_reactive(DAYS_PER_TICK[3])
+    interval = solara.use_reactive(PLAY_INTERVAL_MS[3])
+    lock = solara.use_memo(threading.Lock, [])
+    tick.get()  # drawn again after each tick: Play and Step are disabled at the run's end
 
+    def advance(count: int, while_playing: bool) -> None:
+        with lock:
+            for _ in range(count):
+                if not model.running or (while_playing and not playing.peek()):
+                    break
+                model.step()
+        tick.set(tick.peek() + 1)
 
-@solara.component
-def _SidebarTailCards(model: DashboardModel, rebuild: Rebuild) -> None:
-    with solara.Sidebar():
-        LeversCard(model, rebuild)
-        CompareCard(model, rebuild)
-        NotOfferedCard()
+    def play() -> None:
+        while playing.peek() and model.running:
+            started = time.monotonic()
+            advance(days.peek(), while_playing=True)
+            rest = interval.peek() / 1000 - (time.monotonic() - started)
+            if rest > 0:
+                time.sleep(rest)
+        if not model.running:
+            playing.set(False)
+
+    solara.lab.use_task(play, dependencies=[playing.value, id(model)], prefer_threaded=True)
+
+    def checked(parse: Callable[[Any], int], target: solara.Reactive[int]) -> Callable:
+        def on_raw(raw: Any) -> bool:
+            try:
+                target.set(parse(raw))
+            except NotApplied as exc:
+                say(str(exc))
+                return False
+            say("")
+            return True
+
+        return on_raw
+
+    def do_step() -> None:
+        if not playing.peek():
+            advance(days.peek(), while_playing=False)
+
+    with solara.Card("Controls"):
+        with solara.Row(justify="space-between"):
+            solara.Button("Reset", color="primary", on_click=reset)
+            solara.Button(
+                "❚❚ Pause" if playing.value else "▶ Play",
+                color="primary",
+                on_click=lambda: playing.set(not playing.peek()),
+                disabled=not model.running,
+            )
+            solara.Button(
+                "Step",
+                color="primary",
+                on_click=do_step,
+                disabled=playing.value or not model.running,
+            )
+        name, low, high, _ = DAYS_PER_TICK
+        Guarded("slider", days.value, checked(days_per_tick, days),
+                label=f"{name}: {days.value}", min=low, max=high, step=1)  # fmt: skip
+        name, low, high, _ = PLAY_INTERVAL_MS
+        Guarded("slider", interval.value, checked(play_interval_ms, interval),
+                label=f"{name}: {interval.value}", min=low, max=high, step=10)  # fmt: skip
 
 
 @solara.component
 def Page() -> None:
-    """The dashboard page: Mesa's SolaraViz frame plus this session's controls and views."""
+    """The dashboard page: this session's controls, levers and views in Solara's app frame."""
     start, start_problem = solara.use_memo(initial_scenario, [])
     settings = solara.use_reactive(DashboardSettings(scenario=start))
     first = solara.use_memo(lambda: DashboardModel(settings.value), [])
     model = solara.use_reactive(first)
     problem = solara.use_reactive(start_problem)
+    tick = solara.use_reactive(0)
+    playing = solara.use_reactive(False)
 
     def refuse(message: str) -> bool:
         problem.set(message)
@@ -589,8 +807,16 @@ def Page() -> None:
             return refuse(f"Not applied: the run could not be built ({type(exc).__name__})")
         problem.set("")
         settings.set(wanted)
-        model.set(built)
+        _replace(built)
         return True
+
+    def _replace(built: DashboardModel) -> None:
+        playing.set(False)
+        model.peek().stop()  # a play tick still under way ends with its model
+        model.set(built)
+
+    def reset() -> None:
+        _replace(DashboardModel(settings.value))
 
     def stop_when_closed() -> Callable[[], None]:
         # runs when the session's page is torn down (tab closed, session culled): a playing
@@ -599,14 +825,14 @@ def Page() -> None:
 
     solara.use_effect(stop_when_closed, [])
 
-    with solara.Sidebar():
-        ScenarioCard(model.value, rebuild)
-    SolaraViz(
-        model,
-        components=[],
-        model_params={"settings": settings},
-        name="Caseload — social work team dashboard",
-        play_interval=150,
-    )
-    SidebarTail(model.value, rebuild)
-    MainView(model.value, problem.value)
+    solara.Title("Caseload — social work team dashboard")
+    solara.Style(CSS)
+    with solara.Div(classes=["cl-page"]):
+        with solara.Div(classes=["cl-side"]):
+            ScenarioCard(model.value, rebuild)
+            ControlsCard(model.value, playing, tick, reset, problem.set)
+            LeversCard(model.value, rebuild)
+            CompareCard(model.value, rebuild)
+            NotOfferedCard()
+        with solara.Div(classes=["cl-main"]):
+            MainView(model.value, problem.value, tick)

@@ -174,6 +174,7 @@ UNITS: dict[str, str] = {
     "name": "text",
     "description": "text",
     "teaching_notes": "text",
+    "teaching_steps": "list of text",
     "days": "working days",
     "warmup_days": "working days",
     "replications": "count",
@@ -393,6 +394,10 @@ PARAMS: dict[str, tuple[str, str]] = {
         "label",
     ),
     "teaching_notes": ("Notes for lecturers; not read by the model.", "label"),
+    "teaching_steps": (
+        "A short guided sequence for a class, shown by the dashboard; not read by the model.",
+        "label",
+    ),
     # simulation
     "simulation.days": ("Working days simulated per replication, warm-up included.", ASSUMED),
     "simulation.warmup_days": (

@@ -26,8 +26,10 @@ from sim.dashboard.view_model import (
     apply_widget_value,
     build_configs,
     checked_bool,
+    days_per_tick,
     parse_seed,
     pick_choice,
+    play_interval_ms,
     readable_problem,
     resolve_scenario_path,
     scenario_choices,
@@ -256,8 +258,11 @@ def test_the_app_module_imports_and_reads_its_start_scenario(monkeypatch):
     model.advance(3)
     table = app.team_table_html(model.runs[0], 0, 0.53)
     assert table.count("<tr") == 1 + model.config.team.social_worker_posts
-    figure = app.chart_figure(model.runs, RISK_SERIES, model.days, 260)
-    assert [ax.get_title() for ax in figure.axes] == [title for _, title, _ in RISK_SERIES]
+    options = app.chart_options(model.runs, RISK_SERIES, model.days, 260)
+    assert [o["title"]["text"] for o in options] == [title for _, title, _ in RISK_SERIES]
+    overdue = options[0]["series"][0]["data"]
+    assert [x for x, _ in overdue] == [1, 2, 3]  # a point a day simulated
+    assert [y for _, y in overdue] == model.runs[0].series("overdue_visits").tolist()
 
 
 @pytest.mark.parametrize(
@@ -371,7 +376,7 @@ def test_retention_pay_shows_in_the_staff_cost():
     (cost_row,) = figures["Cost"]
     assert cost_row[1][0] != cost_row[1][1]
     # its effect on leaving is its own lever
-    assert "leave ratio" in LEVERS[-2].help or "leave ratio" in LEVERS[-1].help
+    assert "leaving rate with retention pay" in LEVERS[-2].help
 
 
 @pytest.mark.parametrize(
@@ -383,7 +388,7 @@ def test_retention_pay_shows_in_the_staff_cost():
         ),
         (
             "--set: allocation.cap_per_fte: Input should be less than or equal to 500 (got 900.0)",
-            "Cap per FTE (allocation): must be ≤ 500 (got 900.0)",
+            "Cap: cases per full-time worker: must be ≤ 500 (got 900.0)",
         ),
         (
             "dashboard: risk.enabled: not a dashboard lever",
@@ -412,54 +417,54 @@ def test_a_refused_seed_is_explained_without_flags():
         (
             "allocation.cap_per_fte",
             float("inf"),  # what the server's JSON parser makes of 1e400
-            "Not applied: Cap per FTE (allocation): must be a finite number (got inf)",
+            "Not applied: Cap: cases per full-time worker: must be a finite number (got inf)",
         ),
         (
             "allocation.cap_per_fte",
             None,
-            "Not applied: Cap per FTE (allocation): must be a number (got null)",
+            "Not applied: Cap: cases per full-time worker: must be a number (got null)",
         ),
         (
             "allocation.cap_per_fte",
             "abc",
-            "Not applied: Cap per FTE (allocation): must be a number (got 'abc')",
+            "Not applied: Cap: cases per full-time worker: must be a number (got 'abc')",
         ),
         (
             "allocation.cap_per_fte",
             [7],
-            "Not applied: Cap per FTE (allocation): must be a number (got [7])",
+            "Not applied: Cap: cases per full-time worker: must be a number (got [7])",
         ),
         (
             "allocation.cap_per_fte",
             900.0,
-            "Not applied: Cap per FTE (allocation): must be ≤ 500 (got 900.0)",
+            "Not applied: Cap: cases per full-time worker: must be ≤ 500 (got 900.0)",
         ),
         (
             "team.social_worker_posts",
             6.5,
-            "Not applied: Social worker posts (team): must be a whole number (got 6.5)",
+            "Not applied: Social worker posts per team: must be a whole number (got 6.5)",
         ),
         pytest.param(
             "team.social_worker_posts",
             10**5000,
-            "Not applied: Social worker posts (team): must be ≤ 200 (got a number of about "
+            "Not applied: Social worker posts per team: must be ≤ 200 (got a number of about "
             "5,000 digits)",
             id="5000-digits",
         ),
         (
             "team.social_worker_posts",
             True,
-            "Not applied: Social worker posts (team): must be a number (got true)",
+            "Not applied: Social worker posts per team: must be a number (got true)",
         ),
         (
             "allocation.cap_kind",
             None,
-            "Not applied: Cap kind (allocation): must be one of none, count, weighted (got null)",
+            "Not applied: Caseload cap: must be one of none, count, weighted (got null)",
         ),
         (
             "supervision.enabled",
             "yes",
-            "Not applied: Enabled (supervision): must be on or off (got 'yes')",
+            "Not applied: Regular supervision: must be on or off (got 'yes')",
         ),
         (
             "../../etc/passwd",
@@ -535,6 +540,34 @@ def test_switches_and_the_team_slider_refuse_what_they_cannot_send():
             team_index(raw, 5)
 
 
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (None, "must be a number (got null)"),
+        (float("inf"), "must be a finite number (got inf)"),
+        (-5, "must be ≥ 1 (got -5)"),
+        ("abc", "must be a number (got 'abc')"),
+        ([7], "must be a number (got [7])"),
+        (0, "must be ≥ 1 (got 0)"),
+        (2.5, "must be a whole number (got 2.5)"),
+        (101, "must be ≤ 100 (got 101)"),
+        (True, "must be a number (got true)"),
+    ],
+)
+def test_a_crafted_days_per_step_is_refused_with_a_sentence(raw, message):
+    with pytest.raises(NotApplied) as caught:
+        days_per_tick(raw)
+    assert str(caught.value) == f"Not applied: Days per Step: {message}"
+
+
+def test_the_run_controls_take_what_their_sliders_send():
+    assert days_per_tick(15) == 15 and days_per_tick(3.0) == 3
+    assert play_interval_ms(60) == 60
+    for raw in (0, -5, 19, 1001, None, "abc", [7], float("nan")):
+        with pytest.raises(NotApplied, match=r"^Not applied: Play: a tick every \(ms\): "):
+            play_interval_ms(raw)
+
+
 def test_a_scenario_whose_extends_leaves_the_folder_is_refused(tmp_path, monkeypatch):
     import sim.dashboard.view_model as view_model
 
@@ -589,3 +622,63 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def test_every_lever_speaks_plain_words_with_its_unit():
+    for lever in LEVERS:
+        assert lever.plain, lever.path
+        assert "(" not in lever.label or lever.label.endswith(")"), lever.label
+        # no symbols such as "K:" or "R_p" (they stay in docs/model.md)
+        assert not re.search(r"\b[A-Za-z]_[a-z]\b|^[A-Z]\w?:", lever.help), lever.help
+        assert lever.help.startswith(lever.plain)
+    units = {lever.path: lever.label for lever in LEVERS}
+    assert "× normal" in units["work.recording_efficiency"]
+    assert "40% slower" in LEVERS_BY_PATH["work.recording_efficiency"].help
+    assert "per team" in units["support.admin_staff"]
+
+
+def test_the_cap_controls_are_not_in_use_without_a_cap():
+    from sim.dashboard.view_model import not_in_use
+
+    model = DashboardModel()
+    assert model.config.allocation.cap_kind == "none"
+    reason = not_in_use(LEVERS_BY_PATH["allocation.cap_per_fte"], model.config)
+    assert reason == "Not in use: Caseload cap is none (set it to count or weighted to use this)"
+    assert not_in_use(LEVERS_BY_PATH["allocation.at_cap"], model.config) == reason
+    capped = DashboardModel(DashboardSettings(scenario="levers/caseload_cap.toml"))
+    assert not_in_use(LEVERS_BY_PATH["allocation.cap_per_fte"], capped.config) == ""
+    assert all(not not_in_use(lever, model.config) for lever in LEVERS[3:])
+
+
+def test_teaching_scenarios_carry_a_short_guided_sequence():
+    teaching = [c for c in scenario_choices() if c.group == "teaching"]
+    for choice in teaching:
+        assert 3 <= len(choice.teaching_steps) <= 8, choice.path
+        assert all(len(step) <= 300 for step in choice.teaching_steps)
+    others = [c for c in scenario_choices() if c.group != "teaching" and c.available]
+    assert all(not c.teaching_steps for c in others)
+
+
+def test_the_team_charts_follow_stress_caseload_and_supervision():
+    import dashboards.app as app
+
+    model = DashboardModel()
+    model.advance(80)
+    run = model.runs[0]
+    assert len(run.stress) == len(run.cases_per_fte) == 80
+    mean, low, high = run.stress[-1]
+    staff = run.model.workers_in_post()
+    assert mean == pytest.approx(np.mean([w.stress for w in staff]))
+    assert 0 <= low <= mean <= high <= 1
+    fte = sum(w.fte for w in staff)
+    assert run.cases_per_fte[-1] == pytest.approx(sum(w.caseload for w in staff) / fte)
+    share = run.supervision_share_by_day()
+    assert len(share) == 80 and share[-1] == pytest.approx(run.supervision_on_time_share())
+    stress, caseload, supervision = app.team_chart_options(model.runs, model)
+    assert caseload["series"][-1]["markLine"]["data"][0]["name"] == "DfE average 16"
+    assert [s["name"] for s in stress["series"]][:3] == ["As set", "_low0", "_spread0"]
+    assert stress["yAxis"]["max"] == 1.0 and supervision["yAxis"]["max"] == 100
+    capped = DashboardModel(DashboardSettings(scenario="levers/caseload_cap.toml"))
+    capped.advance(2)
+    _, caseload, _ = app.team_chart_options(capped.runs, capped)
+    assert caseload["series"][-1]["markLine"]["data"][0]["name"] == "cap 16"

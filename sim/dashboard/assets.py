@@ -19,8 +19,14 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-#: Solara's default Font Awesome, not named in the page template.
-EXTRA_PACKAGES = ("font-awesome@4.5.0",)
+#: Apache ECharts, which draws the dashboard's charts in the browser (``dashboards/chart.vue``
+#: loads :data:`ECHARTS_LIBRARY` from Solara's CDN cache); the version Solara's own ECharts
+#: widget uses.
+ECHARTS = "echarts@5.4.0"
+ECHARTS_LIBRARY = f"{ECHARTS}/dist/echarts.min.js"
+
+#: Solara's default Font Awesome, not named in the page template, and ECharts.
+EXTRA_PACKAGES = ("font-awesome@4.5.0", ECHARTS)
 
 
 def cache_dir() -> Path:

@@ -134,6 +134,29 @@ def apply_widget_value(lever_path: str, raw: Any) -> Any:
     return _checked_number(raw, lever.kind, lever.bounds, lever.label)
 
 
+#: Levers that only matter when another lever has a value: (lever, needs, the values it needs).
+_NEEDS: tuple[tuple[str, str, tuple[Any, ...]], ...] = (
+    ("allocation.cap_per_fte", "allocation.cap_kind", ("count", "weighted")),
+    ("allocation.at_cap", "allocation.cap_kind", ("count", "weighted")),
+)
+
+
+def not_in_use(lever: Lever, config: Scenario) -> str:
+    """Why ``lever`` has no effect in ``config`` (its control is then disabled), or ``""``.
+
+    The cap and what happens at it do nothing while the caseload cap is "none".
+    """
+    for path, needed, values in _NEEDS:
+        if lever.path == path:
+            other = LEVERS_BY_PATH[needed]
+            if other.value_in(config) not in values:
+                return (
+                    f"Not in use: {other.label} is {format_value(other.value_in(config))} "
+                    f"(set it to {' or '.join(map(str, values))} to use this)"
+                )
+    return ""
+
+
 #: The seed's schema field, read like a lever's for its bounds.
 SEED = Lever("simulation.seed", "Random seed", "integer", "uncertainty", "build")
 
@@ -186,6 +209,26 @@ def checked_bool(raw: Any, name: str) -> bool:
 def team_index(raw: Any, teams: int) -> int:
     """The team slider's value (1 to ``teams``) as a team index from 0."""
     return _checked_number(raw, "int", (1, teams, False, False), "Team") - 1
+
+
+#: The run controls' sliders: (label, lowest, highest, default). Days per Step is how many
+#: working days one Step or one play tick simulates before the page is drawn again; the play
+#: interval is how often Play starts a tick (a slower tick, one that takes longer to simulate
+#: and draw, simply follows the last).
+DAYS_PER_TICK = ("Days per Step", 1, 100, 1)
+PLAY_INTERVAL_MS = ("Play: a tick every (ms)", 20, 1000, 60)
+
+
+def days_per_tick(raw: Any) -> int:
+    """The days-per-Step slider's value, a whole number within :data:`DAYS_PER_TICK`."""
+    name, low, high, _ = DAYS_PER_TICK
+    return _checked_number(raw, "int", (low, high, False, False), name)
+
+
+def play_interval_ms(raw: Any) -> int:
+    """The play-interval slider's value in milliseconds, within :data:`PLAY_INTERVAL_MS`."""
+    name, low, high, _ = PLAY_INTERVAL_MS
+    return _checked_number(raw, "int", (low, high, False, False), name)
 
 
 # --- settings and the model SolaraViz steps -------------------------------------------------
@@ -310,6 +353,10 @@ class RunView:
     daily_cost: list[float] = field(default_factory=list)
     supervision_due: list[int] = field(default_factory=list)
     supervision_on_time: list[int] = field(default_factory=list)
+    #: Per day: stress of the social workers in post (mean, 10th and 90th percentile) and their
+    #: open cases per FTE (what the cap limits).
+    stress: list[tuple[float, float, float]] = field(default_factory=list)
+    cases_per_fte: list[float] = field(default_factory=list)
 
     @property
     def day(self) -> int:
@@ -330,7 +377,29 @@ class RunView:
         self.supervision_due.append(due_after - due_before)
         self.supervision_on_time.append(on_time_after - on_time_before)
         # the staff the tally costed: staffing changes come before the day's tally
-        self.daily_cost.append(daily_cost(model, model.workers_in_post()))
+        staff = model.workers_in_post()
+        self.daily_cost.append(daily_cost(model, staff))
+        stress = np.array([w.stress for w in staff], dtype=float)
+        if len(stress):
+            low, high = np.percentile(stress, [10, 90])
+            self.stress.append((float(stress.mean()), float(low), float(high)))
+        else:
+            self.stress.append((0.0, 0.0, 0.0))
+        fte = sum(w.fte for w in staff)
+        self.cases_per_fte.append(sum(w.caseload for w in staff) / fte if fte else 0.0)
+
+    def supervision_share_by_day(self, window: int = SUPERVISION_WINDOW_DAYS) -> np.ndarray:
+        """The "Today" supervision figure, day by day (NaN while no session was due).
+
+        Each day's share of the supervision sessions due in the ``window`` days up to it that
+        were held on time.
+        """
+        due = np.cumsum(self.supervision_due, dtype=float)
+        held = np.cumsum(self.supervision_on_time, dtype=float)
+        due_window = due - np.concatenate([np.zeros(window), due[:-window]])[: len(due)]
+        held_window = held - np.concatenate([np.zeros(window), held[:-window]])[: len(held)]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(due_window > 0, held_window / due_window, np.nan)
 
     def series(self, column: str, cumulative: bool = False) -> np.ndarray:
         """A daily column for the days simulated so far."""
@@ -532,7 +601,7 @@ def readable_problem(problem: str) -> str:
 
     ``--seed: simulation.seed: Input should be greater than or equal to 0 (got -5)`` becomes
     ``Random seed: must be ≥ 0 (got -5)``; ``--set: allocation.cap_per_fte: ...`` names the
-    lever (``Cap per FTE (allocation): must be ≤ 500 (got 900.0)``).
+    lever (``Cap: cases per full-time worker: must be ≤ 500 (got 900.0)``).
     """
     match = _PROBLEM_PREFIX.match(problem)
     text = problem

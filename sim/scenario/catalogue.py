@@ -82,6 +82,7 @@ class ScenarioChoice:
     days: int
     available: bool
     reason: str = ""
+    teaching_steps: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -156,6 +157,7 @@ def scenario_choices(
                 group=group,
                 description=" ".join(config.description.split()),
                 teaching_notes=" ".join(config.teaching_notes.split()),
+                teaching_steps=tuple(" ".join(step.split()) for step in config.teaching_steps),
                 posts=posts,
                 days=config.simulation.days,
                 available=not reason,

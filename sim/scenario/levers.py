@@ -143,6 +143,8 @@ class Parameter:
         on_dashboard: Whether the dashboard offers it as a control.
         moves: The outcomes (calibration targets) it mainly moves.
         note: What to add to the schema's meaning when showing it.
+        plain: What it means in a lecturer's words, with its unit, for the dashboard's help
+            (symbols and equations stay in ``docs/model.md``); the schema's meaning if empty.
     """
 
     key: str
@@ -157,6 +159,7 @@ class Parameter:
     on_dashboard: bool = False
     moves: str = ""
     note: str = ""
+    plain: str = ""
 
     @property
     def path(self) -> str:
@@ -253,18 +256,23 @@ class Parameter:
 
     @property
     def help(self) -> str:
-        """Tooltip text: meaning, unit, allowed values and the baseline default."""
+        """Tooltip text: what it means in plain words, allowed values and the baseline default."""
         if self.kind == "choice":
             allowed = "one of " + ", ".join(map(str, self.choices))
         elif self.kind == "bool":
             allowed = "on or off"
         else:
             low, high, low_open, high_open = self.bounds
-            allowed = f"{'>' if low_open else '≥'} {low:g} and {'<' if high_open else '≤'} {high:g}"
-        unit = f" Unit: {self.unit}." if self.unit and self.unit not in ("choice", "bool") else ""
+            below = "to below" if high_open else "to"
+            allowed = f"{'above' if low_open else 'from'} {low:g} {below} {high:g}"
+        if self.plain:
+            meaning = self.plain
+        else:
+            unit = f" Unit: {self.unit}." if self.unit not in ("", "choice", "bool") else ""
+            meaning = f"{self.meaning}{unit}"
         note = f" {self.note}" if self.note else ""
         return (
-            f"{self.meaning}{unit}{note} Allowed: {allowed}. "
+            f"{meaning}{note} Allowed: {allowed}. "
             f"Baseline: {format_value(self.default)}. Scenario key: {self.key}."
         ).strip()
 
@@ -295,7 +303,7 @@ def _baseline() -> Scenario:
 
 _RETENTION_PAY_NOTE = (
     "On its own it only adds to the staff cost shown in Today; what it buys is the next lever, "
-    "the retention pay leave ratio (1 = no effect on leaving)."
+    "the leaving rate with retention pay (1 = no effect on leaving)."
 )
 _RETENTION_RATIO_NOTE = (
     "Below 1, permanent staff leave less often (0.8: a fifth fewer leavers); set retention pay "
@@ -309,59 +317,88 @@ _RETENTION_RATIO_NOTE = (
 REGISTRY: tuple[Parameter, ...] = (
     # --- levers: what management controls --------------------------------------------------
     Parameter(
-        "allocation.cap_kind", "Cap kind (allocation)", "choice", "lever", "allocation",
+        "allocation.cap_kind", "Caseload cap", "choice", "lever", "allocation",
         on_dashboard=True,
+        plain="Whether the manager stops giving a worker new cases at a limit: none (no limit), "
+        "count (a number of cases per full-time worker) or weighted (cases weighted by how "
+        "much work each type takes, so child protection cases count for more).",
     ),
     Parameter(
-        "allocation.cap_per_fte", "Cap per FTE (allocation)", "cases (or weight)/FTE", "lever",
-        "allocation", low=10.0, high=40.0, step=0.5, on_dashboard=True,
+        "allocation.cap_per_fte", "Cap: cases per full-time worker", "cases (or weight)/FTE",
+        "lever", "allocation", low=10.0, high=40.0, step=0.5, on_dashboard=True,
+        plain="The most cases (or weighted cases) one full-time worker is given; a part-time "
+        "worker's limit is in proportion, a newly qualified worker's is 80% of it.",
     ),
     Parameter(
-        "allocation.at_cap", "At cap (allocation)", "choice", "lever", "allocation",
+        "allocation.at_cap", "When everyone is at the cap", "choice", "lever", "allocation",
         on_dashboard=True,
+        plain="What happens to a new referral when every worker is at the cap: wait "
+        "(it waits unallocated, the risk moves to the waiting list) or breach (it is given "
+        "to the least loaded worker anyway).",
     ),
     Parameter(
-        "team.social_worker_posts", "Social worker posts (team)", "posts/team", "lever", "build",
-        low=2, high=20, on_dashboard=True,
+        "team.social_worker_posts", "Social worker posts per team", "posts/team", "lever",
+        "build", low=2, high=20, on_dashboard=True,
+        plain="How many social worker posts each team has (filled, vacant or covered by "
+        "agency staff), in posts.",
     ),
     Parameter(
-        "demand.referrals_per_day", "Referrals per day (demand)", "referrals/team/day",
-        "uncertainty", "arrivals", low=0.40, high=0.80, step=0.01, slider_max=3.0,
-        on_dashboard=True, moves="caseload, overtime, burnout",
+        "demand.referrals_per_day", "New referrals a working day, per team",
+        "referrals/team/day", "uncertainty", "arrivals", low=0.40, high=0.80, step=0.01,
+        slider_max=3.0, on_dashboard=True, moves="caseload, overtime, burnout",
+        plain="How many new cases arrive at each team on an average working day "
+        "(0.57 is about 150 a year).",
     ),
     Parameter(
-        "support.admin_staff", "Admin staff (support)", "FTE/team", "lever", "build",
-        low=0.0, high=5.0, step=0.5, on_dashboard=True,
+        "support.admin_staff", "Admin support (full-time staff per team)", "FTE/team", "lever",
+        "build", low=0.0, high=5.0, step=0.5, on_dashboard=True,
+        plain="Administrators who take part of the recording and paperwork off social "
+        "workers, in full-time staff per team (0.5 is one half-time post).",
     ),
     Parameter(
-        "support.swa_staff", "SWA staff (support)", "FTE/team", "lever", "build",
-        low=0.0, high=5.0, step=0.5, on_dashboard=True,
+        "support.swa_staff", "Social work assistants (full-time staff per team)", "FTE/team",
+        "lever", "build", low=0.0, high=5.0, step=0.5, on_dashboard=True,
+        plain="Unqualified assistants who do some visits and tasks on low-risk cases, in "
+        "full-time staff per team.",
     ),
     Parameter(
-        "work.recording_efficiency", "Recording efficiency (work)", "factor", "lever", "work",
+        "work.recording_efficiency", "Recording time (× normal)", "factor", "lever", "work",
         low=0.5, high=3.0, step=0.05, on_dashboard=True,
+        plain="How long writing up takes compared with a normal recording system: 1 is "
+        "normal, 1.4 means 40% slower (a clumsy case system), 0.8 a fifth faster.",
     ),
     Parameter(
-        "supervision.enabled", "Enabled (supervision)", "bool", "lever", "supervision",
+        "supervision.enabled", "Regular supervision", "bool", "lever", "supervision",
         on_dashboard=True,
+        plain="Whether the manager holds regular one-to-one supervision with each worker, "
+        "which relieves stress and catches cases going wrong.",
     ),
     Parameter(
-        "sickness.return_policy", "Return policy (sickness)", "choice", "lever", "work",
-        on_dashboard=True,
+        "sickness.return_policy", "Return to work after long sickness", "choice", "lever",
+        "work", on_dashboard=True,
+        plain="How a worker back from long-term sickness is treated: normal (straight back "
+        "to a full load), phased (a lighter load for the first weeks) or duty_every_day "
+        "(put on the duty rota every day, as in a real hearing).",
     ),
     Parameter(
-        "staffing.agency_backfill", "Agency backfill (staffing)", "bool", "lever", "staffing",
-        on_dashboard=True,
+        "staffing.agency_backfill", "Agency cover for vacant posts", "bool", "lever",
+        "staffing", on_dashboard=True,
+        plain="Whether a vacant post is covered by an agency social worker after a delay "
+        "(at a higher cost), or left empty until someone is recruited.",
     ),
     Parameter(
-        "costs.retention_pay_per_worker_year", "Retention pay per worker year (costs)",
+        "costs.retention_pay_per_worker_year", "Retention payment (£ per worker a year)",
         "GBP/FTE-year", "lever", "tally", low=0.0, high=10_000.0, step=250.0,
         on_dashboard=True, note=_RETENTION_PAY_NOTE,
+        plain="A yearly payment to each permanent social worker for staying, in pounds per "
+        "full-time worker a year.",
     ),
     Parameter(
-        "staffing.retention_pay_leave_ratio", "Retention pay leave ratio (staffing)",
+        "staffing.retention_pay_leave_ratio", "Leaving rate with retention pay (× normal)",
         "hazard ratio", "lever", "staffing", low=0.5, high=1.0, step=0.05, on_dashboard=True,
         note=_RETENTION_RATIO_NOTE,
+        plain="How often permanent staff leave compared with no retention payment: 1 is no "
+        "change, 0.8 a fifth fewer leavers.",
     ),
     # --- uncertainties: calibrated, with the ranges the calibration searches -----------------
     Parameter(

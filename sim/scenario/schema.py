@@ -513,6 +513,11 @@ class Scenario(Section):
     name: str = Field(default="unnamed", min_length=1, max_length=120)
     description: str = ""
     teaching_notes: str = ""
+    #: A short guided sequence for a class ("Press Play to day 130; now raise admin support"),
+    #: shown by the dashboard beside the teaching notes; not read by the model.
+    teaching_steps: list[Annotated[str, Field(min_length=1, max_length=300)]] = Field(
+        default_factory=list, max_length=8
+    )
     simulation: Simulation = Simulation()
     limits: Limits = Limits()  # before team and demand, whose validators read it
     team: Team = Team()
