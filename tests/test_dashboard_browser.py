@@ -57,11 +57,11 @@ def dashboard():
     yield from _serve({})
 
 
-def _serve(extra_env: dict[str, str]):
+def _serve(extra_env: dict[str, str], extra_args: tuple[str, ...] = ()):
     """Start ``caseload dashboard`` with ``extra_env``; yield (URL, process); stop it after."""
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "sim", "dashboard", "--port", str(port)],
+        [sys.executable, "-m", "sim", "dashboard", "--port", str(port), *extra_args],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT), **extra_env},
         stdout=subprocess.PIPE,
@@ -568,3 +568,47 @@ def test_closed_sessions_release_their_kernel_threads_and_memory(short_cull_dash
     assert after_first[0] == 0, after_first
     assert threads <= after_first[1] + 3, (threads, after_first)
     assert rss <= after_first[2] + RSS_MARGIN_KB, (rss, after_first)
+
+
+@pytest.fixture
+def built_scenarios(tmp_path):
+    """A folder of two built team scenarios, as ``caseload healthcheck`` writes them."""
+    from sim.scenario.loading import load_scenario, scenario_to_toml
+
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    teams = (("family-support-west", "Family Support West"), ("front-door", "Front Door"))
+    for file, name in teams:
+        config = load_scenario(ROOT / "scenarios" / "baseline.toml")
+        config = config.model_copy(update={"name": name})
+        (folder / f"{file}.toml").write_text(scenario_to_toml(config), encoding="utf-8")
+    return folder
+
+
+def test_a_folder_of_built_scenarios_opens_in_the_picker_instead_of_scenarios(
+    built_scenarios, browser
+):
+    serving = _serve({}, ("--scenarios", str(built_scenarios)))
+    url, _ = next(serving)
+    context = browser.new_context(viewport={"width": 1600, "height": 1100})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(url)
+        page.get_by_text(re.compile(r"Day 0 of \d+")).wait_for()
+        # the folder's first file opens (it has no baseline.toml) and runs
+        expect(page.get_by_text("Family Support West").first).to_be_visible()
+        _step(page)
+        assert _day(page) == 1
+        page.locator(".v-select", has_text="Scenario file").first.click()
+        options = page.locator(".v-overlay--active .v-list-item")
+        expect(options).to_have_count(2)  # the folder's two files, nothing of scenarios/
+        texts = options.all_inner_texts()
+        assert any("Front Door (front-door.toml)" in text for text in texts), texts
+        assert not any("baseline" in text.lower() for text in texts), texts
+        options.filter(has_text="Front Door").first.click()
+        expect(page.get_by_text("Front Door").first).to_be_visible()
+        page.get_by_text(re.compile(r"Day 0 of \d+")).first.wait_for()
+    finally:
+        context.close()
+        serving.close()

@@ -271,6 +271,9 @@ def test_the_app_module_imports_and_reads_its_start_scenario(monkeypatch):
         (["--scenario", "../pyproject.toml"], "only files under"),
         (["--scenario", "scale/england.toml"], "too large"),
         (["--port", "0"], "between 1 and 65535"),
+        (["--scenarios", "pyproject.toml"], "--scenarios pyproject.toml: not a folder"),
+        (["--scenarios", "docs"], "--scenarios docs: holds no scenario (.toml) files"),
+        (["--scenarios", "scenarios/teaching", "--scenario", "baseline.toml"], "no such scenario"),
     ],
 )
 def test_dashboard_command_refuses_bad_options(args, message):

@@ -70,6 +70,12 @@ def add_dashboard(subparsers: Any) -> None:
         "(e.g. teaching/manager_span_120.toml; default baseline.toml)",
     )
     parser.add_argument(
+        "--scenarios",
+        metavar="DIR",
+        help="offer the scenario files of this folder instead of scenarios/ (for example a "
+        "health check's OUT/scenarios); --scenario is then relative to it",
+    )
+    parser.add_argument(
         "--dev",
         action="store_true",
         help="development mode: reload the page when the code changes",
@@ -80,17 +86,33 @@ def add_dashboard(subparsers: Any) -> None:
 def run_dashboard(args: argparse.Namespace) -> int:
     """Check the options, start the server, wait for Ctrl-C; return the exit status."""
     from sim.dashboard.view_model import resolve_scenario_path, scenario_choices
+    from sim.scenario.catalogue import SCENARIO_ROOT, SCENARIO_ROOT_ENV
 
     env = dict(os.environ)
     env.setdefault(CULL_TIMEOUT_ENV, CULL_TIMEOUT)
+    root = SCENARIO_ROOT
+    if args.scenarios is not None:
+        root = Path(args.scenarios).expanduser().resolve()
+        if not root.is_dir():
+            print(f"caseload: error: --scenarios {args.scenarios}: not a folder", file=sys.stderr)
+            return EXIT_USAGE
+        if not any(root.rglob("*.toml")):
+            print(
+                f"caseload: error: --scenarios {args.scenarios}: holds no scenario (.toml) files",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        env[SCENARIO_ROOT_ENV] = str(root)
     if args.scenario:
-        scenario = args.scenario.strip().removeprefix("scenarios/")
+        scenario = args.scenario.strip()
+        if args.scenarios is None:
+            scenario = scenario.removeprefix("scenarios/")
         try:
-            resolve_scenario_path(scenario)
+            resolve_scenario_path(scenario, root)
         except ValueError as exc:
             print(f"caseload: error: --scenario: {exc}", file=sys.stderr)
             return EXIT_USAGE
-        choice = next((c for c in scenario_choices() if c.path == scenario), None)
+        choice = next((c for c in scenario_choices(root) if c.path == scenario), None)
         if choice is not None and not choice.available:
             print(f"caseload: error: --scenario {scenario}: {choice.reason}", file=sys.stderr)
             return EXIT_USAGE

@@ -694,8 +694,9 @@ def _method(check: HealthCheck) -> str:
         f"<p><code>caseload healthcheck DATA --as-of {_e(check.data.as_of)} --months "
         f"{check.months} --reps {check.reps} --seed {check.seed}"
         + (f" --region {_e(check.region)}" if check.region else "")
-        + "</code>. Each team's built scenario is in <code>scenarios/</code> and runs with "
-        "<code>caseload run</code>.</p>",
+        + "</code>. Each team's built scenario is in <code>scenarios/</code>: it runs with "
+        "<code>caseload run</code>, and <code>caseload dashboard --scenarios</code> with that "
+        "folder opens the teams in the dashboard.</p>",
         "</section>",
     ]
     return "\n".join(parts)

@@ -46,11 +46,31 @@ def caseload_version() -> str:
         return "unknown"
 
 
+#: Environment variable naming another folder for the picker: ``caseload dashboard --scenarios
+#: DIR`` sets it for its server, so a folder of built scenarios (a health check's ``scenarios/``)
+#: opens in the dashboard. The operator names it on the command line; no page can change it.
+SCENARIO_ROOT_ENV = "CASELOAD_SCENARIO_ROOT"
+
+
+def _picker_root() -> Path:
+    given = os.environ.get(SCENARIO_ROOT_ENV, "").strip()
+    return Path(given).resolve() if given else repo_root() / "scenarios"
+
+
 #: The scenario picker reads only files below this folder.
-SCENARIO_ROOT = repo_root() / "scenarios"
+SCENARIO_ROOT = _picker_root()
+
+
+def _default_scenario_name(root: Path) -> str:
+    """``baseline.toml``, or in another folder without one, its first scenario file."""
+    if (root / "baseline.toml").is_file() or not root.is_dir():
+        return "baseline.toml"
+    files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.toml"))
+    return files[0] if files else "baseline.toml"
+
 
 #: The scenario a picker opens with.
-DEFAULT_SCENARIO = "baseline.toml"
+DEFAULT_SCENARIO = _default_scenario_name(SCENARIO_ROOT)
 
 #: Largest establishment (social worker posts, all teams) the dashboard runs live. A step of the
 #: 300-post local authority takes about 7 ms and its team view is paged by team; England's
@@ -59,7 +79,7 @@ MAX_LIVE_POSTS = 1000
 
 #: Picker groups in display order: folder under ``scenarios/`` -> heading.
 GROUPS: dict[str, str] = {
-    "": "Baseline",
+    "": "Scenarios" if os.environ.get(SCENARIO_ROOT_ENV, "").strip() else "Baseline",
     "teaching": "Teaching scenarios",
     "levers": "Levers",
     "scale": "Larger organisations",
