@@ -40,6 +40,9 @@ ROLES = ("social_worker", "senior", "manager", "swa", "admin")
 CASE_HOLDING_ROLES = ("social_worker", "senior")
 CONTRACTS = ("permanent", "agency")
 SERVICES = ("children", "adults")
+
+#: How each service is named in a sentence.
+SERVICE_LABELS = {"children": "Children's", "adults": "Adults'"}
 HISTORY_MONTHS = 12
 HISTORY_COLUMNS = tuple(f"cases_m{m:02d}" for m in range(1, HISTORY_MONTHS + 1))
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.healthcheck.data import CouncilData, TeamRow
+from sim.healthcheck.data import SERVICE_LABELS, CouncilData, TeamRow
 from sim.healthcheck.fit import (
     BASELINE_ABSENCE_RATE,
     BASELINE_LEAVE_RATE,
@@ -119,7 +119,8 @@ def build_scenario(
         {
             "name": f"healthcheck-{slug(team.team)}",
             "description": (
-                f"{team.team} ({team.service}'s services) as the council's files of "
+                f"{team.team} ({SERVICE_LABELS[team.service].lower()} services) as the "
+                "council's files of "
                 f"{data.as_of} describe it, run forward {months} months by caseload healthcheck."
             ),
             "simulation": {

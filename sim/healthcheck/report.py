@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from sim.healthcheck.check import HealthCheck, LeverResult
+from sim.healthcheck.data import SERVICE_LABELS
 from sim.healthcheck.fit import team_demand
 from sim.healthcheck.forward import FORECAST_METRICS, Outcome, slug
 from sim.healthcheck.picture import RULES, TeamPicture, turnover_interval
@@ -439,7 +440,7 @@ def _team_page(check: HealthCheck, name: str) -> str:
     parts = [
         "<section class='page'>",
         f"<h1>{_e(name)} {_rag(p.headline)}</h1>",
-        f"<p class='note'>{_e(p.service.capitalize())}'s services. Benchmark "
+        f"<p class='note'>{_e(SERVICE_LABELS[p.service])} services. Benchmark "
         f"{num(p.benchmark, 0)} cases per FTE: {_e(p.benchmark_source)}.</p>",
         "<h2>Today</h2>",
         _table(
@@ -694,9 +695,8 @@ def _method(check: HealthCheck) -> str:
         f"<p><code>caseload healthcheck DATA --as-of {_e(check.data.as_of)} --months "
         f"{check.months} --reps {check.reps} --seed {check.seed}"
         + (f" --region {_e(check.region)}" if check.region else "")
-        + "</code>. Each team's built scenario is in <code>scenarios/</code>: it runs with "
-        "<code>caseload run</code>, and <code>caseload dashboard --scenarios</code> with that "
-        "folder opens the teams in the dashboard.</p>",
+        + "</code>. The teams' built scenarios in <code>scenarios/</code> run with "
+        "<code>caseload run</code> or <code>caseload dashboard --scenarios</code>.</p>",
         "</section>",
     ]
     return "\n".join(parts)
