@@ -245,6 +245,8 @@ UNITS: dict[str, str] = {
     "max_allocations_per_day": "cases/team/day",
     "long_term_sick_after_days": "working days",
     "on_long_term_sickness": "choice",
+    "order": "choice",
+    "ageing_weight_per_day": "observed risk/working day",
     "contracted_hours_per_week": "hours/week",
     "duty_hours_per_week": "hours/FTE/week",
     "meetings_hours_per_week": "hours/FTE/week",
@@ -669,6 +671,18 @@ PARAMS: dict[str, tuple[str, str]] = {
     ),
     "allocation.on_long_term_sickness": (
         "reallocate: cases return to the waiting list; uncovered: they stay with the worker.",
+        ASSUMED,
+    ),
+    "allocation.order": (
+        "Order waiting referrals are taken in: risk_first (observed risk, then oldest), "
+        "first_come (oldest first) or risk_with_ageing (observed risk + w x days waiting).",
+        "assumption (risk_first, the model's rule before this lever; the others are policy "
+        "options no national figure describes)",
+    ),
+    "allocation.ageing_weight_per_day": (
+        "w: priority gained per working day waiting under risk_with_ageing; 0.003 makes 100 days "
+        "of waiting worth 0.3 of observed risk (the gap between an assessment's mean risk 0.2 "
+        "and the high-risk threshold 0.5).",
         ASSUMED,
     ),
     # work

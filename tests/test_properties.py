@@ -70,6 +70,7 @@ def small_scenarios(draw) -> tuple[Scenario, int]:
             "at_cap": draw(st.sampled_from(["wait", "breach"])),
             "nqsw_caseload_factor": draw(st.floats(0.3, 1.0)),
             "max_allocations_per_day": draw(st.integers(0, 12)),
+            "order": draw(st.sampled_from(["risk_first", "first_come", "risk_with_ageing"])),
             "long_term_sick_after_days": draw(st.integers(1, 20)),
             "on_long_term_sickness": draw(st.sampled_from(["reallocate", "uncovered"])),
         },

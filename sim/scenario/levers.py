@@ -321,6 +321,15 @@ REGISTRY: tuple[Parameter, ...] = (
         on_dashboard=True,
     ),
     Parameter(
+        "allocation.order", "Allocation order (allocation)", "choice", "lever", "allocation",
+        moves="longest wait, high-risk unmonitored days",
+    ),
+    Parameter(
+        "allocation.ageing_weight_per_day", "Ageing weight (allocation)",
+        "observed risk/working day", "lever", "allocation", low=0.0, high=0.01, step=0.001,
+        moves="longest wait (with order risk_with_ageing)",
+    ),
+    Parameter(
         "team.social_worker_posts", "Social worker posts (team)", "posts/team", "lever", "build",
         low=2, high=20, on_dashboard=True,
     ),

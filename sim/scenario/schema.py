@@ -363,6 +363,8 @@ class Allocation(Section):
     max_allocations_per_day: Annotated[int, Field(ge=0, le=10_000)] = 10
     long_term_sick_after_days: Annotated[int, Field(ge=1, le=260)] = 15
     on_long_term_sickness: Literal["reallocate", "uncovered"] = "reallocate"
+    order: Literal["risk_first", "first_come", "risk_with_ageing"] = "risk_first"
+    ageing_weight_per_day: Annotated[float, Field(ge=0.0, le=1.0)] = 0.003
 
 
 class Work(Section):
