@@ -67,6 +67,8 @@ class World(Protocol):
     worker_history: dict[int, list[int]]
     #: Named worker -> caseload its manager holds it at (teaching scenarios).
     held_caseloads: dict[str, int]
+    #: Children referred so far (fresh referrals; a re-referral keeps its child's id).
+    n_children: int
 
     def workers_in_post(self) -> list[Any]:
         """Every social worker in post, team by team, in hiring order."""
