@@ -367,6 +367,27 @@ class Allocation(Section):
     ageing_weight_per_day: Annotated[float, Field(ge=0.0, le=1.0)] = 0.003
 
 
+class FrontDoor(Section):
+    """Screening of new referrals: a threshold on observed risk that tightens under pressure."""
+
+    enabled: bool = False
+    base_threshold: Probability = 0.02
+    waiting_slope: Annotated[float, Field(ge=0.0, le=10.0)] = 0.02
+    caseload_slope: Annotated[float, Field(ge=0.0, le=10.0)] = 0.005
+    reference_caseload_per_fte: Annotated[float, Field(gt=0.0, le=500.0)] = 18.0
+    max_threshold: Probability = 0.3
+
+
+class ReReferral(Section):
+    """Children whose case closed with risk unresolved (or under pressure) referred again."""
+
+    enabled: bool = False
+    unresolved_risk: Probability = 0.2
+    pressure_caseload_per_fte: Annotated[float, Field(gt=0.0, le=500.0)] = 22.0
+    probability: Probability = 0.65
+    mean_delay_days: Days = 80.0
+
+
 class Work(Section):
     """Working time, its fixed overheads, the cost of tasks and the priority rule."""
 
@@ -522,6 +543,8 @@ class Scenario(Section):
     demand: Demand = Demand()
     risk: Risk = Risk()
     allocation: Allocation = Allocation()
+    front_door: FrontDoor = FrontDoor()
+    re_referral: ReReferral = ReReferral()
     work: Work = Work()
     supervision: Supervision = Supervision()
     support: Support = Support()
