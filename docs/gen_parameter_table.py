@@ -242,6 +242,8 @@ UNITS: dict[str, str] = {
     "incident_overdue_log_ratio": "log-hazard per interval",
     "incident_record_log_ratio": "log-hazard",
     "incident_stress": "stress per incident",
+    "notifiable_share": "probability",
+    "notifiable_risk_log_ratio": "log per unit risk",
     "cap_kind": "choice",
     "cap_per_fte": "cases (or weight)/FTE",
     "at_cap": "choice",
@@ -663,6 +665,16 @@ PARAMS: dict[str, tuple[str, str]] = {
     ),
     "risk.incident_record_log_ratio": ("b_w: log-hazard while the record is stale.", ASSUMED),
     "risk.incident_stress": ("Stress input to the case's worker per incident that day.", ASSUMED),
+    "risk.notifiable_share": (
+        "q0: chance a harm event at risk 0.2 is a notifiable serious incident.",
+        "set so notifications run at about 1.1 per 1,000 live case-years: 456 notifications "
+        "(2022-23) over about 403,700 children in need [DfE children in need][dfe-cin]; "
+        "derivation in docs/model.md",
+    ),
+    "risk.notifiable_risk_log_ratio": (
+        "b_q: log-odds-like rise of the notifiable share per unit of latent risk above 0.2.",
+        ASSUMED,
+    ),
     # allocation
     "allocation.cap_kind": (
         "none, count (open cases) or weighted (summed complexity weights).",

@@ -8,16 +8,17 @@ the same seed.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim.engine import door
 from sim.engine.cases import ALLOCATED, CLOSED, NEVER, SCREENED_OUT, WAITING, CaseBook
 from sim.engine.model import CaseloadModel
-from sim.engine.phases import allocation, arrivals
+from sim.engine.phases import allocation, arrivals, risk
 from sim.engine.run import run
 from sim.engine.tally import re_referral_rate
 from sim.scenario.schema import CASE_TYPES
-from tests.model_helpers import add_cases, check_invariants, quiet_model, scenario
+from tests.model_helpers import add_cases, binomial_ok, check_invariants, quiet_model, scenario
 
 # --- allocation order ---------------------------------------------------------------------------
 
@@ -306,3 +307,53 @@ def test_re_referral_type_comes_from_the_mix():
     new = np.arange(rows[-1] + 1, model.cases.n)
     assert len(new) == 3
     assert np.all(model.cases.type_code[new] == CASE_TYPES.index("child_protection"))
+
+
+# --- harm events and notifiable serious incidents ----------------------------------------------
+
+
+def notified_share(risk_level: float, **risk_settings) -> tuple[int, int]:
+    """(harm events, notifications) over a day of many cases at one latent risk."""
+    settings = {
+        "enabled": True,
+        "reversion_per_day": 0.0,
+        "volatility_per_day": 0.0,
+        "unmonitored_drift_per_day": 0.0,
+        "incident_rate_per_case_year": 2600.0,  # every case has an incident today
+        **risk_settings,
+    }
+    model = quiet_model(risk=settings)
+    rows = add_cases(model, 4000, visit_due_day=10_000)
+    model.cases.risk_logit[rows] = np.log(risk_level / (1 - risk_level))
+    notified = []
+    model.tally.record_notifications = notified.append
+    harm = risk.evolve(model)
+    return harm, sum(notified)
+
+
+def test_a_documented_share_of_harm_events_is_notified():
+    harm, notified = notified_share(0.2, notifiable_share=0.13, notifiable_risk_log_ratio=2.0)
+    assert harm == 4000
+    assert binomial_ok(notified, harm, 0.13)
+    assert notified_share(0.2, notifiable_share=0.0)[1] == 0
+    assert notified_share(0.2, notifiable_share=1.0)[1] == 4000
+
+
+def test_notification_is_more_likely_at_high_risk():
+    harm, notified = notified_share(0.7, notifiable_share=0.13, notifiable_risk_log_ratio=2.0)
+    assert binomial_ok(notified, harm, 0.13 * np.exp(2.0 * 0.5))
+    low = notified_share(0.2, notifiable_share=0.13, notifiable_risk_log_ratio=2.0)[1]
+    assert notified > 2 * low
+
+
+def test_notifications_leave_every_other_figure_unchanged():
+    base = scenario(**PRESSURED, risk={"enabled": True, "incident_rate_per_case_year": 0.5})
+    none = base.model_copy(update={"risk": base.risk.model_copy(update={"notifiable_share": 0.0})})
+    with_notices, without = run(base, 8), run(none, 8)
+    a, b = with_notices.summary, without.summary
+    key = "serious_incident_notifications_per_1000_cases_year"
+    assert a[key] > 0 and b[key] == 0
+    others = [k for k in a if k != key]
+    np.testing.assert_equal([a[k] for k in others], [b[k] for k in others])  # NaN equals NaN
+    pd.testing.assert_frame_equal(with_notices.cases, without.cases)
+    pd.testing.assert_frame_equal(with_notices.daily, without.daily)

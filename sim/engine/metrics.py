@@ -169,6 +169,13 @@ METRICS: tuple[Metric, ...] = (
         "lower",
         "demand",
     ),
+    Metric(
+        "serious_incident_notifications_per_1000_cases_year",
+        "per 1,000 case-years",
+        "notifiable serious incidents (a share of harm events) per 1,000 live case-years",
+        "lower",
+        "risk",
+    ),
 )
 
 METRIC_KEYS: tuple[str, ...] = tuple(m.key for m in METRICS)

@@ -99,6 +99,7 @@ ROW_STREAMS: tuple[str, ...] = (
     "risk",
     "incidents",
     "case_step_up",
+    "notification",
     "re_referral",
     "re_referral_delay",
     "re_referral_case",

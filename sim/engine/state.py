@@ -28,6 +28,9 @@ class Events(Protocol):
     def record_screened_out(self, count: int, high_risk: int) -> None:
         """Referrals screened out at the front door, ``high_risk`` of them at high latent risk."""
 
+    def record_notifications(self, count: int) -> None:
+        """Of today's incidents, ``count`` were notifiable serious incidents."""
+
     def record_incidents(self, count: int) -> None:
         """Serious incidents happened today."""
 

@@ -58,6 +58,7 @@ _ACCUMULATORS = (
     "cost",
     "screened_out",
     "screened_out_high_risk",
+    "notifications",
 )
 
 
@@ -78,6 +79,7 @@ class Tally:
         self.referrals_today = 0
         self.screened_out_today = 0
         self.screened_out_high_risk_today = 0
+        self.notifications_today = 0
         self.incidents_today = 0
         self.closed_today = 0
         self.allocated_today = 0
@@ -99,6 +101,10 @@ class Tally:
         self.screened_out_today += count
         self.screened_out_all_days += count
         self.screened_out_high_risk_today += high_risk
+
+    def record_notifications(self, count: int) -> None:
+        """``count`` of today's incidents were notifiable serious incidents."""
+        self.notifications_today += count
 
     def record_incidents(self, count: int) -> None:
         """``count`` serious incidents happened today."""
@@ -234,6 +240,7 @@ class Tally:
             t["cost"] += staff_cost_per_day(model, who)
             t["screened_out"] += self.screened_out_today
             t["screened_out_high_risk"] += self.screened_out_high_risk_today
+            t["notifications"] += self.notifications_today
         self._start_day()
 
     def summary(self, model: World) -> dict[str, float]:
@@ -276,6 +283,11 @@ class Tally:
             "referrals_screened_out": t["screened_out"],
             "screened_out_high_risk": t["screened_out_high_risk"],
             "re_referral_rate_12m": re_referral_rate(model.cases, self.warmup_days),
+            # per 1,000 live (open or waiting) case-years, the children-in-need stock's analogue
+            "serious_incident_notifications_per_1000_cases_year": ratio(
+                1000.0 * t["notifications"] * WORKING_DAYS_PER_YEAR,
+                t["open_case_days"] + t["unallocated_case_days"],
+            ),
         }
         assert set(values) == set(METRIC_KEYS), "tally and metric contract disagree"
         return {k: float(v) for k, v in values.items()}
