@@ -84,7 +84,7 @@ def ensure_environment() -> None:
 
 
 def ensure_chromium() -> None:
-    """Install Debian's chromium for the dashboard's browser tests when it is missing.
+    """Install Debian's chromium (PDF briefs, browser tests) when it is missing.
 
     Needs root and apt-get. Otherwise say so: the browser tests then skip with the reason, or
     fail when ``CI=true``.
@@ -125,12 +125,12 @@ def main(argv: list[str]) -> int:
     ensure_environment()
     command, rest = argv[0], argv[1:]
     bin_dir = VENV / "bin"
+    ensure_chromium()  # prints briefs and reports to PDF, and runs the browser tests
     if command == "setup":
         ensure_dashboard_assets()
         return 0
     if command == "run":
         return subprocess.call([str(bin_dir / "caseload"), "run", *rest], cwd=ROOT)
-    ensure_chromium()
     ensure_dashboard_assets()
     lint = subprocess.call([str(bin_dir / "ruff"), "check", "."], cwd=ROOT)
     tests = subprocess.call([str(bin_dir / "pytest"), *rest], cwd=ROOT)

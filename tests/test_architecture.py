@@ -16,7 +16,16 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "sim"
 
 #: The layers from the bottom up (``docs/architecture.md``).
-LAYERS = ("scenario", "engine", "runs", "outputs", "experiments", "dashboard", "cli")
+LAYERS = (
+    "scenario",
+    "engine",
+    "runs",
+    "outputs",
+    "experiments",
+    "healthcheck",
+    "dashboard",
+    "cli",
+)
 
 #: Modules outside the layers: the package's public face and ``python -m sim``.
 FACES = {"sim", "sim.__main__"}

@@ -26,7 +26,7 @@ from sim.experiments.calibrate import (
     CalibrationResult,
     Evaluation,
     EvaluationCache,
-    Parameter,
+    FittedParameter,
     ParameterSpec,
     ReplicationPool,
     calibrate,
@@ -140,8 +140,8 @@ def test_documented_ranges_and_scenario_starts_fill_in(short_baseline):
     ]
     parameters = resolve_parameters(specs, short_baseline, "--params")
     assert parameters == [
-        Parameter("demand.referrals_per_day", 0.4, 0.8, 0.57),
-        Parameter("case_types.child_in_need.casework_hours_per_week", 0.2, 1.0, 0.5),
+        FittedParameter("demand.referrals_per_day", 0.4, 0.8, 0.57),
+        FittedParameter("case_types.child_in_need.casework_hours_per_week", 0.2, 1.0, 0.5),
     ]
 
 
@@ -206,7 +206,7 @@ def test_the_shipped_calibration_file_matches_the_defaults(short_baseline):
 
 
 def _fit(config, workers, seed=11, cache=None, max_evals=4, reps=3):
-    parameters = [Parameter("demand.referrals_per_day", 0.4, 0.8, 0.57)]
+    parameters = [FittedParameter("demand.referrals_per_day", 0.4, 0.8, 0.57)]
     with ReplicationPool(workers=workers) as pool:
         return calibrate(
             config,
@@ -248,8 +248,8 @@ def test_cached_evaluations_are_reused_and_give_the_same_fit(short_baseline, tmp
 def test_powell_searches_within_bounds_and_budget():
     config = load_scenario(default_scenario(), ["simulation.days=200", "simulation.warmup_days=50"])
     parameters = [
-        Parameter("demand.referrals_per_day", 0.4, 0.8, 0.57),
-        Parameter("staffing.leave_rate_per_year", 0.02, 0.15, 0.068),
+        FittedParameter("demand.referrals_per_day", 0.4, 0.8, 0.57),
+        FittedParameter("staffing.leave_rate_per_year", 0.02, 0.15, 0.068),
     ]
     with ReplicationPool(workers=1) as pool:
         result = calibrate(
@@ -280,7 +280,7 @@ def test_calibration_recovers_the_referral_rate(short_baseline):
     which referrals arrive), so with four the mean's noise (about 0.85) is as large as what the
     first simplex step changes (about 0.9) and the search can stop on a noisy low.
     """
-    far = Parameter("demand.referrals_per_day", 0.4, 0.8, 0.75)
+    far = FittedParameter("demand.referrals_per_day", 0.4, 0.8, 0.75)
     weights = {t.metric: 0.0 for t in TARGETS} | {"caseload_per_fte_mean": 1.0}
     with ReplicationPool(workers=1) as pool:
         result = calibrate(
@@ -467,7 +467,7 @@ def test_report_says_whether_the_fit_beats_the_start(check_fit, check_start, ver
     start = _hand_evaluation(1, 0.7, 18.0)
     best = _hand_evaluation(2, 0.6, 16.2)
     result = CalibrationResult(
-        parameters=[Parameter("demand.referrals_per_day", 0.4, 0.8, 0.7)],
+        parameters=[FittedParameter("demand.referrals_per_day", 0.4, 0.8, 0.7)],
         weights={t.metric: 1.0 for t in TARGETS},
         reps=5,
         master_seed=1,
@@ -510,8 +510,8 @@ def test_a_point_invalid_together_is_infeasible_not_fatal():
     base = load_scenario(default_scenario(), ["simulation.warmup_days=10"], days=30)
     prefix = "case_types.child_protection.next_type."
     parameters = [  # start at a total of 0.95: the first simplex steps (+0.09) go over 1
-        Parameter(prefix + "looked_after", 0.0, 0.9, 0.45),
-        Parameter(prefix + "child_in_need", 0.0, 0.9, 0.5),
+        FittedParameter(prefix + "looked_after", 0.0, 0.9, 0.45),
+        FittedParameter(prefix + "child_in_need", 0.0, 0.9, 0.5),
     ]
     with ReplicationPool(workers=1) as pool:
         result = calibrate(base, parameters, pool, reps=2, max_evals=6, check_reps=0)

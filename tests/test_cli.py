@@ -15,7 +15,7 @@ from rich.console import Console
 import sim.cli.run
 from sim.cli.main import COMMANDS, build_parser, main
 from sim.cli.run import default_out_dir, summary_table
-from sim.engine.metrics import METRIC_KEYS
+from sim.engine.metrics import METRIC_KEYS, METRICS
 from sim.outputs.formatting import format_value
 from sim.runs.replications import summarise
 from sim.scenario.catalogue import default_scenario, repo_root
@@ -54,8 +54,9 @@ def test_summary_table_groups_every_metric(make_results):
     text = console.export_text()
     for title in ("Demand", "Risk to service users", "Workload", "Workforce", "Cost"):
         assert title in text
-    for key in METRIC_KEYS:
-        assert key in text
+    for metric in METRICS:  # every measure by its full human label, never cut short
+        assert metric.label in text
+    assert "…" not in text
 
 
 def test_default_scenario_is_found_from_the_package():

@@ -111,7 +111,7 @@ def test_report_is_one_self_contained_file(compared):
     _, out = compared
     html = (out / "report.html").read_text()
     assert html.startswith("<!DOCTYPE html>")
-    assert html.count("data:image/png;base64,") == 2
+    assert html.count("data:image/png;base64,") == 3  # changes, paired runs, over time
     assert "caseload_cap" in html and "common random numbers" in html
     assert "<script" not in html
 

@@ -252,6 +252,18 @@ def test_compare_is_held_to_runs_at_the_boundary(tmp_path, monkeypatch, capsys):
     assert not out.exists()
 
 
+def test_the_compare_runs_error_names_the_set_that_gave_the_replications(monkeypatch):
+    monkeypatch.chdir(REPO_ROOT)
+    sets = ["--set", "simulation.replications=150", "--set", "simulation.replications=200"]
+    with pytest.raises(ScenarioError) as caught:
+        load_compared(compare_args(*sets, "--set", "limits.max_runs=399"))
+    (problem,) = caught.value.problems
+    assert problem.startswith(
+        "--set simulation.replications=200: simulation.replications: 2 scenarios × 200 "
+        "replications = 400 runs, more than the limit of 399"
+    )
+
+
 def test_sweep_and_calibrate_points_are_not_held_to_table_rows(tmp_path):
     from sim.experiments.calibrate import apply_values
 

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import sim.outputs.files
+from sim.cli.run import RUN_DOCUMENTS
 from sim.engine.metrics import DAILY_COLUMNS, METRIC_KEYS
 from sim.outputs.files import OUTPUT_FILES, OutputError, sha256_of, write_outputs
 from sim.scenario.loading import load_scenario
@@ -159,7 +160,7 @@ def test_caseload_run_end_to_end(run_caseload, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
-    assert sorted(os.listdir(out)) == sorted(OUTPUT_FILES)
+    assert sorted(os.listdir(out)) == sorted([*OUTPUT_FILES, *RUN_DOCUMENTS])
     summary = json.loads((out / "summary.json").read_text())
     assert set(summary) == {*METRIC_KEYS, "run"}
     assert all(summary[k]["n"] <= 2 for k in METRIC_KEYS)

@@ -343,3 +343,25 @@ def _counting_run_one(ran: list[int]):
         return _run_one(config, seed, replication, on_day)
 
     return run_one
+
+
+def test_a_file_where_the_checkpoint_folder_goes_is_refused_before_anything_runs(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.chdir(repo_root())
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / CHECKPOINT_DIR).write_text("a user's notes\n")
+    ran: list[int] = []
+    monkeypatch.setattr("sim.runs.replications._run_one", _counting_run_one(ran))
+    sets = [arg for item in SHORT_SETS for arg in ("--set", item)]
+    code = main(["run", "scenarios/baseline.toml", *SHORT_RUN, *sets, "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert ran == []  # refused before a single replication was run
+    assert err == (
+        f"caseload: error: {out / CHECKPOINT_DIR}: exists and is not a folder; caseload keeps "
+        "the replications of an interrupted run there, so move it away or give another --out\n"
+    )
+    assert (out / CHECKPOINT_DIR).read_text() == "a user's notes\n"  # nothing lost
+    assert [p.name for p in out.iterdir()] == [CHECKPOINT_DIR]

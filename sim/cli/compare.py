@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.markup import escape
@@ -22,12 +23,32 @@ from sim.cli.support import (
     EXIT_OK,
     add_execution_options,
     add_output_options,
+    add_pdf_option,
+    add_precision_options,
     add_set_option,
+    batch_size,
+    check_pdf,
     claim_output_dir,
+    replications_algorithm,
+    reps_value,
     run_journaled,
 )
-from sim.engine.metrics import METRICS, metrics_by_group
-from sim.experiments.compare import Comparison, settings_differences, unique_labels
+from sim.engine.metrics import (
+    GROUP_TITLES,
+    HEADLINE_METRICS,
+    METRICS,
+    METRICS_BY_KEY,
+    metrics_by_group,
+)
+from sim.experiments.briefing import comparison_brief
+from sim.experiments.compare import (
+    Comparison,
+    cut_warnings,
+    organisation_warnings,
+    settings_differences,
+    unique_labels,
+)
+from sim.outputs.brief import brief_writers
 from sim.outputs.files import Writer, write_directory, write_parquet
 from sim.outputs.formatting import (
     format_change,
@@ -35,10 +56,12 @@ from sim.outputs.formatting import (
     format_interval,
     format_value,
 )
-from sim.outputs.plots import differences_figure, over_time_figure
-from sim.outputs.report import Report, cell, change, interval, provenance
-from sim.runs.batch import Journal, specs_for
+from sim.outputs.plots import differences_figure, over_time_figure, paired_runs_figure
+from sim.outputs.report import Report, cell, change, interval, label_with_unit, provenance
+from sim.runs.batch import Journal, RunRecord, metric_matrix, specs_for
+from sim.runs.precision import Decision, Outcome, ReplicationsAlgorithm, describe
 from sim.scenario.catalogue import display_path
+from sim.scenario.levers import setting_label
 from sim.scenario.loading import ScenarioError, load_scenario, scenario_to_toml
 from sim.scenario.schema import Scenario, tables_not_kept
 
@@ -60,7 +83,12 @@ def add_compare(subparsers: Any) -> None:
         "others", nargs="+", metavar="OTHER", help="scenario files to compare with it"
     )
     compare.add_argument(
-        "--reps", type=int, metavar="N", help="replications each (default: the baseline's)"
+        "--reps",
+        type=reps_value,
+        metavar="N|auto",
+        help="replications each (default: the baseline's); auto: run batches until the 95%% "
+        "interval of each scenario's paired change in --precision-of is within --precision of "
+        "the baseline's mean (Hoad, Robinson & Davies), at most --max-reps",
     )
     compare.add_argument(
         "--seed", type=int, metavar="S", help="master seed for all (default: the baseline's)"
@@ -71,6 +99,8 @@ def add_compare(subparsers: Any) -> None:
     add_output_options(compare, "results/compare-...")
     add_set_option(compare, "(applied to every scenario)")
     add_execution_options(compare)
+    add_pdf_option(compare)
+    add_precision_options(compare)
     compare.set_defaults(handler=cmd_compare)
 
 
@@ -122,7 +152,7 @@ def runs_problems(configs: list[Scenario], args: argparse.Namespace) -> list[str
     runs = len(configs) * reps
     if runs <= limit:
         return []
-    source = "--reps" if args.reps is not None else args.baseline
+    source = _replications_source(args)
     return [
         f"{source}: simulation.replications: {len(configs)} scenarios × {reps:,} replications "
         f"= {runs:,} runs, more than the limit of {limit:,}; give fewer replications (or "
@@ -131,10 +161,22 @@ def runs_problems(configs: list[Scenario], args: argparse.Namespace) -> list[str
     ]
 
 
+def _replications_source(args: argparse.Namespace) -> str:
+    """Where the baseline's replication count came from, for the error that names it."""
+    if args.reps is not None:
+        return "--reps"
+    for item in reversed(getattr(args, "set", None) or []):  # the last --set wins, as it does
+        key = item.split("=", 1)[0].strip()
+        if key == "simulation.replications":
+            return f"--set {item.strip()}"
+    return args.baseline
+
+
 def _load_one(path: str, args: argparse.Namespace, first: Any) -> Scenario:
     """One compared scenario; all but the baseline take its replications, seed and days."""
     if first is None:
-        return load_scenario(path, args.set, days=args.days, replications=args.reps, seed=args.seed)
+        reps = args.max_reps if args.reps == "auto" else args.reps
+        return load_scenario(path, args.set, days=args.days, replications=reps, seed=args.seed)
     return load_scenario(
         path,
         args.set,
@@ -147,30 +189,119 @@ def _load_one(path: str, args: argparse.Namespace, first: Any) -> Scenario:
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run the comparison, print its table and write its outputs."""
     configs = load_compared(args)
+    check_pdf(args)
     labels = unique_labels([c.name for c in configs])
     sim = configs[0].simulation
     reps, seed = sim.replications, sim.seed
     out = claim_output_dir(args, default_compare_dir(labels))
     console = Console(width=None if sys.stdout.isatty() else 160)
-    console.print(_header(configs, labels, [args.baseline, *args.others]), highlight=False)
+    header = _header(configs, labels, [args.baseline, *args.others])
+    if args.reps == "auto":
+        header = header.replace(
+            f"{reps} paired replications each",
+            f"paired replications until each change is within ±{args.precision:.0%} of the "
+            f"baseline's mean (at most {reps})",
+        )
+    console.print(header, highlight=False)
     _warn_different_organisations(configs, labels)
 
-    specs = specs_for(configs, reps, seed)
-    records, reused = run_journaled(
-        specs, args, out / JOURNAL, console, command="compare", keep_series=True
-    )
+    algorithm = replications_algorithm(args)
+    note = ""
+    if algorithm is None:
+        specs = specs_for(configs, reps, seed)
+        records, reused = run_journaled(
+            specs, args, out / JOURNAL, console, command="compare", keep_series=True
+        )
+        runs = len(specs)
+    else:
+        records, reused, decision = _until_precise(args, configs, labels, out, console, algorithm)
+        reps = decision.replications
+        names = _difference_names(labels, args.precision_of)
+        note = describe(decision, algorithm, names, relative_to="the baseline's mean")
+        console.print(note, highlight=False, soft_wrap=True)
+        configs = [_with_replications(c, reps) for c in configs]
+        runs = len(records)
     comparison = Comparison(labels, tuple(configs), tuple(records), reps, seed)
     table = comparison.table()
-    counts = {"runs": len(specs), "runs_reused": reused}
-    write_comparison(out, comparison, table, counts=counts, command=args.command_line)
+    counts = {"runs": runs, "runs_reused": reused}
+    write_comparison(
+        out,
+        comparison,
+        table,
+        counts=counts,
+        command=args.command_line,
+        pdf=not args.no_pdf,
+        precision_note=note,
+    )
     Journal(out / JOURNAL).clear()  # the outputs are safely written
-    console.print(comparison_table(table, labels))
+    console.print(comparison_table(table, labels, cut_warnings(configs, labels)))
     console.print(
-        f"Outputs written to {display_path(out)}/ (report.html to send on)",
+        f"Outputs written to {display_path(out)}/ (brief.pdf and report.html to send on)",
         highlight=False,
         soft_wrap=True,
     )
     return EXIT_OK
+
+
+def _until_precise(
+    args: argparse.Namespace,
+    configs: list[Scenario],
+    labels: tuple[str, ...],
+    out: Path,
+    console: Console,
+    algorithm: ReplicationsAlgorithm,
+) -> tuple[list[RunRecord], int, Decision]:
+    """Batches of paired replications until every paired change is precise enough.
+
+    The watched quantity is each scenario's paired difference from the baseline, relative to
+    the baseline's mean. Runs already finished are taken from the journal, so each batch runs
+    only new replications, and records beyond the chosen number are dropped.
+    """
+    seed = configs[0].simulation.seed
+    total = algorithm.next_total(0, batch_size(args))
+    reused_first = None
+    while True:
+        specs = specs_for(configs, total, seed)
+        records, reused = run_journaled(
+            specs,
+            args,
+            out / JOURNAL,
+            console,
+            command="compare",
+            keep_series=True,
+            first_batch=reused_first is None,
+        )
+        reused_first = reused if reused_first is None else reused_first
+        decision = algorithm.decide(_differences(records, labels, total, args.precision_of))
+        if decision.done:
+            kept = [r for r in records if r.replication < decision.replications]
+            return kept, min(reused_first, len(kept)), decision
+        total = algorithm.next_total(total, batch_size(args))
+
+
+def _differences(
+    records: list[RunRecord], labels: tuple[str, ...], reps: int, keys: tuple[str, ...]
+) -> dict[str, Outcome]:
+    """Each (scenario, outcome)'s paired differences, scaled by the baseline's values."""
+    outcomes = {}
+    for key in keys:
+        values = metric_matrix(records, key, len(labels), reps)
+        for index, label in enumerate(labels[1:], start=1):
+            outcomes[f"{label}:{key}"] = Outcome(values[index] - values[0], scale=values[0])
+    return outcomes
+
+
+def _difference_names(labels: tuple[str, ...], keys: tuple[str, ...]) -> dict[str, str]:
+    return {
+        f"{label}:{key}": f"the change in {METRICS_BY_KEY[key].label.lower()} ({label})"
+        for key in keys
+        for label in labels[1:]
+    }
+
+
+def _with_replications(config: Scenario, reps: int) -> Scenario:
+    simulation = config.simulation.model_copy(update={"replications": reps})
+    return config.model_copy(update={"simulation": simulation})
 
 
 def default_compare_dir(labels: tuple[str, ...]) -> Path:
@@ -180,19 +311,26 @@ def default_compare_dir(labels: tuple[str, ...]) -> Path:
     return Path("results") / slug
 
 
-def comparison_table(table: pd.DataFrame, labels: tuple[str, ...]) -> Table:
-    """Each metric: the baseline's mean and interval, each other's mean and paired change."""
+def comparison_table(
+    table: pd.DataFrame, labels: tuple[str, ...], cuts: dict[str, str] | None = None
+) -> Table:
+    """Each metric: the baseline's mean and interval, each other's mean and paired change.
+
+    ``cuts`` (scenario label → caveat) marks a cut's fall in the vacancy rate with † in amber
+    instead of calling it better.
+    """
+    cuts = cuts or {}
     out = Table(
         title=f"Means with 95% intervals; change = paired difference from '{labels[0]}' "
-        "(* where its interval excludes zero)",
+        "(* where its interval excludes zero; † a fall from cutting vacant posts, not a gain)",
         title_justify="left",
     )
     out.add_column("Metric", no_wrap=True)
     out.add_column("Unit", style="dim")
-    out.add_column(f"{labels[0]}", justify="right")
+    out.add_column(f"{labels[0]}", justify="right", overflow="fold")
     for label in labels[1:]:
-        out.add_column(label, justify="right")
-        out.add_column("change", justify="right")
+        out.add_column(label, justify="right", overflow="fold")
+        out.add_column("change", justify="right", overflow="fold")
     indexed = table.set_index(["scenario", "metric"])
     for index, (_, metrics) in enumerate(metrics_by_group()):
         if index:
@@ -200,7 +338,7 @@ def comparison_table(table: pd.DataFrame, labels: tuple[str, ...]) -> Table:
         for metric in metrics:
             base = indexed.loc[(labels[0], metric.key)]
             row = [
-                metric.key,
+                metric.label,
                 metric.unit,
                 f"{format_value(base['mean'], metric.unit)} "
                 f"[dim]({_interval_text(base, metric.key, metric.unit)})[/dim]",
@@ -210,7 +348,7 @@ def comparison_table(table: pd.DataFrame, labels: tuple[str, ...]) -> Table:
                 row += [
                     f"{format_value(other['mean'], metric.unit)} "
                     f"[dim]({_interval_text(other, metric.key, metric.unit)})[/dim]",
-                    _change_text(other, metric),
+                    _change_text(other, metric, metric.key == "vacancy_rate" and label in cuts),
                 ]
             out.add_row(*row)
     return out
@@ -222,8 +360,11 @@ def _interval_text(row: pd.Series, metric: str, unit: str) -> str:
     return format_interval(row["ci95_low"], row["ci95_high"], unit, row["mean"])
 
 
-def _change_text(row: pd.Series, metric: Any) -> str:
-    """The paired change and its interval, starred and coloured when the interval excludes 0."""
+def _change_text(row: pd.Series, metric: Any, caveat: bool = False) -> str:
+    """The paired change and its interval, starred and coloured when the interval excludes 0.
+
+    With ``caveat`` a change for the better is amber with † (a cut's vacant posts removed).
+    """
     text = format_change(row["diff_mean"], metric.unit)
     spread = format_change_interval(
         row["diff_ci95_low"], row["diff_ci95_high"], metric.unit, row["diff_mean"]
@@ -234,6 +375,8 @@ def _change_text(row: pd.Series, metric: Any) -> str:
     if not clear:
         return text
     worse = (low > 0) == (metric.better == "lower")
+    if caveat and not worse and metric.better != "neither":
+        return f"[yellow]{text} * †[/yellow]"
     colour = "" if metric.better == "neither" else ("red" if worse else "green")
     return f"[{colour}]{text} *[/{colour}]" if colour else f"{text} *"
 
@@ -245,11 +388,13 @@ def write_comparison(
     *,
     counts: dict[str, int] | None = None,
     command: list[str] | None = None,
+    pdf: bool = True,
+    precision_note: str = "",
 ) -> dict[str, Path]:
-    """Write the comparison's tables, figures, report and scenarios atomically into ``out``.
+    """Write the comparison's tables, figures, report, brief and scenarios atomically into ``out``.
 
     ``counts`` (runs in all, and how many were reused from an interrupted comparison's journal)
-    go into the manifest.
+    go into the manifest; ``pdf`` prints the brief to ``brief.pdf`` beside ``brief.html``.
     """
     series = comparison.series()
     writers: dict[str, Writer] = {
@@ -257,13 +402,25 @@ def write_comparison(
         "runs.parquet": lambda path: write_parquet(path, comparison.runs()),
         "series.parquet": lambda path: write_parquet(path, series),
         "plots/differences.png": lambda path: differences_figure(table, path),
+        "plots/paired_runs.png": lambda path: paired_runs_figure(
+            comparison.runs(), [m.key for m in HEADLINE_METRICS], path
+        ),
     }
     if not series.empty:
         writers["plots/over_time.png"] = lambda path: over_time_figure(series, path)
     for label, config in zip(comparison.labels, comparison.configs, strict=True):
         writers[f"scenarios/{_file_name(label)}.toml"] = _toml_writer(config)
-    writers["report.html"] = lambda path: comparison_report(comparison, table, path, command).write(
-        path
+    writers["report.html"] = lambda path: comparison_report(
+        comparison, table, path, command, precision_note
+    ).write(path)
+    writers.update(
+        brief_writers(
+            lambda path: (
+                comparison_brief(comparison, comparison.headcounts(), command, precision_note),
+                comparison_report(comparison, table, path, command, precision_note),
+            ),
+            pdf=pdf,
+        )
     )
     sim = comparison.configs[0].simulation
     manifest = {
@@ -280,7 +437,11 @@ def write_comparison(
 
 
 def comparison_report(
-    comparison: Comparison, table: pd.DataFrame, path: Path, command: list[str] | None = None
+    comparison: Comparison,
+    table: pd.DataFrame,
+    path: Path,
+    command: list[str] | None = None,
+    precision_note: str = "",
 ) -> Report:
     """The HTML report of a comparison; figures are read from beside ``path``."""
     labels = comparison.labels
@@ -295,6 +456,16 @@ def comparison_report(
         "seed (common random numbers), so the change from the baseline is estimated from "
         "paired differences, which removes the luck both runs share."
     )
+    cuts = cut_warnings(comparison.configs, labels)
+    warnings = [
+        *organisation_warnings(comparison.configs, labels),
+        *cuts.values(),
+        *([precision_note] if precision_note else []),
+    ]
+    if warnings:
+        report.heading("Caveats")
+        for warning in warnings:
+            report.paragraph(warning)
     report.heading("Scenarios")
     report.definitions(
         [
@@ -306,43 +477,83 @@ def comparison_report(
         differences = settings_differences(comparison.configs[0], config)
         report.paragraph(f"Settings of '{label}' that differ from '{labels[0]}':", note=True)
         if differences:
-            report.table(["Setting", labels[0], label], [list(d) for d in differences])
+            report.table(
+                ["Setting", labels[0], label, "Scenario key"],
+                [[setting_label(key), b, o, key] for key, b, o in differences],
+            )
         else:
             report.paragraph("none: the two scenarios are the same model.", note=True)
     report.heading("Results")
     report.paragraph(
         "Mean over replications with its Student-t 95% interval. 'Change' is the mean paired "
         "difference from the baseline with its 95% interval; red marks a change for the worse "
-        "whose interval excludes zero, green a change for the better.",
+        "whose interval excludes zero, green a change for the better, and amber with † a fall "
+        "that is not an improvement (a cut's vacant posts removed).",
         note=True,
     )
-    header = ["Metric", "Unit", f"{labels[0]} mean", "95% interval"]
+    header = ["Measure (unit)", f"{labels[0]} mean", "95% interval"]
     for label in labels[1:]:
         header += [f"{label} mean", f"change from {labels[0]}"]
     indexed = table.set_index(["scenario", "metric"])
     rows: list[list[str]] = []
     for group, metrics in metrics_by_group():
-        rows.append([group.capitalize()])
+        rows.append([GROUP_TITLES.get(group, group)])
         for metric in metrics:
             base = indexed.loc[(labels[0], metric.key)]
             row = [
-                metric.key,
-                metric.unit,
+                label_with_unit(metric.key),
                 cell(base["mean"], metric.key),
                 interval(base["ci95_low"], base["ci95_high"], metric.key, base["mean"]),
             ]
             for label in labels[1:]:
                 other = indexed.loc[(label, metric.key)]
-                row += [cell(other["mean"], metric.key), change(other, metric.key)]
+                caveat = cuts.get(label, "") if metric.key == "vacancy_rate" else ""
+                row += [cell(other["mean"], metric.key), change(other, metric.key, caveat)]
             rows.append(row)
     report.table(header, rows)
+    report.heading("How the paired runs spread")
+    report.paragraph(
+        "Each run's change from the baseline run with the same seed: the median, the range of "
+        "the middle 80% of runs (10th to 90th percentile) and the largest change in one run, "
+        "beside the mean, so one extreme run is seen for what it is.",
+        note=True,
+    )
+    spread_rows: list[list[str]] = []
+    for label_index, label in enumerate(labels[1:], start=1):
+        if len(labels) > 2:
+            spread_rows.append([label])
+        for metric in HEADLINE_METRICS:
+            values = comparison.matrix(metric.key)
+            diffs = values[label_index] - values[0]
+            diffs = diffs[~np.isnan(diffs)]
+            if not diffs.size:
+                continue
+            low, median, high = np.percentile(diffs, [10, 50, 90])
+            extreme = diffs[np.argmax(np.abs(diffs))]
+            spread_rows.append(
+                [
+                    label_with_unit(metric.key),
+                    format_change(float(diffs.mean()), metric.unit),
+                    format_change(float(median), metric.unit),
+                    f"{format_change(float(low), metric.unit)} to "
+                    f"{format_change(float(high), metric.unit)}",
+                    format_change(float(extreme), metric.unit),
+                ]
+            )
+    report.table(
+        ["Measure (unit)", "Mean change", "Median change", "10–90% of runs", "Largest in one run"],
+        spread_rows,
+    )
     report.heading("Figures")
     report.figure(path.parent / "plots" / "differences.png", "Paired change from the baseline")
+    strip = path.parent / "plots" / "paired_runs.png"
+    if strip.exists():
+        report.figure(strip, "Each paired run's change from the baseline (one dot per run)")
     over_time = path.parent / "plots" / "over_time.png"
     if over_time.exists():
         report.figure(over_time, "Risk and workforce counts over the measured period")
-    report.heading("What the metrics mean")
-    report.definitions([(m.key, f"{m.description} ({m.unit})") for m in METRICS])
+    report.heading("What the measures mean")
+    report.definitions([(m.label, f"{m.description} ({m.unit}; key {m.key})") for m in METRICS])
     provenance(report, comparison.master_seed, comparison.replications, command)
     return report
 
@@ -369,13 +580,5 @@ def _header(configs: list[Scenario], labels: tuple[str, ...], paths: list[str]) 
 
 def _warn_different_organisations(configs: list[Scenario], labels: tuple[str, ...]) -> None:
     """Counts and costs are totals, so say when the organisations differ in size."""
-    base = configs[0].team
-    for label, config in zip(labels[1:], configs[1:], strict=True):
-        team = config.team
-        if (team.n_teams, team.social_worker_posts) != (base.n_teams, base.social_worker_posts):
-            print(
-                f"warning: '{label}' has {team.n_teams} team(s) of {team.social_worker_posts} "
-                f"posts and '{labels[0]}' {base.n_teams} of {base.social_worker_posts}: counts "
-                "and costs are totals over different organisations (shares and rates compare)",
-                file=sys.stderr,
-            )
+    for warning in organisation_warnings(configs, labels):
+        print(f"warning: {warning}", file=sys.stderr)

@@ -36,6 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in exc.problems:
             print(line, file=sys.stderr)
         return EXIT_USAGE
+    except _loaded("sim.outputs.pdf", "PdfError") as exc:  # no browser to print the PDF with
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
     except (SchedulerError, *_loaded("sim.outputs.files", "OutputError")) as exc:
         print(f"caseload: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -123,8 +126,18 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "sweep", "run an experiment file's design (grid, LHS, Sobol', Morris) and its sensitivity"
     ),
+    Command(
+        "discover", "find the settings under which an outcome is bad (PRIM scenario discovery)"
+    ),
     Command("calibrate", "fit parameters so the scenario reproduces the calibration targets"),
+    Command(
+        "validation",
+        "check a scenario's replications against published patterns (pass/fail per target)",
+    ),
     Command("dashboard", "start the live dashboard in the browser (Solara)"),
+    Command(
+        "healthcheck", "the employer-standards health check from a council's own workforce files"
+    ),
 )
 
 # --- end of command registry --------------------------------------------------------------------

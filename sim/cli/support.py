@@ -13,7 +13,7 @@ import contextlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import (
@@ -195,10 +195,13 @@ def run_journaled(
     *,
     command: str,
     keep_series: bool = False,
+    first_batch: bool = True,
 ) -> tuple[list[RunRecord], int]:
     """Run a batch with progress, resuming from and recording to a journal.
 
     Returns the records in spec order and how many came from an interrupted run's journal.
+    A later batch of ``--reps auto`` (``first_batch=False``) neither clears the journal for
+    ``--no-resume`` nor announces the runs of its own earlier batches as resumed.
 
     Raises:
         Interrupted: On Ctrl-C, after the finished runs were recorded.
@@ -206,13 +209,16 @@ def run_journaled(
     from sim.runs.batch import Journal, run_batch
 
     journal = Journal(journal_path)
-    if args.no_resume:
+    if args.no_resume and first_batch:
         journal.clear()
     reused = [0]
 
     def resumed(count: int) -> None:
         reused[0] = count
-        console.print(f"Resuming: {count} of {len(specs)} runs saved by an interrupted {command}.")
+        if first_batch:
+            console.print(
+                f"Resuming: {count} of {len(specs)} runs saved by an interrupted {command}."
+            )
 
     with ProgressReporter(args.quiet, len(specs), noun="run") as on_progress:
         try:
@@ -231,3 +237,113 @@ def run_journaled(
                 "(no output files were changed)"
             ) from None
     return records, reused[0]
+
+
+def add_pdf_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--no-pdf``: write ``brief.html`` but do not print ``brief.pdf``."""
+    parser.add_argument(
+        "--no-pdf",
+        action="store_true",
+        help="write brief.html without printing brief.pdf (which needs Chromium)",
+    )
+
+
+def check_pdf(args: argparse.Namespace) -> None:
+    """Before any run: find the browser the brief is printed with, unless ``--no-pdf``.
+
+    Raises:
+        PdfError: No Chromium found (one line saying how to install it; exit status 2).
+    """
+    if not getattr(args, "no_pdf", False):
+        from sim.outputs.pdf import find_chromium
+
+        find_chromium()
+
+
+#: Outcomes whose precision ``--reps auto`` watches unless ``--precision-of`` names others.
+DEFAULT_PRECISION_OF = ("overdue_visit_case_days", "burnout_prevalence", "staff_cost_total")
+
+
+def reps_value(text: str) -> int | str:
+    """An argparse type: a whole number of replications, or ``auto``."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number or auto (got {text!r})"
+        ) from None
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number such as 0.05 (got {text!r})") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, e.g. 0.05 (got {text})")
+    return value
+
+
+def _metric_keys(text: str) -> tuple[str, ...]:
+    from sim.engine.metrics import METRIC_KEYS
+
+    keys = tuple(k.strip() for k in text.split(",") if k.strip())
+    unknown = [k for k in keys if k not in METRIC_KEYS]
+    if unknown or not keys:
+        raise argparse.ArgumentTypeError(
+            f"not a metric: {', '.join(unknown) or '(none given)'}; use keys of summary.json "
+            f"such as overdue_visit_case_days (got {text!r})"
+        )
+    return keys
+
+
+def add_precision_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--precision``, ``--max-reps`` and ``--precision-of`` (used with ``--reps auto``)."""
+    parser.add_argument(
+        "--precision",
+        type=_share,
+        default=0.05,
+        metavar="P",
+        help="with --reps auto: the 95%% interval's half-width as a share of the mean to reach "
+        "(default 0.05, i.e. ±5%%)",
+    )
+    parser.add_argument(
+        "--max-reps",
+        type=int_at_least(3, "the replications algorithm starts with 3"),
+        default=100,
+        metavar="N",
+        help="with --reps auto: stop here even if the precision is not reached (default 100)",
+    )
+    parser.add_argument(
+        "--precision-of",
+        type=_metric_keys,
+        default=DEFAULT_PRECISION_OF,
+        metavar="KEYS",
+        help="with --reps auto: comma-separated outcomes whose precision is watched (default "
+        + ",".join(DEFAULT_PRECISION_OF)
+        + ")",
+    )
+
+
+def replications_algorithm(args: argparse.Namespace) -> Any:
+    """The replications algorithm the options ask for, or None without ``--reps auto``."""
+    if getattr(args, "reps", None) != "auto":
+        return None
+    from sim.runs.precision import ReplicationsAlgorithm
+
+    return ReplicationsAlgorithm(target=args.precision, max_reps=args.max_reps)
+
+
+def batch_size(args: argparse.Namespace) -> int:
+    """Replications per batch of ``--reps auto``: the result does not depend on it.
+
+    At least the look-ahead (5), so a batch can confirm a candidate, and at least one per
+    worker, so none idles; each batch starts its workers afresh.
+    """
+    import os
+
+    from sim.runs.precision import LOOK_AHEAD
+
+    return max(LOOK_AHEAD, args.workers or os.cpu_count() or 1)

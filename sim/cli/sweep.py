@@ -13,6 +13,7 @@ import argparse
 import math
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,19 +26,31 @@ from sim.cli.support import (
     EXIT_OK,
     add_execution_options,
     add_output_options,
+    add_pdf_option,
+    check_pdf,
     claim_output_dir,
     positive_int,
     run_journaled,
 )
 from sim.engine.metrics import METRICS_BY_KEY
+from sim.experiments.briefing import measured_years, replication_caveat, sweep_brief
 from sim.experiments.design import Plan, load_plan
 from sim.experiments.sweep import points_table, runs_table, sensitivity
+from sim.experiments.tradeoffs import (
+    COST,
+    harm_outcomes,
+    non_dominated,
+    signed_harm,
+    tradeoff_sentence,
+)
+from sim.outputs.brief import brief_writers
 from sim.outputs.files import Writer, write_directory, write_parquet
-from sim.outputs.formatting import format_value
-from sim.outputs.plots import heatmap_figure, line_figure, tornado_figure
-from sim.outputs.report import Report, mean_with_interval, provenance
+from sim.outputs.formatting import format_interval, format_value
+from sim.outputs.plots import heatmap_figure, line_figure, tornado_figure, tradeoff_figure
+from sim.outputs.report import Report, label_with_unit, mean_with_interval, provenance
 from sim.runs.batch import Journal, specs_for
 from sim.scenario.catalogue import display_path
+from sim.scenario.levers import describe_setting, setting_label, setting_unit
 from sim.scenario.loading import scenario_to_toml
 
 #: The journal of finished runs inside the output directory, removed once outputs are written.
@@ -75,12 +88,14 @@ def add_sweep(subparsers: Any) -> None:
     )
     add_output_options(sweep, "results/sweep-NAME")
     add_execution_options(sweep)
+    add_pdf_option(sweep)
     sweep.set_defaults(handler=cmd_sweep)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run the sweep, print its sensitivity and write its outputs."""
     design = load_plan(args.experiment, args.reps)
+    check_pdf(args)
     experiment = design.experiment
     base_sim = design.configs[0].simulation
     seed = base_sim.seed
@@ -102,13 +117,22 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     source = Path(args.experiment).read_text(encoding="utf-8")
     counts = {"runs": len(specs), "runs_reused": reused}
     write_sweep(
-        out, design, runs, points, indices, source, seed, counts=counts, command=args.command_line
+        out,
+        design,
+        runs,
+        points,
+        indices,
+        source,
+        seed,
+        counts=counts,
+        command=args.command_line,
+        pdf=not args.no_pdf,
     )
     Journal(out / JOURNAL).clear()  # the outputs are safely written
     console.print(points_summary(design, points))
     console.print(sensitivity_summary(indices, experiment.design.method))
     console.print(
-        f"Outputs written to {display_path(out)}/ (report.html to send on)",
+        f"Outputs written to {display_path(out)}/ (brief.pdf and report.html to send on)",
         highlight=False,
         soft_wrap=True,
     )
@@ -127,7 +151,11 @@ def points_summary(design: Plan, points: pd.DataFrame) -> Table:
     if len(points) > MAX_PRINTED_POINTS:
         table.title = "Range of each outcome's mean over the design points"
         for column in ("Outcome", "Unit", "Lowest", "Highest", "At lowest", "At highest"):
-            table.add_column(column, justify="left" if column in ("Outcome", "Unit") else "right")
+            table.add_column(
+                column,
+                justify="left" if column in ("Outcome", "Unit") else "right",
+                overflow="fold",
+            )
         for outcome in outcomes:
             unit = METRICS_BY_KEY[outcome].unit
             means = points[f"{outcome}_mean"]
@@ -135,7 +163,7 @@ def points_summary(design: Plan, points: pd.DataFrame) -> Table:
                 continue
             low, high = points.loc[means.idxmin()], points.loc[means.idxmax()]
             table.add_row(
-                outcome,
+                METRICS_BY_KEY[outcome].label,
                 unit,
                 format_value(low[f"{outcome}_mean"], unit),
                 format_value(high[f"{outcome}_mean"], unit),
@@ -143,16 +171,30 @@ def points_summary(design: Plan, points: pd.DataFrame) -> Table:
                 _where(high, design.labels),
             )
         return table
-    for label in design.labels:
-        table.add_column(label, justify="right")
+    table.title = "Outcome means over replications by design point, 95% interval below"
+    for factor in design.experiment.factors:  # full names: a column folds, never cuts them
+        table.add_column(setting_label(factor.key), justify="right", overflow="fold")
     for outcome in outcomes:
-        table.add_column(outcome, justify="right")
+        table.add_column(label_with_unit(outcome), justify="right", overflow="fold")
     for _, row in points.iterrows():
         table.add_row(
             *[_value(row[label]) for label in design.labels],
-            *[format_value(row[f"{o}_mean"], METRICS_BY_KEY[o].unit) for o in outcomes],
+            *[_console_cell(row, o) for o in outcomes],
         )
     return table
+
+
+def _console_cell(row: pd.Series, outcome: str) -> str:
+    unit = METRICS_BY_KEY[outcome].unit
+    mean, low, high = (
+        row[f"{outcome}_mean"],
+        row[f"{outcome}_ci95_low"],
+        row[f"{outcome}_ci95_high"],
+    )
+    text = format_value(mean, unit)
+    if pd.notna(low) and pd.notna(high):
+        text += f"\n[dim]{format_interval(low, high, unit, mean)}[/dim]"
+    return text
 
 
 def sensitivity_summary(indices: pd.DataFrame, method: str) -> Table:
@@ -163,13 +205,13 @@ def sensitivity_summary(indices: pd.DataFrame, method: str) -> Table:
         title_justify="left",
     )
     factors = list(dict.fromkeys(indices["factor"]))
-    table.add_column("Outcome")
+    table.add_column("Outcome", overflow="fold")
     table.add_column("Index")
     for factor in factors:
-        table.add_column(factor, justify="right")
+        table.add_column(factor, justify="right", overflow="fold")
     for (outcome, index), part in indices.groupby(["outcome", "index"], sort=False):
         by_factor = part.set_index("factor")
-        row = [outcome, index]
+        row = [METRICS_BY_KEY[outcome].label if outcome in METRICS_BY_KEY else outcome, index]
         for factor in factors:
             if factor not in by_factor.index:
                 row.append("")
@@ -194,8 +236,14 @@ def write_sweep(
     *,
     counts: dict[str, int] | None = None,
     command: list[str] | None = None,
+    pdf: bool = True,
+    findings: list[str] | None = None,
+    precision_note: str = "",
+    extra: dict[str, Writer] | None = None,
+    sections: Callable[[Report, Path], None] | None = None,
+    kind: str = "sweep",
 ) -> dict[str, Path]:
-    """Write the sweep's tables, figures, report and inputs atomically into ``out``.
+    """Write the sweep's tables, figures, report, brief and inputs atomically into ``out``.
 
     ``counts`` (runs in all, and how many were reused from an interrupted sweep's journal) go
     into the manifest.
@@ -211,12 +259,35 @@ def write_sweep(
         ),
     }
     figures = _figure_writers(design, points, indices)
+    years = measured_years(design.configs[0])
+    for harm in harm_outcomes(experiment.outcomes):
+        figures[f"plots/tradeoff-{harm}.png"] = _tradeoff(design, points, harm, years)
+    findings = [
+        *(findings or []),
+        *(
+            text
+            for harm in harm_outcomes(experiment.outcomes)
+            if (text := tradeoff_sentence(points, experiment.factors, harm, years))
+        ),
+    ]
     writers.update(figures)
-    writers["report.html"] = lambda path: sweep_report(
-        design, points, indices, list(figures), seed, path, command
-    ).write(path)
+    writers.update(extra or {})  # more figures and tables (scenario discovery), before reports
+
+    def report(path: Path) -> Report:
+        return sweep_report(design, points, indices, list(figures), seed, path, command, sections)
+
+    writers["report.html"] = lambda path: report(path).write(path)
+    writers.update(
+        brief_writers(
+            lambda path: (
+                sweep_brief(design, points, indices, command, findings, precision_note),
+                report(path),
+            ),
+            pdf=pdf,
+        )
+    )
     manifest = {
-        "kind": "sweep",
+        "kind": kind,
         "experiment": experiment.name,
         "method": experiment.design.method,
         "points": len(design.configs),
@@ -247,6 +318,26 @@ def _figure_writers(design: Plan, points: pd.DataFrame, indices: pd.DataFrame) -
     return writers
 
 
+def _tradeoff(design: Plan, points: pd.DataFrame, harm: str, years: float) -> Writer:
+    def write(path: Path) -> None:
+        cost = points[f"{COST}_mean"].to_numpy(dtype=float) / years
+        front = non_dominated(cost, signed_harm(points, harm))
+        names = [
+            ", ".join(_value(row[label]) for label in design.labels) for _, row in points.iterrows()
+        ]
+        tradeoff_figure(
+            cost,
+            points[f"{harm}_mean"].to_numpy(dtype=float),
+            front,
+            harm,
+            names,
+            path,
+            names_title="points named by " + ", ".join(design.labels),
+        )
+
+    return write
+
+
 def _heatmap(points: pd.DataFrame, x: str, y: str, outcome: str, others: list[str]) -> Writer:
     return lambda path: heatmap_figure(points, x, y, outcome, path, averaged=others)
 
@@ -267,8 +358,12 @@ def sweep_report(
     seed: int,
     path: Path,
     command: list[str] | None = None,
+    sections: Callable[[Report, Path], None] | None = None,
 ) -> Report:
-    """The HTML report of a sweep; figures are read from beside ``path``."""
+    """The HTML report of a sweep; figures are read from beside ``path``.
+
+    ``sections(report, path)`` adds more sections (scenario discovery) before the provenance.
+    """
     experiment = design.experiment
     sim = design.configs[0].simulation
     measured = sim.days - sim.warmup_days
@@ -282,15 +377,24 @@ def sweep_report(
         f"days; figures cover the {measured} measured days after a {sim.warmup_days}-day "
         "warm-up."
     )
+    caveats = replication_caveat(experiment.replications, hint="more --reps per point")
+    if caveats:
+        report.heading("Caveats")
+        for caveat in caveats:
+            report.paragraph(caveat)
     report.heading("Factors")
     report.table(
-        ["Factor", "Scenario key", "Role", "Values or range"],
+        ["Factor", "Unit", "Role", "Values or range", "Column", "Scenario key"],
         [
             [
+                setting_label(f.key),
+                setting_unit(f.key),
+                "uncertainty" if f.role == "uncertain" else "lever",
+                ", ".join(describe_setting(f.key, v) for v in f.values)
+                if f.values is not None
+                else f"{f.low:g} – {f.high:g}",
                 f.label,
                 f.key,
-                f.role,
-                ", ".join(map(str, f.values)) if f.values is not None else f"{f.low} – {f.high}",
             ]
             for f in experiment.factors
         ],
@@ -302,7 +406,10 @@ def sweep_report(
         "Mean over replications, with its Student-t 95% interval in small type below.", note=True
     )
     shown = points if len(points) <= 60 else points.head(60)
-    header = [*design.labels, *experiment.outcomes]
+    header = [
+        *(setting_label(f.key) for f in experiment.factors),
+        *(label_with_unit(o) for o in experiment.outcomes),
+    ]
     rows = []
     for _, row in shown.iterrows():
         cells = [_value(row[label]) for label in design.labels]
@@ -319,12 +426,15 @@ def sweep_report(
     report.heading("Sensitivity")
     kinds = list(dict.fromkeys(indices["index"]))
     report.definitions([(k, _INDEX_MEANING.get(k, k)) for k in kinds])
+    names = {f.label: setting_label(f.key) for f in experiment.factors}
     report.table(
         ["Outcome", "Factor", "Index", "Value", "± 95%"],
         [
             [
-                r["outcome"],
-                r["factor"],
+                METRICS_BY_KEY[r["outcome"]].label
+                if r["outcome"] in METRICS_BY_KEY
+                else r["outcome"],
+                names.get(r["factor"], r["factor"]),
                 r["index"],
                 "n/a" if math.isnan(r["value"]) else f"{r['value']:.3g}",
                 "" if math.isnan(r["conf"]) else f"{r['conf']:.2g}",
@@ -334,7 +444,11 @@ def sweep_report(
     )
     report.heading("Figures")
     for name in figures:
-        report.figure(path.parent / name, Path(name).stem.replace("-", ": ", 1))
+        kind, _, outcome = Path(name).stem.partition("-")
+        title = METRICS_BY_KEY[outcome].label if outcome in METRICS_BY_KEY else outcome
+        report.figure(path.parent / name, f"{title}: {kind.replace('_', ' ')}")
+    if sections is not None:
+        sections(report, path)
     provenance(report, seed, experiment.replications, command)
     return report
 

@@ -12,13 +12,32 @@ from typing import Literal
 
 @dataclass(frozen=True)
 class Metric:
-    """One outcome of a run: its key in ``summary.json``, unit, and which way is better."""
+    """One outcome of a run: its key in ``summary.json``, unit, and which way is better.
+
+    Args:
+        key: Its key in ``summary.json`` and every table (a code name).
+        unit: Its unit, as tables print it.
+        description: What it measures, in a sentence.
+        better: Which way is better (``neither`` for demand that is neither good nor bad).
+        group: The section of every table it is shown in.
+        label: What a director or a union rep calls it: every report and brief shows this.
+        headcount: The daily series column (``daily.parquet``) counting the people behind a
+            share, e.g. ``burnt_out`` beside the share of worker-days in burnout: a brief says
+            "3.1 social workers burnt out on an average day" beside "42%".
+        per_year: A total over the measured period (a count or a cost) that a brief also
+            gives per year, so runs of different lengths read alike.
+        headline: Shown on the one-page brief (risk to service users, the workforce, cost).
+    """
 
     key: str
     unit: str
     description: str
     better: Literal["lower", "higher", "neither"]
     group: Literal["demand", "risk", "workload", "workforce", "cost"]
+    label: str = ""
+    headcount: str | None = None
+    per_year: bool = False
+    headline: bool = False
 
     @property
     def bounds(self) -> tuple[float, float]:
@@ -27,22 +46,47 @@ class Metric:
 
 
 METRICS: tuple[Metric, ...] = (
-    Metric("referrals_received", "referrals", "referrals that arrived", "neither", "demand"),
-    Metric("cases_closed", "cases", "cases closed", "neither", "demand"),
+    Metric(
+        "referrals_received",
+        "referrals",
+        "referrals that arrived",
+        "neither",
+        "demand",
+        label="Referrals received",
+        per_year=True,
+    ),
+    Metric(
+        "cases_closed",
+        "cases",
+        "cases closed",
+        "neither",
+        "demand",
+        label="Cases closed",
+        per_year=True,
+    ),
     Metric(
         "open_cases_end",
         "cases",
         "cases open (allocated or ready to close) at the end",
         "neither",
         "demand",
+        label="Open cases at the end",
     ),
-    Metric("waiting_end", "cases", "cases waiting for allocation at the end", "lower", "demand"),
+    Metric(
+        "waiting_end",
+        "cases",
+        "cases waiting for allocation at the end",
+        "lower",
+        "demand",
+        label="Cases waiting for allocation at the end",
+    ),
     Metric(
         "mean_wait_days_to_allocation",
         "working days",
         "mean working days from arrival to allocation",
         "lower",
         "risk",
+        label="Wait from referral to allocation",
     ),
     Metric(
         "visit_timeliness",
@@ -50,6 +94,7 @@ METRICS: tuple[Metric, ...] = (
         "share of statutory visits done by their due day",
         "higher",
         "risk",
+        label="Statutory visits done on time",
     ),
     Metric(
         "overdue_visit_case_days",
@@ -57,6 +102,9 @@ METRICS: tuple[Metric, ...] = (
         "case-days with a statutory visit overdue",
         "lower",
         "risk",
+        label="Overdue statutory visits",
+        per_year=True,
+        headline=True,
     ),
     Metric(
         "records_out_of_date_share",
@@ -64,6 +112,7 @@ METRICS: tuple[Metric, ...] = (
         "share of open case-days whose record lags the last contact beyond the threshold",
         "lower",
         "risk",
+        label="Case records out of date",
     ),
     Metric(
         "unallocated_case_days",
@@ -71,6 +120,9 @@ METRICS: tuple[Metric, ...] = (
         "case-days spent waiting for allocation",
         "lower",
         "risk",
+        label="Cases waiting unallocated",
+        per_year=True,
+        headline=True,
     ),
     Metric(
         "high_risk_unmonitored_case_days",
@@ -78,14 +130,27 @@ METRICS: tuple[Metric, ...] = (
         "case-days at high latent risk with a visit overdue",
         "lower",
         "risk",
+        label="High-risk cases with a visit overdue",
+        per_year=True,
+        headline=True,
     ),
-    Metric("serious_incidents", "incidents", "serious incidents (harm events)", "lower", "risk"),
+    Metric(
+        "serious_incidents",
+        "incidents",
+        "serious incidents (harm events)",
+        "lower",
+        "risk",
+        label="Serious incidents",
+        per_year=True,
+        headline=True,
+    ),
     Metric(
         "caseload_per_fte_mean",
         "cases/FTE",
         "mean open cases per FTE social worker in post",
         "lower",
         "workload",
+        label="Caseload per full-time social worker",
     ),
     Metric(
         "recording_backlog_hours_mean",
@@ -93,6 +158,7 @@ METRICS: tuple[Metric, ...] = (
         "mean recording backlog per worker",
         "lower",
         "workload",
+        label="Recording backlog per social worker",
     ),
     Metric(
         "unpaid_overtime_hours_per_fte_week",
@@ -100,6 +166,7 @@ METRICS: tuple[Metric, ...] = (
         "unpaid hours worked per FTE per week",
         "lower",
         "workload",
+        label="Unpaid overtime",
     ),
     Metric(
         "direct_contact_share",
@@ -107,14 +174,26 @@ METRICS: tuple[Metric, ...] = (
         "share of working time (paid hours at work plus unpaid overtime) in direct contact",
         "higher",
         "workload",
+        label="Working time spent with families",
     ),
-    Metric("burnout_prevalence", "share", "share of worker-days in burnout", "lower", "workforce"),
+    Metric(
+        "burnout_prevalence",
+        "share",
+        "share of worker-days in burnout",
+        "lower",
+        "workforce",
+        label="Social workers burnt out",
+        headcount="burnt_out",
+        headline=True,
+    ),
     Metric(
         "sickness_absence_rate",
         "share",
         "share of contracted days lost to sickness",
         "lower",
         "workforce",
+        label="Working days lost to sickness",
+        headcount="sick",
     ),
     Metric(
         "turnover_rate_annual",
@@ -122,17 +201,35 @@ METRICS: tuple[Metric, ...] = (
         "permanent voluntary leavers per year over mean permanent headcount",
         "lower",
         "workforce",
+        label="Staff turnover",
     ),
-    Metric("leavers", "workers", "workers who left (permanent and agency)", "lower", "workforce"),
+    Metric(
+        "leavers",
+        "workers",
+        "workers who left (permanent and agency)",
+        "lower",
+        "workforce",
+        label="Social workers who left",
+        per_year=True,
+        headline=True,
+    ),
     Metric(
         "vacancy_rate",
         "share",
         "mean posts without a permanent holder over establishment",
         "lower",
         "workforce",
+        label="Posts without a permanent holder",
+        headcount="vacancies",
+        headline=True,
     ),
     Metric(
-        "agency_share", "share", "share of filled FTE held by agency workers", "lower", "workforce"
+        "agency_share",
+        "share",
+        "share of filled FTE held by agency workers",
+        "lower",
+        "workforce",
+        label="Filled posts held by agency staff",
     ),
     Metric(
         "supervision_on_time_share",
@@ -140,6 +237,7 @@ METRICS: tuple[Metric, ...] = (
         "share of supervision sessions held and recorded on time",
         "higher",
         "workforce",
+        label="Supervision held on time",
     ),
     Metric(
         "staff_cost_total",
@@ -147,6 +245,9 @@ METRICS: tuple[Metric, ...] = (
         "social worker pay with agency premium and retention pay, managers, SWAs and admin",
         "lower",
         "cost",
+        label="Staff cost",
+        per_year=True,
+        headline=True,
     ),
     Metric(
         "referrals_screened_out",
@@ -179,6 +280,24 @@ METRICS: tuple[Metric, ...] = (
 )
 
 METRIC_KEYS: tuple[str, ...] = tuple(m.key for m in METRICS)
+HEADLINE_METRICS: tuple[Metric, ...] = tuple(m for m in METRICS if m.headline)
+
+#: What the people counted by a :attr:`Metric.headcount` column are, for a sentence.
+HEADCOUNT_LABELS: dict[str, str] = {
+    "burnt_out": "social workers burnt out on an average day",
+    "sick": "social workers off sick on an average day",
+    "vacancies": "posts vacant on an average day",
+}
+
+#: Group titles, as every table's sections show them.
+GROUP_TITLES: dict[str, str] = {
+    "demand": "Demand",
+    "risk": "Risk to service users",
+    "workload": "Workload",
+    "workforce": "Workforce",
+    "cost": "Cost",
+}
+
 METRICS_BY_KEY: dict[str, Metric] = {m.key: m for m in METRICS}
 
 

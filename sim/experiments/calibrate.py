@@ -205,7 +205,7 @@ def _weights(given: Mapping[str, float]) -> dict[str, float]:
 
 
 @dataclass(frozen=True)
-class Parameter:
+class FittedParameter:
     """A parameter to fit: its dotted scenario key, search range and starting value."""
 
     key: str
@@ -251,7 +251,7 @@ def parse_params(text: str) -> list[ParameterSpec]:
 
 def resolve_parameters(
     specs: Sequence[ParameterSpec], config: Scenario, source: str
-) -> list[Parameter]:
+) -> list[FittedParameter]:
     """Check each parameter against the scenario and fill in documented ranges and starts.
 
     Args:
@@ -269,7 +269,7 @@ def resolve_parameters(
     """
     fitted = _real_parameters(config)
     problems: list[str] = []
-    parameters: list[Parameter] = []
+    parameters: list[FittedParameter] = []
     seen: set[str] = set()
     for i, spec in enumerate(specs):
         key = spec.key
@@ -323,7 +323,7 @@ def resolve_parameters(
                 + ("" if spec.start is not None else " (the start is the scenario's value)")
             )
             continue
-        parameters.append(Parameter(key, float(low), float(high), float(start)))
+        parameters.append(FittedParameter(key, float(low), float(high), float(start)))
     if not problems and parameters:
         try:  # each start may be valid alone but not together (shares adding up to more than 1)
             apply_values(config, {p.key: p.start for p in parameters})
@@ -667,7 +667,7 @@ def _warn_on_stderr(message: str) -> None:
 class CalibrationResult:
     """Everything a calibration found: every evaluation, the best one and its check."""
 
-    parameters: list[Parameter]
+    parameters: list[FittedParameter]
     weights: dict[str, float]
     reps: int
     master_seed: int
@@ -700,7 +700,7 @@ def check_seed_for(master_seed: int) -> int:
 
 def calibrate(
     base: Scenario,
-    parameters: Sequence[Parameter],
+    parameters: Sequence[FittedParameter],
     pool: ReplicationPool,
     *,
     reps: int = DEFAULT_REPS,

@@ -21,6 +21,7 @@ from scipy import stats
 from sim.engine.metrics import METRICS
 from sim.runs.batch import RunRecord, metric_matrix
 from sim.runs.replications import summarise_values
+from sim.scenario.levers import describe_setting
 from sim.scenario.schema import Scenario
 
 #: Columns of the comparison table, one row per (scenario, metric).
@@ -94,6 +95,21 @@ class Comparison:
         ]
         return pd.DataFrame(rows)
 
+    def headcounts(self) -> dict[str, np.ndarray]:
+        """Per daily headcount column, each run's mean over the measured period.
+
+        (scenarios, replications) arrays from the weekly series each run kept (NaN where a run
+        kept none), for the people behind a share: burnt-out workers beside burnout prevalence.
+        """
+        columns = {m.headcount for m in METRICS if m.headcount}
+        out = {c: np.full((len(self.labels), self.replications), np.nan) for c in columns}
+        for record in self.records:
+            for column in columns:
+                weekly = (record.series or {}).get(column)
+                if weekly:
+                    out[column][record.point, record.replication] = float(np.mean(weekly))
+        return out
+
     def series(self) -> pd.DataFrame:
         """Weekly series of each run (measured period), long: scenario, replication, week."""
         frames = []
@@ -157,11 +173,12 @@ _DESCRIPTIVE = ("name", "description", "teaching_notes")
 def settings_differences(baseline: Scenario, other: Scenario) -> list[tuple[str, str, str]]:
     """Every setting ``other`` gives a different value from ``baseline``: (key, base, other).
 
-    Keys are dotted as for ``--set``; lists (named workers, cuts, shocks) compare whole.
+    Keys are dotted as for ``--set``; lists (named workers, cuts, shocks) compare whole and are
+    described in words ("10% of posts cut on working day 260").
     """
     base, changed = _flatten(baseline.model_dump()), _flatten(other.model_dump())
     return [
-        (key, _shown(base.get(key)), _shown(changed.get(key)))
+        (key, _shown(key, base.get(key)), _shown(key, changed.get(key)))
         for key in sorted(base.keys() | changed.keys())
         if key not in _DESCRIPTIVE and base.get(key) != changed.get(key)
     ]
@@ -178,9 +195,41 @@ def _flatten(data: dict, prefix: str = "") -> dict[str, object]:
     return flat
 
 
-def _shown(value: object) -> str:
-    text = "(not set)" if value is None else repr(value) if isinstance(value, str) else str(value)
+def _shown(key: str, value: object) -> str:
+    text = describe_setting(key, value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def organisation_warnings(configs: Sequence[Scenario], labels: Sequence[str]) -> list[str]:
+    """Counts and costs are totals, so say when the organisations compared differ in size."""
+    base = configs[0].team
+    warnings = []
+    for label, config in zip(labels[1:], configs[1:], strict=True):
+        team = config.team
+        if (team.n_teams, team.social_worker_posts) != (base.n_teams, base.social_worker_posts):
+            warnings.append(
+                f"'{label}' has {team.n_teams} team(s) of {team.social_worker_posts} posts and "
+                f"'{labels[0]}' {base.n_teams} of {base.social_worker_posts}: counts and costs "
+                "are totals over different organisations (shares and rates compare)"
+            )
+    return warnings
+
+
+def cut_warnings(configs: Sequence[Scenario], labels: Sequence[str]) -> dict[str, str]:
+    """Scenarios whose staffing cuts remove vacant posts first: their vacancy rate's caveat.
+
+    A cut takes vacant posts before filled ones, so the share of posts without a holder falls
+    although nobody was recruited: the organisation has fewer posts, not fewer gaps to fill.
+    """
+    base = configs[0].staffing.cuts
+    return {
+        label: (
+            f"'{label}' cuts posts, vacant ones first: its vacancy rate falls because there are "
+            "fewer posts, not because a post was filled"
+        )
+        for label, config in zip(labels[1:], configs[1:], strict=True)
+        if config.staffing.cuts and config.staffing.cuts != base
+    }
 
 
 def unique_labels(names: Sequence[str]) -> tuple[str, ...]:

@@ -232,6 +232,8 @@ def write_outputs(
     master_seed: int,
     *,
     command: Sequence[str] | None = None,
+    extra: dict[str, Writer] | None = None,
+    manifest_extra: dict[str, Any] | None = None,
 ) -> dict[str, Path]:
     """Write summary, daily/worker/case tables, resolved scenario and manifest into ``out_dir``.
 
@@ -241,6 +243,8 @@ def write_outputs(
         results: One result per replication, ordered by replication.
         master_seed: The master seed the replication seeds were derived from.
         command: The command line to record; defaults to ``sys.argv``.
+        extra: More files (the report and the brief), written after these, in order.
+        manifest_extra: More entries for the manifest (the replications algorithm's record).
 
     Returns:
         The path of each written file, keyed by file name.
@@ -257,6 +261,7 @@ def write_outputs(
         ),
         **{f"{table}.parquet": _table_writer(results, table) for table in TABLES},
         "scenario.toml": lambda path: path.write_text(scenario_to_toml(config), encoding="utf-8"),
+        **(extra or {}),
     }
     manifest = {
         "created": created,
@@ -265,6 +270,7 @@ def write_outputs(
         "replications": len(results),
         "days": config.simulation.days,
         "seeds": [int(r.seed) for r in results],
+        **(manifest_extra or {}),
     }
     return write_directory(out_dir, writers, manifest, command=command)
 

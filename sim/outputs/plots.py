@@ -7,10 +7,12 @@ titled, labelled with units, the uncertainty shown, the baseline marked.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
+import matplotlib.patches
 import matplotlib.ticker
 
 matplotlib.use("Agg")  # files only: no display on servers or workers
@@ -37,9 +39,17 @@ _COLOURS = plt.get_cmap("tab10").colors
 
 
 def label_of(metric: str) -> str:
-    """A metric's key with its unit, for an axis."""
-    unit = METRICS_BY_KEY[metric].unit if metric in METRICS_BY_KEY else ""
-    return f"{metric} ({unit})" if unit else metric
+    """A metric's human label with its unit, for an axis."""
+    found = METRICS_BY_KEY.get(metric)
+    if found is None:
+        return metric
+    return f"{found.label} ({found.unit})" if found.unit else found.label
+
+
+def _name(metric: str) -> str:
+    """A metric's human label (its key if it is not a metric)."""
+    found = METRICS_BY_KEY.get(metric)
+    return found.label if found is not None else metric
 
 
 def differences_figure(table: pd.DataFrame, path: Path) -> None:
@@ -85,7 +95,7 @@ def differences_figure(table: pd.DataFrame, path: Path) -> None:
     ax.set_xscale("symlog", linthresh=10)
     ax.set_xlim(left=max(ax.get_xlim()[0], -150))  # a mean cannot fall more than 100%
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:+,.0f}%"))
-    ax.set_yticks(np.arange(len(metrics)), metrics)
+    ax.set_yticks(np.arange(len(metrics)), [METRICS_BY_KEY[m].label for m in metrics])
     ax.invert_yaxis()
     ax.set_xlabel(
         f"Change from '{baseline}' as % of its mean, paired 95% interval "
@@ -141,7 +151,7 @@ def heatmap_figure(
             ax.text(col, row, text, ha="center", va="center", color=colour, fontsize=8)
     fig.colorbar(image, ax=ax, label=label_of(outcome))
     note = f" (averaged over {', '.join(averaged)})" if averaged else ""
-    ax.set_title(f"{outcome}: mean over replications{note}", fontsize="medium")
+    ax.set_title(f"{_name(outcome)}: mean over replications{note}", fontsize="medium")
     _save(fig, path)
 
 
@@ -155,7 +165,7 @@ def line_figure(points: pd.DataFrame, x: str, outcome: str, path: Path) -> None:
     )
     ax.set_xlabel(x)
     ax.set_ylabel(label_of(outcome))
-    ax.set_title(f"{outcome}: mean over replications with 95% interval", fontsize="medium")
+    ax.set_title(f"{_name(outcome)}: mean over replications with 95% interval", fontsize="medium")
     ax.grid(alpha=0.3)
     _save(fig, path)
 
@@ -184,7 +194,7 @@ def tornado_figure(indices: pd.DataFrame, outcome: str, method: str, path: Path)
     ax.set_yticks(np.arange(len(order)), order)
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlabel(_INDEX_AXIS.get(method, "sensitivity index"))
-    ax.set_title(f"What drives {outcome} ({method})", fontsize="medium")
+    ax.set_title(f"What drives {_name(outcome).lower()} ({method})", fontsize="medium")
     ax.legend(fontsize="small", loc="lower right")
     ax.grid(axis="x", alpha=0.3)
     _save(fig, path)
@@ -208,3 +218,161 @@ def _save(fig: plt.Figure, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def paired_runs_figure(runs: pd.DataFrame, metrics: Sequence[str], path: Path) -> None:
+    """Strip plot: every paired run's change from the baseline, one panel per measure.
+
+    ``runs`` is ``runs.parquet`` (scenario, replication, one column per metric; the first
+    scenario is the baseline). Each dot is one replication's difference from the baseline's
+    replication with the same seed, so one extreme run stands out instead of hiding in a mean;
+    the bar is the mean, the dashed line no change.
+    """
+    labels = list(dict.fromkeys(runs["scenario"]))
+    baseline, others = labels[0], labels[1:]
+    wide = {label: runs[runs["scenario"] == label].set_index("replication") for label in labels}
+    columns = min(4, len(metrics))
+    rows = math.ceil(len(metrics) / columns)
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(3.2 * columns, 2.6 * rows + 0.6), squeeze=False
+    )
+    jitter = np.random.default_rng(0)  # a fixed spread, so the figure is the same every time
+    for ax, metric in zip(axes.flat, metrics, strict=False):
+        unit = METRICS_BY_KEY[metric].unit
+        scale = 100.0 if unit in ("share", "per year") else 1.0
+        for k, label in enumerate(others):
+            diffs = (wide[label][metric] - wide[baseline][metric]).dropna().to_numpy() * scale
+            x = k + jitter.uniform(-0.15, 0.15, diffs.size)
+            ax.scatter(x, diffs, s=14, color=_COLOURS[k % 10], alpha=0.8, zorder=3)
+            if diffs.size:
+                ax.hlines(diffs.mean(), k - 0.3, k + 0.3, color="black", linewidth=1.5, zorder=4)
+        ax.axhline(0, color="grey", linestyle="--", linewidth=0.8)
+        ax.set_xticks(range(len(others)), others, fontsize="small")
+        ax.set_xlim(-0.6, len(others) - 0.4)
+        shown_unit = "pp" if scale == 100.0 else unit
+        ax.set_title(f"{_name(metric)}\n(change, {shown_unit})", fontsize="small")
+        ax.tick_params(axis="y", labelsize="small")
+        ax.grid(axis="y", alpha=0.3)
+    for ax in list(axes.flat)[len(metrics) :]:
+        ax.set_visible(False)
+    fig.suptitle(f"Each paired run's change from '{baseline}' (dot: one run; bar: the mean)")
+    _save(fig, path)
+
+
+def peeling_figure(trajectory: pd.DataFrame, path: Path) -> None:
+    """PRIM's peeling trajectory: density against coverage, coloured by restricted factors.
+
+    ``trajectory`` has ``coverage``, ``density``, ``res_dim`` and ``chosen`` per box; the chosen
+    box is ringed.
+    """
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    points = ax.scatter(
+        trajectory["coverage"],
+        trajectory["density"],
+        c=trajectory["res_dim"],
+        cmap="viridis",
+        s=22,
+        zorder=3,
+    )
+    chosen = trajectory[trajectory["chosen"]]
+    ax.scatter(
+        chosen["coverage"],
+        chosen["density"],
+        s=160,
+        facecolors="none",
+        edgecolors="red",
+        linewidths=1.8,
+        zorder=4,
+        label="chosen box",
+    )
+    fig.colorbar(points, ax=ax, label="factors restricted")
+    ax.set_xlabel("Coverage: share of all bad runs inside the box")
+    ax.set_ylabel("Density: share of runs in the box that are bad")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_title("PRIM peeling trajectory (each dot: one box)", fontsize="medium")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left", fontsize="small")
+    _save(fig, path)
+
+
+def box_figure(
+    x: pd.DataFrame,
+    bad: np.ndarray,
+    axes_of: tuple[str, str],
+    limits: dict[str, tuple[float, float]],
+    titles: dict[str, str],
+    path: Path,
+) -> None:
+    """The runs over two factors, bad ones in red, with the chosen box drawn on them."""
+    first, second = axes_of
+    fig, ax = plt.subplots(figsize=(6.5, 4.8))
+    bad = np.asarray(bad, dtype=bool)
+    ax.scatter(x.loc[~bad, first], x.loc[~bad, second], s=12, color="#4c72b0", label="not bad")
+    ax.scatter(x.loc[bad, first], x.loc[bad, second], s=14, color="#c44e52", label="bad")
+    low_x, high_x = limits.get(first, (x[first].min(), x[first].max()))
+    low_y, high_y = limits.get(second, (x[second].min(), x[second].max()))
+    ax.add_patch(
+        matplotlib.patches.Rectangle(
+            (low_x, low_y),
+            high_x - low_x,
+            high_y - low_y,
+            fill=False,
+            edgecolor="black",
+            linewidth=1.8,
+            label="PRIM box",
+        )
+    )
+    ax.set_xlabel(titles.get(first, first))
+    ax.set_ylabel(titles.get(second, second))
+    ax.set_title("Where the bad runs are, and the box PRIM found", fontsize="medium")
+    ax.legend(loc="best", fontsize="small")
+    ax.grid(alpha=0.3)
+    _save(fig, path)
+
+
+def tradeoff_figure(
+    cost_per_year: np.ndarray,
+    harm: np.ndarray,
+    front: np.ndarray,
+    harm_metric: str,
+    names: Sequence[str],
+    path: Path,
+    names_title: str = "",
+) -> None:
+    """Cost a year against harm for every setting, the non-dominated ones joined and named.
+
+    ``names_title`` says what a point's name lists (the factors, in order).
+    """
+    fig, ax = plt.subplots(figsize=(7.5, 5.0))
+    front = np.asarray(front, dtype=bool)
+    ax.scatter(cost_per_year[~front], harm[~front], s=22, color="#9a9a9a", label="dominated")
+    order = np.flatnonzero(front)[np.argsort(cost_per_year[front])]
+    ax.plot(
+        cost_per_year[order],
+        harm[order],
+        marker="o",
+        color="#c44e52",
+        label="not beaten on both (non-dominated)",
+        zorder=3,
+    )
+    for i in order[:12]:
+        ax.annotate(
+            names[i],
+            (cost_per_year[i], harm[i]),
+            xytext=(5, 4),
+            textcoords="offset points",
+            fontsize="x-small",
+        )
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"£{v:,.0f}"))
+    ax.set_xlabel("Staff cost a year (mean over replications)")
+    ax.set_ylabel(label_of(harm_metric))
+    better = METRICS_BY_KEY[harm_metric].better
+    ax.set_title(
+        f"Cost against {_name(harm_metric).lower()}: "
+        f"{'down' if better == 'lower' else 'up'} and left is better",
+        fontsize="medium",
+    )
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize="small", title=names_title or None, title_fontsize="x-small")
+    _save(fig, path)

@@ -34,9 +34,28 @@ th, td { border: 1px solid #d0d0d0; padding: 0.25rem 0.5rem; text-align: right; 
 th { background: #f2f2f2; } td.text, th.text { text-align: left; }
 tr.group td { background: #fafafa; font-weight: bold; text-align: left; }
 .worse { color: #a40000; } .better { color: #006b21; } .note { color: #555; font-size: 0.9rem; }
-img { max-width: 100%; border: 1px solid #eee; margin: 0.5rem 0; }
+img { max-width: 100%; box-sizing: border-box; border: 1px solid #eee; margin: 0.5rem 0; }
 code { background: #f4f4f4; padding: 0 0.2rem; }
 div.wide { overflow-x: auto; } small { color: #555; white-space: nowrap; }
+.caveat { color: #8a5a00; }
+section.brief { border-bottom: 2px solid #333; padding-bottom: 1rem; margin-bottom: 2rem; }
+section.brief h1 { margin-bottom: 0.2rem; } section.brief h2 { margin-top: 0.8rem; }
+section.brief ul { margin: 0.2rem 0; padding-left: 1.2rem; } section.brief li { margin: 0.1rem 0; }
+p.question { font-size: 1.1rem; font-weight: 600; margin: 0.3rem 0; }
+@page { size: A4; margin: 12mm; }
+@media print {
+  body { max-width: none; margin: 0; padding: 0; font-size: 9pt; line-height: 1.3;
+         font-variant-ligatures: none; }  /* PDF text reads "staff", not a ligature */
+  h1 { font-size: 15pt; } h2 { font-size: 11.5pt; margin-top: 1rem; break-after: avoid; }
+  table { font-size: 7.5pt; width: 100%; table-layout: auto; }
+  th, td { padding: 1px 3px; overflow-wrap: anywhere; }
+  div.wide { overflow: visible; } small { white-space: normal; }
+  img { max-width: 100%; max-height: 240mm; break-inside: avoid; } figure { margin: 0; }
+  tr, li { break-inside: avoid; }
+  section.brief { break-after: page; border: none; margin: 0; padding: 0; font-size: 8.6pt; }
+  section.brief h1 { font-size: 14pt; } section.brief h2 { font-size: 10pt; margin: 0.45rem 0 0; }
+  section.brief p.question { font-size: 10pt; }
+}
 """
 
 
@@ -105,12 +124,13 @@ class Report:
         )
         self.parts.append(f"<ul>{lines}</ul>")
 
-    def render(self) -> str:
-        """The whole document."""
+    def render(self, before: str = "", title: str | None = None) -> str:
+        """The whole document; ``before`` (HTML, e.g. a one-page brief) comes first."""
         return (
             "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-            f"<title>{html.escape(self.title)}</title><style>{_STYLE}</style></head><body>"
-            f"<h1>{html.escape(self.title)}</h1>{''.join(self.parts)}</body></html>\n"
+            f"<title>{html.escape(title or self.title)}</title><style>{_STYLE}</style></head>"
+            f"<body>{before}<h1>{html.escape(self.title)}</h1>{''.join(self.parts)}"
+            "</body></html>\n"
         )
 
     def write(self, path: Path) -> None:
@@ -137,11 +157,14 @@ def mean_with_interval(mean: float, low: float, high: float, metric: str) -> Htm
     return Html(f"{cell(mean, metric)}<br><small>{interval(low, high, metric, mean)}</small>")
 
 
-def change(row: pd.Series, metric: str) -> Html:
+def change(row: pd.Series, metric: str, caveat: str = "") -> Html:
     """A paired difference with its interval, coloured when the interval excludes zero.
 
     Red when the change is clearly for the worse (by the metric's declared direction), green
     when clearly for the better, plain when the interval includes zero or direction is neither.
+    A ``caveat`` (a cut's vacant posts removed, so the vacancy rate falls without a post being
+    filled) turns a "better" into amber with a dagger and the caveat as its tooltip: the number
+    is right, calling it an improvement is not.
     """
     unit = METRICS_BY_KEY[metric].unit
     better = METRICS_BY_KEY[metric].better
@@ -154,8 +177,21 @@ def change(row: pd.Series, metric: str) -> Html:
     clear = not (math.isnan(low) or math.isnan(high)) and (low > 0 or high < 0)
     if clear and better != "neither":
         worse = (low > 0) == (better == "lower")
+        if caveat and not worse:
+            return Html(
+                f'<span class="caveat" title="{html.escape(caveat)}">{html.escape(text)} †</span>'
+            )
         return Html(f'<span class="{"worse" if worse else "better"}">{html.escape(text)}</span>')
     return Html(html.escape(text))
+
+
+def label_with_unit(metric: str) -> str:
+    """A metric's human label with its unit: ``Overdue statutory visits (case-days)``."""
+    found = METRICS_BY_KEY.get(metric)
+    if found is None:
+        return metric
+    unit = "%" if found.unit == "share" else found.unit
+    return f"{found.label} ({unit})"
 
 
 def provenance(

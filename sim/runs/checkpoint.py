@@ -11,6 +11,7 @@ and r, so a resumed run gives exactly the results of an uninterrupted one.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
@@ -100,6 +101,14 @@ class Checkpoint:
         self.run_key = hashlib.sha256(material.encode()).hexdigest()
         self.root = Path(directory)
         self.folder = self.root / self.run_key[:20]
+        for path in (self.root, self.folder):  # refused now, before any replication runs
+            if os.path.lexists(path) and not stat.S_ISDIR(os.lstat(path).st_mode):
+                raise NotADirectoryError(
+                    errno.ENOTDIR,
+                    "exists and is not a folder; caseload keeps the replications of an "
+                    "interrupted run there, so move it away or give another --out",
+                    str(path),
+                )
         self.warn = warn if warn is not None else _warn_on_stderr
         self._looked = False
         self._checked: set[tuple[int, int]] = set()  # replications ``restore`` has verified

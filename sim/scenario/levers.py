@@ -427,3 +427,74 @@ UNCERTAINTIES: tuple[Parameter, ...] = tuple(p for p in REGISTRY if p.role == "u
 def registered(key: str) -> Parameter | None:
     """The registered parameter of a scenario key (spaces ignored), or None."""
     return REGISTRY_BY_KEY.get(key.replace(" ", ""))
+
+
+#: Labels of settings that are not registered levers but that scenarios commonly change; any
+#: other key is labelled from its own words (``costs.agency_premium`` → "Agency premium
+#: (costs)").
+SETTING_LABELS: dict[str, str] = {
+    "team.n_teams": "Teams",
+    "team.workers": "Named social workers",
+    "staffing.cuts": "Posts cut",
+    "staffing.vacancy_freeze_start_day": "Vacancy freeze from (working day)",
+    "staffing.vacancy_freeze_end_day": "Vacancy freeze until (working day)",
+    "demand.shocks": "Demand surges",
+    "simulation.days": "Working days simulated",
+    "simulation.warmup_days": "Warm-up working days",
+    "simulation.replications": "Replications",
+    "simulation.seed": "Master seed",
+}
+
+
+def setting_label(key: str) -> str:
+    """What people call a scenario setting: the registry's label, else one made from its key."""
+    key = key.replace(" ", "")
+    if (parameter := registered(key)) is not None:
+        return parameter.label
+    if key in SETTING_LABELS:
+        return SETTING_LABELS[key]
+    section, _, name = key.rpartition(".")
+    words = name.replace("_", " ").strip()
+    words = words[:1].upper() + words[1:]
+    where = section.split(".")[0] if section else ""
+    return f"{words} ({where})" if where else words
+
+
+def setting_unit(key: str) -> str:
+    """A setting's unit: the registry's, else the parameter reference's (``docs/model.md``)."""
+    if (parameter := registered(key)) is not None:
+        return "" if parameter.unit in ("choice", "bool") else parameter.unit
+    unit = documented_unit(key)
+    return "" if unit in ("choice", "bool", "list", "-", "") else unit
+
+
+def describe_setting(key: str, value: Any) -> str:
+    """A setting's value in words: lists of cuts or surges as sentences, never a Python repr."""
+    if value is None:
+        return "not set"
+    if isinstance(value, list):
+        if not value:
+            return "none"
+        return "; ".join(_describe_item(key, item) for item in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k.replace('_', ' ')} {format_value(v)}" for k, v in value.items())
+    return format_value(value)
+
+
+def _describe_item(key: str, item: Any) -> str:
+    if not isinstance(item, dict):
+        return format_value(item)
+    if key.endswith("cuts"):
+        size = (
+            f"{item['share']:.0%} of posts"
+            if item.get("share") is not None
+            else f"{item.get('posts')} post(s)"
+        )
+        return f"{size} cut on working day {item.get('day')} (vacant posts first)"
+    if key.endswith("shocks"):
+        return (
+            f"referrals ×{format_value(item.get('multiplier'))} from working day "
+            f"{item.get('start_day')} to {item.get('end_day')}"
+        )
+    shown = [f"{k.replace('_', ' ')} {format_value(v)}" for k, v in item.items() if v is not None]
+    return ", ".join(shown)
