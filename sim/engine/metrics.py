@@ -255,6 +255,8 @@ METRICS: tuple[Metric, ...] = (
         "referrals screened out at the front door (no further action)",
         "neither",
         "demand",
+        label="Referrals screened out at the front door",
+        per_year=True,
     ),
     Metric(
         "screened_out_high_risk",
@@ -262,6 +264,8 @@ METRICS: tuple[Metric, ...] = (
         "referrals screened out with latent risk above the high-risk threshold",
         "lower",
         "risk",
+        label="High-risk referrals screened out",
+        per_year=True,
     ),
     Metric(
         "re_referral_rate_12m",
@@ -269,6 +273,7 @@ METRICS: tuple[Metric, ...] = (
         "share of referrals of a child referred in the previous 260 working days",
         "lower",
         "demand",
+        label="Re-referrals within 12 months",
     ),
     Metric(
         "serious_incident_notifications_per_1000_cases_year",
@@ -276,6 +281,7 @@ METRICS: tuple[Metric, ...] = (
         "notifiable serious incidents (a share of harm events) per 1,000 live case-years",
         "lower",
         "risk",
+        label="Serious incident notifications per 1,000 cases a year",
     ),
 )
 
