@@ -255,7 +255,7 @@ METRICS: tuple[Metric, ...] = (
         "referrals screened out at the front door (no further action)",
         "neither",
         "demand",
-        label="Referrals screened out at the front door",
+        label="Referrals screened out",
         per_year=True,
     ),
     Metric(
@@ -281,7 +281,7 @@ METRICS: tuple[Metric, ...] = (
         "notifiable serious incidents (a share of harm events) per 1,000 live case-years",
         "lower",
         "risk",
-        label="Serious incident notifications per 1,000 cases a year",
+        label="Notified serious incidents",
     ),
 )
 
