@@ -74,6 +74,10 @@ REFS: dict[str, tuple[str, str]] = {
         "SACPA, referrals 2022-23 (2023)",
         "https://www.sacpa.org.uk/2023/11/01/child-protection-enquiry-total-hits-new-annual-high-but-proportion-finding-abuse-continues-to-shrink/",
     ),
+    "dfe-rerefer": (
+        "DfE children in need: a focus on re-referrals, 2024",
+        "https://explore-education-statistics.service.gov.uk/find-statistics/children-in-need-a-focus-on-re-referrals",
+    ),
     "liquid12": (
         "Liquid Personnel survey, Guardian, 2012",
         "https://www.theguardian.com/social-care-network/2012/sep/25/social-workers-longer-hours-survey",
@@ -239,6 +243,8 @@ UNITS: dict[str, str] = {
     "incident_overdue_log_ratio": "log-hazard per interval",
     "incident_record_log_ratio": "log-hazard",
     "incident_stress": "stress per incident",
+    "notifiable_share": "probability",
+    "notifiable_risk_log_ratio": "log per unit risk",
     "cap_kind": "choice",
     "cap_per_fte": "cases (or weight)/FTE",
     "at_cap": "choice",
@@ -246,6 +252,17 @@ UNITS: dict[str, str] = {
     "max_allocations_per_day": "cases/team/day",
     "long_term_sick_after_days": "working days",
     "on_long_term_sickness": "choice",
+    "order": "choice",
+    "base_threshold": "observed risk",
+    "waiting_slope": "observed risk per waiting/FTE",
+    "caseload_slope": "observed risk per case/FTE",
+    "reference_caseload_per_fte": "cases/FTE",
+    "max_threshold": "observed risk",
+    "unresolved_risk": "risk (0-1)",
+    "pressure_caseload_per_fte": "cases/FTE",
+    "probability": "probability",
+    "mean_delay_days": "working days",
+    "ageing_weight_per_day": "observed risk/working day",
     "contracted_hours_per_week": "hours/week",
     "duty_hours_per_week": "hours/FTE/week",
     "meetings_hours_per_week": "hours/FTE/week",
@@ -653,6 +670,16 @@ PARAMS: dict[str, tuple[str, str]] = {
     ),
     "risk.incident_record_log_ratio": ("b_w: log-hazard while the record is stale.", ASSUMED),
     "risk.incident_stress": ("Stress input to the case's worker per incident that day.", ASSUMED),
+    "risk.notifiable_share": (
+        "q0: chance a harm event at risk 0.2 is a notifiable serious incident.",
+        "set so notifications run at about 1.1 per 1,000 live case-years: 456 notifications "
+        "(2022-23) over about 403,700 children in need [DfE children in need][dfe-cin]; "
+        "derivation in docs/model.md",
+    ),
+    "risk.notifiable_risk_log_ratio": (
+        "b_q: log-odds-like rise of the notifiable share per unit of latent risk above 0.2.",
+        ASSUMED,
+    ),
     # allocation
     "allocation.cap_kind": (
         "none, count (open cases) or weighted (summed complexity weights).",
@@ -674,6 +701,60 @@ PARAMS: dict[str, tuple[str, str]] = {
     ),
     "allocation.on_long_term_sickness": (
         "reallocate: cases return to the waiting list; uncovered: they stay with the worker.",
+        ASSUMED,
+    ),
+    "allocation.order": (
+        "Order waiting referrals are taken in: risk_first (observed risk, then oldest), "
+        "first_come (oldest first) or risk_with_ageing (observed risk + w x days waiting).",
+        "assumption (risk_first, the model's rule before this lever; the others are policy "
+        "options no national figure describes)",
+    ),
+    "allocation.ageing_weight_per_day": (
+        "w: priority gained per working day waiting under risk_with_ageing; 0.003 makes 100 days "
+        "of waiting worth 0.3 of observed risk (the gap between an assessment's mean risk 0.2 "
+        "and the high-risk threshold 0.5).",
+        ASSUMED,
+    ),
+    # front door
+    "front_door.enabled": ("Screen new referrals against a threshold on observed risk.", ASSUMED),
+    "front_door.base_threshold": (
+        "T_0: threshold with no waiting list and caseloads at the reference.",
+        "7.0% of baseline referrals screened out, anchored on 7.1% no further action "
+        "(2022-23) [SACPA 2023][sacpa23]",
+    ),
+    "front_door.waiting_slope": (
+        "s_w: threshold rise per waiting referral per FTE in post.",
+        ASSUMED,
+    ),
+    "front_door.caseload_slope": (
+        "s_c: threshold rise per open case per FTE above the reference.",
+        ASSUMED,
+    ),
+    "front_door.reference_caseload_per_fte": (
+        "C_ref: caseload per FTE above which the threshold rises.",
+        "Manchester target 18 [Manchester 2017][manchester17]",
+    ),
+    "front_door.max_threshold": ("T_max: the highest the threshold goes.", ASSUMED),
+    # re-referrals
+    "re_referral.enabled": (
+        "Children of unresolved closures and screen-outs are referred again.",
+        ASSUMED,
+    ),
+    "re_referral.unresolved_risk": (
+        "u: latent risk above which a closure or screen-out leaves risk unresolved.",
+        ASSUMED,
+    ),
+    "re_referral.pressure_caseload_per_fte": (
+        "P: team open cases per FTE above which a closure counts as under pressure.",
+        ASSUMED,
+    ),
+    "re_referral.probability": (
+        "p: chance the child of an unresolved closure is referred again.",
+        "set so about 22% of referrals are re-referrals within 12 months "
+        "[DfE 2024][dfe-rerefer] (docs/model.md)",
+    ),
+    "re_referral.mean_delay_days": (
+        "D: mean delay (exponential) from closure to the re-referral.",
         ASSUMED,
     ),
     # work

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from sim.engine.cases import ALLOCATED, CLOSED, NEVER, NO_VISIT_DUE, READY, WAITING
+from sim.engine.cases import ALLOCATED, CLOSED, NEVER, NO_VISIT_DUE, READY, SCREENED_OUT, WAITING
 from sim.engine.model import CaseloadModel
 from sim.engine.phases.arrivals import open_cases
 from sim.scenario.schema import CASE_TYPES, Scenario, deep_merge
@@ -107,13 +107,31 @@ def check_invariants(model: CaseloadModel, *, admin_used: dict | None = None) ->
     status = cases.status[:n]
     worker_of = cases.worker[:n]
 
-    # Conservation: every row in exactly one status.
-    counts = [int(np.count_nonzero(status == s)) for s in (WAITING, ALLOCATED, READY, CLOSED)]
+    # Conservation: every row (referral) screened out, waiting, open or closed, exactly one.
+    statuses = (SCREENED_OUT, WAITING, ALLOCATED, READY, CLOSED)
+    counts = [int(np.count_nonzero(status == s)) for s in statuses]
     assert sum(counts) == n, f"day {day}: statuses {counts} do not add up to {n} rows"
 
-    # The live-row index is exactly the rows not closed, ascending (no daily work misses one).
+    # The live-row index is exactly the rows neither closed nor screened out, ascending.
     live = cases.live
-    np.testing.assert_array_equal(live, np.flatnonzero(status != CLOSED), f"day {day}: live rows")
+    final = (status == CLOSED) | (status == SCREENED_OUT)
+    np.testing.assert_array_equal(live, np.flatnonzero(~final), f"day {day}: live rows")
+
+    # A screened-out referral took no work: never allocated, no worker, no visit, gone on arrival.
+    out = status == SCREENED_OUT
+    assert np.all(worker_of[out] == NEVER), f"day {day}: a screened-out referral has a worker"
+    assert np.all(cases.day_first_allocated[:n][out] == NEVER), f"day {day}: allocated"
+    assert np.all(cases.n_visits[:n][out] == 0), f"day {day}: a screened-out referral was visited"
+    assert np.all(cases.day_closed[:n][out] == cases.day_arrived[:n][out])
+    # Each child's referrals: ids are set, episodes count up in order of arrival.
+    assert np.all(cases.child[:n] >= 0), f"day {day}: a referral without a child"
+    by_child = np.lexsort((cases.episode[:n], cases.child[:n]))
+    same = cases.child[:n][by_child][1:] == cases.child[:n][by_child][:-1]
+    episodes = cases.episode[:n][by_child]
+    arrivals = cases.day_arrived[:n][by_child]
+    assert np.all(episodes[1:][same] == episodes[:-1][same] + 1), f"day {day}: episode skipped"
+    assert np.all(arrivals[1:][same] > arrivals[:-1][same]), f"day {day}: re-referral too early"
+    assert np.all(episodes[1:][~same] == 0) and (n == 0 or episodes[0] == 0)
 
     # Waiting cases have no worker; open and closed cases name a real worker.
     assert np.all(worker_of[status == WAITING] == NEVER), f"day {day}: waiting case has a worker"

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.engine.cases import ALLOCATED, CLOSED, READY, WAITING
+from sim.engine.cases import ALLOCATED, CLOSED, READY, SCREENED_OUT, WAITING
 from sim.engine.model import CaseloadModel
 from sim.scenario.loading import load_scenario
 from sim.scenario.schema import CASE_TYPES, Scenario
@@ -70,8 +70,23 @@ def small_scenarios(draw) -> tuple[Scenario, int]:
             "at_cap": draw(st.sampled_from(["wait", "breach"])),
             "nqsw_caseload_factor": draw(st.floats(0.3, 1.0)),
             "max_allocations_per_day": draw(st.integers(0, 12)),
+            "order": draw(st.sampled_from(["risk_first", "first_come", "risk_with_ageing"])),
             "long_term_sick_after_days": draw(st.integers(1, 20)),
             "on_long_term_sickness": draw(st.sampled_from(["reallocate", "uncovered"])),
+        },
+        "front_door": {
+            "enabled": draw(st.booleans()),
+            "base_threshold": draw(st.floats(0.0, 0.5)),
+            "waiting_slope": draw(st.floats(0.0, 0.2)),
+            "caseload_slope": draw(st.floats(0.0, 0.05)),
+            "max_threshold": draw(st.floats(0.0, 1.0)),
+        },
+        "re_referral": {
+            "enabled": draw(st.booleans()),
+            "unresolved_risk": draw(st.floats(0.0, 1.0)),
+            "pressure_caseload_per_fte": draw(st.floats(1.0, 40.0)),
+            "probability": draw(st.floats(0.0, 1.0)),
+            "mean_delay_days": draw(st.floats(0.5, 40.0)),
         },
         "work": {
             "recording_efficiency": draw(st.floats(0.5, 2.0)),
@@ -143,6 +158,11 @@ def test_invariants_hold_every_day(case):
         closed += int(daily["closed_today"][day])
         assert cases.n == n_initial + referrals
         assert int(np.count_nonzero(status == CLOSED)) == closed
+        # Every referral is screened out, waiting, open or closed (the rest of the law is
+        # in check_invariants); screened-out rows are the ones the front door reported.
+        assert int(np.count_nonzero(status == SCREENED_OUT)) == model.tally.screened_out_all_days
+        if not config.front_door.enabled:
+            assert model.tally.screened_out_all_days == 0
         assert daily["waiting"][day] == np.count_nonzero(status == WAITING)
         assert daily["open"][day] == np.count_nonzero((status == ALLOCATED) | (status == READY))
         assert daily["workers_in_post"][day] == len(model.workers_in_post())

@@ -249,3 +249,48 @@ def test_a_policy_leaves_the_risk_path_of_cases_it_does_not_touch():
     same = ~closed_a & ~closed_b & (a.cases.day_arrived[:n] == b.cases.day_arrived[:n])
     assert same.sum() > 50
     np.testing.assert_array_equal(a.cases.risk_logit[:n][same], b.cases.risk_logit[:n][same])
+
+
+def test_a_childs_re_referral_does_not_depend_on_other_cases():
+    """The return draw, delay and new referral of a child are keyed by (child, episode) alone."""
+    from sim.engine import door
+    from tests.model_helpers import add_cases, quiet_model
+
+    def queued_for(child: int, others: int) -> tuple:
+        model = quiet_model(
+            seed=9,
+            team={"social_worker_posts": 2},
+            re_referral={"enabled": True, "probability": 0.5, "pressure_caseload_per_fte": 500.0},
+        )
+        worker = model.workers[0]
+        rows = add_cases(model, others + 1, worker=worker)
+        target = rows[-1]
+        model.cases.child[rows[:-1]] = np.arange(others) + 1000  # other children
+        model.cases.child[target] = child
+        model.cases.risk_logit[rows] = 1.0  # every closure unresolved
+        model.day = 30
+        model.cases.close(rows, model.day)
+        door.on_closed(model, rows)
+        return tuple(
+            (day, entry[:2])
+            for day, due in model.re_referrals_due.items()
+            for entry in due
+            if entry[0] == child
+        )
+
+    for child in (3, 17, 40):
+        alone = queued_for(child, 0)
+        assert alone == queued_for(child, 25) == queued_for(child, 3)
+    # about half the children come back at p = 0.5, so the draw is not constant
+    backs = [bool(queued_for(c, 0)) for c in range(40)]
+    assert 8 < sum(backs) < 32
+
+
+def test_runs_with_the_front_door_and_re_referrals_are_reproducible():
+    config = small(
+        front_door={"enabled": True}, re_referral={"enabled": True, "mean_delay_days": 20.0}
+    )
+    first, second = run(config, 4), run(config, 4)
+    assert_same_result(first, second)
+    assert first.summary["re_referral_rate_12m"] > 0
+    assert first.summary["referrals_screened_out"] > 0

@@ -2,9 +2,11 @@
 
 Referrals are far more numerous than workers (a team holds ~130, England ~400,000), so their state
 lives in numpy columns owned by the model and each mechanism is a vectorised mask. A referral moves
-WAITING -> ALLOCATED -> READY (to close) -> CLOSED and is in exactly one status at any time: that is
-the conservation law the tests check. Rows are never reused, so a row index is a stable identity and
-random draws can be made per row (common random numbers across scenarios).
+WAITING -> ALLOCATED -> READY (to close) -> CLOSED, or is SCREENED_OUT at the front door on arrival,
+and is in exactly one status at any time: that is the conservation law the tests check. ``child``
+links the referrals of one child (a re-referral keeps its child's id; ``episode`` counts them).
+Rows are never reused, so a row index is a stable identity and random draws can be made per row
+(common random numbers across scenarios).
 
 Closed rows never change again, so the book keeps an index of its *live* rows (not closed, in
 row order): every daily mask and draw runs over ``live`` only, and a day costs the same in year
@@ -15,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-WAITING, ALLOCATED, READY, CLOSED = 0, 1, 2, 3
-STATUS_NAMES = ("waiting", "allocated", "ready_to_close", "closed")
+WAITING, ALLOCATED, READY, CLOSED, SCREENED_OUT = 0, 1, 2, 3, 4
+STATUS_NAMES = ("waiting", "allocated", "ready_to_close", "closed", "screened_out")
 NEVER = -1
 NO_VISIT_DUE = np.iinfo(np.int32).max // 2
 
@@ -44,6 +46,8 @@ _COLUMNS: dict[str, tuple[type, float]] = {
     "n_visits": (np.int32, 0),
     "n_visits_on_time": (np.int32, 0),
     "casework_covered_share": (np.float64, 0.0),
+    "child": (np.int64, NEVER),
+    "episode": (np.int32, 0),
 }
 
 
@@ -84,6 +88,8 @@ class CaseBook:
     n_visits: np.ndarray
     n_visits_on_time: np.ndarray
     casework_covered_share: np.ndarray
+    child: np.ndarray
+    episode: np.ndarray
 
     def _grow(self, needed: int) -> None:
         new_capacity = max(self._capacity * 2, needed)
@@ -109,16 +115,16 @@ class CaseBook:
 
     @property
     def live(self) -> np.ndarray:
-        """Rows not closed, ascending (new rows count as live until :meth:`close` closes them)."""
+        """Rows not closed or screened out, ascending (new rows are live until :meth:`close`)."""
         return self._live[: self._n_live]
 
-    def close(self, rows: np.ndarray, day: int) -> None:
-        """Close ``rows`` on ``day`` and drop them from the live index."""
-        self.status[rows] = CLOSED
+    def close(self, rows: np.ndarray, day: int, status: int = CLOSED) -> None:
+        """Close ``rows`` on ``day`` (or screen them out) and drop them from the live index."""
+        self.status[rows] = status
         self.day_closed[rows] = day
         self.day_visit_due[rows] = NO_VISIT_DUE
         live = self.live
-        kept = live[self.status[live] != CLOSED]
+        kept = live[(self.status[live] != CLOSED) & (self.status[live] != SCREENED_OUT)]
         # A fresh buffer, so a ``live`` array a caller still holds is never rewritten.
         self._live = np.empty(max(len(self._live), 16), dtype=np.int64)
         self._live[: len(kept)] = kept

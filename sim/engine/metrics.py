@@ -7,7 +7,6 @@ is named, described and given a unit in exactly one place.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import groupby
 from typing import Literal
 
 
@@ -250,6 +249,40 @@ METRICS: tuple[Metric, ...] = (
         per_year=True,
         headline=True,
     ),
+    Metric(
+        "referrals_screened_out",
+        "referrals",
+        "referrals screened out at the front door (no further action)",
+        "neither",
+        "demand",
+        label="Referrals screened out",
+        per_year=True,
+    ),
+    Metric(
+        "screened_out_high_risk",
+        "referrals",
+        "referrals screened out with latent risk above the high-risk threshold",
+        "lower",
+        "risk",
+        label="High-risk referrals screened out",
+        per_year=True,
+    ),
+    Metric(
+        "re_referral_rate_12m",
+        "share",
+        "share of referrals of a child referred in the previous 260 working days",
+        "lower",
+        "demand",
+        label="Re-referrals within 12 months",
+    ),
+    Metric(
+        "serious_incident_notifications_per_1000_cases_year",
+        "per 1,000 case-years",
+        "notifiable serious incidents (a share of harm events) per 1,000 live case-years",
+        "lower",
+        "risk",
+        label="Notified serious incidents",
+    ),
 )
 
 METRIC_KEYS: tuple[str, ...] = tuple(m.key for m in METRICS)
@@ -275,8 +308,14 @@ METRICS_BY_KEY: dict[str, Metric] = {m.key: m for m in METRICS}
 
 
 def metrics_by_group() -> list[tuple[str, list[Metric]]]:
-    """The metrics in declared order, as runs of one group: the sections of every table."""
-    return [(group, list(metrics)) for group, metrics in groupby(METRICS, lambda m: m.group)]
+    """The metrics by group, groups in order of first mention: the sections of every table.
+
+    A metric declared late (new keys go at the end) joins its group's section.
+    """
+    groups: dict[str, list[Metric]] = {}
+    for metric in METRICS:
+        groups.setdefault(metric.group, []).append(metric)
+    return list(groups.items())
 
 
 #: Daily series columns written to ``daily.parquet`` (one row per replication and day), each

@@ -53,6 +53,10 @@ class CaseloadModel(mesa.Model):
         self.admins: list[AdminSupport] = []
         self.admins_by_team: dict[int, AdminSupport | None] = {}
         self.referral_agents: dict = {}
+        #: Children referred so far (each fresh referral is a new child; re-referrals are not).
+        self.n_children = 0
+        #: Day -> children due back that day: (child, episode, team, risk logit at closure).
+        self.re_referrals_due: dict[int, list[tuple[int, int, int, float]]] = {}
         #: Every worker each case has been allocated to, in order (a case's change history).
         self.worker_history: dict[int, list[int]] = {}
         self.held_caseloads = {

@@ -47,6 +47,10 @@ def open_cases(
     cases.type_code[rows] = codes
     cases.team[rows] = teams
     cases.day_arrived[rows] = day
+    # A fresh referral is a new child: ids count fresh referrals only, so re-referrals (which
+    # keep their child's id) never shift another child's id or its keyed draws.
+    cases.child[rows] = model.n_children + np.arange(len(rows))
+    model.n_children += len(rows)
     initial_risk_logit(model, rows, rng)
     start_case_type(model, rows, duration_rng or model.streams["case_duration"])
     for row in rows:

@@ -81,9 +81,29 @@ class Streams:
         """One standard normal draw per row on ``day``: the inverse normal CDF of the uniform."""
         return ndtri(self.row_uniform(name, day, rows))
 
+    def keyed_generator(self, name: str, *keys: int) -> np.random.Generator:
+        """A generator of its own for (seed, ``name``, ``keys``), e.g. one child's re-referral.
+
+        Its draws depend on those keys alone, never on what else the run has drawn.
+        """
+        if name not in ROW_STREAMS:
+            raise KeyError(f"{name!r} is not a keyed stream; declare it in ROW_STREAMS")
+        sequence = np.random.SeedSequence([self.seed, _name_key(name), *map(int, keys)])
+        return np.random.Generator(np.random.PCG64(sequence))
+
 
 #: Streams drawn per case row and day (:meth:`Streams.row_uniform`), not in sequence.
-ROW_STREAMS: tuple[str, ...] = ("risk", "incidents", "case_step_up")
+#: The ``re_referral*`` streams are keyed by (episode, child) instead of (day, row), so a child's
+#: return depends on that child alone (docs/model.md, re-referrals).
+ROW_STREAMS: tuple[str, ...] = (
+    "risk",
+    "incidents",
+    "case_step_up",
+    "notification",
+    "re_referral",
+    "re_referral_delay",
+    "re_referral_case",
+)
 
 _MASK64 = 2**64 - 1
 _GOLDEN = 0x9E3779B97F4A7C15

@@ -25,6 +25,12 @@ class Events(Protocol):
     def record_referrals(self, count: int) -> None:
         """Referrals arrived today."""
 
+    def record_screened_out(self, count: int, high_risk: int) -> None:
+        """Referrals screened out at the front door, ``high_risk`` of them at high latent risk."""
+
+    def record_notifications(self, count: int) -> None:
+        """Of today's incidents, ``count`` were notifiable serious incidents."""
+
     def record_incidents(self, count: int) -> None:
         """Serious incidents happened today."""
 
@@ -67,6 +73,10 @@ class World(Protocol):
     worker_history: dict[int, list[int]]
     #: Named worker -> caseload its manager holds it at (teaching scenarios).
     held_caseloads: dict[str, int]
+    #: Children referred so far (fresh referrals; a re-referral keeps its child's id).
+    n_children: int
+    #: Day -> children due back that day: (child, episode, team, risk logit at closure).
+    re_referrals_due: dict[int, list[tuple[int, int, int, float]]]
 
     def workers_in_post(self) -> list[Any]:
         """Every social worker in post, team by team, in hiring order."""

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engine.cases import ALLOCATED, READY, WAITING, record_is_stale, visit_overdue
+from sim.engine.cases import ALLOCATED, READY, WAITING, CaseBook, record_is_stale, visit_overdue
 from sim.engine.metrics import DAILY_COLUMNS, METRIC_KEYS
 from sim.scenario.schema import WORKING_DAYS_PER_YEAR
 
@@ -56,6 +56,9 @@ _ACCUMULATORS = (
     "supervision_expected",
     "supervision_on_time",
     "cost",
+    "screened_out",
+    "screened_out_high_risk",
+    "notifications",
 )
 
 
@@ -68,10 +71,15 @@ class Tally:
         self.daily = {name: np.zeros(self.days) for name in DAILY_COLUMNS}
         self.totals = dict.fromkeys(_ACCUMULATORS, 0.0)
         self.leaver_log: list[dict] = []
+        #: Referrals screened out on any day, warm-up included (the case book's check).
+        self.screened_out_all_days = 0
         self._start_day()
 
     def _start_day(self) -> None:
         self.referrals_today = 0
+        self.screened_out_today = 0
+        self.screened_out_high_risk_today = 0
+        self.notifications_today = 0
         self.incidents_today = 0
         self.closed_today = 0
         self.allocated_today = 0
@@ -87,6 +95,16 @@ class Tally:
     def record_referrals(self, count: int) -> None:
         """``count`` referrals arrived today."""
         self.referrals_today += count
+
+    def record_screened_out(self, count: int, high_risk: int) -> None:
+        """``count`` referrals were screened out today, ``high_risk`` of them at high risk."""
+        self.screened_out_today += count
+        self.screened_out_all_days += count
+        self.screened_out_high_risk_today += high_risk
+
+    def record_notifications(self, count: int) -> None:
+        """``count`` of today's incidents were notifiable serious incidents."""
+        self.notifications_today += count
 
     def record_incidents(self, count: int) -> None:
         """``count`` serious incidents happened today."""
@@ -220,6 +238,9 @@ class Tally:
             t["supervision_expected"] += self.supervision_expected_today
             t["supervision_on_time"] += self.supervision_on_time_today
             t["cost"] += staff_cost_per_day(model, who)
+            t["screened_out"] += self.screened_out_today
+            t["screened_out_high_risk"] += self.screened_out_high_risk_today
+            t["notifications"] += self.notifications_today
         self._start_day()
 
     def summary(self, model: World) -> dict[str, float]:
@@ -259,9 +280,43 @@ class Tally:
             "agency_share": ratio(t["agency_fte_days"], t["filled_fte_days"]),
             "supervision_on_time_share": ratio(t["supervision_on_time"], t["supervision_expected"]),
             "staff_cost_total": t["cost"],
+            "referrals_screened_out": t["screened_out"],
+            "screened_out_high_risk": t["screened_out_high_risk"],
+            "re_referral_rate_12m": re_referral_rate(model.cases, self.warmup_days),
+            # per 1,000 live (open or waiting) case-years, the children-in-need stock's analogue
+            "serious_incident_notifications_per_1000_cases_year": ratio(
+                1000.0 * t["notifications"] * WORKING_DAYS_PER_YEAR,
+                t["open_case_days"] + t["unallocated_case_days"],
+            ),
         }
         assert set(values) == set(METRIC_KEYS), "tally and metric contract disagree"
         return {k: float(v) for k, v in values.items()}
+
+
+#: The DfE's re-referral window: a referral within 12 months (260 working days) of a previous one.
+RE_REFERRAL_WINDOW_DAYS = WORKING_DAYS_PER_YEAR
+
+
+def re_referral_rate(cases: CaseBook, warmup_days: int) -> float:
+    """Share of referrals after the warm-up of a child referred in the 260 days before.
+
+    That is the DfE re-referral definition (within 12 months); NaN when none arrived. Day-0
+    cases are not referrals in the window, but count as a child's previous referral.
+    """
+    n = cases.n
+    child, arrived = cases.child[:n], cases.day_arrived[:n]
+    order = np.lexsort((arrived, child))
+    child, arrived = child[order], arrived[order]
+    same_child = np.zeros(n, dtype=bool)
+    same_child[1:] = child[1:] == child[:-1]
+    gap = np.full(n, np.iinfo(np.int64).max)
+    gap[1:] = arrived[1:].astype(np.int64) - arrived[:-1]
+    in_window = arrived >= max(warmup_days, 0)
+    counted = int(np.count_nonzero(in_window))
+    if counted == 0:
+        return float("nan")
+    repeat = in_window & same_child & (gap <= RE_REFERRAL_WINDOW_DAYS)
+    return float(np.count_nonzero(repeat) / counted)
 
 
 def staff_cost_per_day(model: World, who: np.ndarray) -> float:

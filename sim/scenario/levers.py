@@ -337,6 +337,21 @@ REGISTRY: tuple[Parameter, ...] = (
         "to the least loaded worker anyway).",
     ),
     Parameter(
+        "allocation.order", "Order waiting referrals are taken in", "choice", "lever",
+        "allocation", moves="longest wait, high-risk unmonitored days",
+        plain="Which waiting referral the manager allocates first: risk_first (highest "
+        "observed risk first), first_come (oldest first) or risk_with_ageing (risk first, "
+        "with priority growing the longer a referral waits).",
+    ),
+    Parameter(
+        "allocation.ageing_weight_per_day", "Priority gained per day of waiting",
+        "observed risk/working day", "lever", "allocation", low=0.0, high=0.01, step=0.001,
+        moves="longest wait (with order risk_with_ageing)",
+        plain="With risk_with_ageing, how much a waiting referral's priority grows each "
+        "working day, in units of observed risk (0.003: 100 days of waiting count as much "
+        "as 0.3 of risk).",
+    ),
+    Parameter(
         "team.social_worker_posts", "Social worker posts per team", "posts/team", "lever",
         "build", low=2, high=20, on_dashboard=True,
         plain="How many social worker posts each team has (filled, vacant or covered by "

@@ -351,6 +351,8 @@ class Risk(Section):
     incident_overdue_log_ratio: Annotated[float, Field(ge=0.0, le=10.0)] = 0.7
     incident_record_log_ratio: Annotated[float, Field(ge=0.0, le=10.0)] = 0.3
     incident_stress: Probability = 0.15
+    notifiable_share: Probability = 0.13
+    notifiable_risk_log_ratio: Annotated[float, Field(ge=0.0, le=20.0)] = 2.0
 
 
 class Allocation(Section):
@@ -363,6 +365,29 @@ class Allocation(Section):
     max_allocations_per_day: Annotated[int, Field(ge=0, le=10_000)] = 10
     long_term_sick_after_days: Annotated[int, Field(ge=1, le=260)] = 15
     on_long_term_sickness: Literal["reallocate", "uncovered"] = "reallocate"
+    order: Literal["risk_first", "first_come", "risk_with_ageing"] = "risk_first"
+    ageing_weight_per_day: Annotated[float, Field(ge=0.0, le=1.0)] = 0.003
+
+
+class FrontDoor(Section):
+    """Screening of new referrals: a threshold on observed risk that tightens under pressure."""
+
+    enabled: bool = False
+    base_threshold: Probability = 0.02
+    waiting_slope: Annotated[float, Field(ge=0.0, le=10.0)] = 0.02
+    caseload_slope: Annotated[float, Field(ge=0.0, le=10.0)] = 0.005
+    reference_caseload_per_fte: Annotated[float, Field(gt=0.0, le=500.0)] = 18.0
+    max_threshold: Probability = 0.3
+
+
+class ReReferral(Section):
+    """Children whose case closed with risk unresolved (or under pressure) referred again."""
+
+    enabled: bool = False
+    unresolved_risk: Probability = 0.2
+    pressure_caseload_per_fte: Annotated[float, Field(gt=0.0, le=500.0)] = 22.0
+    probability: Probability = 0.65
+    mean_delay_days: Days = 80.0
 
 
 class Work(Section):
@@ -525,6 +550,8 @@ class Scenario(Section):
     demand: Demand = Demand()
     risk: Risk = Risk()
     allocation: Allocation = Allocation()
+    front_door: FrontDoor = FrontDoor()
+    re_referral: ReReferral = ReReferral()
     work: Work = Work()
     supervision: Supervision = Supervision()
     support: Support = Support()

@@ -1,6 +1,9 @@
 """Phase 3, allocation: the manager allocates waiting referrals under the team's cap policy.
 
-Waiting cases are taken highest observed risk first, then oldest. Each goes to the available worker
+Waiting cases are taken in the order ``allocation.order`` sets: ``risk_first`` (highest observed
+risk first, then oldest), ``first_come`` (oldest arrival first) or ``risk_with_ageing``, by the
+priority  p = observed risk + w x (t - day arrived)  with w = ``ageing_weight_per_day`` (then
+oldest); ties keep case-book order. Each goes to the available worker
 with the lowest load per unit of capacity, load L_w = number of open cases (``count`` cap) or their
 summed complexity weights (``weighted``), capacity c_w = FTE x (nqsw_caseload_factor if newly
 qualified, else 1). Under a cap K per FTE a worker is eligible only if L_w + load(case) <= K * c_w;
@@ -80,7 +83,7 @@ def allocate(model: World) -> int:
         team_staff = present_by_team[manager.team]
         if len(team_staff) == 0:
             continue
-        order = np.lexsort((cases.day_arrived[team_rows], -cases.observed_risk[team_rows]))
+        order = allocation_order(model, team_rows)
         capacity = capacity_of[team_staff]
         staff_loads = loads[team_staff]
         staff_counts = counts[team_staff]
@@ -105,6 +108,18 @@ def allocate(model: World) -> int:
             manager.allocations_today += 1
             allocated_total += 1
     return allocated_total
+
+
+def allocation_order(model: World, rows: np.ndarray) -> np.ndarray:
+    """Positions of waiting ``rows`` in the order the manager takes them (module docstring)."""
+    cases, policy = model.cases, model.config.allocation
+    arrived = cases.day_arrived[rows]
+    if policy.order == "first_come":
+        return np.argsort(arrived, kind="stable")
+    priority = cases.observed_risk[rows]
+    if policy.order == "risk_with_ageing":
+        priority = priority + policy.ageing_weight_per_day * (model.day - arrived)
+    return np.lexsort((arrived, -priority))
 
 
 def held_choice(staff: list[SocialWorker], counts: np.ndarray, model: World) -> int | None:

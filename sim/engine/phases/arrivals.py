@@ -2,7 +2,9 @@
 
 Rate for each team on day t:  lambda(t) = r * (1 + a * cos(2*pi*(t - t_peak)/260)) * m(t),
 where r is ``demand.referrals_per_day``, a the seasonality amplitude and m(t) the product of the
-multipliers of the demand shocks active on day t.
+multipliers of the demand shocks active on day t. Children due back today (re-referrals,
+``sim/engine/door.py``) arrive after them, and with ``front_door.enabled`` every new referral is
+screened against its team's threshold of the start of the day.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.engine import door
 from sim.engine.cases import WAITING
 from sim.engine.referrals import open_cases
 from sim.scenario.schema import CASE_TYPES, WORKING_DAYS_PER_YEAR
@@ -34,7 +37,13 @@ def referral_rate(model: World, day: int) -> float:
 
 
 def arrive(model: World) -> int:
-    """Add today's referrals to the case book as waiting cases; return how many arrived."""
+    """Add today's referrals to the case book as waiting cases; return how many arrived.
+
+    Re-referrals and referrals screened out at the front door count as arrivals.
+    """
+    screening = model.config.front_door.enabled
+    thresholds = door.screening_thresholds(model) if screening else None
+    start = model.cases.n
     counts = model.streams["arrivals"].poisson(
         referral_rate(model, model.day), model.config.team.n_teams
     )
@@ -49,5 +58,8 @@ def arrive(model: World) -> int:
         codes = np.array([CASE_TYPES.index(type_names[i]) for i in draws], dtype=np.int8)
         rows = open_cases(model, codes, teams, model.streams["case_mix"])
         model.cases.status[rows] = WAITING
+    total += len(door.release_due(model))
+    if thresholds is not None and total:
+        door.screen(model, np.arange(start, model.cases.n), thresholds)
     model.tally.record_referrals(total)
     return total

@@ -6,7 +6,10 @@ where mu_type = logit(initial_risk_mean of the case type). Risk is only *observe
 The daily serious-incident hazard of a case is
     h = (rho / 260) * exp(b_r * (r - r0) + b_o * min(overdue / interval, 3) + b_w * [record stale])
 with r0 = 0.2 and rho the annual incident rate of a monitored case at risk r0; the probability of
-an incident today is 1 - exp(-h). x is clipped to [-12, 12]. An incident reveals the case's risk
+an incident today is 1 - exp(-h). These are harm events (``serious_incidents``); one is also a
+*notifiable* serious incident with probability q = min(1, q0 * exp(b_q * (r - r0))),
+q0 = ``notifiable_share``, b_q = ``notifiable_risk_log_ratio`` (a keyed draw of its own).
+x is clipped to [-12, 12]. An incident reveals the case's risk
 and, unless the case is ready to close, makes a visit due at once. eps and the incident uniform
 are keyed by (case row, day) (``Streams.row_normal``/``row_uniform``) and drawn for live cases
 only: two scenarios share them row by row when their case books line up (same arrivals and day-0
@@ -78,6 +81,14 @@ def evolve(model: World) -> int:
     )
     hazard = cfg.incident_rate_per_case_year / WORKING_DAYS_PER_YEAR * np.exp(log_hazard)
     hit = np.flatnonzero(uniform < -np.expm1(-hazard))
+    if len(hit):
+        notify = np.minimum(
+            1.0,
+            cfg.notifiable_share
+            * np.exp(cfg.notifiable_risk_log_ratio * (risk[hit] - REFERENCE_RISK)),
+        )
+        drawn = model.streams.row_uniform("notification", day, live[hit])
+        model.tally.record_notifications(int(np.count_nonzero(drawn < notify)))
     for i, row in zip(hit.tolist(), live[hit].tolist(), strict=True):
         cases.n_incidents[row] += 1
         cases.observed_risk[row] = risk[i]  # an incident reveals the risk

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.engine import door
 from sim.engine.cases import ALLOCATED, NEVER, NO_VISIT_DUE, READY, stable_order
 from sim.engine.referrals import start_case_type
 from sim.engine.segments import Segments
@@ -435,4 +436,5 @@ def progress_cases(model: World) -> None:
             agent = model.referral_agents.pop(row, None)
             if agent is not None:
                 agent.remove()
+        door.on_closed(model, closable)
     model.tally.record_closures(len(closable))
