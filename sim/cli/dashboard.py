@@ -90,22 +90,22 @@ def run_dashboard(args: argparse.Namespace) -> int:
 
     env = dict(os.environ)
     env.setdefault(CULL_TIMEOUT_ENV, CULL_TIMEOUT)
-    root = SCENARIO_ROOT
-    if args.scenarios is not None:
-        root = Path(args.scenarios).expanduser().resolve()
+    root, folder = SCENARIO_ROOT, getattr(args, "scenarios", None)
+    if folder is not None:
+        root = Path(folder).expanduser().resolve()
         if not root.is_dir():
-            print(f"caseload: error: --scenarios {args.scenarios}: not a folder", file=sys.stderr)
+            print(f"caseload: error: --scenarios {folder}: not a folder", file=sys.stderr)
             return EXIT_USAGE
         if not any(root.rglob("*.toml")):
             print(
-                f"caseload: error: --scenarios {args.scenarios}: holds no scenario (.toml) files",
+                f"caseload: error: --scenarios {folder}: holds no scenario (.toml) files",
                 file=sys.stderr,
             )
             return EXIT_USAGE
         env[SCENARIO_ROOT_ENV] = str(root)
     if args.scenario:
         scenario = args.scenario.strip()
-        if args.scenarios is None:
+        if folder is None:
             scenario = scenario.removeprefix("scenarios/")
         try:
             resolve_scenario_path(scenario, root)
