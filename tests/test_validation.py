@@ -91,7 +91,7 @@ def test_every_target_cites_a_source_with_a_year_and_an_address():
         assert target.low < target.high
         assert target.is_modelled == (not target.mechanism_needed)
     not_modelled = {t.key for t in v.VALIDATION_TARGETS if not t.is_modelled}
-    assert not_modelled == {"re_referral_rate_12m", "looked_after_2plus_worker_changes_share"}
+    assert not_modelled == {"looked_after_2plus_worker_changes_share"}
 
 
 # --- extraction from hand-built tables ----------------------------------------------------------
@@ -218,7 +218,20 @@ def test_real_run_calibration_values_are_the_summary_metrics(real):
     values = v.measure_replication(result, config)
     for target in TARGETS:
         assert values[target.metric] == result.summary[target.metric]
-    assert math.isnan(values["re_referral_rate_12m"])
+    assert math.isnan(values["re_referral_rate_12m"])  # re-referrals are off by default
+    notifications = "serious_incident_notifications_per_1000_cases_year"
+    assert values[notifications] == result.summary[notifications]
+
+
+def test_re_referrals_are_measured_when_the_scenario_switches_them_on():
+    config = load_scenario(
+        str(default_scenario()),
+        ["simulation.days=300", "simulation.warmup_days=100", "re_referral.enabled=true"],
+    )
+    result = run(config, seed=20261125)
+    value = v.measure_replication(result, config)["re_referral_rate_12m"]
+    assert value == result.summary["re_referral_rate_12m"]
+    assert 0.0 < value < 1.0
 
 
 def test_real_run_burnout_by_band_adds_up_to_the_summary_prevalence(real):
@@ -289,7 +302,7 @@ def test_report_shows_every_target_and_its_verdict(real):
     assert len(rows) == len(v.VALIDATION_TARGETS)
     for target, row in zip(v.VALIDATION_TARGETS, rows, strict=True):
         assert f"`{target.key}`" in row
-    assert text.count("**not modelled** (fail)") == 2
+    assert text.count("**not modelled** (fail)") == 1  # re-referrals: built, off by default
     assert "`caseload validation --reps 2 --seed 1`" in text
     frame = v.assessment_frame(assessments)
     assert list(frame["target"]) == [t.key for t in v.VALIDATION_TARGETS]
