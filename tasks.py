@@ -111,6 +111,13 @@ def ensure_chromium() -> None:
             return
 
 
+def have_pdf_browser() -> bool:
+    """Whether ``caseload`` finds a Chromium to print PDFs with, looking as it looks."""
+    probe = "from sim.outputs.pdf import find_chromium; find_chromium()"
+    found = subprocess.call([str(venv_python()), "-c", probe], cwd=ROOT, stderr=subprocess.DEVNULL)
+    return found == 0
+
+
 def ensure_dashboard_assets() -> None:
     """Cache Solara's front-end files so the dashboard loads without its CDN."""
     subprocess.call([str(venv_python()), "-m", "sim.dashboard.assets"], cwd=ROOT)
@@ -130,6 +137,13 @@ def main(argv: list[str]) -> int:
         ensure_dashboard_assets()
         return 0
     if command == "run":
+        if "--no-pdf" not in rest and not have_pdf_browser():
+            print(
+                "tasks.py: no Chromium to print brief.pdf with: running with --no-pdf "
+                "(brief.html and report.html are still written)",
+                flush=True,
+            )
+            rest = [*rest, "--no-pdf"]
         return subprocess.call([str(bin_dir / "caseload"), "run", *rest], cwd=ROOT)
     ensure_dashboard_assets()
     lint = subprocess.call([str(bin_dir / "ruff"), "check", "."], cwd=ROOT)

@@ -158,6 +158,7 @@ def test_no_pdf_writes_the_html_brief_only(tmp_path):
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "brief.html").is_file() and not (tmp_path / "brief.pdf").exists()
     assert "Only 1 replication:" in (tmp_path / "brief.html").read_text(encoding="utf-8")
+    assert "(brief.html and report.html to send on)" in done.stdout.replace("\n", "")
 
 
 def _caseload_with_env(env: dict[str, str], *args: str):

@@ -29,6 +29,7 @@ from sim.cli.support import (
     batch_size,
     check_pdf,
     claim_output_dir,
+    handout,
     replications_algorithm,
     reps_value,
     run_journaled,
@@ -236,7 +237,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     Journal(out / JOURNAL).clear()  # the outputs are safely written
     console.print(comparison_table(table, labels, cut_warnings(configs, labels)))
     console.print(
-        f"Outputs written to {display_path(out)}/ (brief.pdf and report.html to send on)",
+        f"Outputs written to {display_path(out)}/ ({handout(args)} to send on)",
         highlight=False,
         soft_wrap=True,
     )

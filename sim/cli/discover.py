@@ -28,6 +28,7 @@ from sim.cli.support import (
     add_pdf_option,
     check_pdf,
     claim_output_dir,
+    handout,
     positive_int,
     run_journaled,
 )
@@ -155,7 +156,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     )
     Journal(out / JOURNAL).clear()
     console.print(
-        f"Outputs written to {display_path(out)}/ (brief.pdf and report.html to send on)",
+        f"Outputs written to {display_path(out)}/ ({handout(args)} to send on)",
         highlight=False,
         soft_wrap=True,
     )

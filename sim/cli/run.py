@@ -31,6 +31,7 @@ from sim.cli.support import (
     batch_size,
     check_pdf,
     claim_output_dir,
+    handout,
     replications_algorithm,
     reps_value,
 )
@@ -142,7 +143,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     summary = _summary_from(written["summary.json"])
     console.print(summary_table(summary, reps))
     console.print(
-        f"Outputs written to {display_path(out)}/ (brief.pdf and report.html to send on)",
+        f"Outputs written to {display_path(out)}/ ({handout(args)} to send on)",
         highlight=False,
         soft_wrap=True,
     )

@@ -248,6 +248,11 @@ def add_pdf_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def handout(args: argparse.Namespace) -> str:
+    """The files a command's user hands on: the printed brief, or its HTML with ``--no-pdf``."""
+    return "brief.html and report.html" if args.no_pdf else "brief.pdf and report.html"
+
+
 def check_pdf(args: argparse.Namespace) -> None:
     """Before any run: find the browser the brief is printed with, unless ``--no-pdf``.
 

@@ -29,6 +29,7 @@ from sim.cli.support import (
     add_pdf_option,
     check_pdf,
     claim_output_dir,
+    handout,
     positive_int,
     run_journaled,
 )
@@ -132,7 +133,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     console.print(points_summary(design, points))
     console.print(sensitivity_summary(indices, experiment.design.method))
     console.print(
-        f"Outputs written to {display_path(out)}/ (brief.pdf and report.html to send on)",
+        f"Outputs written to {display_path(out)}/ ({handout(args)} to send on)",
         highlight=False,
         soft_wrap=True,
     )
