@@ -21,8 +21,6 @@ from rich.table import Table
 
 from sim.cli.support import (
     EXIT_OK,
-    Interrupted,
-    ProgressReporter,
     add_execution_options,
     add_output_options,
     add_pdf_option,
@@ -30,6 +28,7 @@ from sim.cli.support import (
     add_set_option,
     batch_size,
     check_pdf,
+    checkpointed_replications,
     claim_output_dir,
     handout,
     replications_algorithm,
@@ -45,7 +44,6 @@ from sim.outputs.formatting import format_interval, format_value
 from sim.outputs.report import Html, Report, cell, interval, label_with_unit, provenance
 from sim.runs.checkpoint import Checkpoint
 from sim.runs.precision import Decision, Outcome, ReplicationsAlgorithm, describe
-from sim.runs.replications import run_replications
 from sim.scenario.catalogue import default_scenario, display_path
 from sim.scenario.loading import load_scenario
 from sim.scenario.schema import Scenario
@@ -116,7 +114,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         console.print(f"Resuming: {saved} replication(s) saved by an interrupted run are reused.")
     note, manifest_extra = "", {}
     if algorithm is None:
-        results = _replications(args, config, reps, seed, checkpoint)
+        results = checkpointed_replications(args, config, reps, seed, checkpoint)
     else:
         results, decision = _until_precise(args, config, seed, checkpoint, algorithm)
         note = describe(
@@ -150,28 +148,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _replications(
-    args: argparse.Namespace, config: Scenario, reps: int, seed: int, checkpoint: Checkpoint
-) -> list[Any]:
-    """Replications 0..reps-1, those saved in ``checkpoint`` reused, with progress."""
-    with ProgressReporter(args.quiet, reps) as on_progress:
-        try:
-            return run_replications(
-                config,
-                reps,
-                seed,
-                workers=args.workers,
-                scheduler=args.scheduler,
-                progress=on_progress,
-                checkpoint=checkpoint,
-            )
-        except KeyboardInterrupt:
-            raise Interrupted(
-                "interrupted; finished replications are saved and the same command resumes "
-                "from them (no output files were changed)"
-            ) from None
-
-
 def _until_precise(
     args: argparse.Namespace,
     config: Scenario,
@@ -186,7 +162,7 @@ def _until_precise(
     """
     total = algorithm.next_total(0, batch_size(args))
     while True:
-        results = _replications(args, config, total, seed, checkpoint)
+        results = checkpointed_replications(args, config, total, seed, checkpoint)
         values = run_values(results)
         decision = algorithm.decide({k: Outcome(values[k]) for k in args.precision_of})
         if decision.done:

@@ -27,6 +27,8 @@ from rich.progress import (
 
 if TYPE_CHECKING:
     from sim.runs.batch import RunRecord, RunSpec
+    from sim.runs.checkpoint import Checkpoint
+    from sim.scenario.schema import Scenario
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -352,3 +354,31 @@ def batch_size(args: argparse.Namespace) -> int:
     from sim.runs.precision import LOOK_AHEAD
 
     return max(LOOK_AHEAD, args.workers or os.cpu_count() or 1)
+
+
+def checkpointed_replications(
+    args: argparse.Namespace, config: Scenario, reps: int, seed: int, checkpoint: Checkpoint
+) -> list[Any]:
+    """Replications 0..reps-1, those saved in ``checkpoint`` reused, with progress.
+
+    Raises:
+        Interrupted: On Ctrl-C; the finished replications stay saved for the same command.
+    """
+    from sim.runs.replications import run_replications
+
+    with ProgressReporter(args.quiet, reps) as on_progress:
+        try:
+            return run_replications(
+                config,
+                reps,
+                seed,
+                workers=args.workers,
+                scheduler=args.scheduler,
+                progress=on_progress,
+                checkpoint=checkpoint,
+            )
+        except KeyboardInterrupt:
+            raise Interrupted(
+                "interrupted; finished replications are saved and the same command resumes "
+                "from them (no output files were changed)"
+            ) from None

@@ -23,6 +23,7 @@ from sim.cli.support import (
     add_execution_options,
     add_output_options,
     add_set_option,
+    checkpointed_replications,
     int_at_least,
 )
 
@@ -78,12 +79,11 @@ def _cmd_validation(args: argparse.Namespace) -> int:
     from rich.markup import escape
 
     from sim.cli.run import default_out_dir
-    from sim.cli.support import Interrupted, ProgressReporter, claim_output_dir
+    from sim.cli.support import claim_output_dir
     from sim.cli.validate import print_warnings
     from sim.engine.rng import replication_seeds
     from sim.experiments.validation import assess, burnout_profile, render_markdown
     from sim.runs.checkpoint import Checkpoint
-    from sim.runs.replications import run_replications
     from sim.scenario.catalogue import default_scenario, display_path
     from sim.scenario.loading import load_scenario
 
@@ -113,22 +113,7 @@ def _cmd_validation(args: argparse.Namespace) -> int:
         checkpoint.clear()
     elif saved := checkpoint.restore(replication_seeds(seed, reps)):
         console.print(f"Resuming: {saved} replication(s) saved by an interrupted run are reused.")
-    with ProgressReporter(args.quiet, reps) as on_progress:
-        try:
-            results = run_replications(
-                config,
-                reps,
-                seed,
-                workers=args.workers,
-                scheduler=args.scheduler,
-                progress=on_progress,
-                checkpoint=checkpoint,
-            )
-        except KeyboardInterrupt:
-            raise Interrupted(
-                "interrupted; finished replications are saved and the same command resumes "
-                "from them (no output files were changed)"
-            ) from None
+    results = checkpointed_replications(args, config, reps, seed, checkpoint)
 
     assessments = assess(results, config)
     report = render_markdown(
