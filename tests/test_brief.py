@@ -15,6 +15,7 @@ import pytest
 
 from sim.engine.metrics import METRIC_KEYS
 from sim.outputs import pdf
+from sim.scenario.levers import setting_label
 from tests.conftest import REPO_ROOT, caseload
 
 pypdf = pytest.importorskip("pypdf")
@@ -122,14 +123,15 @@ def test_a_sweep_brief_names_settings_and_prints_every_column(chromium, tmp_path
     done = caseload("sweep", str(experiment), "--quiet", "--out", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
     brief = assert_printable(tmp_path / "out", "Caseload sweep: small")[0]
-    assert "Cap per FTE (allocation)" in brief and "Admin staff (support)" in brief
+    cap, admin = setting_label("allocation.cap_per_fte"), setting_label("support.admin_staff")
+    assert cap in brief and admin in brief  # the registry's labels, not the factor names
     assert "Only 2 replications" in brief
     # the trade-off of cost against harm, in words and as a figure
     assert "Cost against overdue statutory visits:" in brief and "not beaten on both" in brief
     assert (tmp_path / "out" / "plots" / "tradeoff-overdue_visit_case_days.png").is_file()
     # the console keeps full names: nothing cut short with an ellipsis
     assert "…" not in done.stdout
-    assert "Cap per FTE" in done.stdout and "Social workers burnt out" in done.stdout
+    assert cap.split()[0] in done.stdout and "Social workers burnt out" in done.stdout
 
 
 def test_without_a_browser_the_run_stops_at_once_with_one_line(tmp_path):

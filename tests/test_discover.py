@@ -16,6 +16,7 @@ from sim.experiments.discover import (
     discover,
     discovery_sentence,
 )
+from sim.scenario.levers import setting_label
 from tests.conftest import REPO_ROOT, caseload
 
 
@@ -127,7 +128,7 @@ def test_discover_end_to_end_reusing_a_sweep(tmp_path):
     pypdf = pytest.importorskip("pypdf")
     brief = " ".join(pypdf.PdfReader(out / "brief.pdf").pages[0].extract_text().split())
     assert "Cases waiting unallocated above" in brief and "(coverage)" in brief
-    assert "Cap per FTE (allocation) is" in brief
+    assert f"{setting_label('allocation.cap_per_fte')} is" in brief
     # a sweep of another experiment is not reused
     other = tmp_path / "other.toml"
     other.write_text(experiment.read_text().replace('name = "cap"', 'name = "other"'))
