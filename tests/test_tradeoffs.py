@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from sim.experiments.tradeoffs import harm_outcomes, non_dominated, tradeoff_sentence
+from sim.scenario.levers import setting_label
 
 
 def test_non_dominated_points_are_those_no_other_beats_on_both():
@@ -28,8 +29,9 @@ def test_a_higher_is_better_harm_is_turned_round():
     factors = [SimpleNamespace(key="support.admin_staff", label="admin")]
     text = tradeoff_sentence(points, factors, "visit_timeliness", years=1.0)
     assert text.startswith("Cost against statutory visits done on time: 2 of 3 settings")
-    assert "Cheapest: Admin staff (support) 0 at £100 a year with 80.0%" in text
-    assert "safest: Admin staff (support) 1 at £150 a year with 95.0% (+£50 a year)" in text
+    admin = setting_label("support.admin_staff")  # the registry's label, not the factor's name
+    assert f"Cheapest: {admin} 0 at £100 a year with 80.0%" in text
+    assert f"safest: {admin} 1 at £150 a year with 95.0% (+£50 a year)" in text
 
 
 def test_the_price_of_safety_is_per_unit_of_harm_avoided_a_year():
