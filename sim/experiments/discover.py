@@ -177,7 +177,7 @@ def _restrictions(limits: pd.DataFrame, x: pd.DataFrame) -> list[Restriction]:
 
 
 def restriction_words(r: Restriction, label: str, unit: str = "") -> str:
-    """A restriction in words: ``Referrals per day (demand) is at least 0.62``."""
+    """A restriction in words: ``New referrals a working day, per team is at least 0.62``."""
     unit_text = f" {unit}" if unit else ""
     lower = r.low > r.sampled_low + 1e-12
     upper = r.high < r.sampled_high - 1e-12
