@@ -333,7 +333,7 @@ def run_brief(
 
 
 def _point_text(row: Any, factors: Sequence[Any]) -> str:
-    """A design point in words: ``Cap: cases per full-time worker 16, Admin support (full-time staff per team) 0.5``."""
+    """A design point in words: ``Cap: cases per full-time worker 16, Admin support (...) 0.5``."""
     return ", ".join(
         f"{setting_label(f.key)} {describe_setting(f.key, _plain(row[f.label]))}" for f in factors
     )
