@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-import sim.cli.run
 from sim.cli.main import COMMANDS, build_parser, main
 from sim.cli.run import default_out_dir, summary_table
 from sim.engine.metrics import METRIC_KEYS, METRICS
@@ -197,7 +196,7 @@ def test_interrupt_exits_130_and_writes_nothing(tmp_path, monkeypatch, capsys):
         raise KeyboardInterrupt
 
     monkeypatch.chdir(repo_root())
-    monkeypatch.setattr(sim.cli.run, "run_replications", interrupted)
+    monkeypatch.setattr("sim.runs.replications.run_replications", interrupted)
     status = main(["run", GOOD, "--quiet", "--out", str(tmp_path / "out")])
     assert status == 130
     assert "interrupted" in capsys.readouterr().err
