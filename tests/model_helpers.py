@@ -191,6 +191,22 @@ def check_invariants(model: CaseloadModel, *, admin_used: dict | None = None) ->
         if w.is_sick(day):
             assert w.hours_worked == 0.0, f"day {day}: sick worker {w.index} worked"
 
+    # The manager under load: its time accounts, stress and every allocated case's review date.
+    if cfg.manager.mode == "under_load":
+        ot_cap = cfg.manager.max_unpaid_overtime_hours_per_week / 5.0 * cfg.team.manager_fte
+        for manager in model.managers:
+            assert 0.0 <= manager.stress <= 1.0, f"day {day}: manager stress {manager.stress}"
+            assert 0.0 <= manager.overtime_allowed <= ot_cap + 1e-9
+            assert manager.overtime_hours <= manager.overtime_allowed + 1e-8
+            assert manager.hours_worked <= manager.hours_available + manager.overtime_allowed + 1e-8
+            assert manager.reviews_overdue >= 0
+        allocated = np.flatnonzero(status == ALLOCATED)
+        last = model.oversight.day_last_review[allocated]
+        assert np.all(last <= day), f"day {day}: a case reviewed in the future"
+        assert np.all(last >= -cfg.manager.review_interval_days - 200 - 1), (
+            f"day {day}: an allocated case was never reviewed or allocated"
+        )
+
     # Admin absorbs no more than its daily hours.
     daily_admin = cfg.support.admin_hours_per_week / 5.0
     for admin in model.admins:

@@ -100,6 +100,15 @@ def small_scenarios(draw) -> tuple[Scenario, int]:
             "enabled": draw(st.booleans()),
             "manager_fixed_hours_per_week": draw(st.floats(0.0, 37.0)),
         },
+        "manager": {
+            "mode": draw(st.sampled_from(["off", "under_load"])),
+            "review_interval_days": draw(st.integers(1, 40)),
+            "high_risk_review_interval_days": draw(st.integers(1, 20)),
+            "review_hours_per_case": draw(st.sampled_from([0.0, 0.25, 2.0])),
+            "unset_timescale_slip_days": draw(st.integers(0, 20)),
+            "unreviewed_drift_per_day": draw(st.floats(0.0, 0.5)),
+            "max_unpaid_overtime_hours_per_week": draw(st.floats(0.0, 20.0)),
+        },
         "support": {
             "admin_staff": draw(st.sampled_from([0.0, 0.5, 1.0, 2.0])),
             "admin_hours_per_week": draw(st.floats(0.0, 37.0)),

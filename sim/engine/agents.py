@@ -183,7 +183,11 @@ class SocialWorker(mesa.Agent):
 
 
 class Manager(mesa.Agent):
-    """A team manager: allocates referrals, holds supervision, oversees every case of the team."""
+    """A team manager: allocates referrals, holds supervision, oversees every case of the team.
+
+    Under ``manager.mode = "under_load"`` it also has hours, stress and burnout of its own and
+    reviews every allocated case (``sim/engine/manager.py``).
+    """
 
     def __init__(self, model: World, *, team: int) -> None:
         super().__init__(model)
@@ -196,6 +200,23 @@ class Manager(mesa.Agent):
         self.allocations_today = 0
         self.audits_today = 0
         self.audits = 0
+        # The manager under load (``manager.mode = "under_load"``, sim/engine/manager.py).
+        self.stress = model.config.manager.initial_stress
+        self.days_above_threshold = 0
+        self.is_burnt_out = False
+        self.total_burnout_days = 0
+        self.productivity = 1.0
+        self.hours_available = 0.0
+        self.demand_hours = 0.0
+        self.overtime_allowed = 0.0
+        self.hours_worked = 0.0
+        self.overtime_hours = 0.0
+        self.total_hours_worked = 0.0
+        self.total_overtime_hours = 0.0
+        self.reviews_today = 0
+        self.reviews = 0
+        self.reviews_overdue = 0
+        self.escalations = 0
 
 
 class SocialWorkAssistant(mesa.Agent):

@@ -20,6 +20,7 @@ import numpy as np
 from sim.engine.agents import AdminSupport, Manager, SocialWorkAssistant, SocialWorker
 from sim.engine.build import OrganisationBuilder
 from sim.engine.cases import CaseBook
+from sim.engine.manager import Oversight, is_under_load
 from sim.engine.phases import allocation, arrivals, risk, staffing, supervision, wellbeing, work
 from sim.engine.posts import Posts
 from sim.engine.rng import Streams
@@ -64,8 +65,12 @@ class CaseloadModel(mesa.Model):
         }
         self.tally = Tally(self)
         self.worker_days = WorkerDayRecord()
+        #: Each case row's last management review (used when ``manager.mode = "under_load"``).
+        self.oversight = Oversight()
         self.builder = OrganisationBuilder(self)
         self.builder.build()
+        if is_under_load(self):
+            self.oversight.start(self)
 
     def _expected_cases(self) -> int:
         cfg = self.config
@@ -116,6 +121,8 @@ class CaseloadModel(mesa.Model):
         if self.config.simulation.collect_worker_days:
             who = self.staff.in_post
             self.worker_days.record(self.day, self.staff, who, intentions_to_leave(self, who))
+            if is_under_load(self):
+                self.worker_days.record_managers(self.day, self.managers, self.config)
         self.day += 1
 
     def run(self, days: int | None = None, progress=None) -> None:

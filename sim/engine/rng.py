@@ -94,7 +94,8 @@ class Streams:
 
 #: Streams drawn per case row and day (:meth:`Streams.row_uniform`), not in sequence.
 #: The ``re_referral*`` streams are keyed by (episode, child) instead of (day, row), so a child's
-#: return depends on that child alone (docs/model.md, re-referrals).
+#: return depends on that child alone (docs/model.md, re-referrals). ``manager_review`` places
+#: day-0 cases' last management review (sim/engine/manager.py).
 ROW_STREAMS: tuple[str, ...] = (
     "risk",
     "incidents",
@@ -103,6 +104,7 @@ ROW_STREAMS: tuple[str, ...] = (
     "re_referral",
     "re_referral_delay",
     "re_referral_case",
+    "manager_review",
 )
 
 _MASK64 = 2**64 - 1

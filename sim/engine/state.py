@@ -62,6 +62,8 @@ class World(Protocol):
     #: Every social worker's state in numpy columns, one row per ``SocialWorker.index``.
     staff: Staff
     tally: Events
+    #: Each case row's last management review (the manager under load; sim/engine/manager.py).
+    oversight: Any
     #: Every social worker ever hired (handles on ``staff`` rows), by ``SocialWorker.index``.
     workers: list[Any]
     managers: list[Any]

@@ -389,6 +389,14 @@ REGISTRY: tuple[Parameter, ...] = (
         "which relieves stress and catches cases going wrong.",
     ),
     Parameter(
+        "manager.mode", "The manager under load", "choice", "lever", "supervision",
+        moves="overdue visits, high-risk unmonitored days, manager stress",
+        plain="How the team manager is modelled: off (it only holds supervision and audits in "
+        "the hours oversight leaves) or under_load (it also has stress of its own and must "
+        "review every case regularly; an overloaded manager's missed reviews leave visit "
+        "timescales unset and risk unassessed).",
+    ),
+    Parameter(
         "sickness.return_policy", "Return to work after long sickness", "choice", "lever",
         "work", on_dashboard=True,
         plain="How a worker back from long-term sickness is treated: normal (straight back "
