@@ -13,6 +13,9 @@ Hours left after supervision go to audits: the manager reviews floor(S_left / a)
 failing cases (a statutory visit overdue or a record out of date), most overdue first, at
 ``audit_hours_per_case`` a each. An audit makes the case's latent risk observed, so a case found to
 be at high risk jumps the visit and allocation queues. An overloaded manager audits nothing.
+With ``manager.mode = "under_load"`` (``sim/engine/manager.py``) S also has the manager's unpaid
+overtime and burnout in it, the hours left after sessions go to case reviews before audits, and
+the manager's stress moves at the end of its day.
 """
 
 from __future__ import annotations
