@@ -886,20 +886,23 @@ PARAMS: dict[str, tuple[str, str]] = {
     ),
     "manager.review_hours_per_case": (
         "c_r: manager hours per case review (read the file, assess risk, record a decision).",
-        ASSUMED,
+        "assumption; 0.5 instead: reviews overdue 56% to 74% in manager_span_120 (docs/model.md)",
     ),
     "manager.unset_timescale_slip_days": (
         "Days a visit slips while the case's review is overdue and its known risk not high.",
-        "assumption (MODEL.md seed case: visit timescales not set)",
+        "assumption (MODEL.md seed case: visit timescales not set); 0 instead removes most "
+        "of the overloaded manager's overdue visits (docs/model.md, the manager under load)",
     ),
     "manager.unreviewed_drift_per_day": (
         "delta_m: daily rise of the risk logit while a case's review is overdue.",
-        "assumption: equal to risk.unmonitored_drift_per_day",
+        "assumption: equal to risk.unmonitored_drift_per_day; 0 instead removes most of the "
+        "rest of its high-risk unmonitored days (docs/model.md, the manager under load)",
     ),
     "manager.max_unpaid_overtime_hours_per_week": (
         "OT_max for the manager: cap on its unpaid overtime, times manager FTE.",
         "assumption: 0, since the manager's hours (supervision.manager_fixed_hours_per_week, "
-        "supervision.oversight_hours_per_case_per_week) were calibrated without overtime",
+        "supervision.oversight_hours_per_case_per_week) were calibrated without overtime; 12 "
+        "instead keeps most reviews on time at span 120 (docs/model.md, the manager under load)",
     ),
     "manager.initial_stress": (
         "Manager's stress on day 0.",
