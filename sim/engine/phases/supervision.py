@@ -80,30 +80,22 @@ def supervise(model: World) -> None:
     for manager in model.managers:
         open_cases = live_per_team[manager.team]
         manager.oversight_ratio = open_cases / (cfg.span_optimum_cases * manager_fte)
+        oversight = (
+            cfg.oversight_hours_per_case_per_week
+            * open_cases
+            / 5.0
+            * max(1.0, manager.oversight_ratio)
+        )
         if under_load:
             team_rows = reviewable_by_team[manager.team]
             due_reviews = manager_load.reviews_due(model, team_rows)
             sessions_due = len(due_by_team[manager.team]) if cfg.enabled else 0
-            oversight = (
-                cfg.oversight_hours_per_case_per_week
-                * open_cases
-                / 5.0
-                * max(1.0, manager.oversight_ratio)
-            )
             manager.hours_for_supervision = manager_load.start_day(
                 model, manager, oversight, sessions_due * cost, len(due_reviews)
             )
         else:
-            hours = (
-                manager_fte * (cfg.manager_hours_per_week - cfg.manager_fixed_hours_per_week) / 5.0
-            )
-            hours -= (
-                cfg.oversight_hours_per_case_per_week
-                * open_cases
-                / 5.0
-                * max(1.0, manager.oversight_ratio)
-            )
-            manager.hours_for_supervision = max(0.0, hours)
+            weekly = cfg.manager_hours_per_week - cfg.manager_fixed_hours_per_week
+            manager.hours_for_supervision = max(0.0, manager_fte * weekly / 5.0 - oversight)
         budget = manager.hours_for_supervision
         if cfg.enabled:
             budget = hold_sessions(
