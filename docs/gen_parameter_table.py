@@ -878,11 +878,13 @@ PARAMS: dict[str, tuple[str, str]] = {
         "I: days between management reviews of an allocated case.",
         "assumption: monthly, as in [Washington DCYF][wa-review] (every case reviewed monthly) "
         "and [Missouri][mo-consult] (every case staffed with the supervisor at least monthly); "
-        "no English national figure found",
+        "no English national figure found; 40 instead: reviews overdue 56% to 32% in "
+        "manager_span_120 (docs/model.md)",
     ),
     "manager.high_risk_review_interval_days": (
         "I_h: days between reviews while observed risk is above risk.high_risk_threshold.",
-        "assumption (MODEL.md seed case: weekly risk assessments not completed)",
+        "assumption (MODEL.md seed case: weekly risk assessments not completed); 10 instead "
+        "changes manager_span_120 little (docs/model.md)",
     ),
     "manager.review_hours_per_case": (
         "c_r: manager hours per case review (read the file, assess risk, record a decision).",

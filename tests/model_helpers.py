@@ -88,6 +88,21 @@ def open_rows_of(model: CaseloadModel, worker) -> np.ndarray:
     )
 
 
+def same_summary(a: dict[str, float], b: dict[str, float]) -> bool:
+    """Equal metric by metric, NaN equal to NaN.
+
+    NaN is a metric undefined in the run, e.g. the manager's when it is not under load.
+    """
+    return a.keys() == b.keys() and all(
+        a[key] == b[key] or (math.isnan(a[key]) and math.isnan(b[key])) for key in a
+    )
+
+
+def same_summaries(a: list[dict[str, float]], b: list[dict[str, float]]) -> bool:
+    """:func:`same_summary` run by run."""
+    return len(a) == len(b) and all(same_summary(x, y) for x, y in zip(a, b, strict=True))
+
+
 def binomial_ok(observed: float, trials: float, p: float, sds: float = 4.0) -> bool:
     """Whether ``observed`` successes in ``trials`` is within ``sds`` standard deviations of p."""
     expected = trials * p
