@@ -22,8 +22,8 @@ threshold whose observed risk was at or below it is escalated: its next visit fa
 
 A case whose review is overdue (due before today, after today's reviews):
   (a) has no timescale set: unless its observed risk is above the threshold, its worker (or an
-      assistant) plans the visit ``unset_timescale_slip_days`` late (the statutory due day, and
-      so every overdue measure, is unchanged);
+      assistant) plans the visit ``unset_timescale_slip_days`` late (the statutory due day
+      stays, so the slip shows in every overdue measure);
   (b) drifts: its risk logit rises by ``unreviewed_drift_per_day`` a day (drift and delay in
       plans nobody reviews), on top of the risk phase's drift for an overdue visit.
 
