@@ -236,11 +236,20 @@ class AdminSupport(mesa.Agent):
 
 
 class Referral(mesa.Agent):
-    """A handle on one row of the case book: a referral and, once allocated, a case."""
+    """A handle on one referral of the case book (and, once allocated, a case).
 
-    def __init__(self, model: World, *, row: int) -> None:
+    It holds the referral's ``case_id`` and finds its row when read, so it stays right when the
+    book compacts its rows between days.
+    """
+
+    def __init__(self, model: World, *, case_id: int) -> None:
         super().__init__(model)
-        self.row = row
+        self.case_id = case_id
+
+    @property
+    def row(self) -> int:
+        """The referral's row in the case book today."""
+        return self.model.cases.row_of(self.case_id)
 
     @property
     def case_type(self) -> str:

@@ -9,7 +9,8 @@ Order of one working day (see docs/model.md):
   5. wellbeing     stress, burnout and new sickness spells
   6. staffing      leavers, cuts, recruits and agency cover
   7. metrics       the day is recorded (model series in the tally's preallocated arrays,
-                   each worker's state in the worker-day record's numpy blocks)
+                   each worker's state in the worker-day record's numpy blocks); then, once
+                   closed rows reach half the live ones, the case book archives them
 """
 
 from __future__ import annotations
@@ -116,6 +117,8 @@ class CaseloadModel(mesa.Model):
         if self.config.simulation.collect_worker_days:
             who = self.staff.in_post
             self.worker_days.record(self.day, self.staff, who, intentions_to_leave(self, who))
+        if self.cases.should_compact():
+            self.cases.compact()  # between days, when no phase holds a row
         self.day += 1
 
     def run(self, days: int | None = None, progress=None) -> None:

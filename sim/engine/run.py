@@ -130,7 +130,7 @@ def case_table(model: CaseloadModel) -> pd.DataFrame:
     table["risk"] = model.cases.risk
     history = model.worker_history
     table["worker_history"] = [
-        ">".join(map(str, history.get(row, []))) for row in range(len(table))
+        ">".join(map(str, history.get(case_id, []))) for case_id in range(len(table))
     ]
     return table.drop(columns=["risk_logit", "casework_covered_share"])
 

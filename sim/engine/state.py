@@ -67,9 +67,9 @@ class World(Protocol):
     managers: list[Any]
     swas: list[Any]
     admins: list[Any]
-    #: Row -> its Referral agent, for rows not yet closed.
+    #: Case id -> its Referral agent, for referrals not yet closed.
     referral_agents: dict[int, Any]
-    #: Row -> every worker index the case has been allocated to, in order.
+    #: Case id -> every worker index the case has been allocated to, in order.
     worker_history: dict[int, list[int]]
     #: Named worker -> caseload its manager holds it at (teaching scenarios).
     held_caseloads: dict[str, int]
