@@ -8,10 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.engine.cases import ARCHIVED, CLOSED, SCREENED_OUT, WAITING, CaseBook
+from sim.engine.cases import ARCHIVED, CLOSED, SCREENED_OUT, STATUS_NAMES, WAITING, CaseBook
 from sim.engine.model import CaseloadModel
 from sim.engine.run import collect
 from sim.scenario.loading import load_scenario
+from sim.scenario.schema import CASE_TYPES
 from tests.conftest import REPO_ROOT
 from tests.model_helpers import check_invariants
 
@@ -54,7 +55,8 @@ def test_compaction_keeps_every_referral_and_its_values(n: int, data) -> None:
     # New rows after a compaction start from the defaults, with the next case ids.
     rows = book.add(3)
     assert book.case_id[rows].tolist() == [n, n + 1, n + 2]
-    assert np.all(book.status[rows] == CLOSED) and np.all(book.child[rows] == -1)
+    assert np.all(book.status[rows] == WAITING) and np.all(book.child[rows] == -1)
+    assert book.live[-3:].tolist() == rows.tolist()
 
 
 def test_compaction_waits_for_enough_closed_rows() -> None:
@@ -71,6 +73,7 @@ def test_compaction_waits_for_enough_closed_rows() -> None:
 def test_referral_agents_follow_their_case_through_compaction() -> None:
     config = load_scenario(REPO_ROOT / "scenarios/baseline.toml", ["simulation.warmup_days=0"])
     model = CaseloadModel(config, 7)
+    kept = dict(list(model.referral_agents.items())[:40])  # handles a user might hold on to
     compactions = 0
     for _ in range(200):
         n_before = model.cases.n
@@ -78,16 +81,19 @@ def test_referral_agents_follow_their_case_through_compaction() -> None:
         compactions += model.cases.n < n_before
         check_invariants(model)
     assert compactions >= 1, "the run must compact for this test to mean anything"
-    agents = model.referral_agents
     live = model.cases.live
-    assert sorted(agents) == sorted(model.cases.case_id[live].tolist())
-    for case_id, agent in agents.items():
+    assert sorted(model.referral_agents) == sorted(model.cases.case_id[live].tolist())
+    # Every handle, of a live or an archived case, reads its own referral's values.
+    book, risk = model.cases.columns(), model.cases.risk
+    handles = {**kept, **model.referral_agents}
+    assert any(model.cases.row_of(case_id) == ARCHIVED for case_id in kept), "none archived"
+    for case_id, agent in handles.items():
         assert agent.case_id == case_id
-        assert agent.row == model.cases.row_of(case_id)
-        assert (
-            agent.status
-            == ("waiting", "allocated", "ready_to_close")[int(model.cases.status[agent.row])]
-        )
+        assert agent.status == STATUS_NAMES[book["status"][case_id]]
+        assert agent.case_type == CASE_TYPES[book["type_code"][case_id]]
+        holder = book["worker"][case_id]
+        assert (agent.worker.index if agent.worker else -1) == holder
+        assert agent.risk == pytest.approx(risk[case_id], rel=1e-12)
 
 
 @pytest.mark.parametrize("path", ["scenarios/baseline.toml", "scenarios/levers/caseload_cap.toml"])

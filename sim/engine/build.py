@@ -207,8 +207,7 @@ class OrganisationBuilder:
         cases.day_arrived[rows] = arrived
         cases.status[rows] = ALLOCATED
         cases.worker[rows] = worker.index
-        for case_id in cases.case_id[rows].tolist():
-            model.worker_history[case_id] = [worker.index]
+        model.worker_history.add_many(cases.case_id[rows], worker.index, model.day)
         cases.day_allocated[rows] = cases.day_arrived[rows]
         cases.day_first_allocated[rows] = cases.day_arrived[rows]
         cases.observed_risk[rows] = 1.0 / (1.0 + np.exp(-cases.risk_logit[rows]))

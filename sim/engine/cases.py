@@ -6,10 +6,11 @@ WAITING -> ALLOCATED -> READY (to close) -> CLOSED, or is SCREENED_OUT at the fr
 and is in exactly one status at any time: that is the conservation law the tests check. ``child``
 links the referrals of one child (a re-referral keeps its child's id; ``episode`` counts them).
 Closed rows never change again, so the book keeps an index of its *live* rows (not closed, in
-row order): every daily mask and draw runs over ``live`` only. At the end of a day on which closed
-rows outnumber live ones, :meth:`CaseBook.compact` moves the closed rows to an archive and the live
-rows, in the same order, to the front of the columns, so the daily work touches a compact block of
-memory and a day costs the same in year five as in year one however many cases have closed.
+row order): every daily mask and draw runs over ``live`` only. At the end of a day on which
+closed rows reach half the live ones, :meth:`CaseBook.compact` moves the closed rows to an archive
+and the live rows, in the same order, to the front of the columns, so the daily work touches a
+compact block of memory and a day costs the same in year five as in year one however many cases
+have closed.
 
 A row is therefore a position for the day, not an identity. Each referral's identity is its
 ``case_id`` (the order in which referrals were opened: 0, 1, 2, ...), which never changes; the
@@ -125,7 +126,11 @@ class CaseBook:
         self._capacity = new_capacity
 
     def add(self, count: int) -> np.ndarray:
-        """Reserve ``count`` new rows (initialised to defaults) and return their indices."""
+        """Reserve ``count`` new live rows and return their indices.
+
+        Every column starts at its default, but for ``status`` (waiting) and ``case_id`` (the
+        next ids).
+        """
         if self.n + count > self._capacity:
             self._grow(self.n + count)
         rows = np.arange(self.n, self.n + count)
@@ -135,6 +140,7 @@ class CaseBook:
             grown[: self.n_total] = self._row_of[: self.n_total]
             self._row_of = grown
         self.case_id[rows] = ids
+        self.status[rows] = WAITING  # live until closed; the caller sets the real status
         self._row_of[ids] = rows
         self.n += count
         self.n_total += count
@@ -169,10 +175,16 @@ class CaseBook:
         """The row of referral ``case_id`` today, or :data:`ARCHIVED`."""
         return int(self._row_of[case_id])
 
-    @property
-    def n_archived(self) -> int:
-        """Referrals whose rows were moved to the archive (all closed or screened out)."""
-        return self.n_total - self.n
+    def value(self, name: str, case_id: int) -> float | int:
+        """Column ``name`` of referral ``case_id``, from its row or, once archived, the archive."""
+        row = int(self._row_of[case_id])
+        if row != ARCHIVED:
+            return getattr(self, name)[row].item()
+        for ids, chunk in zip(self._archived_ids, self._archive, strict=True):
+            at = int(np.searchsorted(ids, case_id))
+            if at < len(ids) and ids[at] == case_id:
+                return chunk[name][at].item()
+        raise KeyError(f"no referral with case id {case_id}")
 
     def should_compact(self) -> bool:
         """Whether closed rows in the working columns reach half the live rows (and are enough).

@@ -20,6 +20,7 @@ import numpy as np
 
 from sim.engine.agents import AdminSupport, Manager, SocialWorkAssistant, SocialWorker
 from sim.engine.build import OrganisationBuilder
+from sim.engine.case_history import CaseHistory
 from sim.engine.cases import CaseBook
 from sim.engine.phases import allocation, arrivals, risk, staffing, supervision, wellbeing, work
 from sim.engine.posts import Posts
@@ -58,8 +59,8 @@ class CaseloadModel(mesa.Model):
         self.n_children = 0
         #: Day -> children due back that day: (child, episode, team, risk logit at closure).
         self.re_referrals_due: dict[int, list[tuple[int, int, int, float]]] = {}
-        #: Every worker each case has been allocated to, in order (a case's change history).
-        self.worker_history: dict[int, list[int]] = {}
+        #: Every allocation of every case, in order (each case's history of workers).
+        self.worker_history = CaseHistory()
         self.held_caseloads = {
             w.name: w.held_caseload for w in config.team.workers if w.held_caseload is not None
         }
@@ -69,10 +70,15 @@ class CaseloadModel(mesa.Model):
         self.builder.build()
 
     def _expected_cases(self) -> int:
+        """Rows for the day-0 cases and a quarter-year of arrivals; more double the columns.
+
+        Compaction keeps the working columns near the live cases, so a run needs no room for
+        every referral it will ever open.
+        """
         cfg = self.config
-        arrivals_total = cfg.demand.referrals_per_day * cfg.simulation.days
+        arrivals = cfg.demand.referrals_per_day * min(cfg.simulation.days, 65)
         initial = cfg.simulation.initial_cases_per_fte * cfg.team.social_worker_posts
-        return int((arrivals_total * 1.6 + initial) * cfg.team.n_teams) + 64
+        return int((arrivals + initial) * 1.6 * cfg.team.n_teams) + 64
 
     # Staff registry -------------------------------------------------------------------------
     def add_to_staff(self, worker: SocialWorker) -> None:

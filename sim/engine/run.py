@@ -128,10 +128,7 @@ def case_table(model: CaseloadModel) -> pd.DataFrame:
     table["case_type"] = [CASE_TYPES[c] for c in table["type_code"]]
     table["status_name"] = [STATUS_NAMES[s] for s in table["status"]]
     table["risk"] = model.cases.risk
-    history = model.worker_history
-    table["worker_history"] = [
-        ">".join(map(str, history.get(case_id, []))) for case_id in range(len(table))
-    ]
+    table["worker_history"] = model.worker_history.joined(len(table))
     return table.drop(columns=["risk_logit", "casework_covered_share"])
 
 

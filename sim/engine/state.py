@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from sim.engine.case_history import CaseHistory
 from sim.engine.cases import CaseBook
 from sim.engine.posts import Posts
 from sim.engine.rng import Streams
@@ -69,8 +70,8 @@ class World(Protocol):
     admins: list[Any]
     #: Case id -> its Referral agent, for referrals not yet closed.
     referral_agents: dict[int, Any]
-    #: Case id -> every worker index the case has been allocated to, in order.
-    worker_history: dict[int, list[int]]
+    #: Every allocation of every case, in order: (case id, worker, day).
+    worker_history: CaseHistory
     #: Named worker -> caseload its manager holds it at (teaching scenarios).
     held_caseloads: dict[str, int]
     #: Children referred so far (fresh referrals; a re-referral keeps its child's id).

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engine.cases import CLOSED
 from sim.engine.cases import record_is_stale as cases_record_is_stale
 from sim.engine.cases import visit_overdue as visit_overdue  # the daily test, re-exported
 from sim.engine.referrals import logit
@@ -56,7 +55,6 @@ def evolve(model: World) -> int:
     """Move latent risk one day on and draw serious incidents; return today's incident count."""
     cases, day, cfg = model.cases, model.day, model.config.risk
     live = cases.live
-    live = live[cases.status[live] != CLOSED]
     if not cfg.enabled or len(live) == 0:
         return 0
     # Draws keyed by (case, day): scenarios share each case's risk path whatever else is live.

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engine.cases import CLOSED, NO_VISIT_DUE, group_rows
+from sim.engine.cases import NO_VISIT_DUE, group_rows
 from sim.engine.phases.risk import record_is_stale
 
 if TYPE_CHECKING:
@@ -40,7 +40,6 @@ def supervise(model: World) -> None:
     """Hold today's supervision sessions in every team."""
     cfg, day, cases, staff = model.config.supervision, model.day, model.cases, model.staff
     live = cases.live
-    live = live[cases.status[live] != CLOSED]
     live_per_team = np.bincount(cases.team[live], minlength=len(model.managers)).tolist()
     who = staff.in_post
     staff.supervised_today[who] = False
