@@ -187,12 +187,12 @@ def _write(
     write_directory(out, writers, manifest, command=command)
 
 
-def write_docs(report: str) -> Path:
-    """Replace ``docs/validation.md`` of the repository with ``report``, atomically."""
+def write_docs(report: str, name: str = "validation.md") -> Path:
+    """Replace ``docs/<name>`` of the repository with ``report``, atomically."""
     from sim.scenario.catalogue import repo_root
 
-    path = repo_root() / "docs" / "validation.md"
-    handle, staging = tempfile.mkstemp(prefix=".validation-", suffix=".md", dir=path.parent)
+    path = repo_root() / "docs" / name
+    handle, staging = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".md", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(report)
