@@ -111,8 +111,9 @@ def _cmd_robustness(args: argparse.Namespace) -> int:
     runs = plan.distinct_runs()
     console.print(
         f"[bold]Robustness of {len(plan.pairings)} comparisons[/bold]: {plan.n_sets} parameter "
-        f"sets × {plan.replications} replications × 2 scenarios = {runs} distinct runs of "
-        f"{days} working days (warm-up {warmup}), master seed {plan.master_seed}",
+        f"sets × {plan.replications} replications × 2 scenarios = {len(specs)} runs ({runs} "
+        f"distinct: a shared base runs once) of {days} working days (warm-up {warmup}), "
+        f"master seed {plan.master_seed}",
         highlight=False,
         soft_wrap=True,
     )
