@@ -23,6 +23,7 @@ from sim.cli.support import (
     add_output_options,
     add_set_option,
     int_at_least,
+    reproducing_options,
 )
 
 #: The journal of finished runs inside the output directory, removed once outputs are written.
@@ -145,11 +146,7 @@ def canonical_command(args: argparse.Namespace, seed: int) -> str:
     Those change where and how the runs execute, never the numbers.
     """
     words = ["caseload", "robustness", "--sets", str(args.sets), "--reps", str(args.reps)]
-    words += ["--seed", str(seed)]
-    if args.days is not None:
-        words += ["--days", str(args.days)]
-    for override in args.set:
-        words += ["--set", override]
+    words += ["--seed", str(seed), *reproducing_options(args)]
     return shlex.join(words)
 
 

@@ -25,6 +25,7 @@ from sim.cli.support import (
     add_set_option,
     checkpointed_replications,
     int_at_least,
+    reproducing_options,
 )
 
 #: Folder inside the output directory holding replications of an unfinished validation.
@@ -150,11 +151,7 @@ def canonical_command(args: argparse.Namespace, scenario_path: str, reps: int, s
     words = ["caseload", "validation"]
     if args.scenario:
         words.append(scenario_path)
-    words += ["--reps", str(reps), "--seed", str(seed)]
-    if args.days is not None:
-        words += ["--days", str(args.days)]
-    for override in args.set:
-        words += ["--set", override]
+    words += ["--reps", str(reps), "--seed", str(seed), *reproducing_options(args)]
     return shlex.join(words)
 
 
