@@ -193,6 +193,7 @@ def test_command_end_to_end_writes_its_files(tiny_run):
     ].iloc[0]
     assert admin_cost["higher"] == 2  # an administrator is paid in every parameter set
     runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == 3 * 2 * 2 * 2 and {"burnout_prevalence", "vacancy_rate"} <= set(runs)
     cap = runs[runs["comparison"] == "caseload_cap vs baseline"]
     admin = runs[runs["comparison"] == "admin_support vs baseline"]
     base_cols = ["set", "replication", "serious_incidents", "burnt_out_workers"]

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.engine.metrics import HEADCOUNT_LABELS, METRICS_BY_KEY
+from sim.engine.metrics import HEADCOUNT_LABELS, METRIC_KEYS, METRICS_BY_KEY
 from sim.engine.rng import replication_seeds
 from sim.experiments.compare import Comparison, paired_difference
 from sim.experiments.design import toml_literal
@@ -317,9 +317,12 @@ def effects_table(
 def runs_table(
     plan: RobustnessPlan, records: Sequence[RunRecord], outcomes: Sequence[Outcome] = OUTCOMES
 ) -> pd.DataFrame:
-    """One row per run of each pair: comparison, side, scenario, set, replication, seed, outcomes.
+    """One row per run of each pair: comparison, side, scenario, set, replication, seed, values.
 
-    A base shared by two comparisons appears under each (it was run once).
+    The values are the outcomes, then every other metric of the contract, so a mechanism can be
+    read from the same runs (burnout prevalence, the share, beside the burnt-out headcount; the
+    vacancy rate and leavers beside a cut's cost). A base shared by two comparisons appears
+    under each (it was run once).
     """
     rows = []
     seeds = replication_seeds(plan.master_seed, plan.replications)
@@ -327,6 +330,8 @@ def runs_table(
         for set_ in range(plan.n_sets):
             comparison = pair_comparison(plan, records, index, set_)
             values = {o.key: outcome_values(comparison, o) for o in outcomes}
+            for key in METRIC_KEYS:
+                values.setdefault(key, comparison.matrix(key))
             for side, name in enumerate(("base", "lever")):
                 for replication, seed in enumerate(seeds):
                     rows.append(
