@@ -148,6 +148,15 @@ def test_every_set_gives_both_scenarios_of_a_pair_the_same_values_and_seeds():
     assert plan.distinct_runs() == len(plan.specs())  # no base shared between these two
 
 
+def test_an_uncertain_parameter_set_on_the_command_line_is_held_not_sampled():
+    pairs = rb.headline_pairings()[1:2]
+    held = "wellbeing.burnout_threshold"
+    plan = rb.plan_robustness(pairs, 2, replications=2, days=120, settings=[WARMUP, f"{held}=0.6"])
+    assert held not in plan.sets.columns and held not in [p.key for p in plan.parameters]
+    assert len(plan.parameters) == len(rb.uncertain_parameters()) - 1
+    assert {c.wellbeing.burnout_threshold for c in plan.configs} == {0.6}
+
+
 # --- the generated part of the doc --------------------------------------------------------------
 
 

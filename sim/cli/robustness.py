@@ -90,12 +90,10 @@ def _cmd_robustness(args: argparse.Namespace) -> int:
         plan_robustness,
         render_markdown,
         sign_counts,
-        uncertain_parameters,
     )
     from sim.runs.batch import Journal
     from sim.scenario.catalogue import display_path
 
-    parameters = uncertain_parameters()
     plan = plan_robustness(
         headline_pairings(),
         args.sets,
@@ -103,7 +101,6 @@ def _cmd_robustness(args: argparse.Namespace) -> int:
         seed=args.seed,
         days=args.days,
         settings=args.set,
-        parameters=parameters,
     )
     out = claim_output_dir(args, Path("results") / "robustness")
     console = Console(width=None if sys.stdout.isatty() else 140)
@@ -126,7 +123,6 @@ def _cmd_robustness(args: argparse.Namespace) -> int:
     report = render_markdown(
         signs,
         plan=plan,
-        parameters=parameters,
         command=canonical_command(args, plan.master_seed),
         runs=runs,
     )
