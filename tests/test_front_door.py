@@ -124,8 +124,7 @@ def test_no_pressure_gives_the_base_threshold_and_no_staff_the_maximum():
     assert door.screening_thresholds(door_model()) == pytest.approx([0.1])
     model = door_model()
     for worker in model.workers:
-        model.staff.day_left[worker.index] = 0
-        model.remove_from_staff(worker)
+        model.staff.leave(worker.index, 0)
     if len(model.staff.in_post) == 0:
         assert door.screening_thresholds(model) == pytest.approx([0.9])
 

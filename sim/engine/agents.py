@@ -17,6 +17,7 @@ import mesa
 import numpy as np
 
 from sim.engine.cases import STATUS_NAMES
+from sim.engine.staff import IN_POST_KEYS
 from sim.engine.staff import STATUS_NAMES as STAFF_STATUS_NAMES
 from sim.scenario.schema import CASE_TYPES, WORKING_DAYS_PER_YEAR
 
@@ -39,7 +40,10 @@ class _Column:
         return getattr(worker.model.staff, self.name)[worker.index].item()
 
     def __set__(self, worker: SocialWorker, value) -> None:
-        getattr(worker.model.staff, self.name)[worker.index] = value
+        staff = worker.model.staff
+        getattr(staff, self.name)[worker.index] = value
+        if self.name in IN_POST_KEYS:
+            staff.changed()  # who is in post, or in which team, changed
 
 
 class SocialWorker(mesa.Agent):

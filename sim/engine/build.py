@@ -158,7 +158,6 @@ class OrganisationBuilder:
                 worker.is_long_spell = True
                 worker.day_return_period_until = model.day + cfg.sickness.return_period_days
         model.posts.holder[post] = worker.index
-        model.add_to_staff(worker)
         return worker
 
     def add_initial_cases(self) -> None:

@@ -6,7 +6,7 @@ observed risk is below
     T_k(t) = min(T_max, T_0 + s_w * W_k / F_k + s_c * max(0, O_k / F_k - C_ref))
 
 with W_k the team's waiting referrals and O_k its open cases at the start of the day, F_k its FTE
-in post (no one in post: T_max). A screened-out referral keeps its row, latent risk and child id
+in post (no one in post: T_max). A screened-out referral keeps its case id, latent risk and child id
 with status ``screened_out``, takes no work and is never live again.
 
 **Re-referrals** (``re_referral``): a case that closes, or a referral screened out, on day t is

@@ -81,14 +81,6 @@ class CaseloadModel(mesa.Model):
         return int((arrivals + initial) * 1.6 * cfg.team.n_teams) + 64
 
     # Staff registry -------------------------------------------------------------------------
-    def add_to_staff(self, worker: SocialWorker) -> None:
-        """Register a worker as in post in its team."""
-        self.staff.changed()
-
-    def remove_from_staff(self, worker: SocialWorker) -> None:
-        """Take a worker who has left off the staff (its ``day_left`` is set)."""
-        self.staff.changed()
-
     def workers_in_post(self) -> list[SocialWorker]:
         """Every social worker currently in post, team by team, in hiring order."""
         workers = self.workers

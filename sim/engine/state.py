@@ -85,9 +85,6 @@ class World(Protocol):
     def team_workers(self, team: int) -> list[Any]:
         """Social workers in post in ``team``."""
 
-    def remove_from_staff(self, worker: Any) -> None:
-        """Take a worker who has left off the staff."""
-
     def team_admin(self, team: int) -> Any:
         """The team's admin support, if it has any."""
 

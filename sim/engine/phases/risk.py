@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.engine.cases import record_is_stale as cases_record_is_stale
-from sim.engine.cases import visit_overdue as visit_overdue  # the daily test, re-exported
 from sim.engine.referrals import logit
 from sim.scenario.schema import CASE_TYPES, WORKING_DAYS_PER_YEAR
 
