@@ -15,6 +15,8 @@ Order of one working day (see docs/model.md):
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import mesa
 import numpy as np
 
@@ -119,7 +121,7 @@ class CaseloadModel(mesa.Model):
             self.cases.compact()  # between days, when no phase holds a row
         self.day += 1
 
-    def run(self, days: int | None = None, progress=None) -> None:
+    def run(self, days: int | None = None, progress: Callable[[int], None] | None = None) -> None:
         """Step ``days`` days (default: the scenario's length), calling ``progress(day)``."""
         for _ in range(self.config.simulation.days if days is None else days):
             self.step()

@@ -210,7 +210,3 @@ class Staff:
         who = self.in_post
         self.days_in_post[who] += 1
         self.total_sick_days[who] += self.is_sick(who, day)
-
-    def column_table(self) -> dict[str, np.ndarray]:
-        """Copies of every used column."""
-        return {name: getattr(self, name)[: self.n].copy() for name in COLUMNS}
