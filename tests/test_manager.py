@@ -36,8 +36,24 @@ def model_with_cases(n: int, *, manager: dict | None = None, sup: dict | None = 
         manager={**ON, **(manager or {})}, supervision={**AMPLE, **(sup or {})}, **kw
     )
     rows = add_cases(model, n, worker=model.workers[0], observed_risk=0.1, visit_due_day=50)
-    model.oversight.ensure(model.cases.n)
+    model.oversight.ensure(model.cases.n_total)
     return model, rows
+
+
+def ids_of(model, rows: np.ndarray) -> np.ndarray:
+    """The case ids of case-book ``rows`` (review dates are kept by case id)."""
+    return model.cases.case_id[rows]
+
+
+def last_review(model, rows: np.ndarray) -> np.ndarray:
+    """Day of the last management review of each of ``rows``."""
+    return model.oversight.day_last_review[ids_of(model, rows)]
+
+
+def set_reviewed(model, rows: np.ndarray, days) -> None:
+    """Say ``rows`` were last reviewed on ``days``, their allocation already seen."""
+    model.oversight.day_last_review[ids_of(model, rows)] = days
+    model.oversight.day_allocation_seen[ids_of(model, rows)] = model.cases.day_allocated[rows]
 
 
 def test_off_is_the_default_and_changes_nothing_it_reads():
@@ -56,17 +72,19 @@ def test_allocating_a_case_reviews_it_and_sets_its_timescale():
     model.day = 7
     model.cases.day_allocated[rows] = 7
     manager_load.note_allocations(model, rows)
-    assert (model.oversight.day_last_review[rows] == 7).all()
-    model.oversight.day_last_review[rows] = 3  # reviewed since: the same allocation is not new
+    assert (last_review(model, rows) == 7).all()
+    model.oversight.day_last_review[ids_of(model, rows)] = (
+        3  # reviewed since: the same allocation is not new
+    )
     manager_load.note_allocations(model, rows)
-    assert (model.oversight.day_last_review[rows] == 3).all()
+    assert (last_review(model, rows) == 3).all()
 
 
 def test_review_interval_is_shorter_while_observed_risk_is_high():
     model, rows = model_with_cases(2, manager={"review_interval_days": 20})
     model.cases.observed_risk[rows] = [0.1, 0.9]
     np.testing.assert_array_equal(manager_load.review_intervals(model, rows), [20, 5])
-    model.oversight.day_last_review[rows] = 10
+    model.oversight.day_last_review[ids_of(model, rows)] = 10
     np.testing.assert_array_equal(manager_load.review_due_days(model, rows), [30, 15])
     model.day = 16
     np.testing.assert_array_equal(manager_load.review_overdue(model, rows), [False, True])
@@ -76,12 +94,11 @@ def test_a_manager_with_hours_reviews_due_cases_and_escalates_new_high_risk():
     model, rows = model_with_cases(3)
     cases = model.cases
     model.day = 30
-    model.oversight.day_last_review[rows] = [5, 5, 25]  # two due (10 + 20 <= 30), one not
-    model.oversight.day_allocation_seen[rows] = cases.day_allocated[rows]
+    set_reviewed(model, rows, [5, 5, 25])  # two due (10 + 20 <= 30), one not
     cases.risk_logit[rows] = [2.0, -2.0, 2.0]  # latent 0.88, 0.12, 0.88; all observed at 0.1
     supervision.supervise(model)
     manager = model.managers[0]
-    np.testing.assert_array_equal(model.oversight.day_last_review[rows], [30, 30, 25])
+    np.testing.assert_array_equal(last_review(model, rows), [30, 30, 25])
     assert manager.reviews_today == 2
     assert cases.observed_risk[rows[0]] == pytest.approx(1 / (1 + math.exp(-2.0)))
     assert cases.observed_risk[rows[2]] == 0.1  # not reviewed, not re-assessed
@@ -93,21 +110,20 @@ def test_a_manager_with_hours_reviews_due_cases_and_escalates_new_high_risk():
 def test_high_risk_reviews_come_first_when_hours_are_short():
     model, rows = model_with_cases(3, manager={"review_hours_per_case": 2.0})  # 5 h: two reviews
     model.day = 40
-    model.oversight.day_last_review[rows] = [0, 1, 30]
-    model.oversight.day_allocation_seen[rows] = model.cases.day_allocated[rows]
+    set_reviewed(model, rows, [0, 1, 30])
     model.cases.observed_risk[rows] = [0.1, 0.1, 0.8]  # the third is due (30 + 5 <= 40)
     supervision.supervise(model)
-    np.testing.assert_array_equal(model.oversight.day_last_review[rows], [40, 1, 40])
+    np.testing.assert_array_equal(last_review(model, rows), [40, 1, 40])
 
 
 def test_an_unreviewed_case_slips_its_visit_unless_known_high_risk():
     model, rows = model_with_cases(2, manager={"unset_timescale_slip_days": 5})
     model.day = 40
-    model.oversight.day_last_review[rows] = 0  # due on day 20: overdue
+    model.oversight.day_last_review[ids_of(model, rows)] = 0  # due on day 20: overdue
     model.cases.day_visit_due[rows] = 38
     model.cases.observed_risk[rows] = [0.1, 0.9]
     np.testing.assert_array_equal(manager_load.planned_visit_days(model, rows), [43, 38])
-    model.oversight.day_last_review[rows] = 39  # reviewed: the timescale holds
+    model.oversight.day_last_review[ids_of(model, rows)] = 39  # reviewed: the timescale holds
     np.testing.assert_array_equal(manager_load.planned_visit_days(model, rows), [38, 38])
 
 
@@ -120,8 +136,7 @@ def test_a_manager_with_no_hours_makes_no_reviews_and_the_visit_slips_in_the_wor
         sup=NONE_LEFT,
     )
     cases = model.cases
-    model.oversight.day_last_review[rows] = -30
-    model.oversight.day_allocation_seen[rows] = cases.day_allocated[rows]
+    set_reviewed(model, rows, -30)
     cases.day_visit_due[rows] = 2
     made = []
     for day in range(7):
@@ -135,8 +150,7 @@ def test_a_manager_with_no_hours_makes_no_reviews_and_the_visit_slips_in_the_wor
 
 def test_unreviewed_cases_drift_up_by_the_drift_a_day():
     model, rows = model_with_cases(2, manager={"unreviewed_drift_per_day": 0.05}, sup=NONE_LEFT)
-    model.oversight.day_last_review[rows] = [-30, 0]  # the first overdue, the second not yet
-    model.oversight.day_allocation_seen[rows] = model.cases.day_allocated[rows]
+    set_reviewed(model, rows, [-30, 0])  # the first overdue, the second not yet
     before = model.cases.risk_logit[rows].copy()
     model.day = 10
     supervision.supervise(model)
@@ -151,10 +165,10 @@ def test_manager_overtime_is_none_by_default_and_a_share_of_the_shortfall_up_to_
         manager={"review_hours_per_case": 1.0, "max_unpaid_overtime_hours_per_week": 10.0},
         work={"overtime_share_of_shortfall": 0.5},
     )
-    model.oversight.day_last_review[: model.cases.n] = -30  # all 40 due: 40 h of reviews
-    model.oversight.day_allocation_seen[: model.cases.n] = model.cases.day_allocated[
-        : model.cases.n
-    ]
+    every = np.arange(model.cases.n)
+    ids = model.cases.case_id[every]
+    model.oversight.day_last_review[ids] = -30  # all 40 due: 40 h of reviews
+    model.oversight.day_allocation_seen[ids] = model.cases.day_allocated[every]
     model.day = 0
     supervision.supervise(model)
     manager = model.managers[0]
@@ -171,8 +185,7 @@ def test_manager_stress_follows_the_workers_equation(hours_short):
     model, rows = model_with_cases(
         10, sup=NONE_LEFT if hours_short else None, wellbeing={"enabled": True}
     )
-    model.oversight.day_last_review[rows] = -30  # all due or overdue
-    model.oversight.day_allocation_seen[rows] = model.cases.day_allocated[rows]
+    set_reviewed(model, rows, -30)  # all due or overdue
     cfg = model.config.wellbeing
     manager = model.managers[0]
     s0 = manager.stress
@@ -216,9 +229,9 @@ def test_day_zero_reviews_are_keyed_draws_that_move_no_other_stream():
     assert b.cases.n == n
     for column in ("type_code", "risk_logit", "day_visit_due", "work_days_left", "worker"):
         np.testing.assert_array_equal(getattr(a.cases, column)[:n], getattr(b.cases, column)[:n])
-    last = b.oversight.day_last_review[b.cases.live]
+    last = b.oversight.day_last_review[b.cases.case_id[b.cases.live]]
     assert (last < 0).all() and (last >= -20).all() and len(np.unique(last)) > 5
-    assert (a.oversight.day_last_review[: a.cases.n] == UNSET).all()  # off: nothing drawn
+    assert (a.oversight.day_last_review == UNSET).all()  # off: nothing set or drawn
     # The keyed draw depends on (seed, day, row) alone.
     rows = np.arange(10)
     np.testing.assert_array_equal(
@@ -309,7 +322,7 @@ def test_the_manager_invariant_check_can_fail():
 
     model = CaseloadModel(config, 2)
     model.step()
-    model.oversight.day_last_review[model.cases.live[0]] = UNSET
+    model.oversight.day_last_review[model.cases.case_id[model.cases.live[0]]] = UNSET
     with pytest.raises(AssertionError, match="never reviewed"):
         check_invariants(model)
 
@@ -347,3 +360,29 @@ def test_an_overloaded_manager_raises_unobserved_risk():
     }
     for key, (span_120, span_65) in total.items():
         assert span_120 > span_65, f"{key}: span 120 gives {span_120}, span 65 {span_65}"
+
+
+def test_review_dates_follow_their_cases_through_compaction():
+    config = scenario(
+        simulation={"days": 120, "warmup_days": 0, "initial_cases_per_fte": 20.0},
+        team={"social_worker_posts": 3},
+        demand={"referrals_per_day": 2.0},
+        manager=ON,
+    )
+    from sim.engine.model import CaseloadModel
+
+    def due_by_case() -> dict[int, int]:
+        live = model.cases.live
+        ids, due = model.cases.case_id[live], manager_load.review_due_days(model, live)
+        return dict(zip(ids.tolist(), due.tolist(), strict=True))
+
+    model = CaseloadModel(config, 4)
+    model.run(60)
+    while model.cases.n == len(model.cases.live):  # until closed rows wait to be archived
+        model.step()
+    before = due_by_case()
+    model.cases.compact()
+    assert model.cases.n == len(model.cases.live)  # the rows moved
+    assert due_by_case() == before
+    model.step()
+    check_invariants(model)

@@ -24,9 +24,8 @@ from typing import Any
 import mesa
 import numpy as np
 
-from sim.engine.cases import ALLOCATED, READY, WAITING
+from sim.engine.cases import ALLOCATED, READY, WAITING, record_is_stale, visit_overdue
 from sim.engine.model import CaseloadModel
-from sim.engine.phases.risk import record_is_stale, visit_overdue
 from sim.engine.posts import NOBODY
 from sim.engine.tally import daily_cost
 
@@ -558,7 +557,8 @@ def _overdue(model: CaseloadModel) -> np.ndarray:
 
 def _stale(model: CaseloadModel) -> np.ndarray:
     """Per case row: record out of date at the end of the last day simulated."""
-    return record_is_stale(model, model.day - 1)
+    after_days = model.config.work.record_out_of_date_after_days
+    return record_is_stale(model.cases, model.day - 1, after_days)
 
 
 def format_pounds(value: float) -> str:

@@ -35,7 +35,8 @@ burnout thresholds are the ``wellbeing`` section's. No supervision relief: nobod
 manager in the model. The manager does not fall sick or leave.
 
 Day-0 cases get their last review at a keyed uniform point of the interval before day 0
-(``Streams.row_uniform("manager_review", 0, rows)``), so no existing stream moves.
+(``Streams.row_uniform("manager_review", 0, case_ids)``), so no existing stream moves. Review
+dates are kept by case id, so the case book's compaction between days moves nothing here.
 """
 
 from __future__ import annotations
@@ -64,15 +65,18 @@ def is_under_load(model: World) -> bool:
 
 
 class Oversight:
-    """Each case row's last management review, in columns grown with the case book."""
+    """Each case's last management review, indexed by ``case_id`` (rows move; ids do not).
+
+    Grown as referrals are opened; an archived case's entries are simply never read again.
+    """
 
     def __init__(self) -> None:
         self.day_last_review = np.full(0, UNSET, dtype=np.int32)
-        #: The allocation day last seen per row: a new one means the case was (re)allocated.
+        #: The allocation day last seen per case: a new one means the case was (re)allocated.
         self.day_allocation_seen = np.full(0, UNSET, dtype=np.int32)
 
     def ensure(self, n: int) -> None:
-        """Make room for ``n`` case rows (new rows unreviewed)."""
+        """Make room for case ids below ``n`` (new cases unreviewed)."""
         have = len(self.day_last_review)
         if n <= have:
             return
@@ -85,15 +89,16 @@ class Oversight:
     def start(self, model: World) -> None:
         """Give day-0 cases a last review spread over the interval before day 0 (keyed draws)."""
         cases = model.cases
-        self.ensure(cases.n)
+        self.ensure(cases.n_total)
         live = cases.live
         rows = live[(cases.status[live] == ALLOCATED) | (cases.status[live] == READY)]
         if len(rows) == 0:
             return
+        ids = cases.case_id[rows]
         interval = review_intervals(model, rows)
-        u = model.streams.row_uniform("manager_review", 0, rows)
-        self.day_last_review[rows] = model.day - 1 - np.floor(u * interval).astype(np.int32)
-        self.day_allocation_seen[rows] = cases.day_allocated[rows]
+        u = model.streams.row_uniform("manager_review", 0, ids)
+        self.day_last_review[ids] = model.day - 1 - np.floor(u * interval).astype(np.int32)
+        self.day_allocation_seen[ids] = cases.day_allocated[rows]
 
 
 def review_intervals(model: World, rows: np.ndarray) -> np.ndarray:
@@ -105,7 +110,7 @@ def review_intervals(model: World, rows: np.ndarray) -> np.ndarray:
 
 def review_due_days(model: World, rows: np.ndarray) -> np.ndarray:
     """Day each of case ``rows`` is due its next management review."""
-    last = model.oversight.day_last_review[rows].astype(np.int64)
+    last = model.oversight.day_last_review[model.cases.case_id[rows]].astype(np.int64)
     return last + review_intervals(model, rows)
 
 
@@ -118,7 +123,7 @@ def review_overdue(model: World, rows: np.ndarray, day: int | None = None) -> np
     if not is_under_load(model) or len(rows) == 0:
         return np.zeros(len(rows), dtype=bool)
     day = model.day if day is None else day
-    model.oversight.ensure(model.cases.n)
+    model.oversight.ensure(model.cases.n_total)
     allocated = model.cases.status[rows] == ALLOCATED
     return allocated & (review_due_days(model, rows) < day)
 
@@ -142,12 +147,12 @@ def planned_visit_days(model: World, rows: np.ndarray) -> np.ndarray:
 def note_allocations(model: World, rows: np.ndarray) -> None:
     """Allocated ``rows`` with a new allocation day were reviewed then (the timescale set)."""
     oversight, cases = model.oversight, model.cases
-    oversight.ensure(cases.n)
+    oversight.ensure(cases.n_total)
+    ids = cases.case_id[rows]
     allocated_on = cases.day_allocated[rows]
-    fresh = allocated_on != oversight.day_allocation_seen[rows]
-    rows = rows[fresh]
-    oversight.day_allocation_seen[rows] = allocated_on[fresh]
-    oversight.day_last_review[rows] = allocated_on[fresh]
+    fresh = allocated_on != oversight.day_allocation_seen[ids]
+    oversight.day_allocation_seen[ids[fresh]] = allocated_on[fresh]
+    oversight.day_last_review[ids[fresh]] = allocated_on[fresh]
 
 
 def reviews_due(model: World, rows: np.ndarray) -> np.ndarray:
@@ -200,7 +205,7 @@ def review(model: World, manager: Manager, due_rows: np.ndarray, hours: float) -
     manager.reviews += n
     if n == 0:
         return hours
-    model.oversight.day_last_review[rows] = day
+    model.oversight.day_last_review[cases.case_id[rows]] = day
     threshold = model.config.risk.high_risk_threshold
     was_high = cases.observed_risk[rows] > threshold
     risk = 1.0 / (1.0 + np.exp(-cases.risk_logit[rows]))

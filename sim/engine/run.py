@@ -180,10 +180,7 @@ def case_table(model: CaseloadModel) -> pd.DataFrame:
     table["case_type"] = [CASE_TYPES[c] for c in table["type_code"]]
     table["status_name"] = [STATUS_NAMES[s] for s in table["status"]]
     table["risk"] = model.cases.risk
-    history = model.worker_history
-    table["worker_history"] = [
-        ">".join(map(str, history.get(row, []))) for row in range(len(table))
-    ]
+    table["worker_history"] = model.worker_history.joined(len(table))
     return table.drop(columns=["risk_logit", "casework_covered_share"])
 
 

@@ -259,7 +259,7 @@ class Tally:
     def summary(self, model: World) -> dict[str, float]:
         """The metric contract for this replication (measured window only)."""
         t = self.totals
-        status = model.cases.status[: model.cases.n]
+        status = model.cases.status[: model.cases.n]  # every live row (archived ones are closed)
         measured_years = max(1, self.days - self.warmup_days) / WORKING_DAYS_PER_YEAR
         # the same test as the daily overdue count, on the last day
         still_overdue = int(visit_overdue(model.cases, model.day - 1, model.cases.live).sum())
@@ -321,8 +321,8 @@ def re_referral_rate(cases: CaseBook, warmup_days: int) -> float:
     That is the DfE re-referral definition (within 12 months); NaN when none arrived. Day-0
     cases are not referrals in the window, but count as a child's previous referral.
     """
-    n = cases.n
-    child, arrived = cases.child[:n], cases.day_arrived[:n]
+    child, arrived = cases.full("child"), cases.full("day_arrived")
+    n = len(child)
     order = np.lexsort((arrived, child))
     child, arrived = child[order], arrived[order]
     same_child = np.zeros(n, dtype=bool)

@@ -725,6 +725,10 @@ def render_markdown(
         f"{wide} of the passes are marked (wide): the model's interval is wider than the "
         "published range, so the pass says little.",
         "",
+        "Whether the headline comparisons (the 10% staffing cut, the caseload cap, admin "
+        "support) keep the sign of their effects over the uncertain parameters is in "
+        "[robustness.md](robustness.md), written by `caseload robustness`.",
+        "",
         "| target | source | published figure (range) | model mean [95% CI] | result |",
         "| --- | --- | --- | --- | --- |",
     ]

@@ -25,8 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.engine import manager as manager_load
-from sim.engine.cases import CLOSED, NO_VISIT_DUE, group_rows
-from sim.engine.phases.risk import record_is_stale
+from sim.engine.cases import NO_VISIT_DUE, group_rows, record_is_stale
 
 if TYPE_CHECKING:
     from sim.engine.agents import Manager
@@ -44,7 +43,6 @@ def supervise(model: World) -> None:
     """Hold today's supervision sessions in every team."""
     cfg, day, cases, staff = model.config.supervision, model.day, model.cases, model.staff
     live = cases.live
-    live = live[cases.status[live] != CLOSED]
     live_per_team = np.bincount(cases.team[live], minlength=len(model.managers)).tolist()
     who = staff.in_post
     staff.supervised_today[who] = False
@@ -146,7 +144,8 @@ def failing_rows(model: World, live: np.ndarray) -> np.ndarray:
     cases, day = model.cases, model.day
     due = cases.day_visit_due[live]
     overdue = (due < day) & (due < NO_VISIT_DUE)
-    rows = live[overdue | record_is_stale(model, rows=live)]
+    after_days = model.config.work.record_out_of_date_after_days
+    rows = live[overdue | record_is_stale(model.cases, model.day, after_days, live)]
     return rows[np.argsort(cases.day_visit_due[rows], kind="stable")]
 
 

@@ -400,8 +400,8 @@ def progress_cases(model: World) -> None:
     finished = live[(cases.status[live] == ALLOCATED) & (cases.work_days_left[live] <= 0)]
     if len(finished):
         rng = model.streams["case_progression"]
-        # Keyed by (row, day), so scenarios share them row by row whatever else has finished.
-        draws = model.streams.row_uniform("case_step_up", day, finished)
+        # Keyed by (case, day), so scenarios share them case by case whatever else has finished.
+        draws = model.streams.row_uniform("case_step_up", day, cases.case_id[finished])
         stepping, next_codes = [], []
         for row, u in zip(finished, draws, strict=True):
             spec = model.config.case_types[CASE_TYPES[cases.type_code[row]]]
@@ -435,8 +435,8 @@ def progress_cases(model: World) -> None:
     if len(closable):
         cases.close(closable, day)
         np.add.at(model.staff.n_cases_closed, cases.worker[closable], 1)
-        for row in closable.tolist():
-            agent = model.referral_agents.pop(row, None)
+        for case_id in cases.case_id[closable].tolist():
+            agent = model.referral_agents.pop(case_id, None)
             if agent is not None:
                 agent.remove()
         door.on_closed(model, closable)
