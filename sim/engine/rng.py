@@ -94,7 +94,8 @@ class Streams:
 
 #: Streams drawn per case row and day (:meth:`Streams.row_uniform`), not in sequence.
 #: The ``re_referral*`` streams are keyed by (episode, child) instead of (day, row), so a child's
-#: return depends on that child alone (docs/model.md, re-referrals).
+#: return depends on that child alone (docs/model.md, re-referrals). ``exhaustion`` is keyed by
+#: staff row (day 0): each worker's susceptibility to stress (docs/model.md, wellbeing).
 ROW_STREAMS: tuple[str, ...] = (
     "risk",
     "incidents",
@@ -103,6 +104,7 @@ ROW_STREAMS: tuple[str, ...] = (
     "re_referral",
     "re_referral_delay",
     "re_referral_case",
+    "exhaustion",
 )
 
 _MASK64 = 2**64 - 1

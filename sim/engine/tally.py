@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.engine.cases import ALLOCATED, READY, WAITING, CaseBook, record_is_stale, visit_overdue
-from sim.engine.metrics import DAILY_COLUMNS, METRIC_KEYS
+from sim.engine.metrics import DAILY_COLUMNS, EXHAUSTION_HIGH_CUTOFF, METRIC_KEYS
 from sim.scenario.schema import WORKING_DAYS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -59,6 +59,14 @@ _ACCUMULATORS = (
     "screened_out",
     "screened_out_high_risk",
     "notifications",
+    "stress_sum",
+    "exhaustion_high_days",
+    "burnout_days_first_year",
+    "worker_days_first_year",
+    "burnout_days_years_2_3",
+    "worker_days_years_2_3",
+    "burnout_days_agency",
+    "worker_days_agency",
 )
 
 
@@ -241,7 +249,26 @@ class Tally:
             t["screened_out"] += self.screened_out_today
             t["screened_out_high_risk"] += self.screened_out_high_risk_today
             t["notifications"] += self.notifications_today
+            self._record_exhaustion(model, who)
         self._start_day()
+
+    def _record_exhaustion(self, model: World, who: np.ndarray) -> None:
+        """Add today's exhaustion scores and burnout by years of practice and employment type."""
+        t, staff = self.totals, model.staff
+        stress = staff.stress[who]
+        burnt = staff.is_burnt_out[who]
+        t["stress_sum"] += float(stress.sum())
+        t["exhaustion_high_days"] += int(np.count_nonzero(stress >= EXHAUSTION_HIGH_CUTOFF))
+        experience = staff.experience_days[who] + (model.day - staff.day_hired[who])
+        years = experience / WORKING_DAYS_PER_YEAR
+        groups = {
+            "first_year": years < 1.0,
+            "years_2_3": (years >= 1.0) & (years < 3.0),
+            "agency": staff.is_agency[who],
+        }
+        for name, members in groups.items():
+            t[f"burnout_days_{name}"] += int(np.count_nonzero(burnt & members))
+            t[f"worker_days_{name}"] += int(np.count_nonzero(members))
 
     def summary(self, model: World) -> dict[str, float]:
         """The metric contract for this replication (measured window only)."""
@@ -288,6 +315,23 @@ class Tally:
                 1000.0 * t["notifications"] * WORKING_DAYS_PER_YEAR,
                 t["open_case_days"] + t["unallocated_case_days"],
             ),
+        }
+        measured_days = max(1, self.days - self.warmup_days)
+        permanent_days = t["worker_days"] - t["worker_days_agency"]
+        values |= {
+            "burnt_out_workers_mean": t["burnout_days"] / measured_days,
+            "exhaustion_mean": ratio(t["stress_sum"], t["worker_days"]),
+            "exhaustion_high_share": ratio(t["exhaustion_high_days"], t["worker_days"]),
+            "burnout_prevalence_first_year": ratio(
+                t["burnout_days_first_year"], t["worker_days_first_year"]
+            ),
+            "burnout_prevalence_years_2_3": ratio(
+                t["burnout_days_years_2_3"], t["worker_days_years_2_3"]
+            ),
+            "burnout_prevalence_permanent": ratio(
+                t["burnout_days"] - t["burnout_days_agency"], permanent_days
+            ),
+            "burnout_prevalence_agency": ratio(t["burnout_days_agency"], t["worker_days_agency"]),
         }
         assert set(values) == set(METRIC_KEYS), "tally and metric contract disagree"
         return {k: float(v) for k, v in values.items()}

@@ -459,6 +459,22 @@ class Wellbeing(Section):
     agency_stress_factor: Annotated[float, Field(ge=0.0, le=5.0)] = 0.85
 
 
+class Exhaustion(Section):
+    """Career-stage and individual effects on the stress (exhaustion) score; off by default.
+
+    ``docs/model.md`` (wellbeing) gives the equations: a worker's stress input is scaled by its
+    own susceptibility, by ASYE support that fades over the second year of practice and by the
+    role demand of years 2-3 that fades by year 5; experienced hires bring the exhaustion of
+    the job they come from instead of starting at 0.
+    """
+
+    enabled: bool = False
+    susceptibility_sigma: Annotated[float, Field(ge=0.0, le=3.0)] = 0.3
+    asye_support: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.3
+    early_career_demand: Annotated[float, Field(ge=0.0, le=5.0)] = 0.3
+    hire_carry_share: Probability = 1.0
+
+
 class Sickness(Section):
     """Sickness spells: short and long spells, worker frailty and the stress link."""
 
@@ -556,6 +572,7 @@ class Scenario(Section):
     supervision: Supervision = Supervision()
     support: Support = Support()
     wellbeing: Wellbeing = Wellbeing()
+    exhaustion: Exhaustion = Exhaustion()
     sickness: Sickness = Sickness()
     staffing: Staffing = Staffing()
     costs: Costs = Costs()

@@ -54,7 +54,47 @@ def stress_gains(model: World, who: np.ndarray) -> np.ndarray:
         + cfg.duty_gain_per_day * staff.duty_hours[who] / hours_per_day
     )
     gain = np.where(staff.is_agency[who], gain * cfg.agency_stress_factor, gain)
+    if model.config.exhaustion.enabled:
+        gain = gain * exhaustion_factors(model, who)
     return gain + model.config.risk.incident_stress * staff.incidents_today[who]
+
+
+def years_of_practice(model: World, who: np.ndarray) -> np.ndarray:
+    """Years of practice of staff rows ``who`` today: experience at hire plus time since."""
+    staff = model.staff
+    days = staff.experience_days[who] + (model.day - staff.day_hired[who])
+    return days / WORKING_DAYS_PER_YEAR
+
+
+def career_factors(model: World, years: np.ndarray) -> np.ndarray:
+    """Career-stage factor on the stress input at ``years`` of practice (exhaustion on).
+
+        m(y) = (1 - b * S(y)) * (1 + r * R(y))
+        S(y) = 1 (y < 1), 2 - y (1 <= y < 2), 0 after: ASYE support, fading over the 2nd year
+        R(y) = 0 (y < 1), 1 (1 <= y < 3), (5 - y) / 2 (3 <= y < 5), 0 after: role demand
+    with b = ``exhaustion.asye_support`` and r = ``exhaustion.early_career_demand``.
+    """
+    cfg = model.config.exhaustion
+    support = np.clip(2.0 - years, 0.0, 1.0)
+    demand = np.where(years < 1.0, 0.0, np.clip((5.0 - years) / 2.0, 0.0, 1.0))
+    return (1.0 - cfg.asye_support * support) * (1.0 + cfg.early_career_demand * demand)
+
+
+def susceptibilities(model: World, who: np.ndarray) -> np.ndarray:
+    """Each worker's own susceptibility z to stress: lognormal with mean 1 (exhaustion on).
+
+        z = exp(sigma * N - sigma^2 / 2),   sigma = ``exhaustion.susceptibility_sigma``
+    N is the keyed normal of the worker's staff row (stream ``exhaustion``, day 0), so a worker
+    keeps one z for life and no other draw of the run moves.
+    """
+    sigma = model.config.exhaustion.susceptibility_sigma
+    normal = model.streams.row_normal("exhaustion", 0, who)
+    return np.exp(sigma * normal - 0.5 * sigma * sigma)
+
+
+def exhaustion_factors(model: World, who: np.ndarray) -> np.ndarray:
+    """The factor z * m(y) on the stress input of staff rows ``who`` (exhaustion on)."""
+    return susceptibilities(model, who) * career_factors(model, years_of_practice(model, who))
 
 
 def stress_gain(worker: SocialWorker, model: World) -> float:
