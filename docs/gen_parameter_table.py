@@ -932,8 +932,7 @@ PARAMS: dict[str, tuple[str, str]] = {
         ASSUMED,
     ),
     "exhaustion.susceptibility_sigma": (
-        "sigma: log-SD of each worker's susceptibility z (lognormal, mean 1) on its stress "
-        "input.",
+        "sigma: log-SD of each worker's susceptibility z (lognormal, mean 1) on its stress input.",
         "assumption (individual differences in burnout [Hussein][hussein]; docs/model.md)",
     ),
     "exhaustion.asye_support": (

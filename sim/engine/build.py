@@ -213,6 +213,7 @@ class OrganisationBuilder:
         cases.worker[rows] = worker.index
         for row in rows:
             model.worker_history[int(row)] = [worker.index]
+            model.worker_history_days[int(row)] = [model.day]
         cases.day_allocated[rows] = cases.day_arrived[rows]
         cases.day_first_allocated[rows] = cases.day_arrived[rows]
         cases.observed_risk[rows] = 1.0 / (1.0 + np.exp(-cases.risk_logit[rows]))

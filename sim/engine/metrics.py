@@ -340,6 +340,15 @@ METRICS: tuple[Metric, ...] = (
         "workforce",
         label="Burnt out: agency staff",
     ),
+    Metric(
+        "looked_after_2plus_worker_changes_share",
+        "share",
+        "share of looked-after children at a yearly census with 2 or more changes of social "
+        "worker in the 12 months before it",
+        "lower",
+        "risk",
+        label="Children in care with 2+ social worker changes in a year",
+    ),
 )
 
 #: The exhaustion score's "high" cut-off: 27 of 54 on the MBI emotional exhaustion subscale

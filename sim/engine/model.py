@@ -59,6 +59,8 @@ class CaseloadModel(mesa.Model):
         self.re_referrals_due: dict[int, list[tuple[int, int, int, float]]] = {}
         #: Every worker each case has been allocated to, in order (a case's change history).
         self.worker_history: dict[int, list[int]] = {}
+        #: The day each entry of ``worker_history`` was made (a dated history of changes).
+        self.worker_history_days: dict[int, list[int]] = {}
         self.held_caseloads = {
             w.name: w.held_caseload for w in config.team.workers if w.held_caseload is not None
         }

@@ -105,6 +105,8 @@ ROW_STREAMS: tuple[str, ...] = (
     "re_referral_delay",
     "re_referral_case",
     "exhaustion",
+    "worker_transfer",
+    "worker_handover",
 )
 
 _MASK64 = 2**64 - 1

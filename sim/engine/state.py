@@ -71,6 +71,8 @@ class World(Protocol):
     referral_agents: dict[int, Any]
     #: Row -> every worker index the case has been allocated to, in order.
     worker_history: dict[int, list[int]]
+    #: Row -> the day of each entry of ``worker_history`` (day 0 for day-0 cases).
+    worker_history_days: dict[int, list[int]]
     #: Named worker -> caseload its manager holds it at (teaching scenarios).
     held_caseloads: dict[str, int]
     #: Children referred so far (fresh referrals; a re-referral keeps its child's id).

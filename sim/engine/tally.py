@@ -14,7 +14,7 @@ import numpy as np
 
 from sim.engine.cases import ALLOCATED, READY, WAITING, CaseBook, record_is_stale, visit_overdue
 from sim.engine.metrics import DAILY_COLUMNS, EXHAUSTION_HIGH_CUTOFF, METRIC_KEYS
-from sim.scenario.schema import WORKING_DAYS_PER_YEAR
+from sim.scenario.schema import CASE_TYPES, WORKING_DAYS_PER_YEAR
 
 if TYPE_CHECKING:
     from sim.engine.agents import SocialWorker
@@ -67,6 +67,8 @@ _ACCUMULATORS = (
     "worker_days_years_2_3",
     "burnout_days_agency",
     "worker_days_agency",
+    "looked_after_census",
+    "looked_after_2plus_changes",
 )
 
 
@@ -250,6 +252,10 @@ class Tally:
             t["screened_out_high_risk"] += self.screened_out_high_risk_today
             t["notifications"] += self.notifications_today
             self._record_exhaustion(model, who)
+            if (self.days - 1 - day) % WORKING_DAYS_PER_YEAR == 0:
+                census, changed = looked_after_stability(model, live)
+                t["looked_after_census"] += census
+                t["looked_after_2plus_changes"] += changed
         self._start_day()
 
     def _record_exhaustion(self, model: World, who: np.ndarray) -> None:
@@ -332,9 +338,47 @@ class Tally:
                 t["burnout_days"] - t["burnout_days_agency"], permanent_days
             ),
             "burnout_prevalence_agency": ratio(t["burnout_days_agency"], t["worker_days_agency"]),
+            "looked_after_2plus_worker_changes_share": ratio(
+                t["looked_after_2plus_changes"], t["looked_after_census"]
+            ),
         }
         assert set(values) == set(METRIC_KEYS), "tally and metric contract disagree"
         return {k: float(v) for k, v in values.items()}
+
+
+#: The Stability Index's window: changes of social worker in the 12 months before the census.
+STABILITY_WINDOW_DAYS = WORKING_DAYS_PER_YEAR
+
+
+def worker_changes_between(workers: list[int], days: list[int], start: int, end: int) -> int:
+    """Changes of worker in a dated history made on days ``start < d <= end``.
+
+    A change is an entry whose worker differs from the entry before it; the first allocation,
+    and a case given back to the worker who held it (after a long-term sickness), are not.
+    """
+    return sum(
+        1 for i in range(1, len(workers)) if workers[i] != workers[i - 1] and start < days[i] <= end
+    )
+
+
+def looked_after_stability(model: World, live: np.ndarray) -> tuple[int, int]:
+    """The Stability Index census on today: looked-after children, and those with 2+ changes.
+
+    Children in care are the live (waiting, allocated or ready-to-close) rows of type
+    ``looked_after``; a change counts when made in the 260 working days up to today,
+    whatever the case's type then (``worker_history_days``).
+    """
+    cases, day = model.cases, model.day
+    looked_after = live[cases.type_code[live] == CASE_TYPES.index("looked_after")]
+    changed = 0
+    start = day - STABILITY_WINDOW_DAYS
+    for row in looked_after.tolist():
+        workers = model.worker_history.get(row)
+        if workers is None or len(workers) < 3:
+            continue
+        if worker_changes_between(workers, model.worker_history_days[row], start, day) >= 2:
+            changed += 1
+    return len(looked_after), changed
 
 
 #: The DfE's re-referral window: a referral within 12 months (260 working days) of a previous one.

@@ -390,6 +390,21 @@ class ReReferral(Section):
     mean_delay_days: Days = 80.0
 
 
+class WorkerChanges(Section):
+    """Changes of a child's social worker beyond leaving and sickness; off by default.
+
+    Transfers when a case changes type (from the assessment team to a long-term team, into a
+    children-in-care team, between child in need and child protection) and the handover of
+    cases to a worker who joins (``docs/model.md``, allocation).
+    """
+
+    enabled: bool = False
+    transfer_after_assessment: Probability = 0.5
+    transfer_into_care: Probability = 0.5
+    transfer_other: Probability = 0.2
+    handover_share: Annotated[float, Field(ge=0.0, le=2.0)] = 0.5
+
+
 class Work(Section):
     """Working time, its fixed overheads, the cost of tasks and the priority rule."""
 
@@ -568,6 +583,7 @@ class Scenario(Section):
     allocation: Allocation = Allocation()
     front_door: FrontDoor = FrontDoor()
     re_referral: ReReferral = ReReferral()
+    worker_changes: WorkerChanges = WorkerChanges()
     work: Work = Work()
     supervision: Supervision = Supervision()
     support: Support = Support()
