@@ -7,6 +7,7 @@ wellbeing, sickness, attrition, supervision), so a unit test turns on only the m
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -176,6 +177,7 @@ def check_invariants(model: CaseloadModel, *, admin_used: dict | None = None) ->
         cases.day_first_allocated[:n][allocated_once] >= cases.day_arrived[:n][allocated_once]
     ), f"day {day}: allocated before arrival"
     assert np.all(allocated_once[is_open | (status == CLOSED)]), f"day {day}: never allocated"
+    check_worker_histories(model)
 
     # Workers' time accounts and state.
     ot_cap_per_fte = cfg.work.max_unpaid_overtime_hours_per_week / 5.0
@@ -214,3 +216,34 @@ def capacity(model: CaseloadModel, worker) -> float:
     """The worker's caseload capacity under the cap policy (FTE, scaled down if newly qualified)."""
     factor = model.config.allocation.nqsw_caseload_factor if worker.is_nqsw else 1.0
     return worker.fte * factor
+
+
+def check_worker_histories(model: CaseloadModel) -> None:
+    """Each case's dated worker history is consistent with the case and the staff.
+
+    One day per entry, in order, none in the future; every entry's worker was in post on its
+    day (hired by then, not yet left) and in the case's team; an open case's last entry is its
+    worker; the changes counted equal the entries after the first.
+    """
+    cases, staff, day = model.cases, model.staff, model.day
+    for row, workers in model.worker_history.items():
+        days = model.worker_history_days[row]
+        assert len(days) == len(workers), f"day {day}: case {row} history and its days differ"
+        assert all(a <= b for a, b in itertools.pairwise(days)), (
+            f"day {day}: case {row} history out of order {days}"
+        )
+        assert days[-1] <= day, f"day {day}: case {row} changed worker in the future"
+        for worker, when in zip(workers, days, strict=True):
+            assert staff.day_hired[worker] <= max(when, 0), (
+                f"day {day}: case {row} given to worker {worker} before its hire"
+            )
+            left = staff.day_left[worker]
+            assert left < 0 or when <= left, f"day {day}: case {row} given to a leaver"
+            assert staff.team[worker] == cases.team[row], f"day {day}: case {row} left its team"
+        assert cases.n_worker_changes[row] == len(workers) - 1, (
+            f"day {day}: case {row} counts {cases.n_worker_changes[row]} changes, "
+            f"history has {len(workers) - 1}"
+        )
+        if cases.status[row] in (ALLOCATED, READY):
+            assert workers[-1] == cases.worker[row], f"day {day}: case {row} history not current"
+    assert set(model.worker_history_days) == set(model.worker_history)

@@ -11,13 +11,14 @@ Two mechanisms, both switched by ``worker_changes.enabled`` (off by default):
           transfer_other              otherwise
   with U the keyed uniform of its row and day (stream ``worker_transfer``). It goes to the
   present worker of its team, other than its holder, with the lowest load per unit of capacity
-  (the allocation rule, without the cap); with nobody else at work it stays.
+  (the allocation rule, counts or weights as the cap counts them) among those it fits under the
+  cap; with nobody else at work, or nobody it fits, it stays.
 - **Handover to a worker who joins.** At the end of a day on which a worker joins, the manager
-  hands it cases from the colleagues at work with the highest load per unit of capacity until its
-  load reaches  h x (the colleagues' mean load per unit of capacity) x its capacity,
-  h = ``handover_share``, or no colleague has more per unit of capacity than it would after one
-  more; each donor gives one of its allocated cases at random (keyed uniform of the row and
-  day, stream ``worker_handover``).
+  hands it cases from the colleagues at work with the highest load per unit of capacity while its
+  load stays within  h x (the colleagues' mean load per unit of capacity) x its capacity
+  (h = ``handover_share``) and the cap, and the donor has more per unit of capacity than it
+  would after one more; each donor gives one of its allocated cases at random (the keyed
+  uniform of the row and day, stream ``worker_handover``).
 
 Every change is dated in ``worker_history_days`` and counted in ``n_worker_changes``.
 """
@@ -57,13 +58,33 @@ def capacities(model: World, who: np.ndarray) -> np.ndarray:
     return staff.fte[who] * factor
 
 
+def is_weighted(model: World) -> bool:
+    """Whether loads are summed complexity weights (a weighted cap), not case counts."""
+    return model.config.allocation.cap_kind == "weighted"
+
+
+def case_load(model: World, row: int) -> float:
+    """What case ``row`` adds to its holder's load (its weight under a weighted cap, else 1)."""
+    return float(model.cases.weight[row]) if is_weighted(model) else 1.0
+
+
 def open_loads(model: World) -> np.ndarray:
-    """Open (allocated or ready-to-close) cases held by every staff row."""
+    """Load of every staff row: its open (allocated or ready-to-close) cases, as allocation does."""
     cases = model.cases
     live = cases.live
     status = cases.status[live]
     rows = live[(status == ALLOCATED) | (status == READY)]
-    return np.bincount(cases.worker[rows], minlength=model.staff.n).astype(np.float64)
+    weights = cases.weight[rows] if is_weighted(model) else None
+    loads = np.bincount(cases.worker[rows], weights=weights, minlength=model.staff.n)
+    return loads.astype(np.float64)
+
+
+def fits(model: World, loads: np.ndarray, capacity: np.ndarray, load: float) -> np.ndarray:
+    """Whether one more case of ``load`` keeps each worker within the cap (always, with none)."""
+    policy = model.config.allocation
+    if policy.cap_kind == "none":
+        return np.ones(len(loads), dtype=bool)
+    return loads + load <= policy.cap_per_fte * capacity + 1e-9
 
 
 def change_worker(model: World, row: int, worker: int) -> None:
@@ -94,12 +115,13 @@ def transfer_on_step(model: World, rows: np.ndarray, old_codes: np.ndarray) -> i
     for row in rows[moving].tolist():
         holder = int(cases.worker[row])
         team = present[(staff.team[present] == cases.team[row]) & (present != holder)]
-        team = team[capacity[team] > 0]
+        load = case_load(model, row)
+        team = team[(capacity[team] > 0) & fits(model, loads[team], capacity[team], load)]
         if len(team) == 0:
             continue
         to = int(team[np.argmin(loads[team] / capacity[team])])
-        loads[holder] -= 1
-        loads[to] += 1
+        loads[holder] -= load
+        loads[to] += load
         change_worker(model, row, to)
         moved += 1
     return moved
@@ -124,17 +146,19 @@ def hand_over_to_joiners(model: World, joiners: list[int]) -> int:
             continue
         relative = loads[colleagues] / capacity[colleagues]
         target = cfg.handover_share * float(relative.mean()) * capacity[joiner]
-        while loads[joiner] + 1 <= target + 1e-9:
+        while True:
             relative = loads[colleagues] / capacity[colleagues]
             donor = int(colleagues[np.argmax(relative)])
-            after = (loads[joiner] + 1) / capacity[joiner]
-            if relative.max() <= after:
-                break
             row = handover_case(model, donor)
             if row is None:
                 break
-            loads[donor] -= 1
-            loads[joiner] += 1
+            load = case_load(model, row)
+            after = (loads[joiner] + load) / capacity[joiner]
+            within = fits(model, loads[[joiner]], capacity[[joiner]], load)[0]
+            if loads[joiner] + load > target + 1e-9 or relative.max() <= after or not within:
+                break
+            loads[donor] -= load
+            loads[joiner] += load
             change_worker(model, row, joiner)
             moved += 1
     return moved
