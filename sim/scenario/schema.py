@@ -399,10 +399,10 @@ class WorkerChanges(Section):
     """
 
     enabled: bool = False
-    transfer_after_assessment: Probability = 0.5
-    transfer_into_care: Probability = 0.5
-    transfer_other: Probability = 0.2
-    handover_share: Annotated[float, Field(ge=0.0, le=2.0)] = 0.5
+    transfer_after_assessment: Probability = 0.7
+    transfer_into_care: Probability = 0.8
+    transfer_other: Probability = 0.3
+    handover_share: Annotated[float, Field(ge=0.0, le=2.0)] = 1.0
 
 
 class Work(Section):
@@ -485,8 +485,8 @@ class Exhaustion(Section):
 
     enabled: bool = False
     susceptibility_sigma: Annotated[float, Field(ge=0.0, le=3.0)] = 0.3
-    asye_support: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.3
-    early_career_demand: Annotated[float, Field(ge=0.0, le=5.0)] = 0.3
+    asye_support: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    early_career_demand: Annotated[float, Field(ge=0.0, le=5.0)] = 0.6
     hire_carry_share: Probability = 1.0
 
 
