@@ -154,6 +154,11 @@ REFS: dict[str, tuple[str, str]] = {
         "DfE longitudinal study, agency vs employed stress (year not given)",
         "https://www.willispalmer.com/ofsted-study-tracking-careers-local-authority-child-family-social-workers/",
     ),
+    "stability": (
+        "Children's Commissioner, Stability Index 2018 and 2019: about 1 in 4 children in care "
+        "at 31 March 2017 had 2+ social worker changes in 12 months (78 councils)",
+        "https://childrenscommissioner.github.io/stabilityindex2019/",
+    ),
     "hussein": (
         "Hussein, King's College, burnout of children's and adults' social workers (MBI, "
         "n = 3,786): burnout moderated by engagement, admin support and experience",
@@ -322,6 +327,10 @@ UNITS: dict[str, str] = {
     "burnout_productivity": "factor",
     "agency_stress_factor": "factor",
     "susceptibility_sigma": "log-SD",
+    "transfer_after_assessment": "probability",
+    "transfer_into_care": "probability",
+    "transfer_other": "probability",
+    "handover_share": "share of team mean load",
     "asye_support": "share of stress input",
     "early_career_demand": "share of stress input",
     "hire_carry_share": "share of mean stress",
@@ -771,6 +780,28 @@ PARAMS: dict[str, tuple[str, str]] = {
     "re_referral.mean_delay_days": (
         "D: mean delay (exponential) from closure to the re-referral.",
         ASSUMED,
+    ),
+    # worker changes
+    "worker_changes.enabled": (
+        "Transfers when a case changes type, and handover of cases to a worker who joins.",
+        ASSUMED,
+    ),
+    "worker_changes.transfer_after_assessment": (
+        "p_assess: chance a case stepping from an assessment to a plan changes worker.",
+        "assumption, with the others set to the Stability Index's 1 in 4 looked-after children "
+        "with 2+ changes a year (docs/model.md) [Stability Index][stability]",
+    ),
+    "worker_changes.transfer_into_care": (
+        "p_care: chance a case becoming looked after changes worker.",
+        "assumption (children-in-care teams; docs/model.md) [Stability Index][stability]",
+    ),
+    "worker_changes.transfer_other": (
+        "p_other: chance another change of type (child in need <-> protection) changes worker.",
+        ASSUMED,
+    ),
+    "worker_changes.handover_share": (
+        "h: a joiner takes colleagues' cases up to h x their mean load per capacity.",
+        "assumption (a joiner takes over the vacant post's share; docs/model.md)",
     ),
     # work
     "work.contracted_hours_per_week": (
