@@ -223,27 +223,35 @@ def check_worker_histories(model: CaseloadModel) -> None:
 
     One day per entry, in order, none in the future; every entry's worker was in post on its
     day (hired by then, not yet left) and in the case's team; an open case's last entry is its
-    worker; the changes counted equal the entries after the first.
+    worker; the changes counted equal the entries after the first. Checked on the histories
+    flattened into arrays, so it is cheap enough to run every day.
     """
     cases, staff, day = model.cases, model.staff, model.day
-    for row, workers in model.worker_history.items():
-        days = model.worker_history_days[row]
-        assert len(days) == len(workers), f"day {day}: case {row} history and its days differ"
-        assert all(a <= b for a, b in itertools.pairwise(days)), (
-            f"day {day}: case {row} history out of order {days}"
-        )
-        assert days[-1] <= day, f"day {day}: case {row} changed worker in the future"
-        for worker, when in zip(workers, days, strict=True):
-            assert staff.day_hired[worker] <= max(when, 0), (
-                f"day {day}: case {row} given to worker {worker} before its hire"
-            )
-            left = staff.day_left[worker]
-            assert left < 0 or when <= left, f"day {day}: case {row} given to a leaver"
-            assert staff.team[worker] == cases.team[row], f"day {day}: case {row} left its team"
-        assert cases.n_worker_changes[row] == len(workers) - 1, (
-            f"day {day}: case {row} counts {cases.n_worker_changes[row]} changes, "
-            f"history has {len(workers) - 1}"
-        )
-        if cases.status[row] in (ALLOCATED, READY):
-            assert workers[-1] == cases.worker[row], f"day {day}: case {row} history not current"
-    assert set(model.worker_history_days) == set(model.worker_history)
+    history, dated = model.worker_history, model.worker_history_days
+    assert set(dated) == set(history), f"day {day}: histories and their days cover other cases"
+    if not history:
+        return
+    rows = np.fromiter(history, dtype=np.int64, count=len(history))
+    lengths = np.fromiter((len(history[r]) for r in rows.tolist()), dtype=np.int64)
+    day_lengths = np.fromiter((len(dated[r]) for r in rows.tolist()), dtype=np.int64)
+    assert np.array_equal(lengths, day_lengths), f"day {day}: a history and its days differ"
+    workers = np.fromiter(
+        itertools.chain.from_iterable(history[r] for r in rows.tolist()), np.int64
+    )
+    days = np.fromiter(itertools.chain.from_iterable(dated[r] for r in rows.tolist()), np.int64)
+    row_of = np.repeat(rows, lengths)
+    starts = np.cumsum(lengths) - lengths
+    later = np.ones(len(days), dtype=bool)
+    later[starts] = False
+    assert np.all(days[1:][later[1:]] >= days[:-1][later[1:]]), f"day {day}: history out of order"
+    assert np.all(days <= day), f"day {day}: a change of worker dated in the future"
+    assert np.all(staff.day_hired[workers] <= np.maximum(days, 0)), f"day {day}: before hire"
+    left = staff.day_left[workers]
+    assert np.all((left < 0) | (days <= left)), f"day {day}: a case given to a leaver"
+    assert np.all(staff.team[workers] == cases.team[row_of]), f"day {day}: a case left its team"
+    assert np.array_equal(cases.n_worker_changes[rows], lengths - 1), (
+        f"day {day}: n_worker_changes disagrees with the histories"
+    )
+    last = workers[starts + lengths - 1]
+    is_open = (cases.status[rows] == ALLOCATED) | (cases.status[rows] == READY)
+    assert np.all(last[is_open] == cases.worker[rows][is_open]), f"day {day}: history not current"

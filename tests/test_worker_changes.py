@@ -181,3 +181,31 @@ def test_dated_histories_stay_consistent_over_a_run():
     live = cases.live
     held = live[cases.status[live] == ALLOCATED]
     assert len(held) > 0
+
+
+@pytest.mark.parametrize(
+    ("tamper", "message"),
+    [
+        (lambda m, row, w: m.worker_history_days[row].append(0), "days differ"),
+        (lambda m, row, w: m.worker_history_days.__setitem__(row, [m.day + 5]), "future"),
+        (lambda m, row, w: m.cases.n_worker_changes.__setitem__(row, 3), "n_worker_changes"),
+        (
+            lambda m, row, w: (
+                m.worker_history[row].append(w),
+                m.worker_history_days[row].append(0),
+            ),
+            "n_worker_changes",
+        ),
+        (lambda m, row, w: m.worker_history.__setitem__(row, [w]), "history not current"),
+    ],
+)
+def test_the_history_checks_catch_an_inconsistent_history(tamper, message):
+    model = quiet_model(team={"social_worker_posts": 2})
+    a, b = model.workers_in_post()
+    (row,) = add_cases(model, 1, worker=a).tolist()
+    model.worker_history[row] = [a.index]
+    model.worker_history_days[row] = [0]
+    check_worker_histories(model)
+    tamper(model, row, b.index)
+    with pytest.raises(AssertionError, match=message):
+        check_worker_histories(model)
