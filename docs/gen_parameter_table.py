@@ -973,7 +973,8 @@ PARAMS: dict[str, tuple[str, str]] = {
         "[dfe-stress21]",
     ),
     "exhaustion.early_career_demand": (
-        "r: extra share of stress input in the 2nd-3rd year of practice, fading by the 5th.",
+        "r: extra share of stress input from qualifying to the 3rd year of practice, fading "
+        "over the 4th.",
         "assumption, set to the DfE wave 1 gradient: 70% stressed in years 2-3 vs 51% "
         "(docs/model.md) [DfE longitudinal 2021][dfe-stress21]",
     ),

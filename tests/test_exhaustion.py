@@ -27,7 +27,7 @@ def exhausted_model(**exhaustion) -> CaseloadModel:
 @pytest.mark.parametrize(
     ("years", "expected"),
     [
-        (0.5, (1 - 0.3) * 1.0),  # ASYE year: support, no extra demand
+        (0.5, (1 - 0.3) * (1 + 0.6)),  # ASYE year: demand, part of it taken off by support
         (1.5, (1 - 0.3 * 0.5) * (1 + 0.6)),  # support fading, role demand on
         (2.5, 1.6),  # 3rd year: full role demand
         (3.5, 1.3),  # demand fading over the 4th year

@@ -479,7 +479,8 @@ class Exhaustion(Section):
 
     ``docs/model.md`` (wellbeing) gives the equations: a worker's stress input is scaled by its
     own susceptibility, by ASYE support that fades over the second year of practice and by the
-    role demand of years 2-3 that fades by year 5; experienced hires bring the exhaustion of
+    demand of practice without experience, from qualifying to the 3rd year, fading over the 4th;
+    experienced hires bring the exhaustion of
     the job they come from instead of starting at 0.
     """
 

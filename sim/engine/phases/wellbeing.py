@@ -71,12 +71,12 @@ def career_factors(model: World, years: np.ndarray) -> np.ndarray:
 
         m(y) = (1 - b * S(y)) * (1 + r * R(y))
         S(y) = 1 (y < 1), 2 - y (1 <= y < 2), 0 after: ASYE support, fading over the 2nd year
-        R(y) = 0 (y < 1), 1 (1 <= y < 3), 4 - y (3 <= y < 4), 0 after: role demand
+        R(y) = 1 (y < 3), 4 - y (3 <= y < 4), 0 after: demand of practice without experience
     with b = ``exhaustion.asye_support`` and r = ``exhaustion.early_career_demand``.
     """
     cfg = model.config.exhaustion
     support = np.clip(2.0 - years, 0.0, 1.0)
-    demand = np.where(years < 1.0, 0.0, np.clip(4.0 - years, 0.0, 1.0))
+    demand = np.clip(4.0 - years, 0.0, 1.0)
     return (1.0 - cfg.asye_support * support) * (1.0 + cfg.early_career_demand * demand)
 
 
