@@ -408,3 +408,15 @@ def test_docs_validation_md_is_what_the_command_writes(run_caseload, tmp_path):
         "docs/validation.md is stale; run `caseload validation "
         f"{found.group(1).removeprefix('caseload validation ')} --write-docs`"
     )
+
+
+def test_profile_gives_each_group_its_exhaustion_score(real):
+    config, result = real
+    profile = {row["group"]: row for row in v.burnout_profile([result], config)}
+    days = result.worker_days[result.worker_days["day"] >= config.simulation.warmup_days]
+    permanent = days.loc[~days["is_agency"].astype(bool), "stress"]
+    assert profile["permanent"]["exhaustion_mean"] == pytest.approx(permanent.mean())
+    assert profile["permanent"]["exhaustion_high_share"] == pytest.approx((permanent >= 0.5).mean())
+    for row in profile.values():
+        score = row["exhaustion_mean"]
+        assert math.isnan(score) or 0.0 <= score <= 1.0

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim.engine.metrics import EXHAUSTION_HIGH_CUTOFF
 from sim.experiments.targets import TARGETS_BY_METRIC
 from sim.outputs.formatting import format_value
 from sim.runs.replications import summarise_values
@@ -197,17 +198,52 @@ def burnout_by_employment(result: RunResult, config: Scenario) -> dict[str, floa
     return shares
 
 
+def exhaustion_by_group(result: RunResult, config: Scenario) -> dict[str, tuple[float, float]]:
+    """Mean exhaustion score and share at or above the high cut-off, per band and employment type.
+
+    The groups of :func:`burnout_profile`; (NaN, NaN) for a group without worker-days.
+    """
+    days = _worker_days_with_experience(result, config)
+    groups = {
+        name: (days["experience_years"] >= low) & (days["experience_years"] < high)
+        for name, low, high in EXPERIENCE_BANDS
+    }
+    groups["permanent"] = ~days["is_agency"].astype(bool)
+    groups["agency"] = days["is_agency"].astype(bool)
+    found = {}
+    for name, members in groups.items():
+        stress = days.loc[members, "stress"]
+        found[name] = (
+            (float(stress.mean()), float((stress >= EXHAUSTION_HIGH_CUTOFF).mean()))
+            if len(stress)
+            else (math.nan, math.nan)
+        )
+    return found
+
+
 def burnout_profile(results: Sequence[RunResult], config: Scenario) -> list[dict[str, Any]]:
     """Burnt-out share by experience band and employment type: mean and 95% CI over runs.
 
-    The detail behind the gradient targets, for the report.
+    The detail behind the gradient targets, for the report, with each group's mean exhaustion
+    score and share of worker-days at or above the high cut-off (means over runs).
     """
     per_rep = [
         {**burnout_by_experience(r, config), **burnout_by_employment(r, config)} for r in results
     ]
+    exhaustion = [exhaustion_by_group(r, config) for r in results]
     groups = [name for name, _, _ in EXPERIENCE_BANDS] + ["permanent", "agency"]
+
+    def mean_of(group: str, which: int) -> float:
+        values = np.array([e[group][which] for e in exhaustion], dtype=float)
+        return float(np.nanmean(values)) if np.isfinite(values).any() else math.nan
+
     return [
-        {"group": g, **summarise_values(np.array([v[g] for v in per_rep]), (0.0, 1.0))}
+        {
+            "group": g,
+            **summarise_values(np.array([v[g] for v in per_rep]), (0.0, 1.0)),
+            "exhaustion_mean": mean_of(g, 0),
+            "exhaustion_high_share": mean_of(g, 1),
+        }
         for g in groups
     ]
 
@@ -790,10 +826,13 @@ def render_markdown(
             "## Burnout by years of practice and employment type",
             "",
             "The detail behind the gradient targets: burnt-out share of measured worker-days, "
-            "mean over replications [95% CI] (`n`: replications with such worker-days).",
+            "mean over replications [95% CI] (`n`: replications with such worker-days); beside "
+            "it, the continuous exhaustion score (the stress state, 0-1) of the same "
+            "worker-days: its mean, and the share at or above 0.5 (the Maslach high emotional "
+            "exhaustion cut-off, 27 of 54, rescaled), means over replications.",
             "",
-            "| group | burnt-out share [95% CI] | n |",
-            "| --- | --- | --- |",
+            "| group | burnt-out share [95% CI] | n | mean exhaustion | exhaustion 0.5 or more |",
+            "| --- | --- | --- | --- | --- |",
         ]
         for row in profile:
             text = format_figure(row["mean"], "share")
@@ -801,6 +840,9 @@ def render_markdown(
                 low = format_figure(row["ci95_low"], "share")
                 high = format_figure(row["ci95_high"], "share")
                 text += f" [{low} – {high}]"
-            lines.append(f"| {row['group']} | {text} | {row['n']} |")
+            score = row.get("exhaustion_mean", math.nan)
+            score_text = f"{score:.2f}" if math.isfinite(score) else "—"
+            high_share = format_figure(row.get("exhaustion_high_share", math.nan), "share")
+            lines.append(f"| {row['group']} | {text} | {row['n']} | {score_text} | {high_share} |")
         lines.append("")
     return "\n".join(lines) + "\n"
