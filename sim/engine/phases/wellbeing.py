@@ -6,7 +6,9 @@ Stress s in [0, 1] of a worker at work first gains, then recovers (two sub-steps
              / h) + incident_stress * incidents
 with D/B today's demand over available hours, OT unpaid overtime, h contracted hours a day, a the
 agency factor (agency workers report less stress), g at most 1, k the daily recovery and v the
-relief of a supervision session. Off sick, s <- s - k*s.
+relief of a supervision session. Off sick, s <- s - k*s. With ``exhaustion.enabled`` the work
+terms of g are also multiplied by the worker's susceptibility z and career-stage factor m(y)
+(:func:`exhaustion_factors`); s is the exhaustion score the summary reports.
 Burnout starts after ``burnout_onset_days`` consecutive days with s >= threshold and ends when s
 falls below the recovery threshold; it lowers productivity (work phase) and raises leaving.
 Sickness: each worker has a gamma frailty z (mean 1, shape k_z). Daily hazards
