@@ -162,6 +162,22 @@ REFS: dict[str, tuple[str, str]] = {
         "DfE longitudinal study, agency vs employed stress (year not given)",
         "https://www.willispalmer.com/ofsted-study-tracking-careers-local-authority-child-family-social-workers/",
     ),
+    "stability": (
+        "Children's Commissioner, Stability Index 2018 and 2019: about 1 in 4 children in care "
+        "at 31 March 2017 had 2+ social worker changes in 12 months (78 councils)",
+        "https://childrenscommissioner.github.io/stabilityindex2019/",
+    ),
+    "hussein": (
+        "Hussein, King's College, burnout of children's and adults' social workers (MBI, "
+        "n = 3,786): burnout moderated by engagement, admin support and experience",
+        "https://www.kcl.ac.uk/scwru/res/roles/burnout",
+    ),
+    "cc-attrition": (
+        "Community Care, attrition 2020-21: of LA leavers, 2.6% of staff became agency workers "
+        "and 4.2% moved council, most within 7 days (2022)",
+        "https://www.communitycare.co.uk/2022/05/27/twenty-per-cent-rise-in-childrens-social-"
+        "workers-quitting-sector-last-year-suggest-government-figures/",
+    ),
     "nhs20": (
         "NHS Digital council adult-care sickness, 2020",
         "https://healthcareandprotection.com/33645-2",
@@ -324,6 +340,14 @@ UNITS: dict[str, str] = {
     "burnout_recovery_threshold": "stress (0-1)",
     "burnout_productivity": "factor",
     "agency_stress_factor": "factor",
+    "susceptibility_sigma": "log-SD",
+    "transfer_after_assessment": "probability",
+    "transfer_into_care": "probability",
+    "transfer_other": "probability",
+    "handover_share": "share of team mean load",
+    "asye_support": "share of stress input",
+    "early_career_demand": "share of stress input",
+    "hire_carry_share": "share of mean stress",
     "short_spells_per_year": "spells/worker-year",
     "short_spell": "duration",
     "long_spells_per_year": "spells/worker-year",
@@ -771,6 +795,28 @@ PARAMS: dict[str, tuple[str, str]] = {
         "D: mean delay (exponential) from closure to the re-referral.",
         ASSUMED,
     ),
+    # worker changes
+    "worker_changes.enabled": (
+        "Transfers when a case changes type, and handover of cases to a worker who joins.",
+        ASSUMED,
+    ),
+    "worker_changes.transfer_after_assessment": (
+        "p_assess: chance a case stepping from an assessment to a plan changes worker.",
+        "assumption, with the others set to the Stability Index's 1 in 4 looked-after children "
+        "with 2+ changes a year (docs/model.md) [Stability Index][stability]",
+    ),
+    "worker_changes.transfer_into_care": (
+        "p_care: chance a case becoming looked after changes worker.",
+        "assumption (children-in-care teams; docs/model.md) [Stability Index][stability]",
+    ),
+    "worker_changes.transfer_other": (
+        "p_other: chance another change of type (child in need <-> protection) changes worker.",
+        ASSUMED,
+    ),
+    "worker_changes.handover_share": (
+        "h: a joiner takes colleagues' cases up to h x their mean load per capacity.",
+        "assumption (a joiner takes over the vacant post's share; docs/model.md)",
+    ),
     # work
     "work.contracted_hours_per_week": (
         "h: contracted hours of a full-time worker.",
@@ -965,6 +1011,34 @@ PARAMS: dict[str, tuple[str, str]] = {
     "wellbeing.agency_stress_factor": (
         "a: factor on an agency worker's stress input.",
         "derived: 45%/53% stressed, agency vs employed [DfE longitudinal][agency-stress]",
+    ),
+    # exhaustion
+    "exhaustion.enabled": (
+        "Career-stage and individual effects on the stress (exhaustion) score, and the "
+        "exhaustion experienced hires bring.",
+        ASSUMED,
+    ),
+    "exhaustion.susceptibility_sigma": (
+        "sigma: log-SD of each worker's susceptibility z (lognormal, mean 1) on its stress input.",
+        "assumption (individual differences in burnout [Hussein][hussein]; docs/model.md)",
+    ),
+    "exhaustion.asye_support": (
+        "b: share of the stress input the ASYE year's support takes off, fading over the "
+        "2nd year of practice.",
+        "assumption, set to the DfE wave 1 gradient (docs/model.md) [DfE longitudinal 2021]"
+        "[dfe-stress21]",
+    ),
+    "exhaustion.early_career_demand": (
+        "r: extra share of stress input from qualifying to the 3rd year of practice, fading "
+        "over the 4th.",
+        "assumption, set to the DfE wave 1 gradient: 70% stressed in years 2-3 vs 51% "
+        "(docs/model.md) [DfE longitudinal 2021][dfe-stress21]",
+    ),
+    "exhaustion.hire_carry_share": (
+        "c: a hire with a year or more of practice starts at c x the mean stress of the "
+        "workers in post (newly qualified hires start at 0).",
+        "assumption (leavers moving council or to agency work do so within days "
+        "[Community Care 2022][cc-attrition]; docs/model.md)",
     ),
     # sickness
     "sickness.enabled": ("false: no sickness spells.", ASSUMED),

@@ -202,6 +202,7 @@ def check_invariants(model: CaseloadModel, *, admin_used: dict | None = None) ->
         book["day_first_allocated"][allocated_once] >= book["day_arrived"][allocated_once]
     ), f"day {day}: allocated before arrival"
     assert np.all(allocated_once[is_open | (status == CLOSED)]), f"day {day}: never allocated"
+    check_worker_histories(model)
 
     # Workers' time accounts and state.
     ot_cap_per_fte = cfg.work.max_unpaid_overtime_hours_per_week / 5.0
@@ -256,3 +257,38 @@ def capacity(model: CaseloadModel, worker) -> float:
     """The worker's caseload capacity under the cap policy (FTE, scaled down if newly qualified)."""
     factor = model.config.allocation.nqsw_caseload_factor if worker.is_nqsw else 1.0
     return worker.fte * factor
+
+
+def check_worker_histories(model: CaseloadModel) -> None:
+    """Each case's dated worker history is consistent with the case and the staff.
+
+    One day per entry, in order, none in the future; every entry's worker was in post on its
+    day (hired by then, not yet left) and in the case's team; an open case's last entry is its
+    worker; the changes counted equal the entries after the first. Checked on the histories
+    flattened into arrays, so it is cheap enough to run every day.
+    """
+    cases, staff, day = model.cases, model.staff, model.day
+    history = model.worker_history
+    if len(history) == 0:
+        return
+    book = cases.columns()  # every referral, archived ones included, by case id
+    order = np.argsort(history.case, kind="stable")  # by case, each case's entries in order
+    case_ids, workers, days = history.case[order], history.worker[order], history.day[order]
+    assert np.all((case_ids >= 0) & (case_ids < cases.n_total)), f"day {day}: unknown case"
+    same = case_ids[1:] == case_ids[:-1]
+    assert np.all(days[1:][same] >= days[:-1][same]), f"day {day}: history out of order"
+    assert np.all(days <= day), f"day {day}: a change of worker dated in the future"
+    assert np.all(staff.day_hired[workers] <= np.maximum(days, 0)), f"day {day}: before hire"
+    left = staff.day_left[workers]
+    assert np.all((left < 0) | (days <= left)), f"day {day}: a case given to a leaver"
+    assert np.all(staff.team[workers] == book["team"][case_ids]), f"day {day}: left its team"
+    lengths = np.bincount(case_ids, minlength=cases.n_total)
+    has = lengths > 0
+    assert np.array_equal(book["n_worker_changes"][has], lengths[has] - 1), (
+        f"day {day}: n_worker_changes disagrees with the histories"
+    )
+    is_last = np.append(~same, True)
+    rows, last = case_ids[is_last], workers[is_last]
+    status = book["status"][rows]
+    is_open = (status == ALLOCATED) | (status == READY)
+    assert np.all(last[is_open] == book["worker"][rows][is_open]), f"day {day}: not current"

@@ -118,6 +118,18 @@ def small_scenarios(draw) -> tuple[Scenario, int]:
             "swa_casework_share": draw(st.floats(0.0, 1.0)),
         },
         "wellbeing": {"enabled": draw(st.booleans())},
+        "exhaustion": {
+            "enabled": draw(st.booleans()),
+            "susceptibility_sigma": draw(st.floats(0.0, 1.0)),
+            "hire_carry_share": draw(st.floats(0.0, 1.0)),
+        },
+        "worker_changes": {
+            "enabled": draw(st.booleans()),
+            "transfer_after_assessment": draw(st.floats(0.0, 1.0)),
+            "transfer_into_care": draw(st.floats(0.0, 1.0)),
+            "transfer_other": draw(st.floats(0.0, 1.0)),
+            "handover_share": draw(st.floats(0.0, 2.0)),
+        },
         "sickness": {
             "enabled": draw(st.booleans()),
             "short_spells_per_year": draw(st.floats(0.0, 20.0)),

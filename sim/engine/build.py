@@ -133,6 +133,8 @@ class OrganisationBuilder:
                 else ("contact_first")
             )
         shape = cfg.sickness.frailty_shape
+        # Read before the new row joins the staff table (its stress is 0 until set).
+        carried = 0.0 if initial or spec is not None else carried_stress(model, experience)
         worker = SocialWorker(
             model,
             team=team,
@@ -150,6 +152,8 @@ class OrganisationBuilder:
             service = rng.uniform(0, min(experience, 10 * WORKING_DAYS_PER_YEAR))
             worker.day_started = model.day - int(service)
             worker.stress = float(rng.uniform(0.1, 0.4))
+        elif spec is None:
+            worker.stress = carried
         if spec is not None:
             worker.stress = spec.initial_stress
             if spec.returning_from_sickness:
@@ -220,3 +224,19 @@ class OrganisationBuilder:
         split = rng.dirichlet(np.ones(len(rows))) * hours
         cases.pending_recording_hours[rows] += split
         cases.day_oldest_unrecorded[rows] = self.model.day - rng.integers(3, 30, len(rows))
+
+
+def carried_stress(model: World, experience_days: float) -> float:
+    """Stress a worker hired today starts with: 0, or what an experienced hire brings.
+
+    With exhaustion on, a hire with a year or more of practice (agency workers, and permanent
+    recruits who are not newly qualified) comes from another job in the sector and brings
+    ``c`` times the mean stress of the workers in post (``c = exhaustion.hire_carry_share``).
+    """
+    cfg = model.config.exhaustion
+    if not cfg.enabled or experience_days < WORKING_DAYS_PER_YEAR:
+        return 0.0
+    who = model.staff.in_post
+    if len(who) == 0:
+        return 0.0
+    return float(cfg.hire_carry_share * model.staff.stress[who].mean())

@@ -1,5 +1,8 @@
 """Every allocation of every case: which worker, on which day, as an append-only numpy log.
 
+Allocations, reallocations after leaving or sickness, and transfers (``sim/engine/transfers.py``)
+are all entries, so the log is each case's dated history of workers.
+
 A child's changes of social worker are counted from this log, and the case table's
 ``worker_history`` column is read from it. It is a log rather than a dict of lists per case
 because England opens over a million cases a year: three numpy columns cost 16 bytes an entry,
@@ -67,6 +70,23 @@ class CaseHistory:
     def of(self, case_id: int) -> list[int]:
         """The workers case ``case_id`` has been allocated to, in order."""
         return self.worker[self.case == case_id].tolist()
+
+    def days_of(self, case_id: int) -> list[int]:
+        """The day of each allocation of case ``case_id``, in order."""
+        return self.day[self.case == case_id].tolist()
+
+    def changes_between(self, case_ids: np.ndarray, start: int, end: int) -> np.ndarray:
+        """Per case of ``case_ids``: its changes of worker made on days ``start < d <= end``.
+
+        A change is an entry whose worker differs from the case's entry before it; the first
+        allocation, and a case given back to the worker who held it, are not changes.
+        """
+        order = np.argsort(self.case, kind="stable")  # by case, each case's entries in order
+        case, worker, day = self.case[order], self.worker[order], self.day[order]
+        change = (case[1:] == case[:-1]) & (worker[1:] != worker[:-1])
+        change &= (day[1:] > start) & (day[1:] <= end)
+        counts = np.bincount(case[1:][change], minlength=int(np.max(case_ids, initial=-1)) + 1)
+        return counts[np.asarray(case_ids, dtype=np.int64)]
 
     def joined(self, n_cases: int) -> list[str]:
         """Per case id 0 .. n_cases - 1, its workers in order joined by ``>`` ("" if none)."""

@@ -300,7 +300,77 @@ METRICS: tuple[Metric, ...] = (
         "risk",
         label="Cases overdue a management review",
     ),
+    Metric(
+        "burnt_out_workers_mean",
+        "workers",
+        "social workers in burnout on an average day (the headcount beside burnout_prevalence)",
+        "lower",
+        "workforce",
+        label="Social workers burnt out on an average day",
+    ),
+    Metric(
+        "exhaustion_mean",
+        "score (0-1)",
+        "mean exhaustion score (the stress state) over worker-days",
+        "lower",
+        "workforce",
+        label="Mean exhaustion score",
+    ),
+    Metric(
+        "exhaustion_high_share",
+        "share",
+        "share of worker-days with exhaustion at or above 0.5 (MBI high emotional exhaustion, "
+        "27 of 54, rescaled)",
+        "lower",
+        "workforce",
+        label="Social workers highly exhausted",
+    ),
+    Metric(
+        "burnout_prevalence_first_year",
+        "share",
+        "share of worker-days in burnout of workers in their first year of practice (ASYE)",
+        "lower",
+        "workforce",
+        label="Burnt out: first year of practice",
+    ),
+    Metric(
+        "burnout_prevalence_years_2_3",
+        "share",
+        "share of worker-days in burnout of workers in their 2nd-3rd year of practice",
+        "lower",
+        "workforce",
+        label="Burnt out: 2nd-3rd year of practice",
+    ),
+    Metric(
+        "burnout_prevalence_permanent",
+        "share",
+        "share of worker-days in burnout of permanent (directly employed) workers",
+        "lower",
+        "workforce",
+        label="Burnt out: permanent staff",
+    ),
+    Metric(
+        "burnout_prevalence_agency",
+        "share",
+        "share of worker-days in burnout of agency workers",
+        "lower",
+        "workforce",
+        label="Burnt out: agency staff",
+    ),
+    Metric(
+        "looked_after_2plus_worker_changes_share",
+        "share",
+        "share of looked-after children at a yearly census with 2 or more changes of social "
+        "worker in the 12 months before it",
+        "lower",
+        "risk",
+        label="Children in care with 2+ social worker changes in a year",
+    ),
 )
+
+#: The exhaustion score's "high" cut-off: 27 of 54 on the MBI emotional exhaustion subscale
+#: (Maslach, Jackson and Leiter 1996), rescaled to the score's 0-1 range (docs/model.md).
+EXHAUSTION_HIGH_CUTOFF = 27.0 / 54.0
 
 METRIC_KEYS: tuple[str, ...] = tuple(m.key for m in METRICS)
 HEADLINE_METRICS: tuple[Metric, ...] = tuple(m for m in METRICS if m.headline)

@@ -99,7 +99,8 @@ class Streams:
 #: Streams drawn per case and day (:meth:`Streams.row_uniform`), not in sequence.
 #: The ``re_referral*`` streams are keyed by (episode, child) instead of (day, row), so a child's
 #: return depends on that child alone (docs/model.md, re-referrals). ``manager_review`` places
-#: day-0 cases' last management review (sim/engine/manager.py).
+#: day-0 cases' last management review (sim/engine/manager.py). ``exhaustion`` is keyed by
+#: staff row (day 0): each worker's susceptibility to stress (docs/model.md, wellbeing).
 ROW_STREAMS: tuple[str, ...] = (
     "risk",
     "incidents",
@@ -109,6 +110,9 @@ ROW_STREAMS: tuple[str, ...] = (
     "re_referral_delay",
     "re_referral_case",
     "manager_review",
+    "exhaustion",
+    "worker_transfer",
+    "worker_handover",
 )
 
 _MASK64 = 2**64 - 1

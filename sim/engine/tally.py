@@ -14,8 +14,8 @@ import numpy as np
 
 from sim.engine.cases import ALLOCATED, READY, WAITING, CaseBook, record_is_stale, visit_overdue
 from sim.engine.manager import is_under_load, review_overdue
-from sim.engine.metrics import DAILY_COLUMNS, METRIC_KEYS
-from sim.scenario.schema import WORKING_DAYS_PER_YEAR
+from sim.engine.metrics import DAILY_COLUMNS, EXHAUSTION_HIGH_CUTOFF, METRIC_KEYS
+from sim.scenario.schema import CASE_TYPES, WORKING_DAYS_PER_YEAR
 
 if TYPE_CHECKING:
     from sim.engine.agents import SocialWorker
@@ -64,6 +64,16 @@ _ACCUMULATORS = (
     "manager_days",
     "reviews_overdue_case_days",
     "allocated_case_days",
+    "stress_sum",
+    "exhaustion_high_days",
+    "burnout_days_first_year",
+    "worker_days_first_year",
+    "burnout_days_years_2_3",
+    "worker_days_years_2_3",
+    "burnout_days_agency",
+    "worker_days_agency",
+    "looked_after_census",
+    "looked_after_2plus_changes",
 )
 
 
@@ -254,7 +264,30 @@ class Tally:
                 t["allocated_case_days"] += len(allocated)
                 t["manager_stress_sum"] += sum(m.stress for m in model.managers)
                 t["manager_days"] += len(model.managers)
+            self._record_exhaustion(model, who)
+            if (self.days - 1 - day) % WORKING_DAYS_PER_YEAR == 0:
+                census, changed = looked_after_stability(model, live)
+                t["looked_after_census"] += census
+                t["looked_after_2plus_changes"] += changed
         self._start_day()
+
+    def _record_exhaustion(self, model: World, who: np.ndarray) -> None:
+        """Add today's exhaustion scores and burnout by years of practice and employment type."""
+        t, staff = self.totals, model.staff
+        stress = staff.stress[who]
+        burnt = staff.is_burnt_out[who]
+        t["stress_sum"] += float(stress.sum())
+        t["exhaustion_high_days"] += int(np.count_nonzero(stress >= EXHAUSTION_HIGH_CUTOFF))
+        experience = staff.experience_days[who] + (model.day - staff.day_hired[who])
+        years = experience / WORKING_DAYS_PER_YEAR
+        groups = {
+            "first_year": years < 1.0,
+            "years_2_3": (years >= 1.0) & (years < 3.0),
+            "agency": staff.is_agency[who],
+        }
+        for name, members in groups.items():
+            t[f"burnout_days_{name}"] += int(np.count_nonzero(burnt & members))
+            t[f"worker_days_{name}"] += int(np.count_nonzero(members))
 
     def summary(self, model: World) -> dict[str, float]:
         """The metric contract for this replication (measured window only)."""
@@ -307,8 +340,49 @@ class Tally:
                 t["reviews_overdue_case_days"], t["allocated_case_days"]
             ),
         }
+        measured_days = max(1, self.days - self.warmup_days)
+        permanent_days = t["worker_days"] - t["worker_days_agency"]
+        values |= {
+            "burnt_out_workers_mean": t["burnout_days"] / measured_days,
+            "exhaustion_mean": ratio(t["stress_sum"], t["worker_days"]),
+            "exhaustion_high_share": ratio(t["exhaustion_high_days"], t["worker_days"]),
+            "burnout_prevalence_first_year": ratio(
+                t["burnout_days_first_year"], t["worker_days_first_year"]
+            ),
+            "burnout_prevalence_years_2_3": ratio(
+                t["burnout_days_years_2_3"], t["worker_days_years_2_3"]
+            ),
+            "burnout_prevalence_permanent": ratio(
+                t["burnout_days"] - t["burnout_days_agency"], permanent_days
+            ),
+            "burnout_prevalence_agency": ratio(t["burnout_days_agency"], t["worker_days_agency"]),
+            "looked_after_2plus_worker_changes_share": ratio(
+                t["looked_after_2plus_changes"], t["looked_after_census"]
+            ),
+        }
         assert set(values) == set(METRIC_KEYS), "tally and metric contract disagree"
         return {k: float(v) for k, v in values.items()}
+
+
+#: The Stability Index's window: changes of social worker in the 12 months before the census.
+STABILITY_WINDOW_DAYS = WORKING_DAYS_PER_YEAR
+
+
+def looked_after_stability(model: World, live: np.ndarray) -> tuple[int, int]:
+    """The Stability Index census on today: looked-after children, and those with 2+ changes.
+
+    Children in care are the live (waiting, allocated or ready-to-close) rows of type
+    ``looked_after``; a change counts when made in the 260 working days up to today,
+    whatever the case's type then (the dated case history, ``CaseHistory.changes_between``).
+    """
+    cases, day = model.cases, model.day
+    looked_after = live[cases.type_code[live] == CASE_TYPES.index("looked_after")]
+    if len(looked_after) == 0:
+        return 0, 0
+    changes = model.worker_history.changes_between(
+        cases.case_id[looked_after], day - STABILITY_WINDOW_DAYS, day
+    )
+    return len(looked_after), int(np.count_nonzero(changes >= 2))
 
 
 #: The DfE's re-referral window: a referral within 12 months (260 working days) of a previous one.

@@ -390,6 +390,21 @@ class ReReferral(Section):
     mean_delay_days: Days = 80.0
 
 
+class WorkerChanges(Section):
+    """Changes of a child's social worker beyond leaving and sickness; off by default.
+
+    Transfers when a case changes type (from the assessment team to a long-term team, into a
+    children-in-care team, between child in need and child protection) and the handover of
+    cases to a worker who joins (``docs/model.md``, allocation).
+    """
+
+    enabled: bool = False
+    transfer_after_assessment: Probability = 0.7
+    transfer_into_care: Probability = 0.8
+    transfer_other: Probability = 0.3
+    handover_share: Annotated[float, Field(ge=0.0, le=2.0)] = 1.0
+
+
 class Work(Section):
     """Working time, its fixed overheads, the cost of tasks and the priority rule."""
 
@@ -477,6 +492,23 @@ class Wellbeing(Section):
     burnout_recovery_threshold: Probability = 0.43
     burnout_productivity: Annotated[float, Field(gt=0.0, le=1.0)] = 0.85
     agency_stress_factor: Annotated[float, Field(ge=0.0, le=5.0)] = 0.85
+
+
+class Exhaustion(Section):
+    """Career-stage and individual effects on the stress (exhaustion) score; off by default.
+
+    ``docs/model.md`` (wellbeing) gives the equations: a worker's stress input is scaled by its
+    own susceptibility, by ASYE support that fades over the second year of practice and by the
+    demand of practice without experience, from qualifying to the 3rd year, fading over the 4th;
+    experienced hires bring the exhaustion of
+    the job they come from instead of starting at 0.
+    """
+
+    enabled: bool = False
+    susceptibility_sigma: Annotated[float, Field(ge=0.0, le=3.0)] = 0.3
+    asye_support: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    early_career_demand: Annotated[float, Field(ge=0.0, le=5.0)] = 0.6
+    hire_carry_share: Probability = 1.0
 
 
 class Sickness(Section):
@@ -572,11 +604,13 @@ class Scenario(Section):
     allocation: Allocation = Allocation()
     front_door: FrontDoor = FrontDoor()
     re_referral: ReReferral = ReReferral()
+    worker_changes: WorkerChanges = WorkerChanges()
     work: Work = Work()
     supervision: Supervision = Supervision()
     manager: ManagerLoad = ManagerLoad()
     support: Support = Support()
     wellbeing: Wellbeing = Wellbeing()
+    exhaustion: Exhaustion = Exhaustion()
     sickness: Sickness = Sickness()
     staffing: Staffing = Staffing()
     costs: Costs = Costs()

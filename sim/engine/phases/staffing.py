@@ -22,6 +22,7 @@ import numpy as np
 from sim.engine.cases import release_worker_cases
 from sim.engine.distributions import sample_days
 from sim.engine.posts import NOBODY, NOT_SCHEDULED
+from sim.engine.transfers import hand_over_to_joiners
 from sim.scenario.schema import WORKING_DAYS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -143,15 +144,17 @@ def update(model: World) -> None:
     recruit_due = (posts.day_recruit > NOT_SCHEDULED) & (posts.day_recruit <= day)
     agency_due = (posts.day_agency > NOT_SCHEDULED) & (posts.day_agency <= day)
     # Filling a post changes no other post, so only posts with an arrival due need a look.
+    joiners: list[int] = []
     for post in np.flatnonzero(posts.is_active & (recruit_due | agency_due)).tolist():
         holder = int(posts.holder[post])
         holder_is_agency = holder != NOBODY and model.workers[holder].is_agency
         if NOT_SCHEDULED < posts.day_recruit[post] <= day:
             if holder_is_agency:
                 depart(model, model.workers[holder], "agency cover ended")
-            model.hire(post, is_agency=False)
+            joiners.append(model.hire(post, is_agency=False).index)
             posts.day_recruit[post] = NOT_SCHEDULED
             posts.day_agency[post] = NOT_SCHEDULED
         elif holder == NOBODY and NOT_SCHEDULED < posts.day_agency[post] <= day:
-            model.hire(post, is_agency=True)
+            joiners.append(model.hire(post, is_agency=True).index)
             posts.day_agency[post] = NOT_SCHEDULED
+    hand_over_to_joiners(model, joiners)

@@ -6,7 +6,9 @@ Stress s in [0, 1] of a worker at work first gains, then recovers (two sub-steps
              / h) + incident_stress * incidents
 with D/B today's demand over available hours, OT unpaid overtime, h contracted hours a day, a the
 agency factor (agency workers report less stress), g at most 1, k the daily recovery and v the
-relief of a supervision session. Off sick, s <- s - k*s.
+relief of a supervision session. Off sick, s <- s - k*s. With ``exhaustion.enabled`` the work
+terms of g are also multiplied by the worker's susceptibility z and career-stage factor m(y)
+(:func:`exhaustion_factors`); s is the exhaustion score the summary reports.
 Burnout starts after ``burnout_onset_days`` consecutive days with s >= threshold and ends when s
 falls below the recovery threshold; it lowers productivity (work phase) and raises leaving.
 Sickness: each worker has a gamma frailty z (mean 1, shape k_z). Daily hazards
@@ -54,7 +56,47 @@ def stress_gains(model: World, who: np.ndarray) -> np.ndarray:
         + cfg.duty_gain_per_day * staff.duty_hours[who] / hours_per_day
     )
     gain = np.where(staff.is_agency[who], gain * cfg.agency_stress_factor, gain)
+    if model.config.exhaustion.enabled:
+        gain = gain * exhaustion_factors(model, who)
     return gain + model.config.risk.incident_stress * staff.incidents_today[who]
+
+
+def years_of_practice(model: World, who: np.ndarray) -> np.ndarray:
+    """Years of practice of staff rows ``who`` today: experience at hire plus time since."""
+    staff = model.staff
+    days = staff.experience_days[who] + (model.day - staff.day_hired[who])
+    return days / WORKING_DAYS_PER_YEAR
+
+
+def career_factors(model: World, years: np.ndarray) -> np.ndarray:
+    """Career-stage factor on the stress input at ``years`` of practice (exhaustion on).
+
+        m(y) = (1 - b * S(y)) * (1 + r * R(y))
+        S(y) = 1 (y < 1), 2 - y (1 <= y < 2), 0 after: ASYE support, fading over the 2nd year
+        R(y) = 1 (y < 3), 4 - y (3 <= y < 4), 0 after: demand of practice without experience
+    with b = ``exhaustion.asye_support`` and r = ``exhaustion.early_career_demand``.
+    """
+    cfg = model.config.exhaustion
+    support = np.clip(2.0 - years, 0.0, 1.0)
+    demand = np.clip(4.0 - years, 0.0, 1.0)
+    return (1.0 - cfg.asye_support * support) * (1.0 + cfg.early_career_demand * demand)
+
+
+def susceptibilities(model: World, who: np.ndarray) -> np.ndarray:
+    """Each worker's own susceptibility z to stress: lognormal with mean 1 (exhaustion on).
+
+        z = exp(sigma * N - sigma^2 / 2),   sigma = ``exhaustion.susceptibility_sigma``
+    N is the keyed normal of the worker's staff row (stream ``exhaustion``, day 0), so a worker
+    keeps one z for life and no other draw of the run moves.
+    """
+    sigma = model.config.exhaustion.susceptibility_sigma
+    normal = model.streams.row_normal("exhaustion", 0, who)
+    return np.exp(sigma * normal - 0.5 * sigma * sigma)
+
+
+def exhaustion_factors(model: World, who: np.ndarray) -> np.ndarray:
+    """The factor z * m(y) on the stress input of staff rows ``who`` (exhaustion on)."""
+    return susceptibilities(model, who) * career_factors(model, years_of_practice(model, who))
 
 
 def stress_gain(worker: SocialWorker, model: World) -> float:

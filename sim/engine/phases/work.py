@@ -34,6 +34,7 @@ from sim.engine.cases import ALLOCATED, NEVER, NO_VISIT_DUE, READY, stable_order
 from sim.engine.manager import planned_visit_days
 from sim.engine.referrals import start_case_type
 from sim.engine.segments import Segments
+from sim.engine.transfers import transfer_on_step
 from sim.scenario.schema import CASE_TYPES
 
 if TYPE_CHECKING:
@@ -414,8 +415,10 @@ def progress_cases(model: World) -> None:
                     break
         stepping_rows = np.array(stepping, dtype=np.int64)
         if len(stepping_rows):
+            old_codes = cases.type_code[stepping_rows].copy()
             cases.type_code[stepping_rows] = np.array(next_codes, dtype=np.int8)
             start_case_type(model, stepping_rows, rng)
+            transfer_on_step(model, stepping_rows, old_codes)
         to_close = np.setdiff1d(finished, stepping_rows)
         cases.status[to_close] = READY
         cases.work_days_left[to_close] = 0.0
