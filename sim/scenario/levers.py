@@ -7,8 +7,8 @@ works in), L, levers (caps, staffing, support, policies: what management control
 label, its unit, its role, the range a planner would use and the engine phase that reads it;
 everything the schema already says (kind, bounds, allowed choices, baseline default) is read from
 the pydantic fields of ``sim/scenario/schema.py``, never restated. The meaning shown beside a
-control comes from the field's description or, failing that, from the parameter reference that
-writes ``docs/model.md`` (``docs/gen_parameter_table.py``).
+control comes from the field's description or, failing that, from the parameter reference
+(``sim/scenario/parameter_docs.py``, which also writes the table of ``docs/model.md``).
 
 Three consumers read :data:`REGISTRY`: the dashboard's controls (``sim.dashboard.view_model``),
 the factors of an experiment file, which may name a registered key and take its range
@@ -18,8 +18,6 @@ the factors of an experiment file, which may name a registered key and take its 
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import types
 from dataclasses import dataclass
 from functools import cache
@@ -29,7 +27,7 @@ import annotated_types
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from sim.scenario.catalogue import repo_root
+from sim.scenario.parameter_docs import PARAMS, UNITS
 from sim.scenario.schema import Scenario
 
 Role = Literal["lever", "uncertainty"]
@@ -59,30 +57,9 @@ def phase_module(phase: str) -> str:
     return f"sim/engine/phases/{phase}.py"
 
 
-@cache
-def _parameter_docs() -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
-    """``PARAMS`` (meaning, source) and ``UNITS`` from ``docs/gen_parameter_table.py``.
-
-    That file is the one place parameters are described in words (it writes the table in
-    ``docs/model.md``); reading it keeps the help text identical to the docs.
-    """
-    path = repo_root() / "docs" / "gen_parameter_table.py"
-    spec = importlib.util.spec_from_file_location("_caseload_parameter_docs", path)
-    if spec is None or spec.loader is None or not path.is_file():  # pragma: no cover
-        return {}, {}
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules[spec.name]
-    return dict(module.PARAMS), dict(module.UNITS)
-
-
 def documented_unit(key: str) -> str:
     """The unit ``docs/model.md`` gives ``key`` (a full-key entry, else its field name's)."""
-    _, units = _parameter_docs()
-    return units.get(key, units.get(key.rpartition(".")[2], ""))
+    return UNITS.get(key, UNITS.get(key.rpartition(".")[2], ""))
 
 
 def _unwrap(annotation: Any) -> tuple[Any, list[Any], bool]:
@@ -251,8 +228,7 @@ class Parameter:
         """What the parameter means: the field's description, else the parameter reference's."""
         if self.field.description:
             return self.field.description
-        params, _ = _parameter_docs()
-        return params.get(self.key, ("", ""))[0]
+        return PARAMS.get(self.key, ("", ""))[0]
 
     @property
     def help(self) -> str:
