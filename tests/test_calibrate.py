@@ -21,7 +21,6 @@ from rich.console import Console
 
 from sim.cli.calibrate import report
 from sim.experiments.calibrate import (
-    DEFAULT_PARAMETERS,
     SEARCH_RANGES,
     CalibrationResult,
     Evaluation,
@@ -34,6 +33,7 @@ from sim.experiments.calibrate import (
     parse_params,
     resolve_parameters,
 )
+from sim.experiments.calibrate_options import DEFAULT_PARAMETERS
 from sim.experiments.targets import TARGETS, TARGETS_BY_METRIC, objective
 from sim.scenario.catalogue import default_scenario, repo_root
 from sim.scenario.loading import ScenarioError, load_scenario

@@ -12,15 +12,8 @@ import math
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich import box
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-
-from sim.cli.run import default_out_dir
 from sim.cli.support import (
     add_execution_options,
     add_output_options,
@@ -28,8 +21,7 @@ from sim.cli.support import (
     int_at_least,
     positive_int,
 )
-from sim.engine.metrics import METRICS_BY_KEY
-from sim.experiments.calibrate import (
+from sim.experiments.calibrate_options import (
     DEFAULT_MAX_EVALS,
     DEFAULT_METHOD,
     DEFAULT_PARAMETERS,
@@ -37,23 +29,12 @@ from sim.experiments.calibrate import (
     DEFAULT_SOURCE,
     METHODS,
     SEARCH_RANGES,
-    CalibrationResult,
-    Evaluation,
-    EvaluationCache,
-    ParameterSpec,
-    ReplicationPool,
-    calibrate,
-    check_seed_for,
-    load_calibration,
-    parse_params,
-    resolve_parameters,
-    target_rows,
-    write_calibration,
 )
-from sim.experiments.targets import TARGETS_BY_METRIC
-from sim.outputs.formatting import format_value
-from sim.scenario.loading import load_scenario
-from sim.scenario.schema import tables_not_kept
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from sim.experiments.calibrate import CalibrationResult, Evaluation
 
 #: Folder inside the output directory holding the evaluations of this and earlier runs.
 CACHE_DIR = ".calibration-cache"
@@ -126,8 +107,25 @@ def add_calibrate(subparsers: Any) -> None:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.markup import escape
+
+    from sim.cli.run import default_out_dir
     from sim.cli.support import EXIT_OK, Interrupted, claim_output_dir
+    from sim.experiments.calibrate import (
+        EvaluationCache,
+        ParameterSpec,
+        ReplicationPool,
+        calibrate,
+        check_seed_for,
+        load_calibration,
+        parse_params,
+        resolve_parameters,
+        write_calibration,
+    )
     from sim.scenario.catalogue import default_scenario, display_path
+    from sim.scenario.loading import load_scenario
+    from sim.scenario.schema import tables_not_kept
 
     spec = load_calibration(args.calibration) if args.calibration is not None else None
     scenario_path = (
@@ -228,6 +226,14 @@ def _default_out(run_dir: Path) -> Path:
 
 def report(result: CalibrationResult, elapsed_seconds: float) -> list[Any]:
     """What the command prints after a calibration: parameters, fit per target, summary lines."""
+    from rich import box
+    from rich.table import Table
+
+    from sim.engine.metrics import METRICS_BY_KEY
+    from sim.experiments.calibrate import target_rows
+    from sim.experiments.targets import TARGETS_BY_METRIC
+    from sim.outputs.formatting import format_value
+
     params = Table(title="Parameters", title_justify="left", box=box.SIMPLE_HEAD)
     for column in ("Parameter", "Search range", "Start", "Fitted"):
         params.add_column(column, justify="left" if column == "Parameter" else "right")
@@ -331,6 +337,15 @@ class _EvaluationProgress:
         self.seen: set[int] = set()
 
     def __enter__(self) -> _EvaluationProgress:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         if not self.quiet and sys.stderr.isatty():
             self.bar = Progress(
                 TextColumn("{task.description}"),

@@ -11,13 +11,7 @@ import argparse
 import re
 import sys
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from sim.cli.support import (
     EXIT_OK,
@@ -34,37 +28,18 @@ from sim.cli.support import (
     reps_value,
     run_journaled,
 )
-from sim.engine.metrics import (
-    GROUP_TITLES,
-    HEADLINE_METRICS,
-    METRICS,
-    METRICS_BY_KEY,
-    metrics_by_group,
-)
-from sim.experiments.briefing import comparison_brief
-from sim.experiments.compare import (
-    Comparison,
-    cut_warnings,
-    organisation_warnings,
-    settings_differences,
-    unique_labels,
-)
-from sim.outputs.brief import brief_writers
-from sim.outputs.files import Writer, write_directory, write_parquet
-from sim.outputs.formatting import (
-    format_change,
-    format_change_interval,
-    format_interval,
-    format_value,
-)
-from sim.outputs.plots import differences_figure, over_time_figure, paired_runs_figure
-from sim.outputs.report import Report, cell, change, interval, label_with_unit, provenance
-from sim.runs.batch import Journal, RunRecord, metric_matrix, specs_for
-from sim.runs.precision import Decision, Outcome, ReplicationsAlgorithm, describe
-from sim.scenario.catalogue import display_path
-from sim.scenario.levers import setting_label
-from sim.scenario.loading import ScenarioError, load_scenario, scenario_to_toml
-from sim.scenario.schema import Scenario, tables_not_kept
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.console import Console
+    from rich.table import Table
+
+    from sim.experiments.compare import Comparison
+    from sim.outputs.files import Writer
+    from sim.outputs.report import Report
+    from sim.runs.batch import RunRecord
+    from sim.runs.precision import Decision, Outcome, ReplicationsAlgorithm
+    from sim.scenario.schema import Scenario
 
 #: The journal of finished runs inside the output directory, removed once outputs are written.
 JOURNAL = ".compare-journal.jsonl"
@@ -114,6 +89,9 @@ def load_compared(args: argparse.Namespace) -> list[Scenario]:
     Raises:
         ScenarioError: A scenario is malformed, or two scenarios measure different periods.
     """
+    from sim.scenario.loading import ScenarioError
+    from sim.scenario.schema import tables_not_kept
+
     problems: list[str] = []
     configs: list[Scenario] = []
     first = None
@@ -175,6 +153,8 @@ def _replications_source(args: argparse.Namespace) -> str:
 
 def _load_one(path: str, args: argparse.Namespace, first: Any) -> Scenario:
     """One compared scenario; all but the baseline take its replications, seed and days."""
+    from sim.scenario.loading import load_scenario
+
     if first is None:
         reps = args.max_reps if args.reps == "auto" else args.reps
         return load_scenario(path, args.set, days=args.days, replications=reps, seed=args.seed)
@@ -189,6 +169,13 @@ def _load_one(path: str, args: argparse.Namespace, first: Any) -> Scenario:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run the comparison, print its table and write its outputs."""
+    from rich.console import Console
+
+    from sim.experiments.compare import Comparison, cut_warnings, unique_labels
+    from sim.runs.batch import Journal, specs_for
+    from sim.runs.precision import describe
+    from sim.scenario.catalogue import display_path
+
     configs = load_compared(args)
     check_pdf(args)
     labels = unique_labels([c.name for c in configs])
@@ -258,6 +245,8 @@ def _until_precise(
     the baseline's mean. Runs already finished are taken from the journal, so each batch runs
     only new replications, and records beyond the chosen number are dropped.
     """
+    from sim.runs.batch import specs_for
+
     seed = configs[0].simulation.seed
     total = algorithm.next_total(0, batch_size(args))
     reused_first = None
@@ -284,6 +273,9 @@ def _differences(
     records: list[RunRecord], labels: tuple[str, ...], reps: int, keys: tuple[str, ...]
 ) -> dict[str, Outcome]:
     """Each (scenario, outcome)'s paired differences, scaled by the baseline's values."""
+    from sim.runs.batch import metric_matrix
+    from sim.runs.precision import Outcome
+
     outcomes = {}
     for key in keys:
         values = metric_matrix(records, key, len(labels), reps)
@@ -293,6 +285,8 @@ def _differences(
 
 
 def _difference_names(labels: tuple[str, ...], keys: tuple[str, ...]) -> dict[str, str]:
+    from sim.engine.metrics import METRICS_BY_KEY
+
     return {
         f"{label}:{key}": f"the change in {METRICS_BY_KEY[key].label.lower()} ({label})"
         for key in keys
@@ -320,6 +314,11 @@ def comparison_table(
     ``cuts`` (scenario label → caveat) marks a cut's fall in the vacancy rate with † in amber
     instead of calling it better.
     """
+    from rich.table import Table
+
+    from sim.engine.metrics import metrics_by_group
+    from sim.outputs.formatting import format_value
+
     cuts = cuts or {}
     out = Table(
         title=f"Means with 95% intervals; change = paired difference from '{labels[0]}' "
@@ -356,6 +355,8 @@ def comparison_table(
 
 
 def _interval_text(row: pd.Series, metric: str, unit: str) -> str:
+    from sim.outputs.formatting import format_interval
+
     if row["n"] < 2:
         return "n/a"
     return format_interval(row["ci95_low"], row["ci95_high"], unit, row["mean"])
@@ -366,6 +367,10 @@ def _change_text(row: pd.Series, metric: Any, caveat: bool = False) -> str:
 
     With ``caveat`` a change for the better is amber with † (a cut's vacant posts removed).
     """
+    import pandas as pd
+
+    from sim.outputs.formatting import format_change, format_change_interval
+
     text = format_change(row["diff_mean"], metric.unit)
     spread = format_change_interval(
         row["diff_ci95_low"], row["diff_ci95_high"], metric.unit, row["diff_mean"]
@@ -397,6 +402,12 @@ def write_comparison(
     ``counts`` (runs in all, and how many were reused from an interrupted comparison's journal)
     go into the manifest; ``pdf`` prints the brief to ``brief.pdf`` beside ``brief.html``.
     """
+    from sim.engine.metrics import HEADLINE_METRICS
+    from sim.experiments.briefing import comparison_brief
+    from sim.outputs.brief import brief_writers
+    from sim.outputs.files import write_directory, write_parquet
+    from sim.outputs.plots import differences_figure, over_time_figure, paired_runs_figure
+
     series = comparison.series()
     writers: dict[str, Writer] = {
         "comparison.parquet": lambda path: write_parquet(path, table),
@@ -445,6 +456,14 @@ def comparison_report(
     precision_note: str = "",
 ) -> Report:
     """The HTML report of a comparison; figures are read from beside ``path``."""
+    import numpy as np
+
+    from sim.engine.metrics import GROUP_TITLES, HEADLINE_METRICS, METRICS, metrics_by_group
+    from sim.experiments.compare import cut_warnings, organisation_warnings, settings_differences
+    from sim.outputs.formatting import format_change
+    from sim.outputs.report import Report, cell, change, interval, label_with_unit, provenance
+    from sim.scenario.levers import setting_label
+
     labels = comparison.labels
     sim = comparison.configs[0].simulation
     measured = sim.days - sim.warmup_days
@@ -560,6 +579,8 @@ def comparison_report(
 
 
 def _toml_writer(config: Scenario) -> Writer:
+    from sim.scenario.loading import scenario_to_toml
+
     return lambda path: path.write_text(scenario_to_toml(config), encoding="utf-8")
 
 
@@ -568,6 +589,8 @@ def _file_name(label: str) -> str:
 
 
 def _header(configs: list[Scenario], labels: tuple[str, ...], paths: list[str]) -> str:
+    from rich.markup import escape
+
     sim = configs[0].simulation
     lines = [
         f"[bold]Comparing {len(labels) - 1} scenario(s) with '{escape(labels[0])}'[/bold]: "
@@ -581,5 +604,7 @@ def _header(configs: list[Scenario], labels: tuple[str, ...], paths: list[str]) 
 
 def _warn_different_organisations(configs: list[Scenario], labels: tuple[str, ...]) -> None:
     """Counts and costs are totals, so say when the organisations differ in size."""
+    from sim.experiments.compare import organisation_warnings
+
     for warning in organisation_warnings(configs, labels):
         print(f"warning: {warning}", file=sys.stderr)

@@ -14,12 +14,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING, Any
 
 from sim.cli.support import (
     EXIT_OK,
@@ -32,24 +27,16 @@ from sim.cli.support import (
     positive_int,
     run_journaled,
 )
-from sim.cli.sweep import write_sweep
-from sim.engine.metrics import METRIC_KEYS, METRICS_BY_KEY
-from sim.experiments.design import Plan, load_plan
-from sim.experiments.discover import (
-    Discovery,
-    DiscoveryError,
-    cases_from_runs,
-    discover,
-    discovery_sentence,
-)
-from sim.experiments.sweep import points_table, runs_table, sensitivity
-from sim.outputs.files import Writer, write_json, write_parquet
-from sim.outputs.plots import box_figure, peeling_figure
-from sim.outputs.report import Report
-from sim.runs.batch import Journal, RunRecord, specs_for
-from sim.scenario.catalogue import display_path
-from sim.scenario.levers import setting_label, setting_unit
-from sim.scenario.loading import ScenarioError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from sim.experiments.design import Plan
+    from sim.experiments.discover import Discovery
+    from sim.outputs.files import Writer
+    from sim.outputs.report import Report
+    from sim.runs.batch import RunRecord
 
 #: The journal of finished runs inside the output directory, removed once outputs are written.
 JOURNAL = ".discover-journal.jsonl"
@@ -97,6 +84,24 @@ def add_discover(subparsers: Any) -> None:
 
 def cmd_discover(args: argparse.Namespace) -> int:
     """Run or reuse the sweep, find the box, print it and write the outputs."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    from sim.cli.sweep import write_sweep
+    from sim.engine.metrics import METRIC_KEYS
+    from sim.experiments.design import load_plan
+    from sim.experiments.discover import (
+        DiscoveryError,
+        cases_from_runs,
+        discover,
+        discovery_sentence,
+    )
+    from sim.experiments.sweep import points_table, runs_table, sensitivity
+    from sim.runs.batch import Journal, specs_for
+    from sim.scenario.catalogue import display_path
+    from sim.scenario.levers import setting_label, setting_unit
+    from sim.scenario.loading import ScenarioError
+
     if args.outcome not in METRIC_KEYS:
         raise ScenarioError(
             [
@@ -174,6 +179,12 @@ def records_from_sweep(folder: Path, design: Plan) -> list[RunRecord]:
     Raises:
         ScenarioError: The folder holds no sweep of this experiment, or not all its runs.
     """
+    import pandas as pd
+
+    from sim.engine.metrics import METRIC_KEYS
+    from sim.runs.batch import RunRecord
+    from sim.scenario.loading import ScenarioError
+
     manifest_path, runs_path = folder / "manifest.json", folder / "runs.parquet"
     if not (manifest_path.is_file() and runs_path.is_file()):
         raise ScenarioError(
@@ -210,6 +221,12 @@ def _discovery_writers(
     labels: dict[str, str],
     args: argparse.Namespace,
 ) -> dict[str, Writer]:
+    import numpy as np
+    import pandas as pd
+
+    from sim.outputs.files import write_json, write_parquet
+    from sim.outputs.plots import box_figure, peeling_figure
+
     keep = ~np.isnan(y)
     x, y = x.loc[keep].reset_index(drop=True), y[keep]
     bad = y > found.threshold if found.bad_if == ">" else y < found.threshold
@@ -265,6 +282,8 @@ def _discovery_section(
     report: Report, path: Path, found: Discovery, sentence: str, labels: dict[str, str]
 ) -> None:
     """The report's scenario-discovery section: the box in words, its limits and figures."""
+    from sim.engine.metrics import METRICS_BY_KEY
+
     metric = METRICS_BY_KEY[found.outcome]
     report.heading(f"Scenario discovery: when is {metric.label.lower()} bad?")
     report.paragraph(sentence)

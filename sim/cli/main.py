@@ -4,8 +4,9 @@ The command line is how most people meet the model, so it reports problems in th
 scenario mistake prints one ``file: key: problem`` line per problem and exits 2, an
 environmental failure (unwritable output directory, unreachable scheduler) prints one
 ``caseload: error:`` line and exits 1, and neither shows a traceback. Each command is a module of
-``sim.cli`` registered in :data:`COMMANDS`, and only the command given is imported: ``caseload
---help``, ``--version`` and ``validate`` answer without loading pandas, pyarrow, scipy's
+``sim.cli`` registered in :data:`COMMANDS`, and only the command given is imported; a command's
+module imports at its top only what its parser needs. So ``caseload --help``, ``--version``,
+``validate`` and every ``caseload COMMAND --help`` answer without loading pandas, pyarrow, scipy's
 optimisers, SALib, matplotlib or Dask, which the commands that run simulations need.
 """
 
@@ -94,7 +95,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 # --- command registry ---------------------------------------------------------------------------
 # A command is a module ``sim/cli/<name>.py`` with ``add_<name>(subparsers)``, which adds its
 # subcommand to the parser (with the same one-line help as here; a test keeps them equal) and
-# sets ``handler`` (a function from the parsed arguments to an exit status). It raises
+# sets ``handler`` (a function from the parsed arguments to an exit status). The module imports
+# at its top only what building its parser needs and the rest inside the handler, so that
+# ``caseload NAME --help`` stays quick (tests/test_cli.py checks every command). It raises
 # ScenarioError / OutputError for expected failures so ``main`` reports them without a
 # traceback. A new command is one more entry below.
 

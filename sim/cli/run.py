@@ -12,12 +12,7 @@ import math
 import re
 import sys
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from sim.cli.support import (
     EXIT_OK,
@@ -34,22 +29,16 @@ from sim.cli.support import (
     replications_algorithm,
     reps_value,
 )
-from sim.cli.validate import print_warnings
-from sim.engine.metrics import GROUP_TITLES, METRICS, METRICS_BY_KEY, metrics_by_group
-from sim.engine.rng import replication_seeds
-from sim.experiments.briefing import run_brief
-from sim.outputs.brief import brief_writers
-from sim.outputs.files import Writer, write_outputs
-from sim.outputs.formatting import format_interval, format_value
-from sim.outputs.report import Html, Report, cell, interval, label_with_unit, provenance
-from sim.runs.checkpoint import Checkpoint
-from sim.runs.precision import Decision, Outcome, ReplicationsAlgorithm, describe
-from sim.scenario.catalogue import default_scenario, display_path
-from sim.scenario.loading import load_scenario
-from sim.scenario.schema import Scenario
 
-_GROUP_TITLES = GROUP_TITLES
+if TYPE_CHECKING:
+    import numpy as np
+    from rich.table import Table
 
+    from sim.outputs.files import Writer
+    from sim.outputs.report import Report
+    from sim.runs.checkpoint import Checkpoint
+    from sim.runs.precision import Decision, ReplicationsAlgorithm
+    from sim.scenario.schema import Scenario
 
 #: What ``caseload run`` writes beside the files of every run (``OUTPUT_FILES``): the report
 #: and the brief (``brief.pdf`` unless ``--no-pdf``).
@@ -94,6 +83,17 @@ def add_run(subparsers: Any) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from sim.cli.validate import print_warnings
+    from sim.engine.metrics import METRICS_BY_KEY
+    from sim.engine.rng import replication_seeds
+    from sim.outputs.files import write_outputs
+    from sim.runs.checkpoint import Checkpoint
+    from sim.runs.precision import describe
+    from sim.scenario.catalogue import default_scenario, display_path
+    from sim.scenario.loading import load_scenario
+
     scenario_path = args.scenario or display_path(default_scenario())
     algorithm = replications_algorithm(args)
     asked = algorithm.max_reps if algorithm is not None else args.reps
@@ -160,6 +160,8 @@ def _until_precise(
     Each batch reuses the replications already saved in the checkpoint, so growing the run
     costs only the new ones, and an interrupted ``--reps auto`` resumes like any run.
     """
+    from sim.runs.precision import Outcome
+
     total = algorithm.next_total(0, batch_size(args))
     while True:
         results = checkpointed_replications(args, config, total, seed, checkpoint)
@@ -198,6 +200,11 @@ def default_out_dir(config: Scenario) -> Path:
 
 def summary_table(summary: dict[str, Any], reps: int) -> Table:
     """The metrics of ``summary.json`` as a table, grouped as declared in ``sim.engine.metrics``."""
+    from rich.table import Table
+
+    from sim.engine.metrics import GROUP_TITLES, metrics_by_group
+    from sim.outputs.formatting import format_interval, format_value
+
     table = Table(title="Mean over replications with Student-t 95% interval", title_justify="left")
     table.add_column("Metric", no_wrap=True)
     table.add_column("What it measures", style="dim", max_width=46)
@@ -207,7 +214,7 @@ def summary_table(summary: dict[str, Any], reps: int) -> Table:
     for index, (group, metrics) in enumerate(metrics_by_group()):
         if index:
             table.add_section()
-        table.add_row(f"[bold]{_GROUP_TITLES.get(group, group)}[/bold]")
+        table.add_row(f"[bold]{GROUP_TITLES.get(group, group)}[/bold]")
         for metric in metrics:  # the label reads; the key is what --set and summary.json use
             stats = summary[metric.key]
             interval = "–"
@@ -230,6 +237,8 @@ def summary_table(summary: dict[str, Any], reps: int) -> Table:
 def _header(
     config: Scenario, scenario_path: str, algorithm: ReplicationsAlgorithm | None = None
 ) -> str:
+    from rich.markup import escape
+
     sim = config.simulation
     measured = sim.days - sim.warmup_days
     teams = config.team.n_teams
@@ -259,6 +268,10 @@ def _summary_from(path: Path) -> dict[str, Any]:
 
 def run_values(results: list[Any]) -> dict[str, np.ndarray]:
     """Each metric's value in each replication."""
+    import numpy as np
+
+    from sim.engine.metrics import METRICS
+
     return {
         m.key: np.array([r.summary.get(m.key, np.nan) for r in results], dtype=float)
         for m in METRICS
@@ -267,6 +280,10 @@ def run_values(results: list[Any]) -> dict[str, np.ndarray]:
 
 def run_headcounts(results: list[Any], warmup_days: int) -> dict[str, np.ndarray]:
     """Each replication's mean headcount over the measured days, per headcount column."""
+    import numpy as np
+
+    from sim.engine.metrics import METRICS
+
     columns = [m.headcount for m in METRICS if m.headcount]
     out = {}
     for column in columns:
@@ -288,6 +305,9 @@ def run_documents(
     precision_note: str = "",
 ) -> dict[str, Writer]:
     """Writers of the run's ``report.html`` and its brief (``brief.html``, ``brief.pdf``)."""
+    from sim.experiments.briefing import run_brief
+    from sim.outputs.brief import brief_writers
+
     values = run_values(results)
     headcounts = run_headcounts(results, config.simulation.warmup_days)
 
@@ -315,6 +335,10 @@ def run_report(
     precision_note: str = "",
 ) -> Report:
     """The HTML report of one scenario: every measure's mean, interval, median and spread."""
+    import numpy as np
+
+    from sim.engine.metrics import GROUP_TITLES, METRICS, metrics_by_group
+    from sim.outputs.report import Html, Report, cell, interval, label_with_unit, provenance
     from sim.runs.replications import summarise_values
 
     sim = config.simulation

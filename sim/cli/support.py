@@ -15,17 +15,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+
     from sim.runs.batch import RunRecord, RunSpec
     from sim.runs.checkpoint import Checkpoint
     from sim.scenario.schema import Scenario
@@ -172,6 +165,16 @@ class ProgressReporter:
             return None
         if not sys.stderr.isatty():
             return self._print_line
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
         self.bar = Progress(
             TextColumn(self.noun.capitalize() + "s"),
             BarColumn(),

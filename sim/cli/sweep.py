@@ -15,12 +15,7 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from sim.cli.support import (
     EXIT_OK,
@@ -33,26 +28,14 @@ from sim.cli.support import (
     positive_int,
     run_journaled,
 )
-from sim.engine.metrics import METRICS_BY_KEY
-from sim.experiments.briefing import measured_years, replication_caveat, sweep_brief
-from sim.experiments.design import Plan, load_plan
-from sim.experiments.sweep import points_table, runs_table, sensitivity
-from sim.experiments.tradeoffs import (
-    COST,
-    harm_outcomes,
-    non_dominated,
-    signed_harm,
-    tradeoff_sentence,
-)
-from sim.outputs.brief import brief_writers
-from sim.outputs.files import Writer, write_directory, write_parquet
-from sim.outputs.formatting import format_interval, format_value
-from sim.outputs.plots import heatmap_figure, line_figure, tornado_figure, tradeoff_figure
-from sim.outputs.report import Report, label_with_unit, mean_with_interval, provenance
-from sim.runs.batch import Journal, specs_for
-from sim.scenario.catalogue import display_path
-from sim.scenario.levers import describe_setting, setting_label, setting_unit
-from sim.scenario.loading import scenario_to_toml
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.table import Table
+
+    from sim.experiments.design import Plan
+    from sim.outputs.files import Writer
+    from sim.outputs.report import Report
 
 #: The journal of finished runs inside the output directory, removed once outputs are written.
 JOURNAL = ".sweep-journal.jsonl"
@@ -95,6 +78,14 @@ def add_sweep(subparsers: Any) -> None:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run the sweep, print its sensitivity and write its outputs."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    from sim.experiments.design import load_plan
+    from sim.experiments.sweep import points_table, runs_table, sensitivity
+    from sim.runs.batch import Journal, specs_for
+    from sim.scenario.catalogue import display_path
+
     design = load_plan(args.experiment, args.reps)
     check_pdf(args)
     experiment = design.experiment
@@ -147,6 +138,13 @@ def default_sweep_dir(name: str) -> Path:
 
 def points_summary(design: Plan, points: pd.DataFrame) -> Table:
     """Each point's factor values and outcome means (grids), or each outcome's range."""
+    from rich.table import Table
+
+    from sim.engine.metrics import METRICS_BY_KEY
+    from sim.outputs.formatting import format_value
+    from sim.outputs.report import label_with_unit
+    from sim.scenario.levers import setting_label
+
     outcomes = design.experiment.outcomes
     table = Table(title="Outcome means over replications by design point", title_justify="left")
     if len(points) > MAX_PRINTED_POINTS:
@@ -186,6 +184,11 @@ def points_summary(design: Plan, points: pd.DataFrame) -> Table:
 
 
 def _console_cell(row: pd.Series, outcome: str) -> str:
+    import pandas as pd
+
+    from sim.engine.metrics import METRICS_BY_KEY
+    from sim.outputs.formatting import format_interval, format_value
+
     unit = METRICS_BY_KEY[outcome].unit
     mean, low, high = (
         row[f"{outcome}_mean"],
@@ -200,6 +203,10 @@ def _console_cell(row: pd.Series, outcome: str) -> str:
 
 def sensitivity_summary(indices: pd.DataFrame, method: str) -> Table:
     """Each outcome's indices, one column per factor, the largest marked."""
+    from rich.table import Table
+
+    from sim.engine.metrics import METRICS_BY_KEY
+
     table = Table(
         title=f"Sensitivity ({method}): index value"
         + ("" if method == "grid" else " ± SALib's bootstrap 95% half-width"),
@@ -249,6 +256,12 @@ def write_sweep(
     ``counts`` (runs in all, and how many were reused from an interrupted sweep's journal) go
     into the manifest.
     """
+    from sim.experiments.briefing import measured_years, sweep_brief
+    from sim.experiments.tradeoffs import harm_outcomes, tradeoff_sentence
+    from sim.outputs.brief import brief_writers
+    from sim.outputs.files import write_directory, write_parquet
+    from sim.scenario.loading import scenario_to_toml
+
     experiment = design.experiment
     writers: dict[str, Writer] = {
         "runs.parquet": lambda path: write_parquet(path, runs),
@@ -303,6 +316,8 @@ def write_sweep(
 
 def _figure_writers(design: Plan, points: pd.DataFrame, indices: pd.DataFrame) -> dict[str, Writer]:
     """Heat maps (grid of two or more factors) or line plots (one), and tornado plots."""
+    import pandas as pd
+
     experiment = design.experiment
     labels = design.labels
     method = experiment.design.method
@@ -320,6 +335,9 @@ def _figure_writers(design: Plan, points: pd.DataFrame, indices: pd.DataFrame) -
 
 
 def _tradeoff(design: Plan, points: pd.DataFrame, harm: str, years: float) -> Writer:
+    from sim.experiments.tradeoffs import COST, non_dominated, signed_harm
+    from sim.outputs.plots import tradeoff_figure
+
     def write(path: Path) -> None:
         cost = points[f"{COST}_mean"].to_numpy(dtype=float) / years
         front = non_dominated(cost, signed_harm(points, harm))
@@ -340,14 +358,20 @@ def _tradeoff(design: Plan, points: pd.DataFrame, harm: str, years: float) -> Wr
 
 
 def _heatmap(points: pd.DataFrame, x: str, y: str, outcome: str, others: list[str]) -> Writer:
+    from sim.outputs.plots import heatmap_figure
+
     return lambda path: heatmap_figure(points, x, y, outcome, path, averaged=others)
 
 
 def _line(points: pd.DataFrame, x: str, outcome: str) -> Writer:
+    from sim.outputs.plots import line_figure
+
     return lambda path: line_figure(points, x, outcome, path)
 
 
 def _tornado(indices: pd.DataFrame, outcome: str, method: str) -> Writer:
+    from sim.outputs.plots import tornado_figure
+
     return lambda path: tornado_figure(indices, outcome, method, path)
 
 
@@ -365,6 +389,11 @@ def sweep_report(
 
     ``sections(report, path)`` adds more sections (scenario discovery) before the provenance.
     """
+    from sim.engine.metrics import METRICS_BY_KEY
+    from sim.experiments.briefing import replication_caveat
+    from sim.outputs.report import Report, label_with_unit, mean_with_interval, provenance
+    from sim.scenario.levers import describe_setting, setting_label, setting_unit
+
     experiment = design.experiment
     sim = design.configs[0].simulation
     measured = sim.days - sim.warmup_days

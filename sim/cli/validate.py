@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.cli.support import EXIT_OK, add_set_option
-from sim.scenario.loading import load_scenario, scenario_warnings
-from sim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from sim.scenario.schema import Scenario
 
 
 def add_validate(subparsers: Any) -> None:
@@ -27,6 +28,8 @@ def add_validate(subparsers: Any) -> None:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from sim.scenario.loading import load_scenario
+
     config = load_scenario(args.scenario, args.set)
     sim = config.simulation
     print(f"OK: {args.scenario} (scenario '{config.name}')")
@@ -41,5 +44,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def print_warnings(config: Scenario) -> None:
     """Print the scenario's warnings (legal but suspicious settings) to stderr."""
+    from sim.scenario.loading import scenario_warnings
+
     for line in scenario_warnings(config):
         print(line, file=sys.stderr, flush=True)

@@ -40,13 +40,20 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from scipy import optimize
 
 from sim.engine.metrics import METRICS
+from sim.experiments.calibrate_options import (
+    DEFAULT_MAX_EVALS,
+    DEFAULT_METHOD,
+    DEFAULT_REPS,
+    DEFAULT_SOURCE,
+    METHODS,
+    SEARCH_RANGES,
+)
 from sim.experiments.targets import TARGETS, TARGETS_BY_METRIC, Target, objective
 from sim.outputs.files import jsonable
 from sim.runs.batch import RunRecord, run_batch, specs_for
 from sim.runs.checkpoint import source_fingerprint
 from sim.runs.cluster import dask_client
 from sim.runs.replications import summarise
-from sim.scenario.levers import UNCERTAINTIES
 from sim.scenario.loading import (
     ScenarioError,
     dotted_key,
@@ -58,13 +65,6 @@ from sim.scenario.loading import (
 )
 from sim.scenario.schema import Scenario, tables_not_kept
 
-#: Optimisers offered: both derivative-free and deterministic, with bounds.
-METHODS: tuple[str, ...] = ("nelder-mead", "powell")
-
-DEFAULT_REPS = 40
-DEFAULT_MAX_EVALS = 40
-DEFAULT_METHOD = "nelder-mead"
-
 #: The first Nelder-Mead simplex steps this share of each parameter's search range from the start.
 INITIAL_STEP = 0.1
 #: The search stops when the simplex (or Powell's line search) is this small, as a share of
@@ -75,37 +75,6 @@ OBJECTIVE_TOLERANCE = 0.01
 #: Parameter values are rounded to this many significant figures before they are run, so the
 #: fitted scenario file holds exactly the values that were evaluated.
 SIGNIFICANT_FIGURES = 6
-
-
-@dataclass(frozen=True)
-class SearchRange:
-    """A documented search range for a parameter and the targets it mainly moves."""
-
-    low: float
-    high: float
-    moves: str
-
-
-#: Search ranges of the registered uncertain parameters (``sim/scenario/levers.py``; the hand
-#: calibration's, docs/calibration.md). ``--params`` may name these without a range; any other
-#: real-valued parameter needs ``key=LOW:HIGH``.
-SEARCH_RANGES: dict[str, SearchRange] = {
-    p.key: SearchRange(float(p.low), float(p.high), p.moves)
-    for p in UNCERTAINTIES
-    if p.kind == "float" and p.low is not None and p.high is not None
-}
-
-#: How error lines name the parameters when neither ``--params`` nor a file gave them.
-DEFAULT_SOURCE = "default parameters"
-
-#: Fitted when neither ``--params`` nor a calibration file names parameters: one lever per
-#: group of targets (experiments/calibrate_baseline.toml says the same).
-DEFAULT_PARAMETERS: tuple[str, ...] = (
-    "demand.referrals_per_day",
-    "staffing.leave_rate_per_year",
-    "staffing.recruitment.mean_days",
-    "sickness.long_spells_per_year",
-)
 
 
 # --- the calibration file ----------------------------------------------------------------------
