@@ -303,7 +303,7 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         "burnt_out_workers_mean",
         "workers",
-        "social workers in burnout on an average day (the headcount beside burnout_prevalence)",
+        "social workers in burnout on an average day (the headcount beside the burnout share)",
         "lower",
         "workforce",
         label="Social workers burnt out on an average day",
@@ -364,7 +364,7 @@ METRICS: tuple[Metric, ...] = (
         "worker in the 12 months before it",
         "lower",
         "risk",
-        label="Children in care with 2+ social worker changes in a year",
+        label="Children in care with 2+ worker changes a year",
     ),
 )
 
