@@ -20,7 +20,6 @@ import html
 import json
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -57,6 +56,7 @@ from sim.dashboard.view_model import (
     play_interval_ms,
     readable_problem,
     resolve_scenario_path,
+    restarts_run,
     scenario_choices,
     team_index,
     today_figures,
@@ -120,6 +120,8 @@ CSS = """
 .cl-kpi td.num { font-size: 17px; font-weight: 600; }
 .cl-watch { font-size: 16px; line-height: 1.45; }
 .cl-watch ol { margin: 4px 0 0 24px; }
+.cl-restarts { font-size: 13px; color: #555; margin: -6px 0 8px 4px; }
+.cl-change { color: #6a1b9a; font-weight: 600; }
 .cl-unused { font-size: 13px; color: #8a4b00; margin: -6px 0 8px 4px; }
 .cl-charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 320px), 1fr));
              gap: 12px; }
@@ -300,19 +302,26 @@ def NotOfferedCard() -> None:
 
 
 @solara.component
-def LeversCard(model: DashboardModel, rebuild: Rebuild) -> None:
-    """A control for each lever, showing the scenario's value; a change restarts the run."""
+def LeversCard(model: DashboardModel, rebuild: Rebuild, settings: DashboardSettings) -> None:
+    """A control for each lever, showing the value in use.
+
+    During a run a change applies from the next day (a marker on every chart); before the
+    first day, and for a lever the build reads (:func:`restarts_run`), it restarts the run.
+    ``settings`` is the model's: the model object stays the same through a mid-run change.
+    """
     base = solara.use_memo(
         lambda: build_configs(dataclasses.replace(model.settings, levers=(), compare_lever=None))[
             0
         ],
         [model.settings.scenario, model.settings.seed],
     )
-    changed = dict(model.settings.levers)
+    changed = dict(settings.levers)
+    since = model.changed_since()
     with solara.Card("Levers"):
         solara.Text(
-            "Hover for what each lever means. A change restarts the run from day 0 with the "
-            "same seed.",
+            "Hover for what each lever means. During a run a change applies from the next day "
+            "and is marked on every chart; levers marked ⟲ change the team itself and restart "
+            "the run from day 0 with the same seed.",
             style={"font-size": "13px", "color": "#555"},
         )
         for lever in LEVERS:
@@ -330,9 +339,17 @@ def LeversCard(model: DashboardModel, rebuild: Rebuild) -> None:
                 on_value,
                 unused=not_in_use(lever, model.config),
             )
-            if lever.path in changed:
+            if restarts_run(lever):
+                solara.HTML(
+                    unsafe_innerHTML=(
+                        '<div class="cl-restarts">⟲ restarts the run: the teams are built '
+                        "with it</div>"
+                    )
+                )
+            if lever.path in changed or lever.path in since:
+                when = f" on day {since[lever.path]}" if lever.path in since else ""
                 solara.Text(
-                    f"changed (scenario: {format_value(lever.value_in(base))})",
+                    f"changed{when} (scenario: {format_value(lever.value_in(base))})",
                     style={"font-size": "12px", "color": "#d84315", "margin-top": "-8px"},
                 )
         if changed:
@@ -498,9 +515,13 @@ class ChartWidget(ipyvuetify.VuetifyTemplate):
 
 
 def chart_options(
-    runs: list[RunView], series: tuple[tuple[str, str, bool], ...], days: int, warmup: int
+    runs: list[RunView],
+    series: tuple[tuple[str, str, bool], ...],
+    days: int,
+    warmup: int,
+    changes: list[tuple[int, str]] = (),
 ) -> list[dict[str, Any]]:
-    """One ECharts option per series, every run as its own line."""
+    """One ECharts option per series, every run as its own line, lever changes marked."""
     day = runs[0].day
     return [
         line_chart(
@@ -509,6 +530,7 @@ def chart_options(
             day=day,
             days=days,
             warmup=warmup,
+            changes=changes,
         )
         for column, title, cumulative in series
     ]
@@ -536,7 +558,12 @@ def team_chart_options(runs: list[RunView], model: DashboardModel) -> list[dict[
     DfE average without one) and supervision on time over the last 13 weeks.
     """
     config = model.config
-    common = {"day": model.day, "days": model.days, "warmup": config.simulation.warmup_days}
+    common = {
+        "day": model.day,
+        "days": model.days,
+        "warmup": config.simulation.warmup_days,
+        "changes": model.change_markers(),
+    }
     threshold = config.wellbeing.burnout_threshold
     stress = [np.array(run.stress).reshape(-1, 3) for run in runs]
     if config.allocation.cap_kind == "none":
@@ -649,11 +676,16 @@ def status_html(model: DashboardModel) -> str:
         status += f" — warm-up until day {warmup} (grey on the charts): the model settling"
     if not model.running:
         status += " — run complete (Reset to start again)"
-    overrides = html.escape(", ".join(model.settings.lever_overrides()) or "none")
-    return (
+    overrides = html.escape(", ".join(model.start_settings.lever_overrides()) or "none")
+    text = (
         f'<p class="cl-status"><b>{html.escape(status)}</b> · seed {model.seed} · '
-        f"levers changed: <code>{overrides}</code></p>"
+        f"levers changed: <code>{overrides}</code>"
     )
+    for change in model.changes:
+        text += (
+            f' · <span class="cl-change">from day {change.day}: {html.escape(change.label)}</span>'
+        )
+    return text + "</p>"
 
 
 @solara.component
@@ -677,15 +709,20 @@ def MainView(model: DashboardModel, problem: str, tick: solara.Reactive[int]) ->
         ScenarioHeader(config.name, config.description, notes, steps)
         solara.HTML(unsafe_innerHTML=status_html(model))
     runs = model.runs
+    changes = model.change_markers()
     legend = legend_html(runs) if len(runs) > 1 else ""
     with solara.Div(classes=["cl-row"]):
         with solara.Card("Today", classes=["cl-today"]):
             solara.HTML(unsafe_innerHTML=figures_table_html(runs))
         with solara.Div(classes=["cl-chart-panels"]):
             with solara.Card("Risk to children and families"):
-                ChartGrid(chart_options(runs, RISK_SERIES, model.days, warmup), day, legend)
+                ChartGrid(
+                    chart_options(runs, RISK_SERIES, model.days, warmup, changes), day, legend
+                )
             with solara.Card("Workforce"):
-                ChartGrid(chart_options(runs, WORKFORCE_SERIES, model.days, warmup), day, legend)
+                ChartGrid(
+                    chart_options(runs, WORKFORCE_SERIES, model.days, warmup, changes), day, legend
+                )
             with solara.Card("The team: stress, caseload, supervision"):
                 ChartGrid(team_chart_options(runs, model), day, legend)
     with solara.Div(classes=["cl-teams"]):
@@ -712,11 +749,10 @@ def ControlsCard(
     """
     days = solara.use_reactive(DAYS_PER_TICK[3])
     interval = solara.use_reactive(PLAY_INTERVAL_MS[3])
-    lock = solara.use_memo(threading.Lock, [])
     tick.get()  # drawn again after each tick: Play and Step are disabled at the run's end
 
     def advance(count: int, while_playing: bool) -> None:
-        with lock:
+        with model.lock:
             for _ in range(count):
                 if not model.running or (while_playing and not playing.peek()):
                     break
@@ -795,6 +831,11 @@ def Page() -> None:
             wanted = new() if callable(new) else new
             if wanted == settings.value:
                 return True
+            if model.peek().change_levers(wanted):  # applies from the next day, marked
+                problem.set("")
+                settings.set(wanted)
+                tick.set(tick.peek() + 1)
+                return True
             built = DashboardModel(wanted)
         except NotApplied as exc:
             return refuse(str(exc))
@@ -831,7 +872,7 @@ def Page() -> None:
         with solara.Div(classes=["cl-side"]):
             ScenarioCard(model.value, rebuild)
             ControlsCard(model.value, playing, tick, reset, problem.set)
-            LeversCard(model.value, rebuild)
+            LeversCard(model.value, rebuild, settings.value)
             CompareCard(model.value, rebuild)
             NotOfferedCard()
         with solara.Div(classes=["cl-main"]):

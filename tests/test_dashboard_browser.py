@@ -276,6 +276,36 @@ def test_a_lever_change_restarts_the_run_with_its_effect(open_page):
     expect(page.locator(".team-table tr").nth(1)).to_be_visible()  # not a blank team
 
 
+#: Each chart's lever-change markers as drawn: [[x, label], ...] per chart.
+CHART_MARKERS = """[...document.querySelectorAll('.cl-chart')].map(c => c.chart.getOption())
+  .filter(o => o.series.some(s => s.type === 'line'))
+  .map(o => o.series.flatMap(s => s.markLine ? s.markLine.data : [])
+    .filter(d => d.xAxis !== undefined).map(d => [d.xAxis, d.name]))"""
+
+
+def test_a_lever_changed_during_a_run_applies_from_the_next_day_with_a_marker(open_page):
+    page = open_page()
+    _step(page, 2)
+    _choose(page, "Caseload cap", "count")
+    page.get_by_text("from day 2: Caseload cap → count").first.wait_for()
+    assert _day(page) == 2  # not restarted
+    expect(page.get_by_text("levers changed: none").first).to_be_visible()  # day 0's settings
+    expect(page.get_by_text("changed on day 2 (scenario: none)").first).to_be_visible()
+    _step(page)
+    page.wait_for_function(f"{CHART_DAYS}.every(d => d === undefined || d === '3')")
+    markers = page.evaluate(CHART_MARKERS)
+    assert len(markers) == 11, markers
+    assert all(m == [[2, "Caseload cap → count"]] for m in markers), markers
+    _shot(page, "lever_marker")
+    # a lever the build reads still restarts the run, and says so beside it
+    posts = page.locator(".cl-lever", has_text="Social worker posts per team")
+    expect(page.get_by_text("⟲ restarts the run").first).to_be_visible()
+    posts.locator("[role=slider]").focus()
+    page.keyboard.press("ArrowRight")
+    page.get_by_text("team.social_worker_posts=7").first.wait_for()
+    assert _day(page) == 0
+
+
 def test_teaching_scenario_shows_what_to_watch(open_page):
     page = open_page()
     expect(page.locator(".teaching-notes")).to_have_count(0)

@@ -685,3 +685,53 @@ def test_the_team_charts_follow_stress_caseload_and_supervision():
     capped.advance(2)
     _, caseload, _ = app.team_chart_options(capped.runs, capped)
     assert caseload["series"][-1]["markLine"]["data"][0]["name"] == "cap 16"
+
+
+# --- levers changed part-way through a run ---------------------------------------------------
+
+
+def test_a_lever_changed_during_a_run_applies_from_the_next_day_and_is_marked():
+    model = DashboardModel()
+    model.advance(5)
+    wanted = model.settings.with_lever("allocation.cap_kind", "count")
+    assert model.change_levers(wanted)
+    assert model.day == 5  # not restarted
+    assert model.config.allocation.cap_kind == "count"
+    assert model.runs[0].model.config.allocation.cap_kind == "count"
+    assert model.change_markers() == [(5, "Caseload cap → count")]
+    assert model.start_settings.levers == ()  # the --set line describes day 0
+    assert model.changed_since() == {"allocation.cap_kind": 5}
+    model.advance(3)
+    assert model.day == 8
+    # the days before the change are the unchanged run's
+    plain = DashboardModel()
+    plain.advance(8)
+    first = model.runs[0].series("waiting")[:5]
+    np.testing.assert_array_equal(first, plain.runs[0].series("waiting")[:5])
+
+
+def test_a_change_that_cannot_apply_mid_run_asks_for_a_restart():
+    model = DashboardModel()
+    assert not model.change_levers(model.settings.with_lever("allocation.cap_kind", "count"))
+    model.advance(2)  # the build reads posts per team: a restart
+    assert not model.change_levers(model.settings.with_lever("team.social_worker_posts", 7))
+    assert model.changes == [] and model.day == 2
+
+
+def test_a_mid_run_value_the_schema_refuses_leaves_the_run_as_it_was():
+    model = DashboardModel()
+    model.advance(2)
+    config = model.config
+    with pytest.raises(ScenarioError):
+        model.change_levers(model.settings.with_lever("allocation.cap_per_fte", 900.0))
+    assert model.config is config and model.changes == []
+
+
+def test_compare_mode_takes_a_mid_run_change_in_both_runs():
+    settings = DashboardSettings(compare_lever="allocation.cap_kind", compare_value="none")
+    settings = settings.with_lever("allocation.cap_kind", "count")
+    model = DashboardModel(settings)
+    model.advance(3)
+    assert model.change_levers(model.settings.with_lever("work.recording_efficiency", 1.4))
+    assert [run.model.config.work.recording_efficiency for run in model.runs] == [1.4, 1.4]
+    assert [run.model.config.allocation.cap_kind for run in model.runs] == ["count", "none"]

@@ -116,7 +116,12 @@ def line_chart(
             "xAxis": change_day,
             "name": what,
             "lineStyle": {"color": "#6a1b9a", "type": "dashed", "width": 2},
-            "label": {"formatter": what, "color": "#6a1b9a", **text},
+            "label": {
+                "formatter": what,
+                "position": "insideEndTop",
+                "color": "#6a1b9a",
+                **text,
+            },
         }
         for change_day, what in changes
     ]

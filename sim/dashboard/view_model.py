@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -258,6 +259,28 @@ class DashboardSettings:
     def lever_overrides(self) -> list[str]:
         """The levers set in this session as ``--set`` lines."""
         return [LEVERS_BY_PATH[path].setting(value) for path, value in self.levers]
+
+    def lever_values(self) -> dict[str, Any]:
+        """The levers set in this session: path -> value."""
+        return dict(self.levers)
+
+
+def restarts_run(lever: Lever) -> bool:
+    """Whether a change to ``lever`` restarts the run instead of applying from the next day.
+
+    The build reads it (the team's posts, admin and assistants), so it cannot change part-way
+    through a run.
+    """
+    return lever.phase == "build"
+
+
+@dataclass(frozen=True)
+class LeverChange:
+    """Levers changed part-way through a run: from ``day`` on the run has ``settings``."""
+
+    day: int
+    settings: DashboardSettings
+    label: str  # what the charts' marker says, e.g. "Caseload cap → count"
 
 
 def build_configs(settings: DashboardSettings) -> tuple[Scenario, Scenario | None]:
@@ -634,6 +657,12 @@ class DashboardModel(mesa.Model):
         self.settings: DashboardSettings = settings or DashboardSettings()
         config, twin = build_configs(self.settings)
         super().__init__(rng=config.simulation.seed)
+        #: The settings day 0 was built with, and every lever change since (a marker each).
+        self.start_settings = self.settings
+        self.changes: list[LeverChange] = []
+        #: Held while the model steps or takes a lever change (Step, Play, a change, a snapshot).
+        self.lock = threading.RLock()
+        self._scenario_config: Scenario | None = None
         self.stopped = False
         self.config = config
         self.days = config.simulation.days
@@ -695,3 +724,79 @@ class DashboardModel(mesa.Model):
             if not self.running:
                 break
             self.step()
+
+    def mid_run_change(self, wanted: DashboardSettings) -> list[Lever] | None:
+        """The levers ``wanted`` changes if they can apply to this run from the next day, else None.
+
+        None (the run must restart) before the first day, after the last, or when the scenario,
+        seed or comparison changes or a lever the build reads (:func:`restarts_run`) changes.
+        """
+        now = self.settings
+        if self.day == 0 or not self.running:
+            return None
+        same = (now.scenario, now.seed, now.compare_lever, now.compare_value)
+        if same != (wanted.scenario, wanted.seed, wanted.compare_lever, wanted.compare_value):
+            return None
+        before, after = now.lever_values(), wanted.lever_values()
+        base = self.start_config
+        changed = [
+            LEVERS_BY_PATH[path]
+            for path in dict.fromkeys([*before, *after])
+            if before.get(path, LEVERS_BY_PATH[path].value_in(base))
+            != after.get(path, LEVERS_BY_PATH[path].value_in(base))
+        ]
+        if any(restarts_run(lever) for lever in changed):
+            return None
+        return changed
+
+    @property
+    def start_config(self) -> Scenario:
+        """The scenario's own values (no levers set): what a lever not set has."""
+        if self._scenario_config is None:
+            plain = DashboardSettings(self.settings.scenario, self.settings.seed)
+            self._scenario_config = build_configs(plain)[0]
+        return self._scenario_config
+
+    def change_levers(self, wanted: DashboardSettings) -> bool:
+        """Apply ``wanted`` from the next day on, if it can apply mid-run; marks the day.
+
+        The new configs are built and validated like a scenario file's (:func:`build_configs`,
+        which raises for a value the schema refuses, leaving the run as it was).
+
+        Returns:
+            False if the run must restart instead (see :meth:`mid_run_change`).
+        """
+        with self.lock:
+            levers = self.mid_run_change(wanted)
+            if levers is None:
+                return False
+            if not levers:
+                self.settings = wanted
+                return True
+            config, twin = build_configs(wanted)
+            configs = [config] if twin is None else [config, twin]
+            for run, new in zip(self.runs, configs, strict=True):
+                run.model.change_config(new)
+            self.config = config
+            self.settings = wanted
+            label = ", ".join(
+                f"{lever.label} → {format_value(lever.value_in(config))}" for lever in levers
+            )
+            self.changes.append(LeverChange(self.day, wanted, label))
+            return True
+
+    def change_markers(self) -> list[tuple[int, str]]:
+        """(day, what changed) for each lever change, for the charts' markers."""
+        return [(change.day, change.label) for change in self.changes]
+
+    def changed_since(self) -> dict[str, int]:
+        """Each lever set part-way through the run: path -> the day it changed last."""
+        days: dict[str, int] = {}
+        previous = self.start_settings.lever_values()
+        for change in self.changes:
+            now = change.settings.lever_values()
+            for path in dict.fromkeys([*previous, *now]):
+                if previous.get(path) != now.get(path):
+                    days[path] = change.day
+            previous = now
+        return days
