@@ -32,6 +32,7 @@ from solara.alias import rv
 
 from sim.dashboard.assets import ECHARTS_LIBRARY
 from sim.dashboard.charts import RUN_COLOURS, line_chart
+from sim.dashboard.loops import loop_chart
 from sim.dashboard.view_model import (
     DAYS_PER_TICK,
     DEFAULT_SCENARIO,
@@ -125,7 +126,10 @@ CSS = """
 .cl-unused { font-size: 13px; color: #8a4b00; margin: -6px 0 8px 4px; }
 .cl-charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 320px), 1fr));
              gap: 12px; }
-.cl-chart { width: 100%; min-width: 0; }
+.cl-chart, .cl-loops { width: 100%; min-width: 0; }
+.cl-loop-grid { display: grid; gap: 12px;
+                grid-template-columns: repeat(auto-fit, minmax(min(100%, 480px), 1fr)); }
+.cl-loop-key { font-size: 15px; margin: 0 0 4px 0; }
 .v-card, .v-card-text, .v-card-title { min-width: 0; overflow-wrap: break-word; }
 .v-card-title { white-space: normal; }
 /* long lever names and scenario labels wrap instead of running under the control */
@@ -504,6 +508,7 @@ class ChartWidget(ipyvuetify.VuetifyTemplate):
     option = traitlets.Unicode("{}").tag(sync=True)
     day = traitlets.Int(0).tag(sync=True)
     height = traitlets.Int(240).tag(sync=True)
+    css_class = traitlets.Unicode("cl-chart").tag(sync=True)
     library = traitlets.Unicode(ECHARTS_LIBRARY).tag(sync=True)
     cdn = traitlets.Unicode(None, allow_none=True).tag(sync=True)
 
@@ -604,6 +609,29 @@ def ChartGrid(options: list[dict[str, Any]], day: int, legend: str = "") -> None
     with solara.Div(classes=["cl-charts"]):
         for option in options:
             ChartWidget.element(option=json.dumps(option, separators=(",", ":")), day=day)
+
+
+@solara.component
+def LoopDiagrams(runs: list[RunView], day: int) -> None:
+    """The feedback-loop diagram of each run (``sim/dashboard/loops.py``), with its key."""
+    solara.HTML(
+        unsafe_innerHTML=(
+            '<p class="cl-loop-key">Over the last week: a <b style="color:#c62828">thick red'
+            "</b> arrow is a loop driving the team the harmful way (both ends moving as the "
+            'arrow says), <b style="color:#2e7d32">green</b> one unwinding, grey dashed quiet; '
+            "+ more brings more, − more brings less.</p>"
+        )
+    )
+    with solara.Div(classes=["cl-loop-grid"]):
+        for run in runs:
+            title = "Feedback loops" if len(runs) == 1 else f"Feedback loops — {run.label}"
+            option = loop_chart(title, run.loop_series())
+            ChartWidget.element(
+                option=json.dumps(option, separators=(",", ":")),
+                day=day,
+                height=430,
+                css_class="cl-loops",
+            )
 
 
 @solara.component
@@ -725,6 +753,8 @@ def MainView(model: DashboardModel, problem: str, tick: solara.Reactive[int]) ->
                 )
             with solara.Card("The team: stress, caseload, supervision"):
                 ChartGrid(team_chart_options(runs, model), day, legend)
+            with solara.Card("What is driving the team now: the feedback loops"):
+                LoopDiagrams(runs, day)
     with solara.Div(classes=["cl-teams"]):
         for i, run in enumerate(runs):
             with solara.Card():

@@ -306,6 +306,38 @@ def test_a_lever_changed_during_a_run_applies_from_the_next_day_with_a_marker(op
     assert _day(page) == 0
 
 
+#: The loop diagram as drawn: its nodes' labels and its links' (source, target, width, colour).
+LOOPS = """[...document.querySelectorAll('.cl-loops')].map(c => c.chart.getOption().series[0])
+  .map(g => ({nodes: g.data.map(n => n.label.formatter),
+              links: g.links.map(l => [l.source, l.target, l.lineStyle.width, l.lineStyle.color])}))
+"""
+
+
+def test_the_feedback_loop_diagram_follows_the_run(open_page):
+    page = open_page()
+    _choose(page, "Scenario file", "manager_span_120")
+    page.locator(".teaching-notes").wait_for()
+    days = page.locator(".v-input", has_text="Days per Step").locator("[role=slider]")
+    days.focus()
+    for _ in range(19):
+        page.keyboard.press("ArrowRight")
+    page.get_by_text("Days per Step: 20").first.wait_for()
+    page.get_by_role("button", name="Step").click()
+    page.get_by_text(re.compile(r"Day 20 of \d+")).first.wait_for()
+    page.wait_for_function("document.querySelector('.cl-loops').dataset.day === '20'")
+    (diagram,) = page.evaluate(LOOPS)
+    assert len(diagram["nodes"]) == 7 and len(diagram["links"]) == 8, diagram
+    assert any(n.startswith("Manager's span") for n in diagram["nodes"]), diagram
+    # a 120-case span: the manager's loop drives (a wide red arrow), something is moving
+    widths = [width for _, _, width, _ in diagram["links"]]
+    assert max(widths) > 1.5, diagram
+    assert all(size >= 16 for size in page.evaluate(
+        "document.querySelector('.cl-loops').chart.getOption().series[0].data"
+        ".map(n => n.label.fontSize)"))  # fmt: skip
+    page.locator(".cl-loops").scroll_into_view_if_needed()
+    _shot(page, "loops_manager_span")
+
+
 def test_teaching_scenario_shows_what_to_watch(open_page):
     page = open_page()
     expect(page.locator(".teaching-notes")).to_have_count(0)

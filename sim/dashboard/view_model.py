@@ -25,6 +25,7 @@ from typing import Any
 import mesa
 import numpy as np
 
+from sim.dashboard.loops import LEFT_DAYS
 from sim.engine.cases import ALLOCATED, READY, WAITING
 from sim.engine.model import CaseloadModel
 from sim.engine.phases.risk import record_is_stale, visit_overdue
@@ -380,6 +381,10 @@ class RunView:
     #: open cases per FTE (what the cap limits).
     stress: list[tuple[float, float, float]] = field(default_factory=list)
     cases_per_fte: list[float] = field(default_factory=list)
+    #: Per day: mean recording backlog (hours) of the social workers in post, and the managers'
+    #: mean span of oversight (open cases over the optimum span), for the loop diagram.
+    backlog: list[float] = field(default_factory=list)
+    span: list[float] = field(default_factory=list)
 
     @property
     def day(self) -> int:
@@ -410,6 +415,23 @@ class RunView:
             self.stress.append((0.0, 0.0, 0.0))
         fte = sum(w.fte for w in staff)
         self.cases_per_fte.append(sum(w.caseload for w in staff) / fte if fte else 0.0)
+        self.backlog.append(float(np.mean([w.backlog_hours for w in staff])) if staff else 0.0)
+        managers = model.managers
+        self.span.append(float(np.mean([m.oversight_ratio for m in managers])) if managers else 0.0)
+
+    def loop_series(self) -> dict[str, np.ndarray]:
+        """The loop diagram's quantities, day by day (``sim/dashboard/loops.py``)."""
+        leavers = np.cumsum(self.series("leavers"))
+        before = np.concatenate([np.zeros(LEFT_DAYS), leavers[:-LEFT_DAYS]])[: len(leavers)]
+        return {
+            "workload": np.array(self.cases_per_fte),
+            "backlog": np.array(self.backlog),
+            "stress": np.array([s[0] for s in self.stress]),
+            "absence": self.series("sick") + (leavers - before),
+            "vacancies": self.series("vacancies"),
+            "span": np.array(self.span),
+            "supervision": self.supervision_share_by_day(),
+        }
 
     def supervision_share_by_day(self, window: int = SUPERVISION_WINDOW_DAYS) -> np.ndarray:
         """The "Today" supervision figure, day by day (NaN while no session was due).
