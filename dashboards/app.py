@@ -31,6 +31,7 @@ import traitlets
 from solara.alias import rv
 
 from sim.dashboard.assets import ECHARTS_LIBRARY
+from sim.dashboard.band import BAND_RUNS, ReplicationBand
 from sim.dashboard.charts import RUN_COLOURS, line_chart
 from sim.dashboard.loops import loop_chart
 from sim.dashboard.view_model import (
@@ -129,7 +130,7 @@ CSS = """
 .cl-chart, .cl-loops { width: 100%; min-width: 0; }
 .cl-loop-grid { display: grid; gap: 12px;
                 grid-template-columns: repeat(auto-fit, minmax(min(100%, 480px), 1fr)); }
-.cl-loop-key { font-size: 15px; margin: 0 0 4px 0; }
+.cl-loop-key, .cl-band-note { font-size: 15px; margin: 0 0 4px 0; }
 .v-card, .v-card-text, .v-card-title { min-width: 0; overflow-wrap: break-word; }
 .v-card-title { white-space: normal; }
 /* long lever names and scenario labels wrap instead of running under the control */
@@ -525,8 +526,12 @@ def chart_options(
     days: int,
     warmup: int,
     changes: list[tuple[int, str]] = (),
+    band: ReplicationBand | None = None,
 ) -> list[dict[str, Any]]:
-    """One ECharts option per series, every run as its own line, lever changes marked."""
+    """One ECharts option per series, every run as its own line, lever changes marked.
+
+    With ``band``, each run's line has the range of the band's other seeds shaded behind it.
+    """
     day = runs[0].day
     return [
         line_chart(
@@ -536,6 +541,9 @@ def chart_options(
             days=days,
             warmup=warmup,
             changes=changes,
+            bands=[band.range_of(i, column, cumulative) for i in range(len(runs))]
+            if band is not None
+            else (),
         )
         for column, title, cumulative in series
     ]
@@ -556,7 +564,9 @@ def legend_html(runs: list[RunView]) -> str:
 DFE_CASES_PER_FTE = 16.0
 
 
-def team_chart_options(runs: list[RunView], model: DashboardModel) -> list[dict[str, Any]]:
+def team_chart_options(
+    runs: list[RunView], model: DashboardModel, band: ReplicationBand | None = None
+) -> list[dict[str, Any]]:
     """The team's charts, one line per run: what the model's main loops run through.
 
     Stress (mean, with the 10-90% spread shaded), open cases per FTE against the cap (or the
@@ -589,6 +599,9 @@ def team_chart_options(runs: list[RunView], model: DashboardModel) -> list[dict[
         line_chart(
             "Open cases per FTE",
             [(run.label, np.array(run.cases_per_fte)) for run in runs],
+            bands=[band.range_of_cases_per_fte(i) for i in range(len(runs))]
+            if band is not None
+            else (),
             reference=reference,
             **common,
         ),
@@ -717,7 +730,9 @@ def status_html(model: DashboardModel) -> str:
 
 
 @solara.component
-def MainView(model: DashboardModel, problem: str, tick: solara.Reactive[int]) -> None:
+def MainView(
+    model: DashboardModel, problem: str, tick: solara.Reactive[int], band_on: bool = True
+) -> None:
     """Everything right of the controls; re-drawn after every Step or play tick (``tick``).
 
     Only this and the controls read ``tick``, so a tick does not redraw the levers; the parts
@@ -738,6 +753,14 @@ def MainView(model: DashboardModel, problem: str, tick: solara.Reactive[int]) ->
         solara.HTML(unsafe_innerHTML=status_html(model))
     runs = model.runs
     changes = model.change_markers()
+    band = model.band if band_on else None
+    band_note = ""
+    if band is not None:
+        band_note = (
+            f'<p class="cl-band-note">Shaded: the lowest to the highest of {BAND_RUNS} runs with '
+            f"other seeds, same levers (to day {band.done}): inside it is luck, outside it the "
+            "lever.</p>"
+        )
     legend = legend_html(runs) if len(runs) > 1 else ""
     with solara.Div(classes=["cl-row"]):
         with solara.Card("Today", classes=["cl-today"]):
@@ -745,14 +768,18 @@ def MainView(model: DashboardModel, problem: str, tick: solara.Reactive[int]) ->
         with solara.Div(classes=["cl-chart-panels"]):
             with solara.Card("Risk to children and families"):
                 ChartGrid(
-                    chart_options(runs, RISK_SERIES, model.days, warmup, changes), day, legend
+                    chart_options(runs, RISK_SERIES, model.days, warmup, changes, band),
+                    day,
+                    legend + band_note,
                 )
             with solara.Card("Workforce"):
                 ChartGrid(
-                    chart_options(runs, WORKFORCE_SERIES, model.days, warmup, changes), day, legend
+                    chart_options(runs, WORKFORCE_SERIES, model.days, warmup, changes, band),
+                    day,
+                    legend + band_note,
                 )
             with solara.Card("The team: stress, caseload, supervision"):
-                ChartGrid(team_chart_options(runs, model), day, legend)
+                ChartGrid(team_chart_options(runs, model, band), day, legend)
             with solara.Card("What is driving the team now: the feedback loops"):
                 LoopDiagrams(runs, day)
     with solara.Div(classes=["cl-teams"]):
@@ -768,6 +795,7 @@ def ControlsCard(
     tick: solara.Reactive[int],
     reset: Callable[[], None],
     say: Callable[[str], None],
+    band_on: solara.Reactive[bool],
 ) -> None:
     """Reset, Play/Pause, Step, days per Step and the play interval, checked on the server.
 
@@ -800,6 +828,23 @@ def ControlsCard(
             playing.set(False)
 
     solara.lab.use_task(play, dependencies=[playing.value, id(model)], prefer_threaded=True)
+
+    def follow_with_band() -> None:
+        # the replication band, a few days at a time behind the live run; it redraws the page
+        # when it has caught up while nothing else draws it (paused)
+        band = model.band
+        while band_on.peek() and not band.stopped:
+            band.follow(model.day)
+            if band.catch_up(5):
+                time.sleep(0.002)  # let a Step or play tick take the interpreter first
+                if not band.behind and not playing.peek():
+                    tick.set(tick.peek() + 1)
+            else:
+                time.sleep(0.1)
+
+    solara.lab.use_task(
+        follow_with_band, dependencies=[id(model), band_on.value], prefer_threaded=True
+    )
 
     def checked(parse: Callable[[Any], int], target: solara.Reactive[int]) -> Callable:
         def on_raw(raw: Any) -> bool:
@@ -839,6 +884,18 @@ def ControlsCard(
         Guarded("slider", interval.value, checked(play_interval_ms, interval),
                 label=f"{name}: {interval.value}", min=low, max=high, step=10)  # fmt: skip
 
+        def set_band(raw: Any) -> bool:
+            try:
+                band_on.set(checked_bool(raw, "Band"))
+            except NotApplied as exc:
+                say(str(exc))
+                return False
+            say("")
+            return True
+
+        Guarded("checkbox", band_on.value, set_band,
+                label=f"Band: {BAND_RUNS} runs with other seeds (luck)")  # fmt: skip
+
 
 @solara.component
 def Page() -> None:
@@ -850,6 +907,7 @@ def Page() -> None:
     problem = solara.use_reactive(start_problem)
     tick = solara.use_reactive(0)
     playing = solara.use_reactive(False)
+    band_on = solara.use_reactive(True)
 
     def refuse(message: str) -> bool:
         problem.set(message)
@@ -901,9 +959,9 @@ def Page() -> None:
     with solara.Div(classes=["cl-page"]):
         with solara.Div(classes=["cl-side"]):
             ScenarioCard(model.value, rebuild)
-            ControlsCard(model.value, playing, tick, reset, problem.set)
+            ControlsCard(model.value, playing, tick, reset, problem.set, band_on)
             LeversCard(model.value, rebuild, settings.value)
             CompareCard(model.value, rebuild)
             NotOfferedCard()
         with solara.Div(classes=["cl-main"]):
-            MainView(model.value, problem.value, tick)
+            MainView(model.value, problem.value, tick, band_on.value)

@@ -338,6 +338,24 @@ def test_the_feedback_loop_diagram_follows_the_run(open_page):
     _shot(page, "loops_manager_span")
 
 
+#: Days of replication band each line chart draws (0 without a band).
+BAND_DAYS = """[...document.querySelectorAll('.cl-chart')].map(c => c.chart.getOption())
+  .map(o => o.series.filter(s => s.name === '_spread0').map(s => s.data.length)[0] || 0)"""
+
+
+def test_the_band_of_other_seeds_fills_in_behind_the_live_run(open_page):
+    page = open_page()
+    _step(page, 3)
+    # computed in the background: it arrives after the Step, on the risk, workforce and
+    # caseload charts (the stress chart's band is the team's spread, from the live run)
+    page.wait_for_function(f"{BAND_DAYS}.filter(d => d === 3).length >= 10")
+    expect(page.get_by_text("Shaded: the lowest to the highest of 6 runs").first).to_be_visible()
+    page.get_by_label("Band: 6 runs with other seeds").uncheck()
+    page.wait_for_function(f"{BAND_DAYS}.filter(d => d > 0).length === 1")  # the stress spread
+    _step(page)
+    assert _day(page) == 4
+
+
 def test_teaching_scenario_shows_what_to_watch(open_page):
     page = open_page()
     expect(page.locator(".teaching-notes")).to_have_count(0)

@@ -88,7 +88,9 @@ def test_a_gap_stays_a_gap_and_a_band_is_stacked_behind_its_line():
     line, low, spread, _marks = option["series"]
     assert line["data"] == [[1, None], [2, 0.4]]
     assert low["stack"] == spread["stack"] and "areaStyle" in spread
-    assert spread["data"] == [[1, 0.4], [2, pytest.approx(0.5)]]
+    # value first: ECharts stacks the first value dimension, which must not be the day
+    assert spread["data"] == [[0.4, 1], [pytest.approx(0.5), 2]]
+    assert spread["encode"] == low["encode"] == {"x": 1, "y": 0}
     assert option["yAxis"]["max"] == 1.0
 
 

@@ -735,3 +735,35 @@ def test_compare_mode_takes_a_mid_run_change_in_both_runs():
     assert model.change_levers(model.settings.with_lever("work.recording_efficiency", 1.4))
     assert [run.model.config.work.recording_efficiency for run in model.runs] == [1.4, 1.4]
     assert [run.model.config.allocation.cap_kind for run in model.runs] == ["count", "none"]
+
+
+# --- the replication band -----------------------------------------------------------------------
+
+
+def test_the_band_runs_other_seeds_up_to_the_live_day_with_the_same_changes():
+    from sim.dashboard.band import BAND_RUNS
+    from sim.engine.rng import replication_seeds
+
+    model = DashboardModel()
+    model.advance(4)
+    band = model.band
+    assert band.range_of(0, "waiting")[0].size == 0  # nothing before the first catch-up
+    band.follow(model.day)
+    while band.catch_up(2):
+        pass
+    assert band.done == 4 and not band.behind
+    assert [run.model.seed for run in band.runs[0]] == replication_seeds(model.seed, BAND_RUNS)
+    low, high = band.range_of(0, "leavers", cumulative=True)
+    assert len(low) == 4 and (low <= high).all()
+    low, high = band.range_of_cases_per_fte(0)
+    assert len(high) == 4 and (high > 0).all()
+    # a lever changed on day 4 changes the band's runs on day 4 too
+    assert model.change_levers(model.settings.with_lever("allocation.cap_kind", "count"))
+    model.advance(2)
+    band.follow(model.day)
+    while band.catch_up(5):
+        pass
+    assert band.done == 6
+    assert all(run.model.config.allocation.cap_kind == "count" for run in band.runs[0])
+    model.stop()
+    assert band.stopped and not band.catch_up()

@@ -25,6 +25,7 @@ from typing import Any
 import mesa
 import numpy as np
 
+from sim.dashboard.band import ReplicationBand
 from sim.dashboard.loops import LEFT_DAYS
 from sim.engine.cases import ALLOCATED, READY, WAITING
 from sim.engine.model import CaseloadModel
@@ -709,6 +710,12 @@ class DashboardModel(mesa.Model):
             )
         else:
             self.runs.append(RunView(base_label, CaseloadModel(config, self.seed)))
+        #: Other seeds' runs of the same settings, stepped in the background (the app's task).
+        self.band = ReplicationBand(
+            [run.model.config for run in self.runs],
+            self.seed,
+            lambda config, seed: RunView(f"seed {seed}", CaseloadModel(config, seed)),
+        )
 
     @property
     def day(self) -> int:
@@ -739,6 +746,7 @@ class DashboardModel(mesa.Model):
         """
         self.stopped = True
         self.running = False
+        self.band.stop()
 
     def advance(self, days: int) -> None:
         """Step up to ``days`` days (fewer at the end of the run)."""
@@ -799,6 +807,7 @@ class DashboardModel(mesa.Model):
             configs = [config] if twin is None else [config, twin]
             for run, new in zip(self.runs, configs, strict=True):
                 run.model.change_config(new)
+            self.band.change(self.day, configs)
             self.config = config
             self.settings = wanted
             label = ", ".join(
