@@ -45,6 +45,7 @@ from sim.dashboard.view_model import (
     DashboardModel,
     DashboardSettings,
     Lever,
+    LeverChange,
     NotApplied,
     RunView,
     apply_widget_value,
@@ -615,17 +616,121 @@ def team_chart_options(
 
 
 @solara.component
-def ChartGrid(options: list[dict[str, Any]], day: int, legend: str = "") -> None:
-    """Charts side by side, as many to a row as fit (at least 320 px each)."""
+def ChartGrid(options: tuple[str, ...], day: int, legend: str = "") -> None:
+    """Charts side by side, as many to a row as fit (at least 320 px each); options as JSON."""
     if legend:
         solara.HTML(unsafe_innerHTML=legend)
     with solara.Div(classes=["cl-charts"]):
         for option in options:
-            ChartWidget.element(option=json.dumps(option, separators=(",", ":")), day=day)
+            ChartWidget.element(option=option, day=day)
+
+
+def _json(options: list[dict[str, Any]]) -> tuple[str, ...]:
+    return tuple(json.dumps(option, separators=(",", ":")) for option in options)
+
+
+@dataclasses.dataclass(frozen=True)
+class TeamPanel:
+    """A run's team view as drawn for followers: the table of every team, its leavers."""
+
+    label: str
+    colour: str
+    tables: tuple[str, ...]
+    leavers: str
+
+
+@dataclasses.dataclass(frozen=True)
+class PageView:
+    """What the main area shows, as text and chart options.
+
+    Drawn by the session itself and published to the class view's followers, who never see
+    the model.
+    """
+
+    day: int
+    name: str
+    description: str
+    notes: str
+    steps: tuple[str, ...]
+    status: str
+    figures: str
+    legend: str
+    band_note: str
+    risk: tuple[str, ...]
+    workforce: tuple[str, ...]
+    team: tuple[str, ...]
+    loops: tuple[str, ...]
+    teams: tuple[TeamPanel, ...] = ()
+    #: What a follower's fork replays: (day 0's settings, the lever changes, the day).
+    fork: tuple[DashboardSettings, tuple[LeverChange, ...], int] | None = None
+
+
+def leavers_html(run: RunView) -> str:
+    """The latest leavers and why, under a team view ("" if none yet)."""
+    leavers = run.recent_leavers()
+    if not leavers:
+        return ""
+    text = "; ".join(f"{html.escape(n)} ({reason}, day {d})" for n, d, reason in leavers)
+    return f'<p class="recent-leavers"><b>Recent leavers:</b> {text}</p>'
+
+
+def page_view(model: DashboardModel, band_on: bool, for_class: bool = False) -> PageView:
+    """The main area of ``model``'s page; ``for_class`` adds every team's table and the fork."""
+    config = model.config
+    warmup = config.simulation.warmup_days
+    runs = model.runs
+    changes = model.change_markers()
+    band = model.band if band_on else None
+    band_note = ""
+    if band is not None:
+        band_note = (
+            f'<p class="cl-band-note">Shaded: the lowest to the highest of {BAND_RUNS} runs with '
+            f"other seeds, same levers (to day {band.done}): inside it is luck, outside it the "
+            "lever.</p>"
+        )
+    choice = model.choice
+    teams: tuple[TeamPanel, ...] = ()
+    fork = None
+    if for_class:
+        threshold = config.wellbeing.burnout_threshold
+        teams = tuple(
+            TeamPanel(
+                run.label,
+                RUN_COLOURS[i],
+                tuple(team_table_html(run, t, threshold) for t in range(config.team.n_teams)),
+                leavers_html(run),
+            )
+            for i, run in enumerate(runs)
+        )
+        fork = (model.start_settings, tuple(model.changes), model.day)
+    loops = [
+        loop_chart(
+            "Feedback loops" if len(runs) == 1 else f"Feedback loops — {run.label}",
+            run.loop_series(),
+        )
+        for run in runs
+    ]
+    return PageView(
+        day=model.day,
+        name=config.name,
+        description=config.description,
+        notes=choice.teaching_notes if choice is not None else "",
+        steps=tuple(choice.teaching_steps) if choice is not None else (),
+        status=status_html(model),
+        figures=figures_table_html(runs),
+        legend=legend_html(runs) if len(runs) > 1 else "",
+        band_note=band_note,
+        risk=_json(chart_options(runs, RISK_SERIES, model.days, warmup, changes, band)),
+        workforce=_json(chart_options(runs, WORKFORCE_SERIES, model.days, warmup, changes, band)),
+        team=_json(team_chart_options(runs, model, band)),
+        loops=_json(loops),
+        teams=teams,
+        fork=fork,
+    )
 
 
 @solara.component
-def LoopDiagrams(runs: list[RunView], day: int) -> None:
+def LoopDiagrams(options: tuple[str, ...], day: int) -> None:
     """The feedback-loop diagram of each run (``sim/dashboard/loops.py``), with its key."""
     solara.HTML(
         unsafe_innerHTML=(
@@ -636,15 +741,8 @@ def LoopDiagrams(runs: list[RunView], day: int) -> None:
         )
     )
     with solara.Div(classes=["cl-loop-grid"]):
-        for run in runs:
-            title = "Feedback loops" if len(runs) == 1 else f"Feedback loops — {run.label}"
-            option = loop_chart(title, run.loop_series())
-            ChartWidget.element(
-                option=json.dumps(option, separators=(",", ":")),
-                day=day,
-                height=430,
-                css_class="cl-loops",
-            )
+        for option in options:
+            ChartWidget.element(option=option, day=day, height=430, css_class="cl-loops")
 
 
 @solara.component
@@ -679,10 +777,41 @@ def TeamView(run: RunView, colour: str, burnout_threshold: float, tick: int) -> 
         if refused:
             solara.Warning(refused)
     solara.HTML(unsafe_innerHTML=team_table_html(run, team, burnout_threshold))
-    leavers = run.recent_leavers()
+    leavers = leavers_html(run)
     if leavers:
-        text = "; ".join(f"{html.escape(n)} ({reason}, day {d})" for n, d, reason in leavers)
-        solara.HTML(unsafe_innerHTML=f'<p class="recent-leavers"><b>Recent leavers:</b> {text}</p>')
+        solara.HTML(unsafe_innerHTML=leavers)
+
+
+@solara.component
+def FollowedTeamView(panel: TeamPanel) -> None:
+    """A team view as published to the class: a team chooser of the follower's own."""
+    teams = len(panel.tables)
+    chosen, set_team = solara.use_state(0)
+    refused, set_refused = solara.use_state("")
+    team = min(max(chosen, 0), teams - 1)
+
+    def pick_team(raw: Any) -> bool:
+        try:
+            set_team(team_index(raw, teams))
+        except NotApplied as exc:
+            set_refused(str(exc))
+            return False
+        set_refused("")
+        return True
+
+    solara.HTML(
+        tag="h3",
+        unsafe_innerHTML=(
+            f"Team view — <span style='color:{panel.colour}'>{html.escape(panel.label)}</span>"
+        ),
+    )
+    if teams > 1:
+        Guarded("slider", team + 1, pick_team, label=f"Team (of {teams})", min=1, max=teams)
+        if refused:
+            solara.Warning(refused)
+    solara.HTML(unsafe_innerHTML=panel.tables[team])
+    if panel.leavers:
+        solara.HTML(unsafe_innerHTML=panel.leavers)
 
 
 @solara.component
@@ -741,51 +870,35 @@ def MainView(
     """
     tick_value = tick.value
     config = model.config
-    day = model.day
-    warmup = config.simulation.warmup_days
     if problem:
         solara.Error(problem)
-    choice = model.choice
-    with solara.Card():
-        notes = choice.teaching_notes if choice is not None else ""
-        steps = choice.teaching_steps if choice is not None else ()
-        ScenarioHeader(config.name, config.description, notes, steps)
-        solara.HTML(unsafe_innerHTML=status_html(model))
-    runs = model.runs
-    changes = model.change_markers()
-    band = model.band if band_on else None
-    band_note = ""
-    if band is not None:
-        band_note = (
-            f'<p class="cl-band-note">Shaded: the lowest to the highest of {BAND_RUNS} runs with '
-            f"other seeds, same levers (to day {band.done}): inside it is luck, outside it the "
-            "lever.</p>"
-        )
-    legend = legend_html(runs) if len(runs) > 1 else ""
-    with solara.Div(classes=["cl-row"]):
-        with solara.Card("Today", classes=["cl-today"]):
-            solara.HTML(unsafe_innerHTML=figures_table_html(runs))
-        with solara.Div(classes=["cl-chart-panels"]):
-            with solara.Card("Risk to children and families"):
-                ChartGrid(
-                    chart_options(runs, RISK_SERIES, model.days, warmup, changes, band),
-                    day,
-                    legend + band_note,
-                )
-            with solara.Card("Workforce"):
-                ChartGrid(
-                    chart_options(runs, WORKFORCE_SERIES, model.days, warmup, changes, band),
-                    day,
-                    legend + band_note,
-                )
-            with solara.Card("The team: stress, caseload, supervision"):
-                ChartGrid(team_chart_options(runs, model, band), day, legend)
-            with solara.Card("What is driving the team now: the feedback loops"):
-                LoopDiagrams(runs, day)
+    view = page_view(model, band_on)
+    MainPanels(view)
     with solara.Div(classes=["cl-teams"]):
-        for i, run in enumerate(runs):
+        for i, run in enumerate(model.runs):
             with solara.Card():
                 TeamView(run, RUN_COLOURS[i], config.wellbeing.burnout_threshold, tick_value)
+
+
+@solara.component
+def MainPanels(view: PageView) -> None:
+    """The header, "Today", the charts and the loop diagrams of a :class:`PageView`."""
+    with solara.Card():
+        ScenarioHeader(view.name, view.description, view.notes, view.steps)
+        solara.HTML(unsafe_innerHTML=view.status)
+    day = view.day
+    with solara.Div(classes=["cl-row"]):
+        with solara.Card("Today", classes=["cl-today"]):
+            solara.HTML(unsafe_innerHTML=view.figures)
+        with solara.Div(classes=["cl-chart-panels"]):
+            with solara.Card("Risk to children and families"):
+                ChartGrid(view.risk, day, view.legend + view.band_note)
+            with solara.Card("Workforce"):
+                ChartGrid(view.workforce, day, view.legend + view.band_note)
+            with solara.Card("The team: stress, caseload, supervision"):
+                ChartGrid(view.team, day, view.legend)
+            with solara.Card("What is driving the team now: the feedback loops"):
+                LoopDiagrams(view.loops, day)
 
 
 @solara.component
