@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import time
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +34,7 @@ from solara.alias import rv
 from sim.dashboard.assets import ECHARTS_LIBRARY
 from sim.dashboard.band import BAND_RUNS, ReplicationBand
 from sim.dashboard.charts import RUN_COLOURS, line_chart
+from sim.dashboard.classroom import CLASSROOM, Broadcast, find_class
 from sim.dashboard.loops import loop_chart
 from sim.dashboard.view_model import (
     DAYS_PER_TICK,
@@ -123,6 +125,8 @@ CSS = """
 .cl-kpi td.num { font-size: 17px; font-weight: 600; }
 .cl-watch { font-size: 16px; line-height: 1.45; }
 .cl-watch ol { margin: 4px 0 0 24px; }
+.cl-code { font-size: 28px; letter-spacing: 3px; font-family: monospace; }
+.cl-share, .cl-following { font-size: 15px; line-height: 1.5; margin-bottom: 8px; }
 .cl-restarts { font-size: 13px; color: #555; margin: -6px 0 8px 4px; }
 .cl-change { color: #6a1b9a; font-weight: 600; }
 .cl-unused { font-size: 13px; color: #8a4b00; margin: -6px 0 8px 4px; }
@@ -203,7 +207,7 @@ def Guarded(kind: str, value: Any, on_raw: Callable[[Any], bool], **props: Any) 
 
 
 @solara.component
-def SeedBox(seed: int, on_raw: Callable[[Any], bool]) -> Any:
+def SeedBox(seed: int | str, on_raw: Callable[[Any], bool], label: str = "Random seed") -> Any:
     """The seed box: its text goes to ``on_raw`` on Enter or on leaving the box.
 
     When ``on_raw`` refuses it (returns False) the box shows the seed in use again.
@@ -212,7 +216,7 @@ def SeedBox(seed: int, on_raw: Callable[[Any], bool]) -> Any:
     handler.current = on_raw
     in_use = solara.use_ref(str(seed))
     in_use.current = str(seed)
-    element = rv.TextField(v_model=str(seed), label="Random seed")
+    element = rv.TextField(v_model=str(seed), label=label)
 
     def listen() -> Callable[[], None]:
         widget = solara.get_widget(element)
@@ -1010,17 +1014,218 @@ def ControlsCard(
                 label=f"Band: {BAND_RUNS} runs with other seeds (luck)")  # fmt: skip
 
 
+#: A follower's page is drawn again at most this often (seconds): 30 followers drawing every
+#: play tick would take the server's time from the lecturer's run.
+FOLLOW_INTERVAL_S = 0.5
+
+
 @solara.component
 def Page() -> None:
-    """The dashboard page: this session's controls, levers and views in Solara's app frame."""
+    """The dashboard page: a run of this session's own, or a class view followed read-only.
+
+    ``?class=CODE`` in the address (or a code typed under "Follow a class") follows the
+    lecturer's run published under that code; "Fork" turns it into a run of this session's own.
+    """
+    router = solara.use_router()
+    first_follow, first_problem = solara.use_memo(lambda: _follow_from(router.search), [])
+    follow = solara.use_reactive(first_follow)
+    forked = solara.use_reactive(None)
+    said = solara.use_reactive(first_problem)
+
+    def start_following(broadcast: Broadcast) -> None:
+        said.set("")
+        follow.set(broadcast)
+
+    def fork(model: DashboardModel) -> None:
+        follow.set(None)
+        forked.set(model)
+
+    def leave() -> None:
+        follow.set(None)
+        forked.set(None)
+
+    solara.Title("Caseload — social work team dashboard")
+    solara.Style(CSS)
+    if follow.value is not None:
+        FollowPage(follow.value, fork, leave).key(f"follow-{follow.value.code}")
+    else:
+        RunPage(forked.value, start_following, said.value).key(f"run-{id(forked.value)}")
+
+
+def _follow_from(search: str | None) -> tuple[Broadcast | None, str]:
+    """The broadcast ``?class=CODE`` asks for, or a sentence why not."""
+    codes = urllib.parse.parse_qs(search or "").get("class")
+    if not codes:
+        return None, ""
+    try:
+        return find_class(codes[0]), ""
+    except NotApplied as exc:
+        return None, str(exc)
+
+
+@solara.component
+def FollowPage(
+    broadcast: Broadcast,
+    fork: Callable[[DashboardModel], None],
+    leave: Callable[[], None],
+) -> None:
+    """The lecturer's run, read-only: the published page, redrawn as it changes.
+
+    Nothing here reaches the lecturer's model: the page is drawn from the published
+    :class:`PageView` (text and chart options), and the only controls are the follower's own
+    (team chooser, fork, leave). A thread of this session waits for each new version.
+    """
+    view = solara.use_reactive(broadcast.snapshot)
+    ended = solara.use_reactive(broadcast.closed)
+    problem = solara.use_reactive("")
+    stop = solara.use_ref(False)
+
+    def listen() -> None:
+        seen = -1
+        while not stop.current:
+            started = time.monotonic()
+            version, snapshot = broadcast.wait(seen, 1.0)
+            if broadcast.closed:
+                ended.set(True)
+                return
+            if version != seen and snapshot is not None:
+                seen = version
+                view.set(snapshot)
+                rest = FOLLOW_INTERVAL_S - (time.monotonic() - started)
+                if rest > 0:
+                    time.sleep(rest)
+
+    solara.lab.use_task(listen, dependencies=[broadcast.code], prefer_threaded=True)
+
+    def joined() -> Callable[[], None]:
+        broadcast.join()
+
+        def left() -> None:
+            stop.current = True
+            broadcast.leave()
+
+        return left
+
+    solara.use_effect(joined, [])
+
+    def do_fork() -> None:
+        snapshot = view.peek()
+        if snapshot is None or snapshot.fork is None:
+            return
+        start, changes, day = snapshot.fork
+        try:
+            model = DashboardModel.replay(start, changes, day)
+        except Exception as exc:  # a fork that cannot be built must not end the session
+            _log.exception("dashboard: fork failed")
+            problem.set(f"Could not fork the run ({type(exc).__name__})")
+            return
+        fork(model)
+
+    snapshot = view.value
+    with solara.Div(classes=["cl-page"]):
+        with solara.Div(classes=["cl-side"]), solara.Card("Class view"):
+            solara.HTML(
+                unsafe_innerHTML=(
+                    f'<div class="cl-following">Following class <b class="cl-code">'
+                    f"{html.escape(broadcast.code)}</b>: the lecturer's run, read-only. "
+                    "It updates as the lecturer steps, plays and changes levers.</div>"
+                )
+            )
+            if ended.value:
+                solara.Warning("The lecturer has stopped sharing: this is the last page.")
+            solara.Button(
+                "Fork into my session",
+                color="primary",
+                on_click=do_fork,
+                disabled=snapshot is None,
+            )
+            solara.Text(
+                "A copy of the run as it is now (same seed, same levers, same day), in "
+                "your session only; the lecturer's run is not changed.",
+                style={"font-size": "13px", "color": "#555"},
+            )
+            solara.Button("Leave the class", on_click=leave, outlined=True)
+            if problem.value:
+                solara.Error(problem.value)
+        with solara.Div(classes=["cl-main"]):
+            if snapshot is None:
+                solara.Info("Waiting for the lecturer's page ...")
+                return
+            MainPanels(snapshot)
+            with solara.Div(classes=["cl-teams"]):
+                for panel in snapshot.teams:
+                    with solara.Card():
+                        FollowedTeamView(panel)
+
+
+@solara.component
+def ClassCard(
+    sharing: solara.Reactive[Broadcast | None],
+    publish: Callable[[], None],
+    follow: Callable[[Broadcast], None],
+) -> None:
+    """Share this run with a class (a code), or follow another's run by its code."""
+    broadcast = sharing.value
+    refused = solara.use_reactive("")
+
+    def share() -> None:
+        opened = CLASSROOM.open()
+        sharing.set(opened)
+        publish()
+
+    def stop() -> None:
+        if sharing.peek() is not None:
+            CLASSROOM.close(sharing.peek())
+        sharing.set(None)
+
+    def follow_code(raw: Any) -> bool:
+        try:
+            found = find_class(raw)
+        except NotApplied as exc:
+            refused.set(str(exc))
+            return False
+        refused.set("")
+        follow(found)
+        return True
+
+    with solara.Card("Class view"):
+        if broadcast is None:
+            solara.Button("Share this run with the class", color="primary", on_click=share)
+            solara.Text(
+                "Students follow it read-only from their own browsers, by a short code.",
+                style={"font-size": "13px", "color": "#555"},
+            )
+            SeedBox("", follow_code, label="Follow a class: its code")
+        else:
+            solara.HTML(
+                unsafe_innerHTML=(
+                    f'<div class="cl-share">Class code <b class="cl-code">'
+                    f"{html.escape(broadcast.code)}</b><br>Students open this page's address "
+                    f"with <code>?class={html.escape(broadcast.code)}</code> at the end, or type "
+                    'the code under "Follow a class".</div>'
+                )
+            )
+            solara.Button("Stop sharing", on_click=stop, outlined=True)
+        if refused.value:
+            solara.Warning(refused.value)
+
+
+@solara.component
+def RunPage(
+    forked: DashboardModel | None, follow: Callable[[Broadcast], None], said: str = ""
+) -> None:
+    """A run of this session's own: controls, levers and views (``forked``: start from it)."""
     start, start_problem = solara.use_memo(initial_scenario, [])
-    settings = solara.use_reactive(DashboardSettings(scenario=start))
-    first = solara.use_memo(lambda: DashboardModel(settings.value), [])
+    first = solara.use_memo(
+        lambda: forked if forked is not None else DashboardModel(DashboardSettings(start)), []
+    )
+    settings = solara.use_reactive(first.settings)
     model = solara.use_reactive(first)
-    problem = solara.use_reactive(start_problem)
+    problem = solara.use_reactive(said or start_problem)
     tick = solara.use_reactive(0)
     playing = solara.use_reactive(False)
     band_on = solara.use_reactive(True)
+    sharing = solara.use_reactive(None)
 
     def refuse(message: str) -> bool:
         problem.set(message)
@@ -1060,21 +1265,37 @@ def Page() -> None:
     def reset() -> None:
         _replace(DashboardModel(settings.value))
 
+    def publish() -> None:
+        broadcast = sharing.peek()
+        if broadcast is None:
+            return
+        current = model.peek()
+        with current.lock:
+            broadcast.publish(page_view(current, band_on.peek(), for_class=True))
+
+    # the class sees each Step, play tick, lever change and new run
+    solara.use_effect(publish, [tick.value, model.value, settings.value, band_on.value])
+
     def stop_when_closed() -> Callable[[], None]:
         # runs when the session's page is torn down (tab closed, session culled): a playing
-        # model's stepping thread only ends once the model stops running
-        return lambda: model.peek().stop()
+        # model's stepping thread only ends once the model stops running, and the class
+        # following this run is told it has ended
+        def stop() -> None:
+            model.peek().stop()
+            if sharing.peek() is not None:
+                CLASSROOM.close(sharing.peek())
+
+        return stop
 
     solara.use_effect(stop_when_closed, [])
 
-    solara.Title("Caseload — social work team dashboard")
-    solara.Style(CSS)
     with solara.Div(classes=["cl-page"]):
         with solara.Div(classes=["cl-side"]):
             ScenarioCard(model.value, rebuild)
             ControlsCard(model.value, playing, tick, reset, problem.set, band_on)
             LeversCard(model.value, rebuild, settings.value)
             CompareCard(model.value, rebuild)
+            ClassCard(sharing, publish, follow)
             NotOfferedCard()
         with solara.Div(classes=["cl-main"]):
             MainView(model.value, problem.value, tick, band_on.value)

@@ -767,3 +767,44 @@ def test_the_band_runs_other_seeds_up_to_the_live_day_with_the_same_changes():
     assert all(run.model.config.allocation.cap_kind == "count" for run in band.runs[0])
     model.stop()
     assert band.stopped and not band.catch_up()
+
+
+# --- the class view --------------------------------------------------------------------------
+
+
+def test_class_codes_are_checked_and_a_broadcast_wakes_its_followers():
+    import threading
+
+    from sim.dashboard.classroom import Classroom, find_class, parse_class_code
+
+    assert parse_class_code(" k7qmp ") == "K7QMP"
+    for raw in (None, 5, "", "K7QM", "K7QMP9", "K7QM0", "../..", ["K7QMP"]):
+        with pytest.raises(NotApplied, match="Class code: 5 letters and digits"):
+            parse_class_code(raw)
+    classroom = Classroom()
+    broadcast = classroom.open()
+    assert find_class(broadcast.code.lower(), classroom) is broadcast
+    got = []
+    waiter = threading.Thread(target=lambda: got.append(broadcast.wait(0, 10.0)))
+    waiter.start()
+    broadcast.publish("page 1")
+    waiter.join(5)
+    assert got == [(1, "page 1")]
+    assert broadcast.wait(1, 0.01) == (1, "page 1")  # nothing new: times out, same page
+    classroom.close(broadcast)
+    assert broadcast.closed and len(classroom) == 0
+    with pytest.raises(NotApplied, match="no class is sharing"):
+        find_class(broadcast.code, classroom)
+
+
+def test_a_fork_replays_the_run_to_the_same_state():
+    model = DashboardModel(DashboardSettings(scenario="teaching/manager_span_120.toml"))
+    model.advance(4)
+    model.change_levers(model.settings.with_lever("supervision.enabled", False))
+    model.advance(3)
+    fork = DashboardModel.replay(model.start_settings, tuple(model.changes), model.day)
+    assert fork.day == 7 and fork.change_markers() == model.change_markers()
+    assert fork.settings == model.settings
+    for column in ("waiting", "overdue_visits", "sick", "leavers"):
+        np.testing.assert_array_equal(fork.runs[0].series(column), model.runs[0].series(column))
+    assert fork.runs[0].stress == model.runs[0].stress

@@ -34,7 +34,18 @@ class Broadcast:
         self.version = 0
         self.snapshot: Any = None
         self.closed = False
+        self.followers = 0  # sessions following now
         self._changed = threading.Condition()
+
+    def join(self) -> None:
+        """A follower's session starts following."""
+        with self._changed:
+            self.followers += 1
+
+    def leave(self) -> None:
+        """A follower's session stops following (left, forked or closed)."""
+        with self._changed:
+            self.followers -= 1
 
     def publish(self, snapshot: Any) -> None:
         """Make ``snapshot`` the page every follower draws next."""
@@ -104,8 +115,7 @@ def parse_class_code(raw: Any) -> str:
     if text is None or len(text) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in text):
         shown = repr(raw)[:40] if not isinstance(raw, str) else repr(raw[:40])
         raise NotApplied(
-            f"Not applied: Class code: {CODE_LENGTH} letters and digits such as K7QMP "
-            f"(got {shown})"
+            f"Not applied: Class code: {CODE_LENGTH} letters and digits such as K7QMP (got {shown})"
         )
     return text
 

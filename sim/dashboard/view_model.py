@@ -816,6 +816,26 @@ class DashboardModel(mesa.Model):
             self.changes.append(LeverChange(self.day, wanted, label))
             return True
 
+    @classmethod
+    def replay(
+        cls,
+        start: DashboardSettings,
+        changes: tuple[LeverChange, ...] | list[LeverChange],
+        day: int,
+    ) -> DashboardModel:
+        """A model of its own in the state of another (the class view's fork).
+
+        Built from ``start`` and stepped to ``day``, taking ``changes`` on their days: the same
+        seed and the same changes on the same days give the same run.
+        """
+        model = cls(start)
+        for change in changes:
+            model.advance(change.day - model.day)
+            if not model.change_levers(change.settings):
+                raise ValueError(f"day {change.day}: the lever change cannot be replayed")
+        model.advance(day - model.day)
+        return model
+
     def change_markers(self) -> list[tuple[int, str]]:
         """(day, what changed) for each lever change, for the charts' markers."""
         return [(change.day, change.label) for change in self.changes]
