@@ -122,6 +122,8 @@ CSS = """
           vertical-align: middle; position: relative; }
 .cl-bar span { display: block; height: 12px; }
 .cl-bar i { position: absolute; top: -2px; height: 16px; border-left: 2px dashed #333; }
+.manager-table { margin-bottom: 8px; }
+.manager-table th { width: 150px; }
 .cl-kpi td.num { font-size: 17px; font-weight: 600; }
 .cl-watch { font-size: 16px; line-height: 1.45; }
 .cl-watch ol { margin: 4px 0 0 24px; }
@@ -442,8 +444,36 @@ def _compare_on(settings: DashboardSettings, lever: Lever, current: Any) -> Dash
 # --- main area ----------------------------------------------------------------------------------
 
 
+def manager_html(run: RunView, team: int) -> str:
+    """The manager's row of a team view: span of oversight against the optimum, supervision."""
+    row = run.manager_row(team)
+    over = row.ratio > 1
+    span = (
+        f'<b style="color:{"#c62828" if over else "#2e7d32"}">{row.span_per_fte:.0f} cases</b> '
+        f"per manager FTE against an optimum of {row.optimum} ({row.ratio:.2f}×)"
+    )
+    if row.supervision_enabled:
+        supervision = (
+            f"{row.overdue} worker{'s' if row.overdue != 1 else ''} overdue · "
+            f"{row.sessions_missed} sessions missed so far · "
+            f"{row.hours_for_supervision:.1f} h for supervision today"
+        )
+    else:
+        supervision = "no regular supervision (the lever is off)"
+    cells = [("Span of oversight", span), ("Supervision", supervision)]
+    if row.stress is not None:  # the manager's own stress, once the model has it
+        cells.append(("Stress", f"{row.stress:.2f}"))
+    body = "".join(f"<tr><th>{name}</th><td>{value}</td></tr>" for name, value in cells)
+    return (
+        f'<table class="cl-table manager-table" data-team="{team + 1}" '
+        f'data-span="{row.ratio:.4f}" data-overdue="{row.overdue}" '
+        f'data-missed="{row.sessions_missed}"><tr><th colspan="2">Manager'
+        f"</th></tr>{body}</table>"
+    )
+
+
 def team_table_html(run: RunView, team: int | None, burnout_threshold: float) -> str:
-    """The team view as an HTML table: one row per post."""
+    """The team view as an HTML table: the manager's row, then one row per post."""
     rows = []
     for row in run.team_rows(team):
         colour, text = STATUS_STYLE.get(row.status, ("#455a64", row.status))
@@ -481,7 +511,8 @@ def team_table_html(run: RunView, team: int | None, burnout_threshold: float) ->
         '<th title="Her cases whose record is out of date">Records out of date</th>'
         "<th>Backlog (h)</th><th>Stress (dashes: burnout threshold)</th><th>Notes</th></tr>"
     )
-    return f'<table class="cl-table team-table">{header}{"".join(rows)}</table>'
+    manager = manager_html(run, team) if team is not None else ""
+    return f'{manager}<table class="cl-table team-table">{header}{"".join(rows)}</table>'
 
 
 def figures_table_html(runs: list[RunView]) -> str:

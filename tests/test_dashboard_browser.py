@@ -356,6 +356,39 @@ def test_the_band_of_other_seeds_fills_in_behind_the_live_run(open_page):
     assert _day(page) == 4
 
 
+def test_the_manager_row_reads_the_models_values(open_page):
+    from sim.engine.model import CaseloadModel
+    from sim.scenario.loading import load_scenario
+
+    page = open_page()
+    _choose(page, "Scenario file", "manager_span_120")
+    page.locator(".teaching-notes").wait_for()
+    days = page.locator(".v-input", has_text="Days per Step").locator("[role=slider]")
+    days.focus()
+    for _ in range(29):
+        page.keyboard.press("ArrowRight")
+    page.get_by_text("Days per Step: 30").first.wait_for()
+    page.get_by_role("button", name="Step").click()
+    page.get_by_text(re.compile(r"Day 30 of \d+")).first.wait_for()
+    row = page.locator(".manager-table").first
+    expect(row).to_contain_text("against an optimum of 65")
+    expect(row).not_to_contain_text("Stress")  # the model has no manager stress: no made-up row
+    # the same run, from the engine directly
+    config = load_scenario(ROOT / "scenarios" / "teaching" / "manager_span_120.toml")
+    model = CaseloadModel(config, config.simulation.seed)
+    for _ in range(30):
+        model.step()
+    manager = model.managers[0]
+    staff = model.staff
+    overdue = int((staff.day_supervision_due[staff.in_post] <= 29).sum())
+    assert float(row.get_attribute("data-span")) == pytest.approx(manager.oversight_ratio, abs=1e-4)
+    assert int(row.get_attribute("data-overdue")) == overdue
+    assert int(row.get_attribute("data-missed")) == manager.sessions_missed
+    expect(row).to_contain_text(f"{manager.oversight_ratio * 65:.0f} cases")
+    expect(row).to_contain_text(f"{overdue} worker")
+    _shot(page, "manager_row")
+
+
 def test_teaching_scenario_shows_what_to_watch(open_page):
     page = open_page()
     expect(page.locator(".teaching-notes")).to_have_count(0)

@@ -808,3 +808,26 @@ def test_a_fork_replays_the_run_to_the_same_state():
     for column in ("waiting", "overdue_visits", "sick", "leavers"):
         np.testing.assert_array_equal(fork.runs[0].series(column), model.runs[0].series(column))
     assert fork.runs[0].stress == model.runs[0].stress
+
+
+# --- the manager's row ---------------------------------------------------------------------------
+
+
+def test_the_manager_row_reads_the_models_manager():
+    model = DashboardModel(DashboardSettings(scenario="teaching/manager_span_120.toml"))
+    run = model.runs[0]
+    start = run.manager_row(0)
+    assert 100 <= start.open_cases <= 140 and start.optimum == 65  # about 120 against 65
+    assert start.stress is None  # the model has no manager stress (yet): nothing is made up
+    model.advance(40)
+    row = run.manager_row(0)
+    manager = run.model.managers[0]
+    assert row.ratio == manager.oversight_ratio
+    assert row.span_per_fte == pytest.approx(manager.oversight_ratio * 65)
+    assert row.sessions_missed == manager.sessions_missed
+    assert row.hours_for_supervision == manager.hours_for_supervision
+    staff = run.model.staff
+    assert row.overdue == int((staff.day_supervision_due[staff.in_post] <= model.day - 1).sum())
+    assert row.overdue > 0  # a manager over 120 cases falls behind with supervision
+    manager.stress = 0.7  # once the model has manager stress, the row shows it
+    assert run.manager_row(0).stress == 0.7

@@ -27,7 +27,7 @@ import numpy as np
 
 from sim.dashboard.band import ReplicationBand
 from sim.dashboard.loops import LEFT_DAYS
-from sim.engine.cases import ALLOCATED, READY, WAITING
+from sim.engine.cases import ALLOCATED, CLOSED, READY, WAITING
 from sim.engine.model import CaseloadModel
 from sim.engine.phases.risk import record_is_stale, visit_overdue
 from sim.engine.posts import NOBODY
@@ -365,6 +365,23 @@ class TeamRow:
 
 
 @dataclass
+class ManagerRow:
+    """A team's manager in the team view: span of oversight and supervision, from the model."""
+
+    team: int
+    open_cases: float  # the team's open cases the manager oversees
+    span_per_fte: float  # open cases per manager FTE
+    optimum: int  # supervision.span_optimum_cases
+    ratio: float  # span over the optimum (Manager.oversight_ratio)
+    supervision_enabled: bool
+    overdue: int  # workers in post whose supervision session is past its due day
+    sessions_missed: int
+    hours_for_supervision: float
+    #: The manager's own stress, once the model has it (``Manager.stress``); None until then.
+    stress: float | None = None
+
+
+@dataclass
 class RunView:
     """One run the dashboard shows: its label, model and the lever setting that defines it.
 
@@ -578,6 +595,45 @@ class RunView:
                     )
                 )
         return rows
+
+    def manager_row(self, team: int) -> ManagerRow:
+        """The manager of ``team`` as the model has them at the end of the last day simulated.
+
+        The span is the manager's ``oversight_ratio`` (what the supervision phase computed
+        today); before the first day, from the starting case book. Supervision overdue counts
+        the team's workers in post whose next session was due on or before the day shown.
+        """
+        model = self.model
+        config = model.config
+        sup = config.supervision
+        manager = next(m for m in model.managers if m.team == team)
+        fte = config.team.manager_fte
+        if model.day:
+            ratio = float(manager.oversight_ratio)
+        else:
+            cases = model.cases
+            live = cases.live
+            live = live[(cases.status[live] != CLOSED) & (cases.team[live] == team)]
+            ratio = len(live) / (sup.span_optimum_cases * fte)
+        open_cases = ratio * sup.span_optimum_cases * fte
+        staff = model.staff
+        who = staff.in_post[staff.team[staff.in_post] == team]
+        overdue = 0
+        if sup.enabled and model.day:
+            overdue = int((staff.day_supervision_due[who] <= self.shown_day).sum())
+        stress = getattr(manager, "stress", None)  # manager stress: read once the model has it
+        return ManagerRow(
+            team=team,
+            open_cases=open_cases,
+            span_per_fte=open_cases / fte,
+            optimum=sup.span_optimum_cases,
+            ratio=ratio,
+            supervision_enabled=sup.enabled,
+            overdue=overdue,
+            sessions_missed=int(manager.sessions_missed),
+            hours_for_supervision=float(manager.hours_for_supervision),
+            stress=None if stress is None else float(stress),
+        )
 
     def recent_leavers(self, count: int = 6) -> list[tuple[str, int, str]]:
         """The latest leavers as (name, day, reason), newest first."""
