@@ -1068,8 +1068,8 @@ def Page() -> None:
         follow.set(broadcast)
 
     def fork(model: DashboardModel) -> None:
+        forked.set(model)  # first, so the page never draws a fresh run in between
         follow.set(None)
-        forked.set(model)
 
     def leave() -> None:
         follow.set(None)

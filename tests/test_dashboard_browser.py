@@ -762,6 +762,7 @@ def test_a_student_follows_the_lecturers_run_and_forks_it(open_page, server, bro
         expect(student.get_by_role("button", name="Step")).to_have_count(0)
         expect(student.locator(".cl-lever")).to_have_count(0)
         expect(student.locator(".v-select")).to_have_count(0)
+        assert student.evaluate(OVERFLOWING) == []  # 1280x720: nothing clipped
         # it follows: a Step and a lever change on the lecturer's page reach the student
         _step(lecturer)
         student.get_by_text(re.compile(r"Day 3 of \d+")).first.wait_for()
