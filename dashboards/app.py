@@ -963,6 +963,7 @@ def ControlsCard(
                 if not model.running or (while_playing and not playing.peek()):
                     break
                 model.step()
+        model.last_tick = time.monotonic()
         tick.set(tick.peek() + 1)
 
     def play() -> None:
@@ -978,14 +979,23 @@ def ControlsCard(
     solara.lab.use_task(play, dependencies=[playing.value, id(model)], prefer_threaded=True)
 
     def follow_with_band() -> None:
-        # the replication band, a few days at a time behind the live run; it redraws the page
-        # when it has caught up while nothing else draws it (paused)
+        # The replication band, a few days at a time behind the live run. It keeps out of the
+        # way of the page: paused, it waits until nothing was stepped for BAND_QUIET_S, and
+        # then draws the page once it has caught up; playing, it takes at most about a third
+        # of the time (each chunk is followed by a rest twice as long) and the next play tick
+        # draws it.
         band = model.band
         while band_on.peek() and not band.stopped:
+            is_playing = playing.peek()
+            if not is_playing and time.monotonic() - model.last_tick < BAND_QUIET_S:
+                time.sleep(0.05)
+                continue
             band.follow(model.day)
-            if band.catch_up(5):
-                time.sleep(0.002)  # let a Step or play tick take the interpreter first
-                if not band.behind and not playing.peek():
+            started = time.monotonic()
+            if band.catch_up(1 if is_playing else 5):
+                time.sleep(2 * (time.monotonic() - started) if is_playing else 0.002)
+                quiet = time.monotonic() - model.last_tick >= BAND_QUIET_S
+                if not band.behind and not playing.peek() and quiet:
                     tick.set(tick.peek() + 1)
             else:
                 time.sleep(0.1)
@@ -1044,6 +1054,10 @@ def ControlsCard(
         Guarded("checkbox", band_on.value, set_band,
                 label=f"Band: {BAND_RUNS} runs with other seeds (luck)")  # fmt: skip
 
+
+#: Seconds without a Step before the band computes and draws (paused): a class pressing Step
+#: sees the new day first, the band a moment later.
+BAND_QUIET_S = 0.5
 
 #: A follower's page is drawn again at most this often (seconds): 30 followers drawing every
 #: play tick would take the server's time from the lecturer's run.

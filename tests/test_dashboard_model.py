@@ -757,6 +757,10 @@ def test_the_band_runs_other_seeds_up_to_the_live_day_with_the_same_changes():
     assert len(low) == 4 and (low <= high).all()
     low, high = band.range_of_cases_per_fte(0)
     assert len(high) == 4 and (high > 0).all()
+    # the band's light runs give the caseload per FTE the live run's RunView gives
+    twin = DashboardModel(DashboardSettings(seed=band.seeds[0]))
+    twin.advance(4)
+    np.testing.assert_allclose(band.runs[0][0].cases_per_fte, twin.runs[0].cases_per_fte)
     # a lever changed on day 4 changes the band's runs on day 4 too
     assert model.change_levers(model.settings.with_lever("allocation.cap_kind", "count"))
     model.advance(2)

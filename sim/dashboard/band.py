@@ -27,14 +27,39 @@ from sim.scenario.schema import Scenario
 BAND_RUNS = 6
 
 
+class BandRun:
+    """One run of the band: the model and, per day, open cases per FTE of the workers in post.
+
+    Lighter than the live run's ``RunView`` (no cost, stress spread or supervision records):
+    the band only draws tally columns and the caseload.
+    """
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.cases_per_fte: list[float] = []
+
+    def step(self) -> None:
+        """Simulate one day and note the caseload per FTE (as ``RunView.step`` computes it)."""
+        model = self.model
+        model.step()
+        staff = model.staff
+        rows = staff.in_post
+        fte = float(staff.fte[rows].sum())
+        self.cases_per_fte.append(float(staff.caseload[rows].sum()) / fte if fte else 0.0)
+
+    def series(self, column: str, cumulative: bool = False) -> np.ndarray:
+        """A daily column for the days simulated so far."""
+        values = self.model.tally.daily[column][: self.model.day]
+        return np.cumsum(values) if cumulative else values
+
+
 class ReplicationBand:
     """Other seeds' runs of each live run's settings, stepped up to the live day on request.
 
     Args:
         configs: Each live run's config (one, or two in compare mode).
         seed: The live run's seed; the band's seeds are its replication seeds.
-        make_run: Builds one band run from (config, seed): a ``RunView`` of the dashboard's
-            view model, whose ``step()``, ``series()`` and ``cases_per_fte`` the band reads.
+        make_model: Builds one band run's model from (config, seed) (``CaseloadModel``).
         count: Runs in the band for each live run.
     """
 
@@ -42,13 +67,13 @@ class ReplicationBand:
         self,
         configs: list[Scenario],
         seed: int,
-        make_run: Callable[[Scenario, int], Any],
+        make_model: Callable[[Scenario, int], Any],
         count: int = BAND_RUNS,
     ) -> None:
         self.configs = list(configs)
         self.seeds = replication_seeds(seed, count)
-        self.make_run = make_run
-        self.runs: list[list[Any]] = []  # built on the first catch-up (off the page's path)
+        self.make_model = make_model
+        self.runs: list[list[BandRun]] = []  # built on the first catch-up (off the page's path)
         #: (day, configs): lever changes, applied to every band run before it steps that day.
         self.changes: list[tuple[int, list[Scenario]]] = []
         self.target = 0
@@ -81,7 +106,8 @@ class ReplicationBand:
                 return False
             if not self.runs:
                 self.runs = [
-                    [self.make_run(config, seed) for seed in self.seeds] for config in self.configs
+                    [BandRun(self.make_model(config, seed)) for seed in self.seeds]
+                    for config in self.configs
                 ]
             end = min(self.target, self.done + days)
             for day in range(self.done, end):

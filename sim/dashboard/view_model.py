@@ -742,6 +742,9 @@ class DashboardModel(mesa.Model):
         #: Held while the model steps or takes a lever change (Step, Play, a change, a snapshot).
         self.lock = threading.RLock()
         self._scenario_config: Scenario | None = None
+        #: When the page last stepped this model or changed its levers (``time.monotonic()``):
+        #: the band waits for a quiet moment before it computes and draws.
+        self.last_tick = 0.0
         self.stopped = False
         self.config = config
         self.days = config.simulation.days
@@ -770,7 +773,7 @@ class DashboardModel(mesa.Model):
         self.band = ReplicationBand(
             [run.model.config for run in self.runs],
             self.seed,
-            lambda config, seed: RunView(f"seed {seed}", CaseloadModel(config, seed)),
+            CaseloadModel,
         )
 
     @property
