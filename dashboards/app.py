@@ -1256,6 +1256,22 @@ def ClassCard(
 
 
 @solara.component
+def ClassPublisher(
+    publish: Callable[[], None],
+    tick: solara.Reactive[int],
+    model: DashboardModel,
+    settings: DashboardSettings,
+    band_on: bool,
+) -> None:
+    """Publishes the page to the class after each Step, play tick, lever change and new run.
+
+    A component of its own (drawing nothing) so that only it, not the whole page, is drawn
+    again on every tick.
+    """
+    solara.use_effect(publish, [tick.value, model, settings, band_on])
+
+
+@solara.component
 def RunPage(
     forked: DashboardModel | None, follow: Callable[[Broadcast], None], said: str = ""
 ) -> None:
@@ -1318,9 +1334,6 @@ def RunPage(
         with current.lock:
             broadcast.publish(page_view(current, band_on.peek(), for_class=True))
 
-    # the class sees each Step, play tick, lever change and new run
-    solara.use_effect(publish, [tick.value, model.value, settings.value, band_on.value])
-
     def stop_when_closed() -> Callable[[], None]:
         # runs when the session's page is torn down (tab closed, session culled): a playing
         # model's stepping thread only ends once the model stops running, and the class
@@ -1341,6 +1354,7 @@ def RunPage(
             LeversCard(model.value, rebuild, settings.value)
             CompareCard(model.value, rebuild)
             ClassCard(sharing, publish, follow)
+            ClassPublisher(publish, tick, model.value, settings.value, band_on.value)
             NotOfferedCard()
         with solara.Div(classes=["cl-main"]):
             MainView(model.value, problem.value, tick, band_on.value)
