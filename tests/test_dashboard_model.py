@@ -257,7 +257,9 @@ def test_the_app_module_imports_and_reads_its_start_scenario(monkeypatch):
     model = DashboardModel()
     model.advance(3)
     table = app.team_table_html(model.runs[0], 0, 0.53)
-    assert table.count("<tr") == 1 + model.config.team.social_worker_posts
+    posts = table[table.index('<table class="cl-table team-table"') :]
+    assert posts.count("<tr") == 1 + model.config.team.social_worker_posts
+    assert table.startswith('<table class="cl-table manager-table"')  # the manager above
     options = app.chart_options(model.runs, RISK_SERIES, model.days, 260)
     assert [o["title"]["text"] for o in options] == [title for _, title, _ in RISK_SERIES]
     overdue = options[0]["series"][0]["data"]
