@@ -611,6 +611,81 @@ def test_a_seed_that_is_not_a_whole_number_is_refused_with_a_sentence(open_page,
     _step(page)
 
 
+# --- the class view ------------------------------------------------------------------------------
+
+
+def _share(page) -> str:
+    """Share ``page``'s run with the class; the class code."""
+    page.get_by_role("button", name="Share this run with the class").click()
+    code = page.locator(".cl-share .cl-code")
+    code.wait_for()
+    return code.inner_text().strip()
+
+
+def _follow(browser, url: str, code: str, day: int):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(f"{url}?class={code}")
+    page.get_by_text(re.compile(rf"Day {day} of \d+")).first.wait_for()
+    return context, page
+
+
+def test_a_student_follows_the_lecturers_run_and_forks_it(open_page, server, browser):
+    lecturer = open_page()
+    _choose(lecturer, "Scenario file", "manager_span_120")
+    lecturer.locator(".teaching-notes").wait_for()
+    code = _share(lecturer)
+    assert re.fullmatch(r"[A-Z2-9]{5}", code), code
+    _step(lecturer, 2)
+    context, student = _follow(browser, server, code, 2)
+    try:
+        expect(student.get_by_text(f"Following class {code}")).to_be_visible()
+        expect(student.locator(".teaching-notes")).to_contain_text("What to watch")
+        # read-only: no run controls, no levers, no scenario picker
+        expect(student.get_by_role("button", name="Step")).to_have_count(0)
+        expect(student.locator(".cl-lever")).to_have_count(0)
+        expect(student.locator(".v-select")).to_have_count(0)
+        assert student.evaluate(OVERFLOWING) == []  # 1280x720: nothing clipped
+        # it follows: a Step and a lever change on the lecturer's page reach the student
+        _step(lecturer)
+        student.get_by_text(re.compile(r"Day 3 of \d+")).first.wait_for()
+        _choose(lecturer, "Caseload cap", "count")
+        student.get_by_text("from day 3: Caseload cap → count").first.wait_for()
+        assert student.evaluate(CHART_MARKERS)[0] == [[3, "Caseload cap → count"]]
+        lecturer_today = lecturer.locator(".figures-table").inner_text()
+        student.wait_for_function(
+            "t => document.querySelector('.figures-table').innerText === t", arg=lecturer_today
+        )
+        # the fork: the same run, in the student's own session, steered there only
+        student.get_by_role("button", name="Fork into my session").click()
+        student.get_by_role("button", name="Step").wait_for()
+        assert _day(student) == 3
+        assert student.locator(".figures-table").inner_text() == lecturer_today
+        expect(student.get_by_text("from day 3: Caseload cap → count").first).to_be_visible()
+        _step(student, 2)
+        _choose(student, "Caseload cap", "none")
+        student.get_by_text("from day 5: Caseload cap → none").first.wait_for()
+        assert _day(lecturer) == 3
+        expect(lecturer.get_by_text("Caseload cap → none")).to_have_count(0)
+        _shot(student, "class_fork")
+    finally:
+        context.close()
+
+
+def test_a_class_code_nobody_shares_is_refused(open_page, server):
+    page = open_page()
+    page.goto(f"{server}?class=ZZZZZ")
+    page.get_by_text("Not applied: Class code: no class is sharing ZZZZZ").first.wait_for()
+    page.goto(f"{server}?class=../../etc")
+    page.get_by_text("Not applied: Class code: 5 letters and digits").first.wait_for()
+    _step(page)  # a run of its own instead
+    box = page.get_by_label("Follow a class: its code")
+    box.fill("abc")
+    box.press("Enter")
+    page.get_by_text("Not applied: Class code: 5 letters and digits").first.wait_for()
+
+
 def test_sigterm_stops_the_server(dashboard):
     """Last in this module: ``kill`` (SIGTERM) on ``caseload dashboard`` stops its server too."""
     url, process = dashboard
@@ -725,81 +800,6 @@ def test_a_folder_of_built_scenarios_opens_in_the_picker_instead_of_scenarios(
     finally:
         context.close()
         serving.close()
-
-
-# --- the class view ------------------------------------------------------------------------------
-
-
-def _share(page) -> str:
-    """Share ``page``'s run with the class; the class code."""
-    page.get_by_role("button", name="Share this run with the class").click()
-    code = page.locator(".cl-share .cl-code")
-    code.wait_for()
-    return code.inner_text().strip()
-
-
-def _follow(browser, url: str, code: str, day: int):
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(f"{url}?class={code}")
-    page.get_by_text(re.compile(rf"Day {day} of \d+")).first.wait_for()
-    return context, page
-
-
-def test_a_student_follows_the_lecturers_run_and_forks_it(open_page, server, browser):
-    lecturer = open_page()
-    _choose(lecturer, "Scenario file", "manager_span_120")
-    lecturer.locator(".teaching-notes").wait_for()
-    code = _share(lecturer)
-    assert re.fullmatch(r"[A-Z2-9]{5}", code), code
-    _step(lecturer, 2)
-    context, student = _follow(browser, server, code, 2)
-    try:
-        expect(student.get_by_text(f"Following class {code}")).to_be_visible()
-        expect(student.locator(".teaching-notes")).to_contain_text("What to watch")
-        # read-only: no run controls, no levers, no scenario picker
-        expect(student.get_by_role("button", name="Step")).to_have_count(0)
-        expect(student.locator(".cl-lever")).to_have_count(0)
-        expect(student.locator(".v-select")).to_have_count(0)
-        assert student.evaluate(OVERFLOWING) == []  # 1280x720: nothing clipped
-        # it follows: a Step and a lever change on the lecturer's page reach the student
-        _step(lecturer)
-        student.get_by_text(re.compile(r"Day 3 of \d+")).first.wait_for()
-        _choose(lecturer, "Caseload cap", "count")
-        student.get_by_text("from day 3: Caseload cap → count").first.wait_for()
-        assert student.evaluate(CHART_MARKERS)[0] == [[3, "Caseload cap → count"]]
-        lecturer_today = lecturer.locator(".figures-table").inner_text()
-        student.wait_for_function(
-            "t => document.querySelector('.figures-table').innerText === t", arg=lecturer_today
-        )
-        # the fork: the same run, in the student's own session, steered there only
-        student.get_by_role("button", name="Fork into my session").click()
-        student.get_by_role("button", name="Step").wait_for()
-        assert _day(student) == 3
-        assert student.locator(".figures-table").inner_text() == lecturer_today
-        expect(student.get_by_text("from day 3: Caseload cap → count").first).to_be_visible()
-        _step(student, 2)
-        _choose(student, "Caseload cap", "none")
-        student.get_by_text("from day 5: Caseload cap → none").first.wait_for()
-        assert _day(lecturer) == 3
-        expect(lecturer.get_by_text("Caseload cap → none")).to_have_count(0)
-        _shot(student, "class_fork")
-    finally:
-        context.close()
-
-
-def test_a_class_code_nobody_shares_is_refused(open_page, server):
-    page = open_page()
-    page.goto(f"{server}?class=ZZZZZ")
-    page.get_by_text("Not applied: Class code: no class is sharing ZZZZZ").first.wait_for()
-    page.goto(f"{server}?class=../../etc")
-    page.get_by_text("Not applied: Class code: 5 letters and digits").first.wait_for()
-    _step(page)  # a run of its own instead
-    box = page.get_by_label("Follow a class: its code")
-    box.fill("abc")
-    box.press("Enter")
-    page.get_by_text("Not applied: Class code: 5 letters and digits").first.wait_for()
 
 
 FOLLOWERS = 30
