@@ -42,6 +42,14 @@ UNUSED_KIND = "not read for this `kind` (schema default)"
 # --- sources: facts.md references, cited as [label][key] in PARAMS -------------------------------
 
 REFS: dict[str, tuple[str, str]] = {
+    "wa-review": (
+        "Washington DCYF policy 46100, monthly supervisor case reviews",
+        "https://www.dcyf.wa.gov/4600-case-review/46100-monthly-supervisor-case-reviews",
+    ),
+    "mo-consult": (
+        "Missouri child welfare manual, supervisor consultation, 2021",
+        "https://dssmanuals.mo.gov/child-welfare-manual/section-4-chapter-10-case-management-activities-subsection-4-supervisor-consultation/",
+    ),
     "dfe25": (
         "DfE children's social work workforce, 2025",
         "https://explore-education-statistics.service.gov.uk/data-catalogue/data-set/6d765688-fb18-4f13-8e8e-be816bc63b17",
@@ -253,6 +261,12 @@ UNITS: dict[str, str] = {
     "long_term_sick_after_days": "working days",
     "on_long_term_sickness": "choice",
     "order": "choice",
+    "mode": "choice",
+    "review_interval_days": "working days",
+    "high_risk_review_interval_days": "working days",
+    "review_hours_per_case": "hours/case",
+    "unset_timescale_slip_days": "working days",
+    "unreviewed_drift_per_day": "logit/day",
     "base_threshold": "observed risk",
     "waiting_slope": "observed risk per waiting/FTE",
     "caseload_slope": "observed risk per case/FTE",
@@ -854,6 +868,48 @@ PARAMS: dict[str, tuple[str, str]] = {
         ASSUMED,
     ),
     "supervision.stress_relief": ("v: share of stress removed on a supervision day.", ASSUMED),
+    # manager (the manager under load)
+    "manager.mode": (
+        "off: the manager of phase 4a only (supervision and audits after oversight); "
+        "under_load: hours with unpaid overtime, stress and burnout, and case reviews.",
+        "lever (off = as before the manager was modelled under load)",
+    ),
+    "manager.review_interval_days": (
+        "I: days between management reviews of an allocated case.",
+        "assumption: monthly, as in [Washington DCYF][wa-review] (every case reviewed monthly) "
+        "and [Missouri][mo-consult] (every case staffed with the supervisor at least monthly); "
+        "no English national figure found; 40 instead: reviews overdue 56% to 32% in "
+        "manager_span_120 (docs/model.md)",
+    ),
+    "manager.high_risk_review_interval_days": (
+        "I_h: days between reviews while observed risk is above risk.high_risk_threshold.",
+        "assumption (MODEL.md seed case: weekly risk assessments not completed); 10 instead "
+        "changes manager_span_120 little (docs/model.md)",
+    ),
+    "manager.review_hours_per_case": (
+        "c_r: manager hours per case review (read the file, assess risk, record a decision).",
+        "assumption; 0.5 instead: reviews overdue 56% to 74% in manager_span_120 (docs/model.md)",
+    ),
+    "manager.unset_timescale_slip_days": (
+        "Days a visit slips while the case's review is overdue and its known risk not high.",
+        "assumption (MODEL.md seed case: visit timescales not set); 0 instead removes most "
+        "of the overloaded manager's overdue visits (docs/model.md, the manager under load)",
+    ),
+    "manager.unreviewed_drift_per_day": (
+        "delta_m: daily rise of the risk logit while a case's review is overdue.",
+        "assumption: equal to risk.unmonitored_drift_per_day; 0 instead removes most of the "
+        "rest of its high-risk unmonitored days (docs/model.md, the manager under load)",
+    ),
+    "manager.max_unpaid_overtime_hours_per_week": (
+        "OT_max for the manager: cap on its unpaid overtime, times manager FTE.",
+        "assumption: 0, since the manager's hours (supervision.manager_fixed_hours_per_week, "
+        "supervision.oversight_hours_per_case_per_week) were calibrated without overtime; 12 "
+        "instead keeps most reviews on time at span 120 (docs/model.md, the manager under load)",
+    ),
+    "manager.initial_stress": (
+        "Manager's stress on day 0.",
+        "assumption: the middle of social workers' day-0 U(0.1, 0.4)",
+    ),
     # support
     "support.admin_staff": ("Admin FTE per team.", "lever (0 = none)"),
     "support.admin_hours_per_week": ("Admin hours per FTE per week.", ASSUMED),

@@ -88,6 +88,21 @@ def open_rows_of(model: CaseloadModel, worker) -> np.ndarray:
     )
 
 
+def same_summary(a: dict[str, float], b: dict[str, float]) -> bool:
+    """Equal metric by metric, NaN equal to NaN.
+
+    NaN is a metric undefined in the run, e.g. the manager's when it is not under load.
+    """
+    return a.keys() == b.keys() and all(
+        a[key] == b[key] or (math.isnan(a[key]) and math.isnan(b[key])) for key in a
+    )
+
+
+def same_summaries(a: list[dict[str, float]], b: list[dict[str, float]]) -> bool:
+    """:func:`same_summary` run by run."""
+    return len(a) == len(b) and all(same_summary(x, y) for x, y in zip(a, b, strict=True))
+
+
 def binomial_ok(observed: float, trials: float, p: float, sds: float = 4.0) -> bool:
     """Whether ``observed`` successes in ``trials`` is within ``sds`` standard deviations of p."""
     expected = trials * p
@@ -103,32 +118,43 @@ def check_invariants(model: CaseloadModel, *, admin_used: dict | None = None) ->
     cfg = model.config
     day = model.day - 1  # the day just simulated
     cases = model.cases
-    n = cases.n
-    status = cases.status[:n]
-    worker_of = cases.worker[:n]
+    n = cases.n_total
+    # The whole book, archived (closed) referrals included, one entry per referral in id order.
+    book = cases.columns()
+    status = book["status"]
+    worker_of = book["worker"]
 
     # Conservation: every row (referral) screened out, waiting, open or closed, exactly one.
     statuses = (SCREENED_OUT, WAITING, ALLOCATED, READY, CLOSED)
     counts = [int(np.count_nonzero(status == s)) for s in statuses]
     assert sum(counts) == n, f"day {day}: statuses {counts} do not add up to {n} rows"
 
-    # The live-row index is exactly the rows neither closed nor screened out, ascending.
+    # The live-row index is exactly the working rows neither closed nor screened out, ascending;
+    # every archived referral is closed or screened out; a case id names one referral, whose row
+    # ``row_of`` finds.
     live = cases.live
-    final = (status == CLOSED) | (status == SCREENED_OUT)
+    working = cases.status[: cases.n]
+    final = (working == CLOSED) | (working == SCREENED_OUT)
     np.testing.assert_array_equal(live, np.flatnonzero(~final), f"day {day}: live rows")
+    ids = cases.case_id[: cases.n]
+    assert len(np.unique(ids)) == cases.n and np.all((ids >= 0) & (ids < n)), f"day {day}: ids"
+    assert all(cases.row_of(int(i)) == r for r, i in enumerate(ids.tolist())), f"day {day}"
+    archived = np.ones(n, dtype=bool)
+    archived[ids] = False
+    assert np.all((status[archived] == CLOSED) | (status[archived] == SCREENED_OUT))
 
     # A screened-out referral took no work: never allocated, no worker, no visit, gone on arrival.
     out = status == SCREENED_OUT
     assert np.all(worker_of[out] == NEVER), f"day {day}: a screened-out referral has a worker"
-    assert np.all(cases.day_first_allocated[:n][out] == NEVER), f"day {day}: allocated"
-    assert np.all(cases.n_visits[:n][out] == 0), f"day {day}: a screened-out referral was visited"
-    assert np.all(cases.day_closed[:n][out] == cases.day_arrived[:n][out])
+    assert np.all(book["day_first_allocated"][out] == NEVER), f"day {day}: allocated"
+    assert np.all(book["n_visits"][out] == 0), f"day {day}: a screened-out referral was visited"
+    assert np.all(book["day_closed"][out] == book["day_arrived"][out])
     # Each child's referrals: ids are set, episodes count up in order of arrival.
-    assert np.all(cases.child[:n] >= 0), f"day {day}: a referral without a child"
-    by_child = np.lexsort((cases.episode[:n], cases.child[:n]))
-    same = cases.child[:n][by_child][1:] == cases.child[:n][by_child][:-1]
-    episodes = cases.episode[:n][by_child]
-    arrivals = cases.day_arrived[:n][by_child]
+    assert np.all(book["child"] >= 0), f"day {day}: a referral without a child"
+    by_child = np.lexsort((book["episode"], book["child"]))
+    same = book["child"][by_child][1:] == book["child"][by_child][:-1]
+    episodes = book["episode"][by_child]
+    arrivals = book["day_arrived"][by_child]
     assert np.all(episodes[1:][same] == episodes[:-1][same] + 1), f"day {day}: episode skipped"
     assert np.all(arrivals[1:][same] > arrivals[:-1][same]), f"day {day}: re-referral too early"
     assert np.all(episodes[1:][~same] == 0) and (n == 0 or episodes[0] == 0)
@@ -145,7 +171,7 @@ def check_invariants(model: CaseloadModel, *, admin_used: dict | None = None) ->
     open_workers = worker_of[is_open]
     assert np.all(open_workers >= 0), f"day {day}: an open case has no worker"
     assert np.all(is_in_post[open_workers]), f"day {day}: an open case's worker is not in post"
-    assert np.all(team_of[open_workers] == cases.team[:n][is_open]), f"day {day}: wrong team"
+    assert np.all(team_of[open_workers] == book["team"][is_open]), f"day {day}: wrong team"
 
     # Long-term sickness: with "reallocate", a reported long-term-sick worker holds nothing.
     if cfg.allocation.on_long_term_sickness == "reallocate":
@@ -157,23 +183,23 @@ def check_invariants(model: CaseloadModel, *, admin_used: dict | None = None) ->
     # Nothing negative.
     for w in staff:
         assert w.contact_hours >= 0.0, f"day {day}: worker {w.index} negative contact hours"
-    assert np.all(cases.pending_recording_hours[:n] >= 0), f"day {day}: negative recording"
-    assert np.all(cases.closure_hours_left[:n] >= 0), f"day {day}: negative closure hours"
-    assert np.all(cases.work_days_left[:n][status == ALLOCATED] > 0), (
+    assert np.all(book["pending_recording_hours"] >= 0), f"day {day}: negative recording"
+    assert np.all(book["closure_hours_left"] >= 0), f"day {day}: negative closure hours"
+    assert np.all(book["work_days_left"][status == ALLOCATED] > 0), (
         f"day {day}: allocated case with no work left (should have stepped up or be ready)"
     )
 
     # Ready cases have no work or visit left; visit and risk records are consistent.
     ready = status == READY
-    assert np.all(cases.work_days_left[:n][ready] <= 0), f"day {day}: ready case with work left"
+    assert np.all(book["work_days_left"][ready] <= 0), f"day {day}: ready case with work left"
     # (docs/model.md: an incident on a ready case sets a visit due that is never made.)
-    quiet_ready = ready & (cases.n_incidents[:n] == 0)
-    assert np.all(cases.day_visit_due[:n][quiet_ready] == NO_VISIT_DUE), f"day {day}: ready visit"
-    assert np.all((cases.observed_risk[:n] >= 0) & (cases.observed_risk[:n] <= 1))
-    assert np.all(cases.n_visits_on_time[:n] <= cases.n_visits[:n])
-    allocated_once = cases.day_first_allocated[:n] != NEVER
+    quiet_ready = ready & (book["n_incidents"] == 0)
+    assert np.all(book["day_visit_due"][quiet_ready] == NO_VISIT_DUE), f"day {day}: ready visit"
+    assert np.all((book["observed_risk"] >= 0) & (book["observed_risk"] <= 1))
+    assert np.all(book["n_visits_on_time"] <= book["n_visits"])
+    allocated_once = book["day_first_allocated"] != NEVER
     assert np.all(
-        cases.day_first_allocated[:n][allocated_once] >= cases.day_arrived[:n][allocated_once]
+        book["day_first_allocated"][allocated_once] >= book["day_arrived"][allocated_once]
     ), f"day {day}: allocated before arrival"
     assert np.all(allocated_once[is_open | (status == CLOSED)]), f"day {day}: never allocated"
 
@@ -190,6 +216,22 @@ def check_invariants(model: CaseloadModel, *, admin_used: dict | None = None) ->
         assert 0.0 <= w.stress <= 1.0, f"day {day}: stress {w.stress}"
         if w.is_sick(day):
             assert w.hours_worked == 0.0, f"day {day}: sick worker {w.index} worked"
+
+    # The manager under load: its time accounts, stress and every allocated case's review date.
+    if cfg.manager.mode == "under_load":
+        ot_cap = cfg.manager.max_unpaid_overtime_hours_per_week / 5.0 * cfg.team.manager_fte
+        for manager in model.managers:
+            assert 0.0 <= manager.stress <= 1.0, f"day {day}: manager stress {manager.stress}"
+            assert 0.0 <= manager.overtime_allowed <= ot_cap + 1e-9
+            assert manager.overtime_hours <= manager.overtime_allowed + 1e-8
+            assert manager.hours_worked <= manager.hours_available + manager.overtime_allowed + 1e-8
+            assert manager.reviews_overdue >= 0
+        allocated = np.flatnonzero(status == ALLOCATED)
+        last = model.oversight.day_last_review[allocated]
+        assert np.all(last <= day), f"day {day}: a case reviewed in the future"
+        assert np.all(last >= -cfg.manager.review_interval_days - 200 - 1), (
+            f"day {day}: an allocated case was never reviewed or allocated"
+        )
 
     # Admin absorbs no more than its daily hours.
     daily_admin = cfg.support.admin_hours_per_week / 5.0

@@ -824,7 +824,7 @@ def test_the_manager_row_reads_the_models_manager():
     run = model.runs[0]
     start = run.manager_row(0)
     assert 100 <= start.open_cases <= 140 and start.optimum == 65  # about 120 against 65
-    assert start.stress is None  # the model has no manager stress (yet): nothing is made up
+    assert start.stress == run.model.managers[0].stress  # the model's own manager stress
     model.advance(40)
     row = run.manager_row(0)
     manager = run.model.managers[0]
@@ -835,5 +835,6 @@ def test_the_manager_row_reads_the_models_manager():
     staff = run.model.staff
     assert row.overdue == int((staff.day_supervision_due[staff.in_post] <= model.day - 1).sum())
     assert row.overdue > 0  # a manager over 120 cases falls behind with supervision
-    manager.stress = 0.7  # once the model has manager stress, the row shows it
-    assert run.manager_row(0).stress == 0.7
+    assert row.stress == manager.stress
+    del manager.stress  # a model without manager stress: the row shows none, made up nothing
+    assert run.manager_row(0).stress is None

@@ -124,8 +124,7 @@ def test_no_pressure_gives_the_base_threshold_and_no_staff_the_maximum():
     assert door.screening_thresholds(door_model()) == pytest.approx([0.1])
     model = door_model()
     for worker in model.workers:
-        model.staff.day_left[worker.index] = 0
-        model.remove_from_staff(worker)
+        model.staff.leave(worker.index, 0)
     if len(model.staff.in_post) == 0:
         assert door.screening_thresholds(model) == pytest.approx([0.9])
 
@@ -261,29 +260,30 @@ def test_re_referrals_happen_only_for_unresolved_closures_in_a_run():
     )
     model = CaseloadModel(config, 5)
     model.run()
-    cases = model.cases
-    n = cases.n
-    again = np.flatnonzero(cases.episode[:n] > 0)
+    book = model.cases.columns()  # every referral, archived ones included, by case id
+    child, episode, status = book["child"], book["episode"], book["status"]
+    risk = model.cases.risk
+    again = np.flatnonzero(episode > 0)
     assert len(again) > 0
-    pairs = zip(cases.child[:n].tolist(), cases.episode[:n].tolist(), strict=True)
-    before = {pair: row for row, pair in enumerate(pairs)}
-    for row in again.tolist():
-        previous = before[(int(cases.child[row]), int(cases.episode[row]) - 1)]
-        assert cases.status[previous] in (CLOSED, SCREENED_OUT)
-        assert cases.risk_of(np.array([previous]))[0] > 0.3
-        assert cases.day_arrived[row] > cases.day_closed[previous]
+    pairs = zip(child.tolist(), episode.tolist(), strict=True)
+    before = {pair: case for case, pair in enumerate(pairs)}
+    for case in again.tolist():
+        previous = before[(int(child[case]), int(episode[case]) - 1)]
+        assert status[previous] in (CLOSED, SCREENED_OUT)
+        assert risk[previous] > 0.3
+        assert book["day_arrived"][case] > book["day_closed"][previous]
     # with probability 1 every unresolved closure early enough is back (delays are short)
-    closed = np.flatnonzero((cases.status[:n] == CLOSED) & (cases.day_closed[:n] < model.day - 60))
-    unresolved = closed[cases.risk_of(closed) > 0.3]
-    successors = {(int(cases.child[r]), int(cases.episode[r])) for r in again.tolist()}
-    assert all((int(cases.child[r]), int(cases.episode[r]) + 1) in successors for r in unresolved)
+    closed = np.flatnonzero((status == CLOSED) & (book["day_closed"] < model.day - 60))
+    unresolved = closed[risk[closed] > 0.3]
+    successors = {(int(child[c]), int(episode[c])) for c in again.tolist()}
+    assert all((int(child[c]), int(episode[c]) + 1) in successors for c in unresolved)
 
 
 def test_no_re_referrals_by_default():
     config = scenario(**PRESSURED, risk={"enabled": True})
     model = CaseloadModel(config, 5)
     model.run(120)
-    assert not np.any(model.cases.episode[: model.cases.n] > 0) and not model.re_referrals_due
+    assert not np.any(model.cases.full("episode") > 0) and not model.re_referrals_due
 
 
 def test_re_referral_rate_is_the_dfe_share():

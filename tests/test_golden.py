@@ -18,7 +18,7 @@ from tests.golden_runs import GOLDEN, SCENARIOS, golden_figures
 def test_run_matches_golden_figures(name: str) -> None:
     expected = json.loads((GOLDEN / f"{name}.json").read_text())
     actual = golden_figures(name)
-    assert set(actual["summary"]) >= set(expected["summary"])
+    assert set(actual["summary"]) == set(expected["summary"]), "a metric is not pinned"
     for key, value in expected["summary"].items():
         got = actual["summary"][key]
         assert (math.isnan(value) and math.isnan(got)) or got == pytest.approx(

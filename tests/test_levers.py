@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from sim.dashboard.view_model import LEVERS
 from sim.experiments.calibrate import SEARCH_RANGES
 from sim.experiments.experiment import DEFAULT_OUTCOMES, Factor, load_experiment
 from sim.scenario.catalogue import repo_root
@@ -101,8 +100,30 @@ def test_keys_and_labels_are_declared_once():
 
 
 def test_dashboard_controls_are_the_registry_entries_marked_for_it():
-    assert tuple(p for p in REGISTRY if p.on_dashboard) == LEVERS
-    assert all(isinstance(lever, Parameter) for lever in LEVERS)
+    """Each entry marked for the dashboard sets its scenario key there; the others are refused."""
+    from sim.dashboard.view_model import DashboardSettings, build_configs
+
+    def read(config, key: str):
+        for part in key.split("."):
+            config = getattr(config, part)
+        return config
+
+    marked = [p for p in REGISTRY if p.on_dashboard]
+    assert len(marked) >= 5
+    for parameter in marked:
+        if parameter.kind == "choice":
+            value = next(c for c in parameter.choices if c != parameter.default)
+        elif parameter.kind == "bool":
+            value = not parameter.default
+        else:
+            value = parameter.slider_range[1]
+        config = build_configs(DashboardSettings().with_lever(parameter.key, value))[0]
+        assert read(config, parameter.key) == value, parameter.key
+    unmarked = [p for p in REGISTRY if not p.on_dashboard]
+    assert unmarked
+    for parameter in unmarked:
+        with pytest.raises(ScenarioError, match="not a dashboard lever"):
+            build_configs(DashboardSettings().with_lever(parameter.key, parameter.default))
 
 
 def test_calibration_search_ranges_are_the_registered_uncertainties():

@@ -137,7 +137,7 @@ def test_risk_reverts_towards_type_mean():
     mu = logit(model.config.case_types["child_protection"].initial_risk_mean)
     rows = add_cases(model, 3, "child_protection", visit_due_day=50)
     model.cases.risk_logit[rows] = [mu + 2.0, mu - 1.0, mu + 2.0]
-    model.cases.status[rows[2]] = CLOSED  # closed cases no longer evolve
+    model.cases.close(rows[2:], model.day)  # closed cases no longer evolve
     risk.evolve(model)
     np.testing.assert_allclose(model.cases.risk_logit[rows], [mu + 1.8, mu - 0.9, mu + 2.0])
 

@@ -74,6 +74,17 @@ def test_in_post_follows_departures_and_hires() -> None:
         staff.in_post[0] = 1  # the cached index is read-only
 
 
+def test_setting_a_handles_team_or_leaving_day_refreshes_who_is_in_post() -> None:
+    model = quiet_model(team={"n_teams": 2, "social_worker_posts": 2})
+    staff = model.staff
+    assert staff.in_post.tolist() == [0, 1, 2, 3]
+    model.workers[0].team = 1  # moves to the other team: listed after its members
+    assert staff.in_post.tolist() == [1, 0, 2, 3]
+    model.workers[2].day_left = model.day  # leaves
+    assert staff.in_post.tolist() == [1, 0, 3]
+    assert [w.index for w in model.team_workers(1)] == [0, 3]
+
+
 def test_status_codes_match_the_handles() -> None:
     model = quiet_model(team={"social_worker_posts": 6})
     day = 10

@@ -134,6 +134,10 @@ COMMANDS: tuple[Command, ...] = (
         "validation",
         "check a scenario's replications against published patterns (pass/fail per target)",
     ),
+    Command(
+        "robustness",
+        "re-estimate the headline comparisons over the uncertain parameters (sign counts)",
+    ),
     Command("dashboard", "start the live dashboard in the browser (Solara)"),
     Command(
         "healthcheck", "the employer-standards health check from a council's own workforce files"

@@ -123,6 +123,18 @@ def add_execution_options(parser: argparse.ArgumentParser, unit: str = "runs") -
     )
 
 
+def reproducing_options(args: argparse.Namespace) -> list[str]:
+    """``--days`` and each ``--set`` as given: the options a report's reproducing command keeps.
+
+    ``--out``, ``--workers`` and ``--scheduler`` change where and how runs execute, never the
+    numbers, so a report names its command without them.
+    """
+    words = [] if args.days is None else ["--days", str(args.days)]
+    for override in args.set:
+        words += ["--set", override]
+    return words
+
+
 def int_at_least(minimum: int, reason: str = "") -> Callable[[str], int]:
     """An argparse type: a whole number of at least ``minimum`` (``reason`` says why)."""
 

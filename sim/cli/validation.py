@@ -25,6 +25,7 @@ from sim.cli.support import (
     add_set_option,
     checkpointed_replications,
     int_at_least,
+    reproducing_options,
 )
 
 #: Folder inside the output directory holding replications of an unfinished validation.
@@ -150,11 +151,7 @@ def canonical_command(args: argparse.Namespace, scenario_path: str, reps: int, s
     words = ["caseload", "validation"]
     if args.scenario:
         words.append(scenario_path)
-    words += ["--reps", str(reps), "--seed", str(seed)]
-    if args.days is not None:
-        words += ["--days", str(args.days)]
-    for override in args.set:
-        words += ["--set", override]
+    words += ["--reps", str(reps), "--seed", str(seed), *reproducing_options(args)]
     return shlex.join(words)
 
 
@@ -187,12 +184,12 @@ def _write(
     write_directory(out, writers, manifest, command=command)
 
 
-def write_docs(report: str) -> Path:
-    """Replace ``docs/validation.md`` of the repository with ``report``, atomically."""
+def write_docs(report: str, name: str = "validation.md") -> Path:
+    """Replace ``docs/<name>`` of the repository with ``report``, atomically."""
     from sim.scenario.catalogue import repo_root
 
-    path = repo_root() / "docs" / "validation.md"
-    handle, staging = tempfile.mkstemp(prefix=".validation-", suffix=".md", dir=path.parent)
+    path = repo_root() / "docs" / name
+    handle, staging = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".md", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(report)

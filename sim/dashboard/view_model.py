@@ -27,9 +27,8 @@ import numpy as np
 
 from sim.dashboard.band import ReplicationBand
 from sim.dashboard.loops import LEFT_DAYS
-from sim.engine.cases import ALLOCATED, CLOSED, READY, WAITING
+from sim.engine.cases import ALLOCATED, CLOSED, READY, WAITING, record_is_stale, visit_overdue
 from sim.engine.model import CaseloadModel
-from sim.engine.phases.risk import record_is_stale, visit_overdue
 from sim.engine.posts import NOBODY
 from sim.engine.tally import daily_cost
 
@@ -660,7 +659,8 @@ def _overdue(model: CaseloadModel) -> np.ndarray:
 
 def _stale(model: CaseloadModel) -> np.ndarray:
     """Per case row: record out of date at the end of the last day simulated."""
-    return record_is_stale(model, model.day - 1)
+    after_days = model.config.work.record_out_of_date_after_days
+    return record_is_stale(model.cases, model.day - 1, after_days)
 
 
 def format_pounds(value: float) -> str:

@@ -3,10 +3,10 @@
 The state of social workers and referrals lives in numpy columns owned by the model (the
 :class:`~sim.engine.staff.Staff` table and the :class:`~sim.engine.cases.CaseBook`), so the phases
 work on whole columns; a :class:`SocialWorker` is a handle on one staff row and a
-:class:`Referral` on one case row, giving dashboards and users an agent to inspect. Managers,
-assistants and admin support are few (one or two a team) and hold their own state. Behaviour that
-belongs to one daily phase lives in that phase's module under ``sim/engine/phases``; agents see
-the model through :class:`~sim.engine.state.World`.
+:class:`Referral` on one referral (its case id), giving dashboards and users an agent to
+inspect. Managers, assistants and admin support are few (one or two a team) and hold their own
+state. Behaviour that belongs to one daily phase lives in that phase's module under
+``sim/engine/phases``; agents see the model through :class:`~sim.engine.state.World`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import mesa
 import numpy as np
 
 from sim.engine.cases import STATUS_NAMES
+from sim.engine.staff import IN_POST_KEYS
 from sim.engine.staff import STATUS_NAMES as STAFF_STATUS_NAMES
 from sim.scenario.schema import CASE_TYPES, WORKING_DAYS_PER_YEAR
 
@@ -39,7 +40,10 @@ class _Column:
         return getattr(worker.model.staff, self.name)[worker.index].item()
 
     def __set__(self, worker: SocialWorker, value) -> None:
-        getattr(worker.model.staff, self.name)[worker.index] = value
+        staff = worker.model.staff
+        getattr(staff, self.name)[worker.index] = value
+        if self.name in IN_POST_KEYS:
+            staff.changed()  # who is in post, or in which team, changed
 
 
 class SocialWorker(mesa.Agent):
@@ -183,7 +187,11 @@ class SocialWorker(mesa.Agent):
 
 
 class Manager(mesa.Agent):
-    """A team manager: allocates referrals, holds supervision, oversees every case of the team."""
+    """A team manager: allocates referrals, holds supervision, oversees every case of the team.
+
+    Under ``manager.mode = "under_load"`` it also has hours, stress and burnout of its own and
+    reviews every allocated case (``sim/engine/manager.py``).
+    """
 
     def __init__(self, model: World, *, team: int) -> None:
         super().__init__(model)
@@ -196,6 +204,23 @@ class Manager(mesa.Agent):
         self.allocations_today = 0
         self.audits_today = 0
         self.audits = 0
+        # The manager under load (``manager.mode = "under_load"``, sim/engine/manager.py).
+        self.stress = model.config.manager.initial_stress
+        self.days_above_threshold = 0
+        self.is_burnt_out = False
+        self.total_burnout_days = 0
+        self.productivity = 1.0
+        self.hours_available = 0.0
+        self.demand_hours = 0.0
+        self.overtime_allowed = 0.0
+        self.hours_worked = 0.0
+        self.overtime_hours = 0.0
+        self.total_hours_worked = 0.0
+        self.total_overtime_hours = 0.0
+        self.reviews_today = 0
+        self.reviews = 0
+        self.reviews_overdue = 0
+        self.escalations = 0
 
 
 class SocialWorkAssistant(mesa.Agent):
@@ -236,29 +261,36 @@ class AdminSupport(mesa.Agent):
 
 
 class Referral(mesa.Agent):
-    """A handle on one row of the case book: a referral and, once allocated, a case."""
+    """A handle on one referral of the case book (and, once allocated, a case).
 
-    def __init__(self, model: World, *, row: int) -> None:
+    It holds the referral's ``case_id`` and reads the case book by it (``CaseBook.value``), so it
+    stays right when the book compacts its rows between days and after the case is archived.
+    """
+
+    def __init__(self, model: World, *, case_id: int) -> None:
         super().__init__(model)
-        self.row = row
+        self.case_id = case_id
+
+    def _value(self, name: str) -> float | int:
+        return self.model.cases.value(name, self.case_id)
 
     @property
     def case_type(self) -> str:
         """Kind of case (assessment, child in need, ...)."""
-        return CASE_TYPES[int(self.model.cases.type_code[self.row])]
+        return CASE_TYPES[int(self._value("type_code"))]
 
     @property
     def status(self) -> str:
-        """waiting, allocated, ready_to_close or closed."""
-        return STATUS_NAMES[int(self.model.cases.status[self.row])]
+        """waiting, allocated, ready_to_close, closed or screened_out."""
+        return STATUS_NAMES[int(self._value("status"))]
 
     @property
     def worker(self) -> SocialWorker | None:
         """The allocated social worker, if any."""
-        index = int(self.model.cases.worker[self.row])
+        index = int(self._value("worker"))
         return self.model.workers[index] if index >= 0 else None
 
     @property
     def risk(self) -> float:
         """Latent risk in (0, 1); only observed at visits."""
-        return float(self.model.cases.risk_of(np.array([self.row]))[0])
+        return float(1.0 / (1.0 + np.exp(-self._value("risk_logit"))))

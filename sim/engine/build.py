@@ -158,7 +158,6 @@ class OrganisationBuilder:
                 worker.is_long_spell = True
                 worker.day_return_period_until = model.day + cfg.sickness.return_period_days
         model.posts.holder[post] = worker.index
-        model.add_to_staff(worker)
         return worker
 
     def add_initial_cases(self) -> None:
@@ -207,8 +206,7 @@ class OrganisationBuilder:
         cases.day_arrived[rows] = arrived
         cases.status[rows] = ALLOCATED
         cases.worker[rows] = worker.index
-        for row in rows:
-            model.worker_history[int(row)] = [worker.index]
+        model.worker_history.add_many(cases.case_id[rows], worker.index, model.day)
         cases.day_allocated[rows] = cases.day_arrived[rows]
         cases.day_first_allocated[rows] = cases.day_arrived[rows]
         cases.observed_risk[rows] = 1.0 / (1.0 + np.exp(-cases.risk_logit[rows]))

@@ -6,7 +6,7 @@ observed risk is below
     T_k(t) = min(T_max, T_0 + s_w * W_k / F_k + s_c * max(0, O_k / F_k - C_ref))
 
 with W_k the team's waiting referrals and O_k its open cases at the start of the day, F_k its FTE
-in post (no one in post: T_max). A screened-out referral keeps its row, latent risk and child id
+in post (no one in post: T_max). A screened-out referral keeps its case id, latent risk and child id
 with status ``screened_out``, takes no work and is never live again.
 
 **Re-referrals** (``re_referral``): a case that closes, or a referral screened out, on day t is
@@ -68,8 +68,8 @@ def screen(model: World, rows: np.ndarray, thresholds: np.ndarray) -> np.ndarray
     if len(out) == 0:
         return out
     cases.close(out, model.day, status=SCREENED_OUT)
-    for row in out.tolist():
-        agent = model.referral_agents.pop(row, None)
+    for case_id in cases.case_id[out].tolist():
+        agent = model.referral_agents.pop(case_id, None)
         if agent is not None:
             agent.remove()
     high = int(np.count_nonzero(cases.risk_of(out) > model.config.risk.high_risk_threshold))
@@ -139,5 +139,6 @@ def release_due(model: World) -> np.ndarray:
         cases.observed_risk[row] = min(1.0, max(0.0, risk + rng.normal(0.0, SCREENING_NOISE_SD)))
         start_case_type(model, np.array([row]), rng)
         cases.status[row] = WAITING
-        model.referral_agents[row] = Referral(model, row=row)
+        case_id = int(cases.case_id[row])
+        model.referral_agents[case_id] = Referral(model, case_id=case_id)
     return rows

@@ -283,6 +283,23 @@ METRICS: tuple[Metric, ...] = (
         "risk",
         label="Notified serious incidents",
     ),
+    Metric(
+        "manager_stress_mean",
+        "stress (0-1)",
+        "mean stress of team managers over manager-days (NaN unless manager.mode = under_load)",
+        "lower",
+        "workforce",
+        label="Managers' stress",
+    ),
+    Metric(
+        "manager_reviews_overdue_share",
+        "share",
+        "share of allocated case-days with the case's management review overdue "
+        "(NaN unless manager.mode = under_load)",
+        "lower",
+        "risk",
+        label="Cases overdue a management review",
+    ),
 )
 
 METRIC_KEYS: tuple[str, ...] = tuple(m.key for m in METRICS)

@@ -9,17 +9,22 @@ Order of one working day (see docs/model.md):
   5. wellbeing     stress, burnout and new sickness spells
   6. staffing      leavers, cuts, recruits and agency cover
   7. metrics       the day is recorded (model series in the tally's preallocated arrays,
-                   each worker's state in the worker-day record's numpy blocks)
+                   each worker's state in the worker-day record's numpy blocks); then, once
+                   closed rows reach half the live ones, the case book archives them
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import mesa
 import numpy as np
 
 from sim.engine.agents import AdminSupport, Manager, SocialWorkAssistant, SocialWorker
 from sim.engine.build import OrganisationBuilder
+from sim.engine.case_history import CaseHistory
 from sim.engine.cases import CaseBook
+from sim.engine.manager import Oversight, is_under_load
 from sim.engine.phases import allocation, arrivals, risk, staffing, supervision, wellbeing, work
 from sim.engine.posts import Posts
 from sim.engine.rng import Streams
@@ -57,31 +62,32 @@ class CaseloadModel(mesa.Model):
         self.n_children = 0
         #: Day -> children due back that day: (child, episode, team, risk logit at closure).
         self.re_referrals_due: dict[int, list[tuple[int, int, int, float]]] = {}
-        #: Every worker each case has been allocated to, in order (a case's change history).
-        self.worker_history: dict[int, list[int]] = {}
+        #: Every allocation of every case, in order (each case's history of workers).
+        self.worker_history = CaseHistory()
         self.held_caseloads = {
             w.name: w.held_caseload for w in config.team.workers if w.held_caseload is not None
         }
         self.tally = Tally(self)
         self.worker_days = WorkerDayRecord()
+        #: Each case's last management review (used when ``manager.mode = "under_load"``).
+        self.oversight = Oversight()
         self.builder = OrganisationBuilder(self)
         self.builder.build()
+        if is_under_load(self):
+            self.oversight.start(self)
 
     def _expected_cases(self) -> int:
+        """Rows for the day-0 cases and a quarter-year of arrivals; more double the columns.
+
+        Compaction keeps the working columns near the live cases, so a run needs no room for
+        every referral it will ever open.
+        """
         cfg = self.config
-        arrivals_total = cfg.demand.referrals_per_day * cfg.simulation.days
+        arrivals = cfg.demand.referrals_per_day * min(cfg.simulation.days, 65)
         initial = cfg.simulation.initial_cases_per_fte * cfg.team.social_worker_posts
-        return int((arrivals_total * 1.6 + initial) * cfg.team.n_teams) + 64
+        return int((arrivals + initial) * 1.6 * cfg.team.n_teams) + 64
 
     # Staff registry -------------------------------------------------------------------------
-    def add_to_staff(self, worker: SocialWorker) -> None:
-        """Register a worker as in post in its team."""
-        self.staff.changed()
-
-    def remove_from_staff(self, worker: SocialWorker) -> None:
-        """Take a worker who has left off the staff (its ``day_left`` is set)."""
-        self.staff.changed()
-
     def workers_in_post(self) -> list[SocialWorker]:
         """Every social worker currently in post, team by team, in hiring order."""
         workers = self.workers
@@ -152,9 +158,13 @@ class CaseloadModel(mesa.Model):
         if self.config.simulation.collect_worker_days:
             who = self.staff.in_post
             self.worker_days.record(self.day, self.staff, who, intentions_to_leave(self, who))
+            if is_under_load(self):
+                self.worker_days.record_managers(self.day, self.managers, self.config)
+        if self.cases.should_compact():
+            self.cases.compact()  # between days, when no phase holds a row
         self.day += 1
 
-    def run(self, days: int | None = None, progress=None) -> None:
+    def run(self, days: int | None = None, progress: Callable[[int], None] | None = None) -> None:
         """Step ``days`` days (default: the scenario's length), calling ``progress(day)``."""
         for _ in range(self.config.simulation.days if days is None else days):
             self.step()

@@ -53,8 +53,8 @@ def open_cases(
     model.n_children += len(rows)
     initial_risk_logit(model, rows, rng)
     start_case_type(model, rows, duration_rng or model.streams["case_duration"])
-    for row in rows:
-        model.referral_agents[int(row)] = Referral(model, row=int(row))
+    for case_id in cases.case_id[rows].tolist():
+        model.referral_agents[case_id] = Referral(model, case_id=case_id)
     return rows
 
 

@@ -5,12 +5,13 @@ streams are created), so adding a mechanism or changing a lever never shifts the
 processes. Two scenarios run with the same seed therefore share their arrivals, sickness,
 leaving and risk draws wherever the policy does not change them (common random numbers).
 
-Draws made for case rows every day (risk steps, incident and step-up uniforms) are *keyed*
-instead of streamed: the draw of row r on day t of stream s is a counter-based SplitMix64
-value u = mix64(b_{s,t} + (r + 1) * phi) with b_{s,t} = mix64(k_s + (t + 1) * phi), phi the
-golden-ratio increment and k_s a 64-bit key from (seed, s). It depends on (seed, s, t, r) alone,
-so only live rows need drawing and a case gets the same draws whichever other cases are live:
-a policy that closes cases sooner leaves the risk path of every other case as it was.
+Draws made for cases every day (risk steps, incident and step-up uniforms) are *keyed*
+instead of streamed: the draw of case r (its ``case_id``, never its row, which compaction moves)
+on day t of stream s is a counter-based SplitMix64 value u = mix64(b_{s,t} + (r + 1) * phi) with
+b_{s,t} = mix64(k_s + (t + 1) * phi), phi the golden-ratio increment and k_s a 64-bit key from
+(seed, s). It depends on (seed, s, t, r) alone, so only live cases need drawing and a case gets
+the same draws whichever other cases are live: a policy that closes cases sooner leaves the risk
+path of every other case as it was.
 """
 
 from __future__ import annotations
@@ -64,7 +65,10 @@ class Streams:
         return stream
 
     def row_uniform(self, name: str, day: int, rows: np.ndarray) -> np.ndarray:
-        """One uniform draw in (0, 1) per row of ``rows`` on ``day``, keyed (module docstring)."""
+        """One uniform draw in (0, 1) per key of ``rows`` on ``day``, keyed (module docstring).
+
+        ``rows`` are keys (case ids, children), not case-book rows.
+        """
         if name not in ROW_STREAMS:
             raise KeyError(f"{name!r} is not a per-row stream; declare it in ROW_STREAMS")
         key = self._row_keys.get(name)
@@ -92,9 +96,10 @@ class Streams:
         return np.random.Generator(np.random.PCG64(sequence))
 
 
-#: Streams drawn per case row and day (:meth:`Streams.row_uniform`), not in sequence.
+#: Streams drawn per case and day (:meth:`Streams.row_uniform`), not in sequence.
 #: The ``re_referral*`` streams are keyed by (episode, child) instead of (day, row), so a child's
-#: return depends on that child alone (docs/model.md, re-referrals).
+#: return depends on that child alone (docs/model.md, re-referrals). ``manager_review`` places
+#: day-0 cases' last management review (sim/engine/manager.py).
 ROW_STREAMS: tuple[str, ...] = (
     "risk",
     "incidents",
@@ -103,6 +108,7 @@ ROW_STREAMS: tuple[str, ...] = (
     "re_referral",
     "re_referral_delay",
     "re_referral_case",
+    "manager_review",
 )
 
 _MASK64 = 2**64 - 1

@@ -13,8 +13,10 @@ import numpy as np
 import pandas as pd
 
 from sim.engine.cases import STATUS_NAMES
+from sim.engine.manager import MANAGER_WORKER_BASE, is_under_load
 from sim.engine.metrics import DAILY_COUNT_COLUMNS
 from sim.engine.model import CaseloadModel
+from sim.engine.worker_days import ROLES
 from sim.scenario.schema import CASE_TYPES, Scenario
 
 #: Daily columns kept, averaged by week, for time-series plots of a comparison.
@@ -78,14 +80,17 @@ def collect(model: CaseloadModel, replication: int = 0) -> RunResult:
 
 
 def worker_table(model: CaseloadModel) -> pd.DataFrame:
-    """One row per social worker who ever held a post, read from the staff table's columns."""
+    """One row per social worker who ever held a post, read from the staff table's columns.
+
+    With the manager under load, a ``role`` column and one row per team manager are added.
+    """
     staff = model.staff
     if staff.n == 0:
         return pd.DataFrame()
     leavers = {entry["worker"]: entry["reason"] for entry in model.tally.leaver_log}
     column = staff.view
     in_post = column("day_left") < 0
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "worker": np.arange(staff.n, dtype=np.int64),
             "name": [w.name for w in model.workers],
@@ -113,6 +118,53 @@ def worker_table(model: CaseloadModel) -> pd.DataFrame:
             "cases_closed": column("n_cases_closed").copy(),
         }
     )
+    if not is_under_load(model):
+        return table
+    table["role"] = ROLES[0]
+    return pd.concat([table, manager_rows(model)], ignore_index=True)
+
+
+def manager_rows(model: CaseloadModel) -> pd.DataFrame:
+    """One ``workers.parquet`` row per team manager (the manager under load).
+
+    Worker ``MANAGER_WORKER_BASE + team``, no post (-1), in post the whole run; no cases,
+    visits or contact; its stress, burnout days, hours and unpaid overtime.
+    """
+    managers = model.managers
+    n = len(managers)
+    teams = np.array([m.team for m in managers], dtype=np.int64)
+    zeros = np.zeros(n, dtype=np.int64)
+    return pd.DataFrame(
+        {
+            "worker": MANAGER_WORKER_BASE + teams,
+            "name": [f"Manager T{team}" for team in teams.tolist()],
+            "team": teams,
+            "post": np.full(n, -1, dtype=np.int64),
+            "fte": np.full(n, model.config.team.manager_fte),
+            "is_agency": np.zeros(n, dtype=bool),
+            "experience_years_at_start": np.full(n, np.nan),
+            "priority_style": [""] * n,
+            "day_started": zeros,
+            "day_left": np.full(n, -1, dtype=np.int64),
+            "left_reason": [""] * n,
+            "days_in_post": np.full(n, model.day, dtype=np.int64),
+            "caseload_end": zeros,
+            "backlog_hours_end": np.zeros(n),
+            "stress_end": np.array([m.stress for m in managers], dtype=np.float64),
+            "burnout_days": np.array([m.total_burnout_days for m in managers], dtype=np.int64),
+            "sick_days": zeros,
+            "short_spells": zeros,
+            "long_spells": zeros,
+            "hours_worked": np.array([m.total_hours_worked for m in managers], dtype=np.float64),
+            "unpaid_overtime_hours": np.array(
+                [m.total_overtime_hours for m in managers], dtype=np.float64
+            ),
+            "contact_hours": np.zeros(n),
+            "visits": zeros,
+            "cases_closed": zeros,
+            "role": ROLES[1],
+        }
+    )
 
 
 def worker_day_table(model: CaseloadModel) -> pd.DataFrame:
@@ -128,10 +180,7 @@ def case_table(model: CaseloadModel) -> pd.DataFrame:
     table["case_type"] = [CASE_TYPES[c] for c in table["type_code"]]
     table["status_name"] = [STATUS_NAMES[s] for s in table["status"]]
     table["risk"] = model.cases.risk
-    history = model.worker_history
-    table["worker_history"] = [
-        ">".join(map(str, history.get(row, []))) for row in range(len(table))
-    ]
+    table["worker_history"] = model.worker_history.joined(len(table))
     return table.drop(columns=["risk_logit", "casework_covered_share"])
 
 

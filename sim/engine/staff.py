@@ -25,6 +25,9 @@ LEFT, SICK, RETURNING, BURNT_OUT, AGENCY, WORKING = range(6)
 STATUS_NAMES = ("left", "sick", "returning", "burnt_out", "agency", "working")
 
 #: Every column: (dtype, value of a new row).
+#: The columns the in-post index (:attr:`Staff.in_post`) is computed from.
+IN_POST_KEYS = frozenset({"day_left", "team"})
+
 COLUMNS: dict[str, tuple[type, float]] = {
     # Employment
     "team": (np.int64, 0),
@@ -150,14 +153,24 @@ class Staff:
         return self.n - 1
 
     def changed(self) -> None:
-        """Forget the in-post index (a hire or a departure changed who is in post)."""
+        """Forget the in-post index: a column of :data:`IN_POST_KEYS` was written.
+
+        A ``SocialWorker`` handle calls it whenever one of those attributes is set, so a hire or
+        a departure cannot leave the index stale; code writing those columns directly calls it.
+        """
+        self._in_post = None
+
+    def leave(self, rows: np.ndarray | int, day: int) -> None:
+        """Workers ``rows`` left their posts on ``day``."""
+        self.day_left[rows] = day
         self._in_post = None
 
     @property
     def in_post(self) -> np.ndarray:
         """Rows of the workers in post, team by team, in hiring order within a team.
 
-        Kept between hires and departures, which call :meth:`changed`; callers must not write it.
+        Kept until a column of :data:`IN_POST_KEYS` changes (:meth:`changed`); callers must not
+        write it.
         """
         if self._in_post is None:
             rows = np.flatnonzero(self.day_left[: self.n] < 0)
@@ -197,7 +210,3 @@ class Staff:
         who = self.in_post
         self.days_in_post[who] += 1
         self.total_sick_days[who] += self.is_sick(who, day)
-
-    def column_table(self) -> dict[str, np.ndarray]:
-        """Copies of every used column."""
-        return {name: getattr(self, name)[: self.n].copy() for name in COLUMNS}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from sim.engine.case_history import CaseHistory
 from sim.engine.cases import CaseBook
 from sim.engine.posts import Posts
 from sim.engine.rng import Streams
@@ -62,15 +63,17 @@ class World(Protocol):
     #: Every social worker's state in numpy columns, one row per ``SocialWorker.index``.
     staff: Staff
     tally: Events
+    #: Each case row's last management review (the manager under load; sim/engine/manager.py).
+    oversight: Any
     #: Every social worker ever hired (handles on ``staff`` rows), by ``SocialWorker.index``.
     workers: list[Any]
     managers: list[Any]
     swas: list[Any]
     admins: list[Any]
-    #: Row -> its Referral agent, for rows not yet closed.
+    #: Case id -> its Referral agent, for referrals not yet closed.
     referral_agents: dict[int, Any]
-    #: Row -> every worker index the case has been allocated to, in order.
-    worker_history: dict[int, list[int]]
+    #: Every allocation of every case, in order: (case id, worker, day).
+    worker_history: CaseHistory
     #: Named worker -> caseload its manager holds it at (teaching scenarios).
     held_caseloads: dict[str, int]
     #: Children referred so far (fresh referrals; a re-referral keeps its child's id).
@@ -83,9 +86,6 @@ class World(Protocol):
 
     def team_workers(self, team: int) -> list[Any]:
         """Social workers in post in ``team``."""
-
-    def remove_from_staff(self, worker: Any) -> None:
-        """Take a worker who has left off the staff."""
 
     def team_admin(self, team: int) -> Any:
         """The team's admin support, if it has any."""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.engine.cases import ALLOCATED, READY, WAITING, CaseBook, record_is_stale, visit_overdue
+from sim.engine.manager import is_under_load, review_overdue
 from sim.engine.metrics import DAILY_COLUMNS, METRIC_KEYS
 from sim.scenario.schema import WORKING_DAYS_PER_YEAR
 
@@ -59,6 +60,10 @@ _ACCUMULATORS = (
     "screened_out",
     "screened_out_high_risk",
     "notifications",
+    "manager_stress_sum",
+    "manager_days",
+    "reviews_overdue_case_days",
+    "allocated_case_days",
 )
 
 
@@ -241,12 +246,20 @@ class Tally:
             t["screened_out"] += self.screened_out_today
             t["screened_out_high_risk"] += self.screened_out_high_risk_today
             t["notifications"] += self.notifications_today
+            if is_under_load(model):
+                allocated = live[status == ALLOCATED]
+                # Overdue at the end of the day: due on or before it (as visits are).
+                overdue_reviews = review_overdue(model, allocated, day + 1)
+                t["reviews_overdue_case_days"] += int(overdue_reviews.sum())
+                t["allocated_case_days"] += len(allocated)
+                t["manager_stress_sum"] += sum(m.stress for m in model.managers)
+                t["manager_days"] += len(model.managers)
         self._start_day()
 
     def summary(self, model: World) -> dict[str, float]:
         """The metric contract for this replication (measured window only)."""
         t = self.totals
-        status = model.cases.status[: model.cases.n]
+        status = model.cases.status[: model.cases.n]  # every live row (archived ones are closed)
         measured_years = max(1, self.days - self.warmup_days) / WORKING_DAYS_PER_YEAR
         # the same test as the daily overdue count, on the last day
         still_overdue = int(visit_overdue(model.cases, model.day - 1, model.cases.live).sum())
@@ -288,6 +301,11 @@ class Tally:
                 1000.0 * t["notifications"] * WORKING_DAYS_PER_YEAR,
                 t["open_case_days"] + t["unallocated_case_days"],
             ),
+            # the manager under load; NaN with manager.mode = "off" (not modelled)
+            "manager_stress_mean": ratio(t["manager_stress_sum"], t["manager_days"]),
+            "manager_reviews_overdue_share": ratio(
+                t["reviews_overdue_case_days"], t["allocated_case_days"]
+            ),
         }
         assert set(values) == set(METRIC_KEYS), "tally and metric contract disagree"
         return {k: float(v) for k, v in values.items()}
@@ -303,8 +321,8 @@ def re_referral_rate(cases: CaseBook, warmup_days: int) -> float:
     That is the DfE re-referral definition (within 12 months); NaN when none arrived. Day-0
     cases are not referrals in the window, but count as a child's previous referral.
     """
-    n = cases.n
-    child, arrived = cases.child[:n], cases.day_arrived[:n]
+    child, arrived = cases.full("child"), cases.full("day_arrived")
+    n = len(child)
     order = np.lexsort((arrived, child))
     child, arrived = child[order], arrived[order]
     same_child = np.zeros(n, dtype=bool)

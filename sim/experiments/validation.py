@@ -167,6 +167,15 @@ def looked_after_2plus_changes_proxy(result: RunResult, config: Scenario) -> flo
     return float((rate >= 2.0).mean())
 
 
+def social_workers_only(table: pd.DataFrame) -> pd.DataFrame:
+    """The social workers' rows of ``workers`` or ``worker_days``.
+
+    With ``manager.mode = "under_load"`` those tables also hold the team managers (``role``
+    column); the workforce targets are about social workers.
+    """
+    return table[table["role"] == "social_worker"] if "role" in table.columns else table
+
+
 def _worker_days_with_experience(result: RunResult, config: Scenario) -> pd.DataFrame:
     """Measured-window worker-days with each worker's years of practice on that day.
 
@@ -175,10 +184,10 @@ def _worker_days_with_experience(result: RunResult, config: Scenario) -> pd.Data
     ``SocialWorker.is_nqsw`` counts it.
     """
     warmup, _ = _measured(config)
-    days = result.worker_days
+    days = social_workers_only(result.worker_days)
     days = days[days["day"] >= warmup]
     joined = days.merge(
-        result.workers[["worker", "experience_years_at_start", "day_started"]],
+        social_workers_only(result.workers)[["worker", "experience_years_at_start", "day_started"]],
         on="worker",
         how="left",
         validate="many_to_one",
@@ -208,7 +217,8 @@ def _overall_burnout(result: RunResult, config: Scenario) -> float:
 def burnout_by_employment(result: RunResult, config: Scenario) -> dict[str, float]:
     """Burnt-out share of measured worker-days of permanent and of agency workers."""
     warmup, _ = _measured(config)
-    days = result.worker_days[result.worker_days["day"] >= warmup]
+    days = social_workers_only(result.worker_days)
+    days = days[days["day"] >= warmup]
     shares = {}
     for name, is_agency in (("permanent", False), ("agency", True)):
         group = days.loc[days["is_agency"] == is_agency, "is_burnt_out"]
@@ -261,7 +271,7 @@ def burnout_gap_agency_vs_permanent(result: RunResult, config: Scenario) -> floa
 def leavers_under_5_years_share(result: RunResult, config: Scenario) -> float:
     """Share of permanent leavers in the measured window with under 5 years in their post."""
     warmup, _ = _measured(config)
-    workers = result.workers
+    workers = social_workers_only(result.workers)
     leavers = workers[
         (~workers["is_agency"])
         & (workers["day_left"] >= warmup)
@@ -714,6 +724,10 @@ def render_markdown(
         f"of which {not_modelled} because the model does not have the mechanism yet. "
         f"{wide} of the passes are marked (wide): the model's interval is wider than the "
         "published range, so the pass says little.",
+        "",
+        "Whether the headline comparisons (the 10% staffing cut, the caseload cap, admin "
+        "support) keep the sign of their effects over the uncertain parameters is in "
+        "[robustness.md](robustness.md), written by `caseload robustness`.",
         "",
         "| target | source | published figure (range) | model mean [95% CI] | result |",
         "| --- | --- | --- | --- | --- |",

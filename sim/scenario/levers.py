@@ -311,9 +311,10 @@ _RETENTION_RATIO_NOTE = (
 )
 
 #: Every registered lever and uncertain parameter. The dashboard shows those ``on_dashboard``
-#: in this order; the uncertainties' ranges are calibration's documented search ranges
-#: (``docs/calibration.md``), the levers' what the scenarios under ``scenarios/levers`` and the
-#: experiment files vary.
+#: in this order; the calibrated uncertainties' ranges are calibration's documented search
+#: ranges (``docs/calibration.md``), the harm side's assumed ones span none to twice the assumed
+#: value, the levers' what the scenarios under ``scenarios/levers`` and the experiment files vary.
+#: ``caseload robustness`` samples every uncertainty's range.
 REGISTRY: tuple[Parameter, ...] = (
     # --- levers: what management controls --------------------------------------------------
     Parameter(
@@ -389,6 +390,14 @@ REGISTRY: tuple[Parameter, ...] = (
         "which relieves stress and catches cases going wrong.",
     ),
     Parameter(
+        "manager.mode", "The manager under load", "choice", "lever", "supervision",
+        moves="overdue visits, high-risk unmonitored days, manager stress",
+        plain="How the team manager is modelled: off (it only holds supervision and audits in "
+        "the hours oversight leaves) or under_load (it also has stress of its own and must "
+        "review every case regularly; an overloaded manager's missed reviews leave visit "
+        "timescales unset and risk unassessed).",
+    ),
+    Parameter(
         "sickness.return_policy", "Return to work after long sickness", "choice", "lever",
         "work", on_dashboard=True,
         plain="How a worker back from long-term sickness is treated: normal (straight back "
@@ -457,6 +466,27 @@ REGISTRY: tuple[Parameter, ...] = (
     Parameter(
         "wellbeing.overload_gain_per_day", "Overload stress gain per day (wellbeing)", "per day",
         "uncertainty", "wellbeing", low=0.02, high=0.06, moves="burnout prevalence",
+    ),
+    # --- uncertainties: the harm side's assumptions (docs/model.md, "Risk"), from none to
+    # twice the assumed value (the risk gradient from half to one and a half times it) -----------
+    Parameter(
+        "risk.unmonitored_drift_per_day", "Risk drift while a visit is overdue (risk)",
+        "logit/day", "uncertainty", "risk", low=0.0, high=0.02,
+        moves="high-risk unmonitored days, serious incidents",
+    ),
+    Parameter(
+        "risk.incident_risk_log_ratio", "Incident hazard per unit of risk (risk)",
+        "log-hazard per unit risk", "uncertainty", "risk", low=2.0, high=6.0,
+        moves="serious incidents",
+    ),
+    Parameter(
+        "risk.incident_overdue_log_ratio", "Incident hazard per visit interval overdue (risk)",
+        "log-hazard per interval", "uncertainty", "risk", low=0.0, high=1.4,
+        moves="serious incidents",
+    ),
+    Parameter(
+        "risk.incident_record_log_ratio", "Incident hazard while the record is stale (risk)",
+        "log-hazard", "uncertainty", "risk", low=0.0, high=0.6, moves="serious incidents",
     ),
 )  # fmt: skip
 

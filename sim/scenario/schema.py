@@ -428,6 +428,26 @@ class Supervision(Section):
     stress_relief: Probability = 0.05
 
 
+class ManagerLoad(Section):
+    """The team manager as a worker under load, whose case reviews reach the children.
+
+    ``mode = "off"`` (the default) keeps the manager of the supervision phase alone: hours for
+    supervision and audits after oversight, no stress, no case reviews. ``"under_load"`` gives it
+    an hours budget (with unpaid overtime if allowed), stress and burnout like a social worker's,
+    and a periodic review of every allocated case that sets its visit timescale and re-assesses
+    its risk (docs/model.md, "The manager under load").
+    """
+
+    mode: Literal["off", "under_load"] = "off"
+    review_interval_days: Annotated[int, Field(ge=1, le=260)] = 20
+    high_risk_review_interval_days: Annotated[int, Field(ge=1, le=260)] = 5
+    review_hours_per_case: TaskHours = 0.25
+    unset_timescale_slip_days: Annotated[int, Field(ge=0, le=260)] = 5
+    unreviewed_drift_per_day: Annotated[float, Field(ge=0.0, le=1.0)] = 0.01
+    max_unpaid_overtime_hours_per_week: Annotated[float, Field(ge=0.0, le=40.0)] = 0.0
+    initial_stress: Probability = 0.25
+
+
 class Support(Section):
     """Admin staff and social work assistants (SWAs) per team."""
 
@@ -554,6 +574,7 @@ class Scenario(Section):
     re_referral: ReReferral = ReReferral()
     work: Work = Work()
     supervision: Supervision = Supervision()
+    manager: ManagerLoad = ManagerLoad()
     support: Support = Support()
     wellbeing: Wellbeing = Wellbeing()
     sickness: Sickness = Sickness()

@@ -142,7 +142,7 @@ def assign(model: World, row: int, worker: int) -> None:
     cases, day = model.cases, model.day
     cases.worker[row] = worker
     cases.day_allocated[row] = day
-    model.worker_history.setdefault(row, []).append(worker)
+    model.worker_history.add(int(cases.case_id[row]), worker, day)
     cases.status[row] = READY if cases.work_days_left[row] <= 0 else ALLOCATED
     if cases.day_first_allocated[row] == NEVER:
         cases.day_first_allocated[row] = day

@@ -11,8 +11,8 @@ an incident today is 1 - exp(-h). These are harm events (``serious_incidents``);
 q0 = ``notifiable_share``, b_q = ``notifiable_risk_log_ratio`` (a keyed draw of its own).
 x is clipped to [-12, 12]. An incident reveals the case's risk
 and, unless the case is ready to close, makes a visit due at once. eps and the incident uniform
-are keyed by (case row, day) (``Streams.row_normal``/``row_uniform``) and drawn for live cases
-only: two scenarios share them row by row when their case books line up (same arrivals and day-0
+are keyed by (case id, day) (``Streams.row_normal``/``row_uniform``) and drawn for live cases
+only: two scenarios share them case by case when their case books line up (same arrivals and day-0
 cases), which holds for levers that change neither demand nor the day-0 workforce, whatever
 else the levers change.
 """
@@ -23,9 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engine.cases import CLOSED
 from sim.engine.cases import record_is_stale as cases_record_is_stale
-from sim.engine.cases import visit_overdue as visit_overdue  # the daily test, re-exported
 from sim.engine.referrals import logit
 from sim.scenario.schema import CASE_TYPES, WORKING_DAYS_PER_YEAR
 
@@ -56,12 +54,12 @@ def evolve(model: World) -> int:
     """Move latent risk one day on and draw serious incidents; return today's incident count."""
     cases, day, cfg = model.cases, model.day, model.config.risk
     live = cases.live
-    live = live[cases.status[live] != CLOSED]
     if not cfg.enabled or len(live) == 0:
         return 0
-    # Draws keyed by (row, day): scenarios share each case's risk path whatever else is live.
-    eps = model.streams.row_normal("risk", day, live)
-    uniform = model.streams.row_uniform("incidents", day, live)
+    # Draws keyed by (case, day): scenarios share each case's risk path whatever else is live.
+    ids = cases.case_id[live]
+    eps = model.streams.row_normal("risk", day, ids)
+    uniform = model.streams.row_uniform("incidents", day, ids)
     due = cases.day_visit_due[live]
     overdue_days = np.where(due < day, day - due, 0)
     x = cases.risk_logit[live]
@@ -87,7 +85,7 @@ def evolve(model: World) -> int:
             cfg.notifiable_share
             * np.exp(cfg.notifiable_risk_log_ratio * (risk[hit] - REFERENCE_RISK)),
         )
-        drawn = model.streams.row_uniform("notification", day, live[hit])
+        drawn = model.streams.row_uniform("notification", day, ids[hit])
         model.tally.record_notifications(int(np.count_nonzero(drawn < notify)))
     for i, row in zip(hit.tolist(), live[hit].tolist(), strict=True):
         cases.n_incidents[row] += 1

@@ -67,9 +67,8 @@ def depart(model: World, worker: SocialWorker, reason: str, *, release: bool = T
 
     ``release=False`` leaves that to the caller, who releases several leavers' cases at once.
     """
-    worker.day_left = model.day
+    model.staff.leave(worker.index, model.day)
     worker.left_reason = reason
-    model.remove_from_staff(worker)
     if release:
         release_worker_cases(model.cases, worker.index)
     if worker.post >= 0 and model.posts.holder[worker.post] == worker.index:

@@ -13,6 +13,9 @@ Hours left after supervision go to audits: the manager reviews floor(S_left / a)
 failing cases (a statutory visit overdue or a record out of date), most overdue first, at
 ``audit_hours_per_case`` a each. An audit makes the case's latent risk observed, so a case found to
 be at high risk jumps the visit and allocation queues. An overloaded manager audits nothing.
+With ``manager.mode = "under_load"`` (``sim/engine/manager.py``) S also has the manager's unpaid
+overtime and burnout in it, the hours left after sessions go to case reviews before audits, and
+the manager's stress moves at the end of its day.
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engine.cases import CLOSED, NO_VISIT_DUE, group_rows
-from sim.engine.phases.risk import record_is_stale
+from sim.engine import manager as manager_load
+from sim.engine.cases import NO_VISIT_DUE, group_rows, record_is_stale
 
 if TYPE_CHECKING:
     from sim.engine.agents import Manager
@@ -40,7 +43,6 @@ def supervise(model: World) -> None:
     """Hold today's supervision sessions in every team."""
     cfg, day, cases, staff = model.config.supervision, model.day, model.cases, model.staff
     live = cases.live
-    live = live[cases.status[live] != CLOSED]
     live_per_team = np.bincount(cases.team[live], minlength=len(model.managers)).tolist()
     who = staff.in_post
     staff.supervised_today[who] = False
@@ -68,38 +70,73 @@ def supervise(model: World) -> None:
         )
     cost = cfg.session_hours + cfg.recording_hours
     manager_fte = model.config.team.manager_fte
+    under_load = model.config.manager.mode == "under_load"
+    if under_load:
+        reviewable_by_team = manager_load.team_open_rows(model, live)
+        for rows in reviewable_by_team:
+            manager_load.note_allocations(model, rows)
     for manager in model.managers:
         open_cases = live_per_team[manager.team]
         manager.oversight_ratio = open_cases / (cfg.span_optimum_cases * manager_fte)
-        hours = manager_fte * (cfg.manager_hours_per_week - cfg.manager_fixed_hours_per_week) / 5.0
-        hours -= (
+        oversight = (
             cfg.oversight_hours_per_case_per_week
             * open_cases
             / 5.0
             * max(1.0, manager.oversight_ratio)
         )
-        manager.hours_for_supervision = max(0.0, hours)
-        if not cfg.enabled:
-            audit(model, manager, failing_by_team[manager.team], manager.hours_for_supervision)
-            continue
-        n_missed = int(missed_by_team[manager.team])
-        if n_missed:
-            manager.sessions_missed += n_missed
-            model.tally.record_supervision(expected=n_missed, on_time=0)
+        if under_load:
+            team_rows = reviewable_by_team[manager.team]
+            due_reviews = manager_load.reviews_due(model, team_rows)
+            sessions_due = len(due_by_team[manager.team]) if cfg.enabled else 0
+            manager.hours_for_supervision = manager_load.start_day(
+                model, manager, oversight, sessions_due * cost, len(due_reviews)
+            )
+        else:
+            weekly = cfg.manager_hours_per_week - cfg.manager_fixed_hours_per_week
+            manager.hours_for_supervision = max(0.0, manager_fte * weekly / 5.0 - oversight)
         budget = manager.hours_for_supervision
-        for i in due_by_team[manager.team].tolist():
-            if budget < cost:
-                break
-            budget -= cost
-            index = int(candidates[i])
-            on_time = day <= int(candidate_due[i])
-            manager.sessions_held += 1
-            manager.sessions_on_time += int(on_time)
-            model.tally.record_supervision(expected=1, on_time=int(on_time))
-            staff.supervised_today[index] = True
-            staff.supervision_hours_today[index] = cfg.session_hours
-            staff.day_supervision_due[index] = day + int(candidate_interval[i])
-        audit(model, manager, failing_by_team[manager.team], budget)
+        if cfg.enabled:
+            budget = hold_sessions(
+                model, manager, budget, candidates, candidate_due, candidate_interval,
+                due_by_team[manager.team], int(missed_by_team[manager.team]),
+            )  # fmt: skip
+        if under_load:
+            budget = manager_load.review(model, manager, due_reviews, budget)
+        budget = audit(model, manager, failing_by_team[manager.team], budget)
+        if under_load:
+            overdue = manager_load.drift_unreviewed(model, team_rows)
+            manager_load.end_day(model, manager, budget, overdue)
+
+
+def hold_sessions(
+    model: World,
+    manager: Manager,
+    budget: float,
+    candidates: np.ndarray,
+    candidate_due: np.ndarray,
+    candidate_interval: np.ndarray,
+    team_due: np.ndarray,
+    n_missed: int,
+) -> float:
+    """Count the team's missed sessions and hold those due while ``budget`` lasts; hours left."""
+    cfg, day, staff = model.config.supervision, model.day, model.staff
+    cost = cfg.session_hours + cfg.recording_hours
+    if n_missed:
+        manager.sessions_missed += n_missed
+        model.tally.record_supervision(expected=n_missed, on_time=0)
+    for i in team_due.tolist():
+        if budget < cost:
+            break
+        budget -= cost
+        index = int(candidates[i])
+        on_time = day <= int(candidate_due[i])
+        manager.sessions_held += 1
+        manager.sessions_on_time += int(on_time)
+        model.tally.record_supervision(expected=1, on_time=int(on_time))
+        staff.supervised_today[index] = True
+        staff.supervision_hours_today[index] = cfg.session_hours
+        staff.day_supervision_due[index] = day + int(candidate_interval[i])
+    return budget
 
 
 def failing_rows(model: World, live: np.ndarray) -> np.ndarray:
@@ -107,18 +144,23 @@ def failing_rows(model: World, live: np.ndarray) -> np.ndarray:
     cases, day = model.cases, model.day
     due = cases.day_visit_due[live]
     overdue = (due < day) & (due < NO_VISIT_DUE)
-    rows = live[overdue | record_is_stale(model, rows=live)]
+    after_days = model.config.work.record_out_of_date_after_days
+    rows = live[overdue | record_is_stale(model.cases, model.day, after_days, live)]
     return rows[np.argsort(cases.day_visit_due[rows], kind="stable")]
 
 
-def audit(model: World, manager: Manager, failing: np.ndarray, hours: float) -> None:
-    """Spend the manager's spare hours reviewing ``failing``, the team's failing cases in order."""
+def audit(model: World, manager: Manager, failing: np.ndarray, hours: float) -> float:
+    """Spend the manager's spare hours auditing ``failing``, the team's failing cases in order.
+
+    Returns the hours left.
+    """
     cost = model.config.supervision.audit_hours_per_case
     manager.audits_today = 0
     if cost <= 0 or hours < cost or len(failing) == 0:
-        return
+        return hours
     cases = model.cases
     rows = failing[: int(hours // cost)]
     cases.observed_risk[rows] = 1.0 / (1.0 + np.exp(-cases.risk_logit[rows]))
     manager.audits_today = len(rows)
     manager.audits += len(rows)
+    return hours - len(rows) * cost

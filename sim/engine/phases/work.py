@@ -18,7 +18,9 @@ each case m + (1 - m) g days towards completion (m = ``minimum_progress_share``:
 reviews when the worker has no time); cases waiting or with an absent worker do not move;
 a case whose work is done steps to a next type (by ``next_type``) or becomes ready to close, and
 closes once its closure paperwork and recording are done. Social work assistants first take due
-visits and a share of practical work on eligible low-risk cases.
+visits and a share of practical work on eligible low-risk cases. With the manager under load, a
+visit is taken up on its planned day (``sim/engine/manager.py``: later than due while the case's
+management review is overdue); which visits are overdue is still judged by the due day.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import numpy as np
 
 from sim.engine import door
 from sim.engine.cases import ALLOCATED, NEVER, NO_VISIT_DUE, READY, stable_order
+from sim.engine.manager import planned_visit_days
 from sim.engine.referrals import start_case_type
 from sim.engine.segments import Segments
 from sim.scenario.schema import CASE_TYPES
@@ -208,7 +211,7 @@ def social_workers_day(model: World, who: np.ndarray, rows: np.ndarray, runs: Se
 
     owner = runs.run_of
     is_active = cases.status[rows] == ALLOCATED
-    is_due = is_active & (cases.day_visit_due[rows] <= day)
+    is_due = is_active & (planned_visit_days(model, rows) <= day)
     due, due_runs = rows[is_due], runs.select(is_due)
     visit_cost = (
         work.travel_hours_per_visit + work.contact_hours_per_visit * cases.weight[due]
@@ -368,7 +371,7 @@ def assistant_work(model: World, swa: SocialWorkAssistant, open_rows: np.ndarray
         & (cases.observed_risk[open_rows] < support.swa_max_observed_risk)
     ]
     remaining = swa.hours_per_day()
-    due = rows[cases.day_visit_due[rows] <= day]
+    due = rows[planned_visit_days(model, rows) <= day]
     due = due[np.argsort(cases.day_visit_due[due], kind="stable")]
     visits = 0
     for weight in cases.weight[due].tolist():
@@ -397,8 +400,8 @@ def progress_cases(model: World) -> None:
     finished = live[(cases.status[live] == ALLOCATED) & (cases.work_days_left[live] <= 0)]
     if len(finished):
         rng = model.streams["case_progression"]
-        # Keyed by (row, day), so scenarios share them row by row whatever else has finished.
-        draws = model.streams.row_uniform("case_step_up", day, finished)
+        # Keyed by (case, day), so scenarios share them case by case whatever else has finished.
+        draws = model.streams.row_uniform("case_step_up", day, cases.case_id[finished])
         stepping, next_codes = [], []
         for row, u in zip(finished, draws, strict=True):
             spec = model.config.case_types[CASE_TYPES[cases.type_code[row]]]
@@ -432,8 +435,8 @@ def progress_cases(model: World) -> None:
     if len(closable):
         cases.close(closable, day)
         np.add.at(model.staff.n_cases_closed, cases.worker[closable], 1)
-        for row in closable.tolist():
-            agent = model.referral_agents.pop(row, None)
+        for case_id in cases.case_id[closable].tolist():
+            agent = model.referral_agents.pop(case_id, None)
             if agent is not None:
                 agent.remove()
         door.on_closed(model, closable)
