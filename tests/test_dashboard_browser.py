@@ -858,6 +858,7 @@ def test_thirty_students_follow_none_steers_and_their_sessions_are_released(
             for context, _ in students:
                 context.close()
         rounds.append(_released(url, process.pid, kernels=1))
+    print("server load (kernels, threads, RSS kB) after each round:", rounds)
     (_, threads_1, rss_1), (_, threads_2, rss_2) = rounds
     assert threads_2 <= threads_1 + 3, rounds
     assert rss_2 <= rss_1 + RSS_MARGIN_KB, rounds
