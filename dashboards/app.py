@@ -20,8 +20,8 @@ import html
 import json
 import logging
 import os
-import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -32,7 +32,10 @@ import traitlets
 from solara.alias import rv
 
 from sim.dashboard.assets import ECHARTS_LIBRARY
+from sim.dashboard.band import BAND_RUNS, ReplicationBand
 from sim.dashboard.charts import RUN_COLOURS, line_chart
+from sim.dashboard.classroom import CLASSROOM, Broadcast, find_class
+from sim.dashboard.loops import loop_chart
 from sim.dashboard.view_model import (
     DAYS_PER_TICK,
     DEFAULT_SCENARIO,
@@ -44,6 +47,7 @@ from sim.dashboard.view_model import (
     DashboardModel,
     DashboardSettings,
     Lever,
+    LeverChange,
     NotApplied,
     RunView,
     apply_widget_value,
@@ -57,6 +61,7 @@ from sim.dashboard.view_model import (
     play_interval_ms,
     readable_problem,
     resolve_scenario_path,
+    restarts_run,
     scenario_choices,
     team_index,
     today_figures,
@@ -117,13 +122,22 @@ CSS = """
           vertical-align: middle; position: relative; }
 .cl-bar span { display: block; height: 12px; }
 .cl-bar i { position: absolute; top: -2px; height: 16px; border-left: 2px dashed #333; }
+.manager-table { margin-bottom: 8px; }
+.manager-table th { width: 150px; }
 .cl-kpi td.num { font-size: 17px; font-weight: 600; }
 .cl-watch { font-size: 16px; line-height: 1.45; }
 .cl-watch ol { margin: 4px 0 0 24px; }
+.cl-code { font-size: 28px; letter-spacing: 3px; font-family: monospace; }
+.cl-share, .cl-following { font-size: 15px; line-height: 1.5; margin-bottom: 8px; }
+.cl-restarts { font-size: 13px; color: #555; margin: -6px 0 8px 4px; }
+.cl-change { color: #6a1b9a; font-weight: 600; }
 .cl-unused { font-size: 13px; color: #8a4b00; margin: -6px 0 8px 4px; }
 .cl-charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 320px), 1fr));
              gap: 12px; }
-.cl-chart { width: 100%; min-width: 0; }
+.cl-chart, .cl-loops { width: 100%; min-width: 0; }
+.cl-loop-grid { display: grid; gap: 12px;
+                grid-template-columns: repeat(auto-fit, minmax(min(100%, 480px), 1fr)); }
+.cl-loop-key, .cl-band-note { font-size: 15px; margin: 0 0 4px 0; }
 .v-card, .v-card-text, .v-card-title { min-width: 0; overflow-wrap: break-word; }
 .v-card-title { white-space: normal; }
 /* long lever names and scenario labels wrap instead of running under the control */
@@ -195,7 +209,7 @@ def Guarded(kind: str, value: Any, on_raw: Callable[[Any], bool], **props: Any) 
 
 
 @solara.component
-def SeedBox(seed: int, on_raw: Callable[[Any], bool]) -> Any:
+def SeedBox(seed: int | str, on_raw: Callable[[Any], bool], label: str = "Random seed") -> Any:
     """The seed box: its text goes to ``on_raw`` on Enter or on leaving the box.
 
     When ``on_raw`` refuses it (returns False) the box shows the seed in use again.
@@ -204,7 +218,7 @@ def SeedBox(seed: int, on_raw: Callable[[Any], bool]) -> Any:
     handler.current = on_raw
     in_use = solara.use_ref(str(seed))
     in_use.current = str(seed)
-    element = rv.TextField(v_model=str(seed), label="Random seed")
+    element = rv.TextField(v_model=str(seed), label=label)
 
     def listen() -> Callable[[], None]:
         widget = solara.get_widget(element)
@@ -300,19 +314,26 @@ def NotOfferedCard() -> None:
 
 
 @solara.component
-def LeversCard(model: DashboardModel, rebuild: Rebuild) -> None:
-    """A control for each lever, showing the scenario's value; a change restarts the run."""
+def LeversCard(model: DashboardModel, rebuild: Rebuild, settings: DashboardSettings) -> None:
+    """A control for each lever, showing the value in use.
+
+    During a run a change applies from the next day (a marker on every chart); before the
+    first day, and for a lever the build reads (:func:`restarts_run`), it restarts the run.
+    ``settings`` is the model's: the model object stays the same through a mid-run change.
+    """
     base = solara.use_memo(
         lambda: build_configs(dataclasses.replace(model.settings, levers=(), compare_lever=None))[
             0
         ],
         [model.settings.scenario, model.settings.seed],
     )
-    changed = dict(model.settings.levers)
+    changed = dict(settings.levers)
+    since = model.changed_since()
     with solara.Card("Levers"):
         solara.Text(
-            "Hover for what each lever means. A change restarts the run from day 0 with the "
-            "same seed.",
+            "Hover for what each lever means. During a run a change applies from the next day "
+            "and is marked on every chart; levers marked ⟲ change the team itself and restart "
+            "the run from day 0 with the same seed.",
             style={"font-size": "13px", "color": "#555"},
         )
         for lever in LEVERS:
@@ -330,9 +351,17 @@ def LeversCard(model: DashboardModel, rebuild: Rebuild) -> None:
                 on_value,
                 unused=not_in_use(lever, model.config),
             )
-            if lever.path in changed:
+            if restarts_run(lever):
+                solara.HTML(
+                    unsafe_innerHTML=(
+                        '<div class="cl-restarts">⟲ restarts the run: the teams are built '
+                        "with it</div>"
+                    )
+                )
+            if lever.path in changed or lever.path in since:
+                when = f" on day {since[lever.path]}" if lever.path in since else ""
                 solara.Text(
-                    f"changed (scenario: {format_value(lever.value_in(base))})",
+                    f"changed{when} (scenario: {format_value(lever.value_in(base))})",
                     style={"font-size": "12px", "color": "#d84315", "margin-top": "-8px"},
                 )
         if changed:
@@ -415,8 +444,36 @@ def _compare_on(settings: DashboardSettings, lever: Lever, current: Any) -> Dash
 # --- main area ----------------------------------------------------------------------------------
 
 
+def manager_html(run: RunView, team: int) -> str:
+    """The manager's row of a team view: span of oversight against the optimum, supervision."""
+    row = run.manager_row(team)
+    over = row.ratio > 1
+    span = (
+        f'<b style="color:{"#c62828" if over else "#2e7d32"}">{row.span_per_fte:.0f} cases</b> '
+        f"per manager FTE against an optimum of {row.optimum} ({row.ratio:.2f}×)"
+    )
+    if row.supervision_enabled:
+        supervision = (
+            f"{row.overdue} worker{'s' if row.overdue != 1 else ''} overdue · "
+            f"{row.sessions_missed} sessions missed so far · "
+            f"{row.hours_for_supervision:.1f} h for supervision today"
+        )
+    else:
+        supervision = "no regular supervision (the lever is off)"
+    cells = [("Span of oversight", span), ("Supervision", supervision)]
+    if row.stress is not None:  # the manager's own stress, once the model has it
+        cells.append(("Stress", f"{row.stress:.2f}"))
+    body = "".join(f"<tr><th>{name}</th><td>{value}</td></tr>" for name, value in cells)
+    return (
+        f'<table class="cl-table manager-table" data-team="{team + 1}" '
+        f'data-span="{row.ratio:.4f}" data-overdue="{row.overdue}" '
+        f'data-missed="{row.sessions_missed}"><tr><th colspan="2">Manager'
+        f"</th></tr>{body}</table>"
+    )
+
+
 def team_table_html(run: RunView, team: int | None, burnout_threshold: float) -> str:
-    """The team view as an HTML table: one row per post."""
+    """The team view as an HTML table: the manager's row, then one row per post."""
     rows = []
     for row in run.team_rows(team):
         colour, text = STATUS_STYLE.get(row.status, ("#455a64", row.status))
@@ -454,7 +511,8 @@ def team_table_html(run: RunView, team: int | None, burnout_threshold: float) ->
         '<th title="Her cases whose record is out of date">Records out of date</th>'
         "<th>Backlog (h)</th><th>Stress (dashes: burnout threshold)</th><th>Notes</th></tr>"
     )
-    return f'<table class="cl-table team-table">{header}{"".join(rows)}</table>'
+    manager = manager_html(run, team) if team is not None else ""
+    return f'{manager}<table class="cl-table team-table">{header}{"".join(rows)}</table>'
 
 
 def figures_table_html(runs: list[RunView]) -> str:
@@ -487,6 +545,7 @@ class ChartWidget(ipyvuetify.VuetifyTemplate):
     option = traitlets.Unicode("{}").tag(sync=True)
     day = traitlets.Int(0).tag(sync=True)
     height = traitlets.Int(240).tag(sync=True)
+    css_class = traitlets.Unicode("cl-chart").tag(sync=True)
     library = traitlets.Unicode(ECHARTS_LIBRARY).tag(sync=True)
     cdn = traitlets.Unicode(None, allow_none=True).tag(sync=True)
 
@@ -498,9 +557,17 @@ class ChartWidget(ipyvuetify.VuetifyTemplate):
 
 
 def chart_options(
-    runs: list[RunView], series: tuple[tuple[str, str, bool], ...], days: int, warmup: int
+    runs: list[RunView],
+    series: tuple[tuple[str, str, bool], ...],
+    days: int,
+    warmup: int,
+    changes: list[tuple[int, str]] = (),
+    band: ReplicationBand | None = None,
 ) -> list[dict[str, Any]]:
-    """One ECharts option per series, every run as its own line."""
+    """One ECharts option per series, every run as its own line, lever changes marked.
+
+    With ``band``, each run's line has the range of the band's other seeds shaded behind it.
+    """
     day = runs[0].day
     return [
         line_chart(
@@ -509,6 +576,10 @@ def chart_options(
             day=day,
             days=days,
             warmup=warmup,
+            changes=changes,
+            bands=[band.range_of(i, column, cumulative) for i in range(len(runs))]
+            if band is not None
+            else (),
         )
         for column, title, cumulative in series
     ]
@@ -529,14 +600,21 @@ def legend_html(runs: list[RunView]) -> str:
 DFE_CASES_PER_FTE = 16.0
 
 
-def team_chart_options(runs: list[RunView], model: DashboardModel) -> list[dict[str, Any]]:
+def team_chart_options(
+    runs: list[RunView], model: DashboardModel, band: ReplicationBand | None = None
+) -> list[dict[str, Any]]:
     """The team's charts, one line per run: what the model's main loops run through.
 
     Stress (mean, with the 10-90% spread shaded), open cases per FTE against the cap (or the
     DfE average without one) and supervision on time over the last 13 weeks.
     """
     config = model.config
-    common = {"day": model.day, "days": model.days, "warmup": config.simulation.warmup_days}
+    common = {
+        "day": model.day,
+        "days": model.days,
+        "warmup": config.simulation.warmup_days,
+        "changes": model.change_markers(),
+    }
     threshold = config.wellbeing.burnout_threshold
     stress = [np.array(run.stress).reshape(-1, 3) for run in runs]
     if config.allocation.cap_kind == "none":
@@ -557,6 +635,9 @@ def team_chart_options(runs: list[RunView], model: DashboardModel) -> list[dict[
         line_chart(
             "Open cases per FTE",
             [(run.label, np.array(run.cases_per_fte)) for run in runs],
+            bands=[band.range_of_cases_per_fte(i) for i in range(len(runs))]
+            if band is not None
+            else (),
             reference=reference,
             **common,
         ),
@@ -570,13 +651,133 @@ def team_chart_options(runs: list[RunView], model: DashboardModel) -> list[dict[
 
 
 @solara.component
-def ChartGrid(options: list[dict[str, Any]], day: int, legend: str = "") -> None:
-    """Charts side by side, as many to a row as fit (at least 320 px each)."""
+def ChartGrid(options: tuple[str, ...], day: int, legend: str = "") -> None:
+    """Charts side by side, as many to a row as fit (at least 320 px each); options as JSON."""
     if legend:
         solara.HTML(unsafe_innerHTML=legend)
     with solara.Div(classes=["cl-charts"]):
         for option in options:
-            ChartWidget.element(option=json.dumps(option, separators=(",", ":")), day=day)
+            ChartWidget.element(option=option, day=day)
+
+
+def _json(options: list[dict[str, Any]]) -> tuple[str, ...]:
+    return tuple(json.dumps(option, separators=(",", ":")) for option in options)
+
+
+@dataclasses.dataclass(frozen=True)
+class TeamPanel:
+    """A run's team view as drawn for followers: the table of every team, its leavers."""
+
+    label: str
+    colour: str
+    tables: tuple[str, ...]
+    leavers: str
+
+
+@dataclasses.dataclass(frozen=True)
+class PageView:
+    """What the main area shows, as text and chart options.
+
+    Drawn by the session itself and published to the class view's followers, who never see
+    the model.
+    """
+
+    day: int
+    name: str
+    description: str
+    notes: str
+    steps: tuple[str, ...]
+    status: str
+    figures: str
+    legend: str
+    band_note: str
+    risk: tuple[str, ...]
+    workforce: tuple[str, ...]
+    team: tuple[str, ...]
+    loops: tuple[str, ...]
+    teams: tuple[TeamPanel, ...] = ()
+    #: What a follower's fork replays: (day 0's settings, the lever changes, the day).
+    fork: tuple[DashboardSettings, tuple[LeverChange, ...], int] | None = None
+
+
+def leavers_html(run: RunView) -> str:
+    """The latest leavers and why, under a team view ("" if none yet)."""
+    leavers = run.recent_leavers()
+    if not leavers:
+        return ""
+    text = "; ".join(f"{html.escape(n)} ({reason}, day {d})" for n, d, reason in leavers)
+    return f'<p class="recent-leavers"><b>Recent leavers:</b> {text}</p>'
+
+
+def page_view(model: DashboardModel, band_on: bool, for_class: bool = False) -> PageView:
+    """The main area of ``model``'s page; ``for_class`` adds every team's table and the fork."""
+    config = model.config
+    warmup = config.simulation.warmup_days
+    runs = model.runs
+    changes = model.change_markers()
+    band = model.band if band_on else None
+    band_note = ""
+    if band is not None:
+        band_note = (
+            f'<p class="cl-band-note">Shaded: the lowest to the highest of {BAND_RUNS} runs with '
+            f"other seeds, same levers (to day {band.done}): inside it is luck, outside it the "
+            "lever.</p>"
+        )
+    choice = model.choice
+    teams: tuple[TeamPanel, ...] = ()
+    fork = None
+    if for_class:
+        threshold = config.wellbeing.burnout_threshold
+        teams = tuple(
+            TeamPanel(
+                run.label,
+                RUN_COLOURS[i],
+                tuple(team_table_html(run, t, threshold) for t in range(config.team.n_teams)),
+                leavers_html(run),
+            )
+            for i, run in enumerate(runs)
+        )
+        fork = (model.start_settings, tuple(model.changes), model.day)
+    loops = [
+        loop_chart(
+            "Feedback loops" if len(runs) == 1 else f"Feedback loops — {run.label}",
+            run.loop_series(),
+        )
+        for run in runs
+    ]
+    return PageView(
+        day=model.day,
+        name=config.name,
+        description=config.description,
+        notes=choice.teaching_notes if choice is not None else "",
+        steps=tuple(choice.teaching_steps) if choice is not None else (),
+        status=status_html(model),
+        figures=figures_table_html(runs),
+        legend=legend_html(runs) if len(runs) > 1 else "",
+        band_note=band_note,
+        risk=_json(chart_options(runs, RISK_SERIES, model.days, warmup, changes, band)),
+        workforce=_json(chart_options(runs, WORKFORCE_SERIES, model.days, warmup, changes, band)),
+        team=_json(team_chart_options(runs, model, band)),
+        loops=_json(loops),
+        teams=teams,
+        fork=fork,
+    )
+
+
+@solara.component
+def LoopDiagrams(options: tuple[str, ...], day: int) -> None:
+    """The feedback-loop diagram of each run (``sim/dashboard/loops.py``), with its key."""
+    solara.HTML(
+        unsafe_innerHTML=(
+            '<p class="cl-loop-key">Over the last week: a <b style="color:#c62828">thick red'
+            "</b> arrow is a loop driving the team the harmful way (both ends moving as the "
+            'arrow says), <b style="color:#2e7d32">green</b> one unwinding, grey dashed quiet; '
+            "+ more brings more, − more brings less.</p>"
+        )
+    )
+    with solara.Div(classes=["cl-loop-grid"]):
+        for option in options:
+            ChartWidget.element(option=option, day=day, height=430, css_class="cl-loops")
 
 
 @solara.component
@@ -611,10 +812,41 @@ def TeamView(run: RunView, colour: str, burnout_threshold: float, tick: int) -> 
         if refused:
             solara.Warning(refused)
     solara.HTML(unsafe_innerHTML=team_table_html(run, team, burnout_threshold))
-    leavers = run.recent_leavers()
+    leavers = leavers_html(run)
     if leavers:
-        text = "; ".join(f"{html.escape(n)} ({reason}, day {d})" for n, d, reason in leavers)
-        solara.HTML(unsafe_innerHTML=f'<p class="recent-leavers"><b>Recent leavers:</b> {text}</p>')
+        solara.HTML(unsafe_innerHTML=leavers)
+
+
+@solara.component
+def FollowedTeamView(panel: TeamPanel) -> None:
+    """A team view as published to the class: a team chooser of the follower's own."""
+    teams = len(panel.tables)
+    chosen, set_team = solara.use_state(0)
+    refused, set_refused = solara.use_state("")
+    team = min(max(chosen, 0), teams - 1)
+
+    def pick_team(raw: Any) -> bool:
+        try:
+            set_team(team_index(raw, teams))
+        except NotApplied as exc:
+            set_refused(str(exc))
+            return False
+        set_refused("")
+        return True
+
+    solara.HTML(
+        tag="h3",
+        unsafe_innerHTML=(
+            f"Team view — <span style='color:{panel.colour}'>{html.escape(panel.label)}</span>"
+        ),
+    )
+    if teams > 1:
+        Guarded("slider", team + 1, pick_team, label=f"Team (of {teams})", min=1, max=teams)
+        if refused:
+            solara.Warning(refused)
+    solara.HTML(unsafe_innerHTML=panel.tables[team])
+    if panel.leavers:
+        solara.HTML(unsafe_innerHTML=panel.leavers)
 
 
 @solara.component
@@ -649,15 +881,22 @@ def status_html(model: DashboardModel) -> str:
         status += f" — warm-up until day {warmup} (grey on the charts): the model settling"
     if not model.running:
         status += " — run complete (Reset to start again)"
-    overrides = html.escape(", ".join(model.settings.lever_overrides()) or "none")
-    return (
+    overrides = html.escape(", ".join(model.start_settings.lever_overrides()) or "none")
+    text = (
         f'<p class="cl-status"><b>{html.escape(status)}</b> · seed {model.seed} · '
-        f"levers changed: <code>{overrides}</code></p>"
+        f"levers changed: <code>{overrides}</code>"
     )
+    for change in model.changes:
+        text += (
+            f' · <span class="cl-change">from day {change.day}: {html.escape(change.label)}</span>'
+        )
+    return text + "</p>"
 
 
 @solara.component
-def MainView(model: DashboardModel, problem: str, tick: solara.Reactive[int]) -> None:
+def MainView(
+    model: DashboardModel, problem: str, tick: solara.Reactive[int], band_on: bool = True
+) -> None:
     """Everything right of the controls; re-drawn after every Step or play tick (``tick``).
 
     Only this and the controls read ``tick``, so a tick does not redraw the levers; the parts
@@ -666,32 +905,35 @@ def MainView(model: DashboardModel, problem: str, tick: solara.Reactive[int]) ->
     """
     tick_value = tick.value
     config = model.config
-    day = model.day
-    warmup = config.simulation.warmup_days
     if problem:
         solara.Error(problem)
-    choice = model.choice
-    with solara.Card():
-        notes = choice.teaching_notes if choice is not None else ""
-        steps = choice.teaching_steps if choice is not None else ()
-        ScenarioHeader(config.name, config.description, notes, steps)
-        solara.HTML(unsafe_innerHTML=status_html(model))
-    runs = model.runs
-    legend = legend_html(runs) if len(runs) > 1 else ""
-    with solara.Div(classes=["cl-row"]):
-        with solara.Card("Today", classes=["cl-today"]):
-            solara.HTML(unsafe_innerHTML=figures_table_html(runs))
-        with solara.Div(classes=["cl-chart-panels"]):
-            with solara.Card("Risk to children and families"):
-                ChartGrid(chart_options(runs, RISK_SERIES, model.days, warmup), day, legend)
-            with solara.Card("Workforce"):
-                ChartGrid(chart_options(runs, WORKFORCE_SERIES, model.days, warmup), day, legend)
-            with solara.Card("The team: stress, caseload, supervision"):
-                ChartGrid(team_chart_options(runs, model), day, legend)
+    view = page_view(model, band_on)
+    MainPanels(view)
     with solara.Div(classes=["cl-teams"]):
-        for i, run in enumerate(runs):
+        for i, run in enumerate(model.runs):
             with solara.Card():
                 TeamView(run, RUN_COLOURS[i], config.wellbeing.burnout_threshold, tick_value)
+
+
+@solara.component
+def MainPanels(view: PageView) -> None:
+    """The header, "Today", the charts and the loop diagrams of a :class:`PageView`."""
+    with solara.Card():
+        ScenarioHeader(view.name, view.description, view.notes, view.steps)
+        solara.HTML(unsafe_innerHTML=view.status)
+    day = view.day
+    with solara.Div(classes=["cl-row"]):
+        with solara.Card("Today", classes=["cl-today"]):
+            solara.HTML(unsafe_innerHTML=view.figures)
+        with solara.Div(classes=["cl-chart-panels"]):
+            with solara.Card("Risk to children and families"):
+                ChartGrid(view.risk, day, view.legend + view.band_note)
+            with solara.Card("Workforce"):
+                ChartGrid(view.workforce, day, view.legend + view.band_note)
+            with solara.Card("The team: stress, caseload, supervision"):
+                ChartGrid(view.team, day, view.legend)
+            with solara.Card("What is driving the team now: the feedback loops"):
+                LoopDiagrams(view.loops, day)
 
 
 @solara.component
@@ -701,6 +943,7 @@ def ControlsCard(
     tick: solara.Reactive[int],
     reset: Callable[[], None],
     say: Callable[[str], None],
+    band_on: solara.Reactive[bool],
 ) -> None:
     """Reset, Play/Pause, Step, days per Step and the play interval, checked on the server.
 
@@ -712,15 +955,15 @@ def ControlsCard(
     """
     days = solara.use_reactive(DAYS_PER_TICK[3])
     interval = solara.use_reactive(PLAY_INTERVAL_MS[3])
-    lock = solara.use_memo(threading.Lock, [])
     tick.get()  # drawn again after each tick: Play and Step are disabled at the run's end
 
     def advance(count: int, while_playing: bool) -> None:
-        with lock:
+        with model.lock:
             for _ in range(count):
                 if not model.running or (while_playing and not playing.peek()):
                     break
                 model.step()
+        model.last_tick = time.monotonic()
         tick.set(tick.peek() + 1)
 
     def play() -> None:
@@ -734,6 +977,32 @@ def ControlsCard(
             playing.set(False)
 
     solara.lab.use_task(play, dependencies=[playing.value, id(model)], prefer_threaded=True)
+
+    def follow_with_band() -> None:
+        # The replication band, a few days at a time behind the live run. It keeps out of the
+        # way of the page: paused, it waits until nothing was stepped for BAND_QUIET_S, and
+        # then draws the page once it has caught up; playing, it takes at most about a third
+        # of the time (each chunk is followed by a rest twice as long) and the next play tick
+        # draws it.
+        band = model.band
+        while band_on.peek() and not band.stopped:
+            is_playing = playing.peek()
+            if not is_playing and time.monotonic() - model.last_tick < BAND_QUIET_S:
+                time.sleep(0.05)
+                continue
+            band.follow(model.day)
+            started = time.monotonic()
+            if band.catch_up(1 if is_playing else 5):
+                time.sleep(2 * (time.monotonic() - started) if is_playing else 0.002)
+                quiet = time.monotonic() - model.last_tick >= BAND_QUIET_S
+                if not band.behind and not playing.peek() and quiet:
+                    tick.set(tick.peek() + 1)
+            else:
+                time.sleep(0.1)
+
+    solara.lab.use_task(
+        follow_with_band, dependencies=[id(model), band_on.value], prefer_threaded=True
+    )
 
     def checked(parse: Callable[[Any], int], target: solara.Reactive[int]) -> Callable:
         def on_raw(raw: Any) -> bool:
@@ -773,17 +1042,251 @@ def ControlsCard(
         Guarded("slider", interval.value, checked(play_interval_ms, interval),
                 label=f"{name}: {interval.value}", min=low, max=high, step=10)  # fmt: skip
 
+        def set_band(raw: Any) -> bool:
+            try:
+                band_on.set(checked_bool(raw, "Band"))
+            except NotApplied as exc:
+                say(str(exc))
+                return False
+            say("")
+            return True
+
+        Guarded("checkbox", band_on.value, set_band,
+                label=f"Band: {BAND_RUNS} runs with other seeds (luck)")  # fmt: skip
+
+
+#: Seconds without a Step before the band computes and draws (paused): a class pressing Step
+#: sees the new day first, the band a moment later.
+BAND_QUIET_S = 0.5
+
+#: A follower's page is drawn again at most this often (seconds): 30 followers drawing every
+#: play tick would take the server's time from the lecturer's run.
+FOLLOW_INTERVAL_S = 0.5
+
 
 @solara.component
 def Page() -> None:
-    """The dashboard page: this session's controls, levers and views in Solara's app frame."""
+    """The dashboard page: a run of this session's own, or a class view followed read-only.
+
+    ``?class=CODE`` in the address (or a code typed under "Follow a class") follows the
+    lecturer's run published under that code; "Fork" turns it into a run of this session's own.
+    """
+    router = solara.use_router()
+    first_follow, first_problem = solara.use_memo(lambda: _follow_from(router.search), [])
+    follow = solara.use_reactive(first_follow)
+    forked = solara.use_reactive(None)
+    said = solara.use_reactive(first_problem)
+
+    def start_following(broadcast: Broadcast) -> None:
+        said.set("")
+        follow.set(broadcast)
+
+    def fork(model: DashboardModel) -> None:
+        forked.set(model)  # first, so the page never draws a fresh run in between
+        follow.set(None)
+
+    def leave() -> None:
+        follow.set(None)
+        forked.set(None)
+
+    solara.Title("Caseload — social work team dashboard")
+    solara.Style(CSS)
+    if follow.value is not None:
+        FollowPage(follow.value, fork, leave).key(f"follow-{follow.value.code}")
+    else:
+        RunPage(forked.value, start_following, said.value).key(f"run-{id(forked.value)}")
+
+
+def _follow_from(search: str | None) -> tuple[Broadcast | None, str]:
+    """The broadcast ``?class=CODE`` asks for, or a sentence why not."""
+    codes = urllib.parse.parse_qs(search or "").get("class")
+    if not codes:
+        return None, ""
+    try:
+        return find_class(codes[0]), ""
+    except NotApplied as exc:
+        return None, str(exc)
+
+
+@solara.component
+def FollowPage(
+    broadcast: Broadcast,
+    fork: Callable[[DashboardModel], None],
+    leave: Callable[[], None],
+) -> None:
+    """The lecturer's run, read-only: the published page, redrawn as it changes.
+
+    Nothing here reaches the lecturer's model: the page is drawn from the published
+    :class:`PageView` (text and chart options), and the only controls are the follower's own
+    (team chooser, fork, leave). A thread of this session waits for each new version.
+    """
+    view = solara.use_reactive(broadcast.snapshot)
+    ended = solara.use_reactive(broadcast.closed)
+    problem = solara.use_reactive("")
+    stop = solara.use_ref(False)
+
+    def listen() -> None:
+        seen = -1
+        while not stop.current:
+            started = time.monotonic()
+            version, snapshot = broadcast.wait(seen, 1.0)
+            if broadcast.closed:
+                ended.set(True)
+                return
+            if version != seen and snapshot is not None:
+                seen = version
+                view.set(snapshot)
+                rest = FOLLOW_INTERVAL_S - (time.monotonic() - started)
+                if rest > 0:
+                    time.sleep(rest)
+
+    solara.lab.use_task(listen, dependencies=[broadcast.code], prefer_threaded=True)
+
+    def joined() -> Callable[[], None]:
+        broadcast.join()
+
+        def left() -> None:
+            stop.current = True
+            broadcast.leave()
+
+        return left
+
+    solara.use_effect(joined, [])
+
+    def do_fork() -> None:
+        snapshot = view.peek()
+        if snapshot is None or snapshot.fork is None:
+            return
+        start, changes, day = snapshot.fork
+        try:
+            model = DashboardModel.replay(start, changes, day)
+        except Exception as exc:  # a fork that cannot be built must not end the session
+            _log.exception("dashboard: fork failed")
+            problem.set(f"Could not fork the run ({type(exc).__name__})")
+            return
+        fork(model)
+
+    snapshot = view.value
+    with solara.Div(classes=["cl-page"]):
+        with solara.Div(classes=["cl-side"]), solara.Card("Class view"):
+            solara.HTML(
+                unsafe_innerHTML=(
+                    f'<div class="cl-following">Following class <b class="cl-code">'
+                    f"{html.escape(broadcast.code)}</b>: the lecturer's run, read-only. "
+                    "It updates as the lecturer steps, plays and changes levers.</div>"
+                )
+            )
+            if ended.value:
+                solara.Warning("The lecturer has stopped sharing: this is the last page.")
+            solara.Button(
+                "Fork into my session",
+                color="primary",
+                on_click=do_fork,
+                disabled=snapshot is None,
+            )
+            solara.Text(
+                "A copy of the run as it is now (same seed, same levers, same day), in "
+                "your session only; the lecturer's run is not changed.",
+                style={"font-size": "13px", "color": "#555"},
+            )
+            solara.Button("Leave the class", on_click=leave, outlined=True)
+            if problem.value:
+                solara.Error(problem.value)
+        with solara.Div(classes=["cl-main"]):
+            if snapshot is None:
+                solara.Info("Waiting for the lecturer's page ...")
+                return
+            MainPanels(snapshot)
+            with solara.Div(classes=["cl-teams"]):
+                for panel in snapshot.teams:
+                    with solara.Card():
+                        FollowedTeamView(panel)
+
+
+@solara.component
+def ClassCard(
+    sharing: solara.Reactive[Broadcast | None],
+    publish: Callable[[], None],
+    follow: Callable[[Broadcast], None],
+) -> None:
+    """Share this run with a class (a code), or follow another's run by its code."""
+    broadcast = sharing.value
+    refused = solara.use_reactive("")
+
+    def share() -> None:
+        opened = CLASSROOM.open()
+        sharing.set(opened)
+        publish()
+
+    def stop() -> None:
+        if sharing.peek() is not None:
+            CLASSROOM.close(sharing.peek())
+        sharing.set(None)
+
+    def follow_code(raw: Any) -> bool:
+        try:
+            found = find_class(raw)
+        except NotApplied as exc:
+            refused.set(str(exc))
+            return False
+        refused.set("")
+        follow(found)
+        return True
+
+    with solara.Card("Class view"):
+        if broadcast is None:
+            solara.Button("Share this run with the class", color="primary", on_click=share)
+            solara.Text(
+                "Students follow it read-only from their own browsers, by a short code.",
+                style={"font-size": "13px", "color": "#555"},
+            )
+            SeedBox("", follow_code, label="Follow a class: its code")
+        else:
+            solara.HTML(
+                unsafe_innerHTML=(
+                    f'<div class="cl-share">Class code <b class="cl-code">'
+                    f"{html.escape(broadcast.code)}</b><br>Students open this page's address "
+                    f"with <code>?class={html.escape(broadcast.code)}</code> at the end, or type "
+                    'the code under "Follow a class".</div>'
+                )
+            )
+            solara.Button("Stop sharing", on_click=stop, outlined=True)
+        if refused.value:
+            solara.Warning(refused.value)
+
+
+@solara.component
+def ClassPublisher(
+    publish: Callable[[], None],
+    tick: solara.Reactive[int],
+    model: DashboardModel,
+    settings: DashboardSettings,
+    band_on: bool,
+) -> None:
+    """Publishes the page to the class after each Step, play tick, lever change and new run.
+
+    A component of its own (drawing nothing) so that only it, not the whole page, is drawn
+    again on every tick.
+    """
+    solara.use_effect(publish, [tick.value, model, settings, band_on])
+
+
+@solara.component
+def RunPage(
+    forked: DashboardModel | None, follow: Callable[[Broadcast], None], said: str = ""
+) -> None:
+    """A run of this session's own: controls, levers and views (``forked``: start from it)."""
     start, start_problem = solara.use_memo(initial_scenario, [])
-    settings = solara.use_reactive(DashboardSettings(scenario=start))
-    first = solara.use_memo(lambda: DashboardModel(settings.value), [])
+    first = solara.use_memo(
+        lambda: forked if forked is not None else DashboardModel(DashboardSettings(start)), []
+    )
+    settings = solara.use_reactive(first.settings)
     model = solara.use_reactive(first)
-    problem = solara.use_reactive(start_problem)
+    problem = solara.use_reactive(said or start_problem)
     tick = solara.use_reactive(0)
     playing = solara.use_reactive(False)
+    band_on = solara.use_reactive(True)
+    sharing = solara.use_reactive(None)
 
     def refuse(message: str) -> bool:
         problem.set(message)
@@ -794,6 +1297,11 @@ def Page() -> None:
         try:
             wanted = new() if callable(new) else new
             if wanted == settings.value:
+                return True
+            if model.peek().change_levers(wanted):  # applies from the next day, marked
+                problem.set("")
+                settings.set(wanted)
+                tick.set(tick.peek() + 1)
                 return True
             built = DashboardModel(wanted)
         except NotApplied as exc:
@@ -818,21 +1326,35 @@ def Page() -> None:
     def reset() -> None:
         _replace(DashboardModel(settings.value))
 
+    def publish() -> None:
+        broadcast = sharing.peek()
+        if broadcast is None:
+            return
+        current = model.peek()
+        with current.lock:
+            broadcast.publish(page_view(current, band_on.peek(), for_class=True))
+
     def stop_when_closed() -> Callable[[], None]:
         # runs when the session's page is torn down (tab closed, session culled): a playing
-        # model's stepping thread only ends once the model stops running
-        return lambda: model.peek().stop()
+        # model's stepping thread only ends once the model stops running, and the class
+        # following this run is told it has ended
+        def stop() -> None:
+            model.peek().stop()
+            if sharing.peek() is not None:
+                CLASSROOM.close(sharing.peek())
+
+        return stop
 
     solara.use_effect(stop_when_closed, [])
 
-    solara.Title("Caseload — social work team dashboard")
-    solara.Style(CSS)
     with solara.Div(classes=["cl-page"]):
         with solara.Div(classes=["cl-side"]):
             ScenarioCard(model.value, rebuild)
-            ControlsCard(model.value, playing, tick, reset, problem.set)
-            LeversCard(model.value, rebuild)
+            ControlsCard(model.value, playing, tick, reset, problem.set, band_on)
+            LeversCard(model.value, rebuild, settings.value)
             CompareCard(model.value, rebuild)
+            ClassCard(sharing, publish, follow)
+            ClassPublisher(publish, tick, model.value, settings.value, band_on.value)
             NotOfferedCard()
         with solara.Div(classes=["cl-main"]):
-            MainView(model.value, problem.value, tick)
+            MainView(model.value, problem.value, tick, band_on.value)

@@ -276,6 +276,119 @@ def test_a_lever_change_restarts_the_run_with_its_effect(open_page):
     expect(page.locator(".team-table tr").nth(1)).to_be_visible()  # not a blank team
 
 
+#: Each chart's lever-change markers as drawn: [[x, label], ...] per chart.
+CHART_MARKERS = """[...document.querySelectorAll('.cl-chart')].map(c => c.chart.getOption())
+  .filter(o => o.series.some(s => s.type === 'line'))
+  .map(o => o.series.flatMap(s => s.markLine ? s.markLine.data : [])
+    .filter(d => d.xAxis !== undefined).map(d => [d.xAxis, d.name]))"""
+
+
+def test_a_lever_changed_during_a_run_applies_from_the_next_day_with_a_marker(open_page):
+    page = open_page()
+    _step(page, 2)
+    _choose(page, "Caseload cap", "count")
+    page.get_by_text("from day 2: Caseload cap → count").first.wait_for()
+    assert _day(page) == 2  # not restarted
+    expect(page.get_by_text("levers changed: none").first).to_be_visible()  # day 0's settings
+    expect(page.get_by_text("changed on day 2 (scenario: none)").first).to_be_visible()
+    _step(page)
+    page.wait_for_function(f"{CHART_DAYS}.every(d => d === undefined || d === '3')")
+    markers = page.evaluate(CHART_MARKERS)
+    assert len(markers) == 11, markers
+    assert all(m == [[2, "Caseload cap → count"]] for m in markers), markers
+    _shot(page, "lever_marker")
+    # a lever the build reads still restarts the run, and says so beside it
+    posts = page.locator(".cl-lever", has_text="Social worker posts per team")
+    expect(page.get_by_text("⟲ restarts the run").first).to_be_visible()
+    posts.locator("[role=slider]").focus()
+    page.keyboard.press("ArrowRight")
+    page.get_by_text("team.social_worker_posts=7").first.wait_for()
+    assert _day(page) == 0
+
+
+#: The loop diagram as drawn: its nodes' labels and its links' (source, target, width, colour).
+LOOPS = """[...document.querySelectorAll('.cl-loops')].map(c => c.chart.getOption().series[0])
+  .map(g => ({nodes: g.data.map(n => n.label.formatter),
+              links: g.links.map(l => [l.source, l.target, l.lineStyle.width, l.lineStyle.color])}))
+"""
+
+
+def test_the_feedback_loop_diagram_follows_the_run(open_page):
+    page = open_page()
+    _choose(page, "Scenario file", "manager_span_120")
+    page.locator(".teaching-notes").wait_for()
+    days = page.locator(".v-input", has_text="Days per Step").locator("[role=slider]")
+    days.focus()
+    for _ in range(19):
+        page.keyboard.press("ArrowRight")
+    page.get_by_text("Days per Step: 20").first.wait_for()
+    page.get_by_role("button", name="Step").click()
+    page.get_by_text(re.compile(r"Day 20 of \d+")).first.wait_for()
+    page.wait_for_function("document.querySelector('.cl-loops').dataset.day === '20'")
+    (diagram,) = page.evaluate(LOOPS)
+    assert len(diagram["nodes"]) == 7 and len(diagram["links"]) == 8, diagram
+    assert any(n.startswith("Manager's span") for n in diagram["nodes"]), diagram
+    # a 120-case span: the manager's loop drives (a wide red arrow), something is moving
+    widths = [width for _, _, width, _ in diagram["links"]]
+    assert max(widths) > 1.5, diagram
+    assert all(size >= 16 for size in page.evaluate(
+        "document.querySelector('.cl-loops').chart.getOption().series[0].data"
+        ".map(n => n.label.fontSize)"))  # fmt: skip
+    page.locator(".cl-loops").scroll_into_view_if_needed()
+    _shot(page, "loops_manager_span")
+
+
+#: Days of replication band each line chart draws (0 without a band).
+BAND_DAYS = """[...document.querySelectorAll('.cl-chart')].map(c => c.chart.getOption())
+  .map(o => o.series.filter(s => s.name === '_spread0').map(s => s.data.length)[0] || 0)"""
+
+
+def test_the_band_of_other_seeds_fills_in_behind_the_live_run(open_page):
+    page = open_page()
+    _step(page, 3)
+    # computed in the background: it arrives after the Step, on the risk, workforce and
+    # caseload charts (the stress chart's band is the team's spread, from the live run)
+    page.wait_for_function(f"{BAND_DAYS}.filter(d => d === 3).length >= 10")
+    expect(page.get_by_text("Shaded: the lowest to the highest of 6 runs").first).to_be_visible()
+    page.get_by_label("Band: 6 runs with other seeds").uncheck()
+    page.wait_for_function(f"{BAND_DAYS}.filter(d => d > 0).length === 1")  # the stress spread
+    _step(page)
+    assert _day(page) == 4
+
+
+def test_the_manager_row_reads_the_models_values(open_page):
+    from sim.engine.model import CaseloadModel
+    from sim.scenario.loading import load_scenario
+
+    page = open_page()
+    _choose(page, "Scenario file", "manager_span_120")
+    page.locator(".teaching-notes").wait_for()
+    days = page.locator(".v-input", has_text="Days per Step").locator("[role=slider]")
+    days.focus()
+    for _ in range(29):
+        page.keyboard.press("ArrowRight")
+    page.get_by_text("Days per Step: 30").first.wait_for()
+    page.get_by_role("button", name="Step").click()
+    page.get_by_text(re.compile(r"Day 30 of \d+")).first.wait_for()
+    row = page.locator(".manager-table").first
+    expect(row).to_contain_text("against an optimum of 65")
+    # the same run, from the engine directly
+    config = load_scenario(ROOT / "scenarios" / "teaching" / "manager_span_120.toml")
+    model = CaseloadModel(config, config.simulation.seed)
+    for _ in range(30):
+        model.step()
+    manager = model.managers[0]
+    staff = model.staff
+    overdue = int((staff.day_supervision_due[staff.in_post] <= 29).sum())
+    assert float(row.get_attribute("data-span")) == pytest.approx(manager.oversight_ratio, abs=1e-4)
+    assert int(row.get_attribute("data-overdue")) == overdue
+    assert int(row.get_attribute("data-missed")) == manager.sessions_missed
+    expect(row).to_contain_text(f"{manager.oversight_ratio * 65:.0f} cases")
+    expect(row).to_contain_text(f"{overdue} worker")
+    expect(row).to_contain_text(f"Stress{manager.stress:.2f}")  # the model's manager stress
+    _shot(page, "manager_row")
+
+
 def test_teaching_scenario_shows_what_to_watch(open_page):
     page = open_page()
     expect(page.locator(".teaching-notes")).to_have_count(0)
@@ -498,6 +611,81 @@ def test_a_seed_that_is_not_a_whole_number_is_refused_with_a_sentence(open_page,
     _step(page)
 
 
+# --- the class view ------------------------------------------------------------------------------
+
+
+def _share(page) -> str:
+    """Share ``page``'s run with the class; the class code."""
+    page.get_by_role("button", name="Share this run with the class").click()
+    code = page.locator(".cl-share .cl-code")
+    code.wait_for()
+    return code.inner_text().strip()
+
+
+def _follow(browser, url: str, code: str, day: int):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(f"{url}?class={code}")
+    page.get_by_text(re.compile(rf"Day {day} of \d+")).first.wait_for()
+    return context, page
+
+
+def test_a_student_follows_the_lecturers_run_and_forks_it(open_page, server, browser):
+    lecturer = open_page()
+    _choose(lecturer, "Scenario file", "manager_span_120")
+    lecturer.locator(".teaching-notes").wait_for()
+    code = _share(lecturer)
+    assert re.fullmatch(r"[A-Z2-9]{5}", code), code
+    _step(lecturer, 2)
+    context, student = _follow(browser, server, code, 2)
+    try:
+        expect(student.get_by_text(f"Following class {code}")).to_be_visible()
+        expect(student.locator(".teaching-notes")).to_contain_text("What to watch")
+        # read-only: no run controls, no levers, no scenario picker
+        expect(student.get_by_role("button", name="Step")).to_have_count(0)
+        expect(student.locator(".cl-lever")).to_have_count(0)
+        expect(student.locator(".v-select")).to_have_count(0)
+        assert student.evaluate(OVERFLOWING) == []  # 1280x720: nothing clipped
+        # it follows: a Step and a lever change on the lecturer's page reach the student
+        _step(lecturer)
+        student.get_by_text(re.compile(r"Day 3 of \d+")).first.wait_for()
+        _choose(lecturer, "Caseload cap", "count")
+        student.get_by_text("from day 3: Caseload cap → count").first.wait_for()
+        assert student.evaluate(CHART_MARKERS)[0] == [[3, "Caseload cap → count"]]
+        lecturer_today = lecturer.locator(".figures-table").inner_text()
+        student.wait_for_function(
+            "t => document.querySelector('.figures-table').innerText === t", arg=lecturer_today
+        )
+        # the fork: the same run, in the student's own session, steered there only
+        student.get_by_role("button", name="Fork into my session").click()
+        student.get_by_role("button", name="Step").wait_for()
+        assert _day(student) == 3
+        assert student.locator(".figures-table").inner_text() == lecturer_today
+        expect(student.get_by_text("from day 3: Caseload cap → count").first).to_be_visible()
+        _step(student, 2)
+        _choose(student, "Caseload cap", "none")
+        student.get_by_text("from day 5: Caseload cap → none").first.wait_for()
+        assert _day(lecturer) == 3
+        expect(lecturer.get_by_text("Caseload cap → none")).to_have_count(0)
+        _shot(student, "class_fork")
+    finally:
+        context.close()
+
+
+def test_a_class_code_nobody_shares_is_refused(open_page, server):
+    page = open_page()
+    page.goto(f"{server}?class=ZZZZZ")
+    page.get_by_text("Not applied: Class code: no class is sharing ZZZZZ").first.wait_for()
+    page.goto(f"{server}?class=../../etc")
+    page.get_by_text("Not applied: Class code: 5 letters and digits").first.wait_for()
+    _step(page)  # a run of its own instead
+    box = page.get_by_label("Follow a class: its code")
+    box.fill("abc")
+    box.press("Enter")
+    page.get_by_text("Not applied: Class code: 5 letters and digits").first.wait_for()
+
+
 def test_sigterm_stops_the_server(dashboard):
     """Last in this module: ``kill`` (SIGTERM) on ``caseload dashboard`` stops its server too."""
     url, process = dashboard
@@ -612,3 +800,67 @@ def test_a_folder_of_built_scenarios_opens_in_the_picker_instead_of_scenarios(
     finally:
         context.close()
         serving.close()
+
+
+FOLLOWERS = 30
+
+
+def _released(url: str, pid: int, kernels: int) -> tuple[int, int, int]:
+    """The server's load once only ``kernels`` sessions are left (culled within 60 s)."""
+    deadline = time.monotonic() + 60
+    while (load := _server_load(url, pid))[0] > kernels and time.monotonic() < deadline:
+        time.sleep(1)
+    time.sleep(3)
+    load = _server_load(url, pid)
+    assert load[0] == kernels, load
+    return load
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+def test_thirty_students_follow_none_steers_and_their_sessions_are_released(
+    short_cull_dashboard, browser
+):
+    """Two rounds of 30 followers: the second finds the first's threads and memory released.
+
+    The first round grows the server's thread pool (30 websockets at once; it keeps idle
+    threads) and its allocator's high water; a leak would grow again in the second.
+    """
+    url, process = short_cull_dashboard
+    lecturer_context = browser.new_context(viewport={"width": 1600, "height": 1100})
+    lecturer = lecturer_context.new_page()
+    lecturer.set_default_timeout(TIMEOUT_MS)
+    lecturer.goto(url)
+    lecturer.get_by_text(re.compile(r"Day 0 of \d+")).wait_for()
+    code = _share(lecturer)
+    _step(lecturer)
+    rounds = []
+    for round_ in range(2):
+        day = _day(lecturer)
+        students = [_follow(browser, url, code, day) for _ in range(FOLLOWERS)]
+        try:
+            assert _server_load(url, process.pid)[0] == 1 + FOLLOWERS
+            _step(lecturer, 2)
+            for _, student in students:  # all follow
+                student.get_by_text(re.compile(rf"Day {day + 2} of \d+")).first.wait_for()
+            # none can steer: a follower's page has no control of the run, and a value crafted
+            # over its websocket for the lecturer's controls finds no widget to carry it
+            for _, student in students[:5] if round_ == 0 else ():
+                expect(student.get_by_role("button", name="Step")).to_have_count(0)
+                with pytest.raises(Exception, match="no widget labelled"):
+                    student.evaluate(CRAFTED_SEND, ["Caseload cap", '"count"'])
+                with pytest.raises(Exception, match="no widget labelled"):
+                    student.evaluate(CRAFTED_SEND, ["Days per Step", "50"])
+            assert _day(lecturer) == day + 2
+            expect(lecturer.get_by_text("levers changed: none").first).to_be_visible()
+            expect(lecturer.locator(".cl-change")).to_have_count(0)
+        finally:
+            for context, _ in students:
+                context.close()
+        rounds.append(_released(url, process.pid, kernels=1))
+    print("server load (kernels, threads, RSS kB) after each round:", rounds)
+    (_, threads_1, rss_1), (_, threads_2, rss_2) = rounds
+    assert threads_2 <= threads_1 + 3, rounds
+    assert rss_2 <= rss_1 + RSS_MARGIN_KB, rounds
+    _step(lecturer)  # the lecturer's run carries on
+    lecturer_context.close()

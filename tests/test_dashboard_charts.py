@@ -88,5 +88,74 @@ def test_a_gap_stays_a_gap_and_a_band_is_stacked_behind_its_line():
     line, low, spread, _marks = option["series"]
     assert line["data"] == [[1, None], [2, 0.4]]
     assert low["stack"] == spread["stack"] and "areaStyle" in spread
-    assert spread["data"] == [[1, 0.4], [2, pytest.approx(0.5)]]
+    # value first: ECharts stacks the first value dimension, which must not be the day
+    assert spread["data"] == [[0.4, 1], [pytest.approx(0.5), 2]]
+    assert spread["encode"] == low["encode"] == {"x": 1, "y": 0}
     assert option["yAxis"]["max"] == 1.0
+
+
+# --- the feedback-loop diagram ------------------------------------------------------------------
+
+
+def _series(**moving: float) -> dict[str, np.ndarray]:
+    """Every loop quantity flat for 10 days, except ``moving`` (a total rise over the window)."""
+    from sim.dashboard.loops import NODES, WINDOW
+
+    flat = {node.key: np.full(10, 1.0) for node in NODES}
+    for key, rise in moving.items():
+        flat[key] = np.concatenate([np.full(10 - WINDOW, 1.0), 1.0 + np.linspace(0, rise, WINDOW)])
+    return flat
+
+
+def test_a_loop_link_drives_when_both_ends_move_as_the_arrow_says():
+    from sim.dashboard.loops import NODES_BY_KEY, link_states, loop_chart, weekly_moves
+
+    scale = NODES_BY_KEY["backlog"].scale, NODES_BY_KEY["stress"].scale
+    states = {
+        (s.source, s.target): s
+        for s in link_states(weekly_moves(_series(backlog=scale[0], stress=scale[1])))
+    }
+    driving = states["backlog", "stress"]
+    assert driving.strength == 1.0 and driving.harmful
+    assert states["workload", "backlog"].strength == 0  # workload did not move
+    # supervision falling while stress rises: the relieving link drives, the harmful way
+    sup = NODES_BY_KEY["supervision"].scale
+    states = {
+        (s.source, s.target): s
+        for s in link_states(weekly_moves(_series(supervision=-sup, stress=scale[1])))
+    }
+    assert (
+        states["supervision", "stress"].strength == 1.0 and states["supervision", "stress"].harmful
+    )
+    # stress falling with the backlog: the loop unwinding (green)
+    states = {
+        (s.source, s.target): s
+        for s in link_states(weekly_moves(_series(backlog=-scale[0], stress=-scale[1])))
+    }
+    assert states["backlog", "stress"].strength == 1.0 and not states["backlog", "stress"].harmful
+    # against the arrow (backlog up, stress down): not driving
+    states = {
+        (s.source, s.target): s
+        for s in link_states(weekly_moves(_series(backlog=scale[0], stress=-scale[1])))
+    }
+    assert states["backlog", "stress"].strength == 0
+    option = loop_chart("Loops", _series(backlog=scale[0], stress=scale[1]))
+    (graph,) = option["series"]
+    assert len(graph["data"]) == 7 and len(graph["links"]) == 8
+    widths = {(k["source"], k["target"]): k["lineStyle"]["width"] for k in graph["links"]}
+    assert widths["backlog", "stress"] > widths["workload", "backlog"]
+
+
+def test_the_loop_diagram_reads_the_run():
+    from sim.dashboard.loops import NODES, loop_chart
+    from sim.dashboard.view_model import DashboardModel
+
+    model = DashboardModel()
+    model.advance(30)
+    series = model.runs[0].loop_series()
+    assert set(series) == {node.key for node in NODES}
+    assert all(len(values) == 30 for values in series.values())
+    assert series["stress"][-1] == model.runs[0].stress[-1][0]
+    option = loop_chart("Loops", series)
+    texts = [d["label"]["formatter"] for d in option["series"][0]["data"]]
+    assert any(t.startswith("Cases per FTE\n") for t in texts)

@@ -257,7 +257,9 @@ def test_the_app_module_imports_and_reads_its_start_scenario(monkeypatch):
     model = DashboardModel()
     model.advance(3)
     table = app.team_table_html(model.runs[0], 0, 0.53)
-    assert table.count("<tr") == 1 + model.config.team.social_worker_posts
+    posts = table[table.index('<table class="cl-table team-table"') :]
+    assert posts.count("<tr") == 1 + model.config.team.social_worker_posts
+    assert table.startswith('<table class="cl-table manager-table"')  # the manager above
     options = app.chart_options(model.runs, RISK_SERIES, model.days, 260)
     assert [o["title"]["text"] for o in options] == [title for _, title, _ in RISK_SERIES]
     overdue = options[0]["series"][0]["data"]
@@ -685,3 +687,154 @@ def test_the_team_charts_follow_stress_caseload_and_supervision():
     capped.advance(2)
     _, caseload, _ = app.team_chart_options(capped.runs, capped)
     assert caseload["series"][-1]["markLine"]["data"][0]["name"] == "cap 16"
+
+
+# --- levers changed part-way through a run ---------------------------------------------------
+
+
+def test_a_lever_changed_during_a_run_applies_from_the_next_day_and_is_marked():
+    model = DashboardModel()
+    model.advance(5)
+    wanted = model.settings.with_lever("allocation.cap_kind", "count")
+    assert model.change_levers(wanted)
+    assert model.day == 5  # not restarted
+    assert model.config.allocation.cap_kind == "count"
+    assert model.runs[0].model.config.allocation.cap_kind == "count"
+    assert model.change_markers() == [(5, "Caseload cap → count")]
+    assert model.start_settings.levers == ()  # the --set line describes day 0
+    assert model.changed_since() == {"allocation.cap_kind": 5}
+    model.advance(3)
+    assert model.day == 8
+    # the days before the change are the unchanged run's
+    plain = DashboardModel()
+    plain.advance(8)
+    first = model.runs[0].series("waiting")[:5]
+    np.testing.assert_array_equal(first, plain.runs[0].series("waiting")[:5])
+
+
+def test_a_change_that_cannot_apply_mid_run_asks_for_a_restart():
+    model = DashboardModel()
+    assert not model.change_levers(model.settings.with_lever("allocation.cap_kind", "count"))
+    model.advance(2)  # the build reads posts per team: a restart
+    assert not model.change_levers(model.settings.with_lever("team.social_worker_posts", 7))
+    assert model.changes == [] and model.day == 2
+
+
+def test_a_mid_run_value_the_schema_refuses_leaves_the_run_as_it_was():
+    model = DashboardModel()
+    model.advance(2)
+    config = model.config
+    with pytest.raises(ScenarioError):
+        model.change_levers(model.settings.with_lever("allocation.cap_per_fte", 900.0))
+    assert model.config is config and model.changes == []
+
+
+def test_compare_mode_takes_a_mid_run_change_in_both_runs():
+    settings = DashboardSettings(compare_lever="allocation.cap_kind", compare_value="none")
+    settings = settings.with_lever("allocation.cap_kind", "count")
+    model = DashboardModel(settings)
+    model.advance(3)
+    assert model.change_levers(model.settings.with_lever("work.recording_efficiency", 1.4))
+    assert [run.model.config.work.recording_efficiency for run in model.runs] == [1.4, 1.4]
+    assert [run.model.config.allocation.cap_kind for run in model.runs] == ["count", "none"]
+
+
+# --- the replication band -----------------------------------------------------------------------
+
+
+def test_the_band_runs_other_seeds_up_to_the_live_day_with_the_same_changes():
+    from sim.dashboard.band import BAND_RUNS
+    from sim.engine.rng import replication_seeds
+
+    model = DashboardModel()
+    model.advance(4)
+    band = model.band
+    assert band.range_of(0, "waiting")[0].size == 0  # nothing before the first catch-up
+    band.follow(model.day)
+    while band.catch_up(2):
+        pass
+    assert band.done == 4 and not band.behind
+    assert [run.model.seed for run in band.runs[0]] == replication_seeds(model.seed, BAND_RUNS)
+    low, high = band.range_of(0, "leavers", cumulative=True)
+    assert len(low) == 4 and (low <= high).all()
+    low, high = band.range_of_cases_per_fte(0)
+    assert len(high) == 4 and (high > 0).all()
+    # the band's light runs give the caseload per FTE the live run's RunView gives
+    twin = DashboardModel(DashboardSettings(seed=band.seeds[0]))
+    twin.advance(4)
+    np.testing.assert_allclose(band.runs[0][0].cases_per_fte, twin.runs[0].cases_per_fte)
+    # a lever changed on day 4 changes the band's runs on day 4 too
+    assert model.change_levers(model.settings.with_lever("allocation.cap_kind", "count"))
+    model.advance(2)
+    band.follow(model.day)
+    while band.catch_up(5):
+        pass
+    assert band.done == 6
+    assert all(run.model.config.allocation.cap_kind == "count" for run in band.runs[0])
+    model.stop()
+    assert band.stopped and not band.catch_up()
+
+
+# --- the class view --------------------------------------------------------------------------
+
+
+def test_class_codes_are_checked_and_a_broadcast_wakes_its_followers():
+    import threading
+
+    from sim.dashboard.classroom import Classroom, find_class, parse_class_code
+
+    assert parse_class_code(" k7qmp ") == "K7QMP"
+    for raw in (None, 5, "", "K7QM", "K7QMP9", "K7QM0", "../..", ["K7QMP"]):
+        with pytest.raises(NotApplied, match="Class code: 5 letters and digits"):
+            parse_class_code(raw)
+    classroom = Classroom()
+    broadcast = classroom.open()
+    assert find_class(broadcast.code.lower(), classroom) is broadcast
+    got = []
+    waiter = threading.Thread(target=lambda: got.append(broadcast.wait(0, 10.0)))
+    waiter.start()
+    broadcast.publish("page 1")
+    waiter.join(5)
+    assert got == [(1, "page 1")]
+    assert broadcast.wait(1, 0.01) == (1, "page 1")  # nothing new: times out, same page
+    classroom.close(broadcast)
+    assert broadcast.closed and len(classroom) == 0
+    with pytest.raises(NotApplied, match="no class is sharing"):
+        find_class(broadcast.code, classroom)
+
+
+def test_a_fork_replays_the_run_to_the_same_state():
+    model = DashboardModel(DashboardSettings(scenario="teaching/manager_span_120.toml"))
+    model.advance(4)
+    model.change_levers(model.settings.with_lever("supervision.enabled", False))
+    model.advance(3)
+    fork = DashboardModel.replay(model.start_settings, tuple(model.changes), model.day)
+    assert fork.day == 7 and fork.change_markers() == model.change_markers()
+    assert fork.settings == model.settings
+    for column in ("waiting", "overdue_visits", "sick", "leavers"):
+        np.testing.assert_array_equal(fork.runs[0].series(column), model.runs[0].series(column))
+    assert fork.runs[0].stress == model.runs[0].stress
+
+
+# --- the manager's row ---------------------------------------------------------------------------
+
+
+def test_the_manager_row_reads_the_models_manager():
+    model = DashboardModel(DashboardSettings(scenario="teaching/manager_span_120.toml"))
+    run = model.runs[0]
+    start = run.manager_row(0)
+    assert 100 <= start.open_cases <= 140 and start.optimum == 65  # about 120 against 65
+    assert start.stress == run.model.managers[0].stress  # the model's own manager stress
+    model.advance(40)
+    row = run.manager_row(0)
+    manager = run.model.managers[0]
+    assert row.ratio == manager.oversight_ratio
+    assert row.span_per_fte == pytest.approx(manager.oversight_ratio * 65)
+    assert row.sessions_missed == manager.sessions_missed
+    assert row.hours_for_supervision == manager.hours_for_supervision
+    staff = run.model.staff
+    assert row.overdue == int((staff.day_supervision_due[staff.in_post] <= model.day - 1).sum())
+    assert row.overdue > 0  # a manager over 120 cases falls behind with supervision
+    assert row.stress == manager.stress
+    del manager.stress  # a model without manager stress: the row shows none, made up nothing
+    assert run.manager_row(0).stress is None

@@ -49,6 +49,11 @@ def _points(values: np.ndarray) -> list[list[Any]]:
     ]
 
 
+def _flipped(values: np.ndarray) -> list[list[Any]]:
+    """``[[value, day], ...]``: :func:`_points` with the value first (for stacked bands)."""
+    return [[value, day] for day, value in _points(values)]
+
+
 def line_chart(
     title: str,
     lines: Sequence[tuple[str, np.ndarray]],
@@ -95,12 +100,19 @@ def line_chart(
     for i, (low, high) in enumerate(bands):
         colour = RUN_COLOURS[i % len(RUN_COLOURS)]
         stack = f"band{i}"
-        series.append({"type": "line", "name": f"_low{i}", "data": _points(np.asarray(low)),
-                       "stack": stack, "showSymbol": False, "lineStyle": {"opacity": 0},
-                       "silent": True, "tooltip": {"show": False}})  # fmt: skip
-        series.append({"type": "line", "name": f"_spread{i}",
-                       "data": _points(np.asarray(high) - np.asarray(low)), "stack": stack,
-                       "showSymbol": False, "lineStyle": {"opacity": 0}, "silent": True,
+        # a band is the spread stacked on the low line; the points are [value, day] with the
+        # value first, because ECharts stacks the first value dimension (on two value axes
+        # that would be the day)
+        scale = 100 if percent else 1
+        low_values = np.asarray(low) * scale
+        spread = (np.asarray(high) - np.asarray(low)) * scale
+        series.append({"type": "line", "name": f"_low{i}", "data": _flipped(low_values),
+                       "encode": {"x": 1, "y": 0}, "stack": stack, "showSymbol": False,
+                       "lineStyle": {"opacity": 0}, "silent": True,
+                       "tooltip": {"show": False}})  # fmt: skip
+        series.append({"type": "line", "name": f"_spread{i}", "data": _flipped(spread),
+                       "encode": {"x": 1, "y": 0}, "stack": stack, "showSymbol": False,
+                       "lineStyle": {"opacity": 0}, "silent": True,
                        "areaStyle": {"color": colour, "opacity": 0.18},
                        "tooltip": {"show": False}})  # fmt: skip
     marks: dict[str, Any] = {"type": "line", "name": "_marks", "data": [], "silent": True}
@@ -116,7 +128,12 @@ def line_chart(
             "xAxis": change_day,
             "name": what,
             "lineStyle": {"color": "#6a1b9a", "type": "dashed", "width": 2},
-            "label": {"formatter": what, "color": "#6a1b9a", **text},
+            "label": {
+                "formatter": what,
+                "position": "insideEndTop",
+                "color": "#6a1b9a",
+                **text,
+            },
         }
         for change_day, what in changes
     ]

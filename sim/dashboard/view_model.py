@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 import mesa
 import numpy as np
 
-from sim.engine.cases import ALLOCATED, READY, WAITING, record_is_stale, visit_overdue
+from sim.dashboard.band import ReplicationBand
+from sim.dashboard.loops import LEFT_DAYS
+from sim.engine.cases import ALLOCATED, CLOSED, READY, WAITING, record_is_stale, visit_overdue
 from sim.engine.model import CaseloadModel
 from sim.engine.posts import NOBODY
 from sim.engine.tally import daily_cost
@@ -258,6 +261,28 @@ class DashboardSettings:
         """The levers set in this session as ``--set`` lines."""
         return [LEVERS_BY_PATH[path].setting(value) for path, value in self.levers]
 
+    def lever_values(self) -> dict[str, Any]:
+        """The levers set in this session: path -> value."""
+        return dict(self.levers)
+
+
+def restarts_run(lever: Lever) -> bool:
+    """Whether a change to ``lever`` restarts the run instead of applying from the next day.
+
+    The build reads it (the team's posts, admin and assistants), so it cannot change part-way
+    through a run.
+    """
+    return lever.phase == "build"
+
+
+@dataclass(frozen=True)
+class LeverChange:
+    """Levers changed part-way through a run: from ``day`` on the run has ``settings``."""
+
+    day: int
+    settings: DashboardSettings
+    label: str  # what the charts' marker says, e.g. "Caseload cap → count"
+
 
 def build_configs(settings: DashboardSettings) -> tuple[Scenario, Scenario | None]:
     """The scenario with the session's levers, and its compare-mode twin (or None).
@@ -339,6 +364,23 @@ class TeamRow:
 
 
 @dataclass
+class ManagerRow:
+    """A team's manager in the team view: span of oversight and supervision, from the model."""
+
+    team: int
+    open_cases: float  # the team's open cases the manager oversees
+    span_per_fte: float  # open cases per manager FTE
+    optimum: int  # supervision.span_optimum_cases
+    ratio: float  # span over the optimum (Manager.oversight_ratio)
+    supervision_enabled: bool
+    overdue: int  # workers in post whose supervision session is past its due day
+    sessions_missed: int
+    hours_for_supervision: float
+    #: The manager's own stress, once the model has it (``Manager.stress``); None until then.
+    stress: float | None = None
+
+
+@dataclass
 class RunView:
     """One run the dashboard shows: its label, model and the lever setting that defines it.
 
@@ -356,6 +398,10 @@ class RunView:
     #: open cases per FTE (what the cap limits).
     stress: list[tuple[float, float, float]] = field(default_factory=list)
     cases_per_fte: list[float] = field(default_factory=list)
+    #: Per day: mean recording backlog (hours) of the social workers in post, and the managers'
+    #: mean span of oversight (open cases over the optimum span), for the loop diagram.
+    backlog: list[float] = field(default_factory=list)
+    span: list[float] = field(default_factory=list)
 
     @property
     def day(self) -> int:
@@ -386,6 +432,23 @@ class RunView:
             self.stress.append((0.0, 0.0, 0.0))
         fte = sum(w.fte for w in staff)
         self.cases_per_fte.append(sum(w.caseload for w in staff) / fte if fte else 0.0)
+        self.backlog.append(float(np.mean([w.backlog_hours for w in staff])) if staff else 0.0)
+        managers = model.managers
+        self.span.append(float(np.mean([m.oversight_ratio for m in managers])) if managers else 0.0)
+
+    def loop_series(self) -> dict[str, np.ndarray]:
+        """The loop diagram's quantities, day by day (``sim/dashboard/loops.py``)."""
+        leavers = np.cumsum(self.series("leavers"))
+        before = np.concatenate([np.zeros(LEFT_DAYS), leavers[:-LEFT_DAYS]])[: len(leavers)]
+        return {
+            "workload": np.array(self.cases_per_fte),
+            "backlog": np.array(self.backlog),
+            "stress": np.array([s[0] for s in self.stress]),
+            "absence": self.series("sick") + (leavers - before),
+            "vacancies": self.series("vacancies"),
+            "span": np.array(self.span),
+            "supervision": self.supervision_share_by_day(),
+        }
 
     def supervision_share_by_day(self, window: int = SUPERVISION_WINDOW_DAYS) -> np.ndarray:
         """The "Today" supervision figure, day by day (NaN while no session was due).
@@ -532,6 +595,45 @@ class RunView:
                 )
         return rows
 
+    def manager_row(self, team: int) -> ManagerRow:
+        """The manager of ``team`` as the model has them at the end of the last day simulated.
+
+        The span is the manager's ``oversight_ratio`` (what the supervision phase computed
+        today); before the first day, from the starting case book. Supervision overdue counts
+        the team's workers in post whose next session was due on or before the day shown.
+        """
+        model = self.model
+        config = model.config
+        sup = config.supervision
+        manager = next(m for m in model.managers if m.team == team)
+        fte = config.team.manager_fte
+        if model.day:
+            ratio = float(manager.oversight_ratio)
+        else:
+            cases = model.cases
+            live = cases.live
+            live = live[(cases.status[live] != CLOSED) & (cases.team[live] == team)]
+            ratio = len(live) / (sup.span_optimum_cases * fte)
+        open_cases = ratio * sup.span_optimum_cases * fte
+        staff = model.staff
+        who = staff.in_post[staff.team[staff.in_post] == team]
+        overdue = 0
+        if sup.enabled and model.day:
+            overdue = int((staff.day_supervision_due[who] <= self.shown_day).sum())
+        stress = getattr(manager, "stress", None)  # manager stress: read once the model has it
+        return ManagerRow(
+            team=team,
+            open_cases=open_cases,
+            span_per_fte=open_cases / fte,
+            optimum=sup.span_optimum_cases,
+            ratio=ratio,
+            supervision_enabled=sup.enabled,
+            overdue=overdue,
+            sessions_missed=int(manager.sessions_missed),
+            hours_for_supervision=float(manager.hours_for_supervision),
+            stress=None if stress is None else float(stress),
+        )
+
     def recent_leavers(self, count: int = 6) -> list[tuple[str, int, str]]:
         """The latest leavers as (name, day, reason), newest first."""
         log = self.model.tally.leaver_log[-count:]
@@ -634,6 +736,15 @@ class DashboardModel(mesa.Model):
         self.settings: DashboardSettings = settings or DashboardSettings()
         config, twin = build_configs(self.settings)
         super().__init__(rng=config.simulation.seed)
+        #: The settings day 0 was built with, and every lever change since (a marker each).
+        self.start_settings = self.settings
+        self.changes: list[LeverChange] = []
+        #: Held while the model steps or takes a lever change (Step, Play, a change, a snapshot).
+        self.lock = threading.RLock()
+        self._scenario_config: Scenario | None = None
+        #: When the page last stepped this model or changed its levers (``time.monotonic()``):
+        #: the band waits for a quiet moment before it computes and draws.
+        self.last_tick = 0.0
         self.stopped = False
         self.config = config
         self.days = config.simulation.days
@@ -658,6 +769,12 @@ class DashboardModel(mesa.Model):
             )
         else:
             self.runs.append(RunView(base_label, CaseloadModel(config, self.seed)))
+        #: Other seeds' runs of the same settings, stepped in the background (the app's task).
+        self.band = ReplicationBand(
+            [run.model.config for run in self.runs],
+            self.seed,
+            CaseloadModel,
+        )
 
     @property
     def day(self) -> int:
@@ -688,6 +805,7 @@ class DashboardModel(mesa.Model):
         """
         self.stopped = True
         self.running = False
+        self.band.stop()
 
     def advance(self, days: int) -> None:
         """Step up to ``days`` days (fewer at the end of the run)."""
@@ -695,3 +813,100 @@ class DashboardModel(mesa.Model):
             if not self.running:
                 break
             self.step()
+
+    def mid_run_change(self, wanted: DashboardSettings) -> list[Lever] | None:
+        """The levers ``wanted`` changes if they can apply to this run from the next day, else None.
+
+        None (the run must restart) before the first day, after the last, or when the scenario,
+        seed or comparison changes or a lever the build reads (:func:`restarts_run`) changes.
+        """
+        now = self.settings
+        if self.day == 0 or not self.running:
+            return None
+        same = (now.scenario, now.seed, now.compare_lever, now.compare_value)
+        if same != (wanted.scenario, wanted.seed, wanted.compare_lever, wanted.compare_value):
+            return None
+        before, after = now.lever_values(), wanted.lever_values()
+        base = self.start_config
+        changed = [
+            LEVERS_BY_PATH[path]
+            for path in dict.fromkeys([*before, *after])
+            if before.get(path, LEVERS_BY_PATH[path].value_in(base))
+            != after.get(path, LEVERS_BY_PATH[path].value_in(base))
+        ]
+        if any(restarts_run(lever) for lever in changed):
+            return None
+        return changed
+
+    @property
+    def start_config(self) -> Scenario:
+        """The scenario's own values (no levers set): what a lever not set has."""
+        if self._scenario_config is None:
+            plain = DashboardSettings(self.settings.scenario, self.settings.seed)
+            self._scenario_config = build_configs(plain)[0]
+        return self._scenario_config
+
+    def change_levers(self, wanted: DashboardSettings) -> bool:
+        """Apply ``wanted`` from the next day on, if it can apply mid-run; marks the day.
+
+        The new configs are built and validated like a scenario file's (:func:`build_configs`,
+        which raises for a value the schema refuses, leaving the run as it was).
+
+        Returns:
+            False if the run must restart instead (see :meth:`mid_run_change`).
+        """
+        with self.lock:
+            levers = self.mid_run_change(wanted)
+            if levers is None:
+                return False
+            if not levers:
+                self.settings = wanted
+                return True
+            config, twin = build_configs(wanted)
+            configs = [config] if twin is None else [config, twin]
+            for run, new in zip(self.runs, configs, strict=True):
+                run.model.change_config(new)
+            self.band.change(self.day, configs)
+            self.config = config
+            self.settings = wanted
+            label = ", ".join(
+                f"{lever.label} → {format_value(lever.value_in(config))}" for lever in levers
+            )
+            self.changes.append(LeverChange(self.day, wanted, label))
+            return True
+
+    @classmethod
+    def replay(
+        cls,
+        start: DashboardSettings,
+        changes: tuple[LeverChange, ...] | list[LeverChange],
+        day: int,
+    ) -> DashboardModel:
+        """A model of its own in the state of another (the class view's fork).
+
+        Built from ``start`` and stepped to ``day``, taking ``changes`` on their days: the same
+        seed and the same changes on the same days give the same run.
+        """
+        model = cls(start)
+        for change in changes:
+            model.advance(change.day - model.day)
+            if not model.change_levers(change.settings):
+                raise ValueError(f"day {change.day}: the lever change cannot be replayed")
+        model.advance(day - model.day)
+        return model
+
+    def change_markers(self) -> list[tuple[int, str]]:
+        """(day, what changed) for each lever change, for the charts' markers."""
+        return [(change.day, change.label) for change in self.changes]
+
+    def changed_since(self) -> dict[str, int]:
+        """Each lever set part-way through the run: path -> the day it changed last."""
+        days: dict[str, int] = {}
+        previous = self.start_settings.lever_values()
+        for change in self.changes:
+            now = change.settings.lever_values()
+            for path in dict.fromkeys([*previous, *now]):
+                if previous.get(path) != now.get(path):
+                    days[path] = change.day
+            previous = now
+        return days

@@ -107,6 +107,42 @@ class CaseloadModel(mesa.Model):
         """Put a new recruit or agency worker into ``post`` (the staffing phase's arrivals)."""
         return self.builder.hire(post, is_agency=is_agency)
 
+    # A policy changed part-way through a run -------------------------------------------------
+    #: Settings read only when the organisation is built (or sized by the run's length): a
+    #: config applied part-way through a run must keep them.
+    BUILD_SECTIONS = ("simulation", "limits", "team", "case_types")
+    BUILD_SETTINGS = (("support", "admin_staff"), ("support", "swa_staff"))
+
+    def change_config(self, config: Scenario) -> None:
+        """Run with ``config`` from the next day on: a lever changed part-way through a run.
+
+        The phases read ``model.config`` every day, so a setting they read takes effect from
+        the next step. ``config`` must already be validated (``with_overrides``). Regular
+        supervision switched on starts its sessions from today: a session falls due no earlier
+        than the next day, so the days without supervision are not counted as missed sessions.
+
+        Raises:
+            ValueError: If ``config`` changes what the build reads (teams, posts, support
+                staff, case types, the run's length or seed).
+        """
+        old = self.config
+        changed = [s for s in self.BUILD_SECTIONS if getattr(config, s) != getattr(old, s)]
+        changed += [
+            f"{section}.{name}"
+            for section, name in self.BUILD_SETTINGS
+            if getattr(getattr(config, section), name) != getattr(getattr(old, section), name)
+        ]
+        if changed:
+            raise ValueError(
+                "cannot change part-way through a run (read when the teams are built): "
+                + ", ".join(changed)
+            )
+        if config.supervision.enabled and not old.supervision.enabled:
+            who = self.staff.in_post
+            due = self.staff.day_supervision_due
+            due[who] = np.maximum(due[who], self.day)
+        self.config = config
+
     # The day --------------------------------------------------------------------------------
     def step(self) -> None:
         """Simulate one working day: the phases in the order of the module docstring."""
