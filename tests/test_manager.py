@@ -235,8 +235,8 @@ def test_day_zero_reviews_are_keyed_draws_that_move_no_other_stream():
     # The keyed draw depends on (seed, day, row) alone.
     rows = np.arange(10)
     np.testing.assert_array_equal(
-        Streams(5).row_uniform("manager_review", 0, rows),
-        Streams(5).row_uniform("manager_review", 0, rows[::-1])[::-1],
+        Streams(5).keyed_uniform("manager_review", 0, rows),
+        Streams(5).keyed_uniform("manager_review", 0, rows[::-1])[::-1],
     )
     # Arrivals are the same with the manager on: common random numbers hold.
     ra, rb = run(config, 5), run(on, 5)

@@ -203,22 +203,22 @@ def test_unknown_stream_name_is_refused():
 def test_row_draws_are_keyed_by_row_and_day():
     """A row's draw depends on (seed, stream, day, row) only, not on which other rows are drawn."""
     streams = Streams(31)
-    every = streams.row_uniform("risk", 12, np.arange(50_000))
-    some = streams.row_uniform("risk", 12, np.array([40_000, 7, 123]))
+    every = streams.keyed_uniform("risk", 12, np.arange(50_000))
+    some = streams.keyed_uniform("risk", 12, np.array([40_000, 7, 123]))
     np.testing.assert_array_equal(some, every[[40_000, 7, 123]])
-    np.testing.assert_array_equal(Streams(31).row_uniform("risk", 12, np.arange(5)), every[:5])
-    next_day = streams.row_uniform("risk", 13, np.arange(50_000))
-    other_stream = streams.row_uniform("incidents", 12, np.arange(50_000))
-    other_seed = Streams(32).row_uniform("risk", 12, np.arange(50_000))
+    np.testing.assert_array_equal(Streams(31).keyed_uniform("risk", 12, np.arange(5)), every[:5])
+    next_day = streams.keyed_uniform("risk", 13, np.arange(50_000))
+    other_stream = streams.keyed_uniform("incidents", 12, np.arange(50_000))
+    other_seed = Streams(32).keyed_uniform("risk", 12, np.arange(50_000))
     for other in (next_day, other_stream, other_seed):
         assert abs(np.corrcoef(every, other)[0, 1]) < 0.02
     # Uniform on (0, 1), and normal through the inverse CDF.
     assert every.min() > 0.0 and every.max() < 1.0
     assert stats.kstest(every, "uniform").pvalue > 1e-3
-    normal = streams.row_normal("risk", 12, np.arange(50_000))
+    normal = streams.keyed_normal("risk", 12, np.arange(50_000))
     assert stats.kstest(normal, "norm").pvalue > 1e-3
-    with pytest.raises(KeyError, match="per-row stream"):
-        streams.row_uniform("arrivals", 0, np.arange(3))
+    with pytest.raises(KeyError, match="not a keyed stream"):
+        streams.keyed_uniform("arrivals", 0, np.arange(3))
 
 
 def test_a_policy_leaves_the_risk_path_of_cases_it_does_not_touch():

@@ -15,7 +15,7 @@ team then holding over P (``pressure_caseload_per_fte``) open cases per FTE. The
 unresolved closure is referred again with probability p after d = max(1, ceil(-D ln U')) working
 days (exponential delay, mean D), same team, latent risk carried over from the closure. U, U' and
 the new referral's type, screening view and duration are keyed by (child, episode) alone
-(``Streams.row_uniform`` / ``keyed_generator``), so one child's return never depends on another
+(``Streams.keyed_uniform`` / ``keyed_generator``), so one child's return never depends on another
 case. Equations and sources: docs/model.md.
 """
 
@@ -101,8 +101,8 @@ def on_closed(model: World, rows: np.ndarray, *, pressured: bool | None = None) 
     for episode in np.unique(cases.episode[candidates]).tolist():
         group = candidates[cases.episode[candidates] == episode]
         children = cases.child[group]
-        back = model.streams.row_uniform("re_referral", episode, children) < cfg.probability
-        delay_u = model.streams.row_uniform("re_referral_delay", episode, children)
+        back = model.streams.keyed_uniform("re_referral", episode, children) < cfg.probability
+        delay_u = model.streams.keyed_uniform("re_referral_delay", episode, children)
         delays = np.maximum(1, np.ceil(-cfg.mean_delay_days * np.log(delay_u))).astype(int)
         for row, delay in zip(group[back].tolist(), delays[back].tolist(), strict=True):
             model.re_referrals_due.setdefault(day + delay, []).append(

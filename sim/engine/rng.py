@@ -51,7 +51,7 @@ class Streams:
     def __init__(self, seed: int) -> None:
         self.seed = int(seed)
         self._streams: dict[str, np.random.Generator] = {}
-        self._row_keys: dict[str, int] = {}
+        self._stream_keys: dict[str, int] = {}
 
     def __getitem__(self, name: str) -> np.random.Generator:
         """The generator for ``name``, created on first use from (seed, name)."""
@@ -64,44 +64,45 @@ class Streams:
             self._streams[name] = stream
         return stream
 
-    def row_uniform(self, name: str, day: int, rows: np.ndarray) -> np.ndarray:
-        """One uniform draw in (0, 1) per key of ``rows`` on ``day``, keyed (module docstring).
+    def keyed_uniform(self, name: str, counter: int, keys: np.ndarray) -> np.ndarray:
+        """One uniform draw in (0, 1) per key on ``counter`` (a day or an episode).
 
-        ``rows`` are keys (case ids, children), not case-book rows.
+        ``keys`` identify what is drawn for (case ids, children, staff rows), never case-book
+        rows, which compaction moves (module docstring).
         """
-        if name not in ROW_STREAMS:
-            raise KeyError(f"{name!r} is not a per-row stream; declare it in ROW_STREAMS")
-        key = self._row_keys.get(name)
+        if name not in KEYED_STREAMS:
+            raise KeyError(f"{name!r} is not a keyed stream; declare it in KEYED_STREAMS")
+        key = self._stream_keys.get(name)
         if key is None:
             sequence = np.random.SeedSequence([self.seed, _name_key(name)])
             key = int(sequence.generate_state(1, dtype=np.uint64)[0])
-            self._row_keys[name] = key
-        base = _mix64((key + (int(day) + 1) * _GOLDEN) & _MASK64)
-        counters = np.asarray(rows, dtype=np.uint64) + np.uint64(1)
+            self._stream_keys[name] = key
+        base = _mix64((key + (int(counter) + 1) * _GOLDEN) & _MASK64)
+        counters = np.asarray(keys, dtype=np.uint64) + np.uint64(1)
         bits = _mix64_array(np.uint64(base) + counters * np.uint64(_GOLDEN))
         return ((bits >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
 
-    def row_normal(self, name: str, day: int, rows: np.ndarray) -> np.ndarray:
-        """One standard normal draw per row on ``day``: the inverse normal CDF of the uniform."""
-        return ndtri(self.row_uniform(name, day, rows))
+    def keyed_normal(self, name: str, counter: int, keys: np.ndarray) -> np.ndarray:
+        """One standard normal draw per key: the inverse normal CDF of :meth:`keyed_uniform`."""
+        return ndtri(self.keyed_uniform(name, counter, keys))
 
     def keyed_generator(self, name: str, *keys: int) -> np.random.Generator:
         """A generator of its own for (seed, ``name``, ``keys``), e.g. one child's re-referral.
 
         Its draws depend on those keys alone, never on what else the run has drawn.
         """
-        if name not in ROW_STREAMS:
-            raise KeyError(f"{name!r} is not a keyed stream; declare it in ROW_STREAMS")
+        if name not in KEYED_STREAMS:
+            raise KeyError(f"{name!r} is not a keyed stream; declare it in KEYED_STREAMS")
         sequence = np.random.SeedSequence([self.seed, _name_key(name), *map(int, keys)])
         return np.random.Generator(np.random.PCG64(sequence))
 
 
-#: Streams drawn per case and day (:meth:`Streams.row_uniform`), not in sequence.
+#: Streams drawn per case and day (:meth:`Streams.keyed_uniform`), not in sequence.
 #: The ``re_referral*`` streams are keyed by (episode, child) instead of (day, row), so a child's
 #: return depends on that child alone (docs/model.md, re-referrals). ``manager_review`` places
 #: day-0 cases' last management review (sim/engine/manager.py). ``exhaustion`` is keyed by
 #: staff row (day 0): each worker's susceptibility to stress (docs/model.md, wellbeing).
-ROW_STREAMS: tuple[str, ...] = (
+KEYED_STREAMS: tuple[str, ...] = (
     "risk",
     "incidents",
     "case_step_up",

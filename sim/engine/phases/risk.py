@@ -11,7 +11,7 @@ an incident today is 1 - exp(-h). These are harm events (``serious_incidents``);
 q0 = ``notifiable_share``, b_q = ``notifiable_risk_log_ratio`` (a keyed draw of its own).
 x is clipped to [-12, 12]. An incident reveals the case's risk
 and, unless the case is ready to close, makes a visit due at once. eps and the incident uniform
-are keyed by (case id, day) (``Streams.row_normal``/``row_uniform``) and drawn for live cases
+are keyed by (case id, day) (``Streams.keyed_normal``/``keyed_uniform``) and drawn for live cases
 only: two scenarios share them case by case when their case books line up (same arrivals and day-0
 cases), which holds for levers that change neither demand nor the day-0 workforce, whatever
 else the levers change.
@@ -58,8 +58,8 @@ def evolve(model: World) -> int:
         return 0
     # Draws keyed by (case, day): scenarios share each case's risk path whatever else is live.
     ids = cases.case_id[live]
-    eps = model.streams.row_normal("risk", day, ids)
-    uniform = model.streams.row_uniform("incidents", day, ids)
+    eps = model.streams.keyed_normal("risk", day, ids)
+    uniform = model.streams.keyed_uniform("incidents", day, ids)
     due = cases.day_visit_due[live]
     overdue_days = np.where(due < day, day - due, 0)
     x = cases.risk_logit[live]
@@ -85,7 +85,7 @@ def evolve(model: World) -> int:
             cfg.notifiable_share
             * np.exp(cfg.notifiable_risk_log_ratio * (risk[hit] - REFERENCE_RISK)),
         )
-        drawn = model.streams.row_uniform("notification", day, ids[hit])
+        drawn = model.streams.keyed_uniform("notification", day, ids[hit])
         model.tally.record_notifications(int(np.count_nonzero(drawn < notify)))
     for i, row in zip(hit.tolist(), live[hit].tolist(), strict=True):
         cases.n_incidents[row] += 1

@@ -90,7 +90,7 @@ def susceptibilities(model: World, who: np.ndarray) -> np.ndarray:
     keeps one z for life and no other draw of the run moves.
     """
     sigma = model.config.exhaustion.susceptibility_sigma
-    normal = model.streams.row_normal("exhaustion", 0, who)
+    normal = model.streams.keyed_normal("exhaustion", 0, who)
     return np.exp(sigma * normal - 0.5 * sigma * sigma)
 
 
