@@ -780,14 +780,13 @@ def LoopDiagrams(options: tuple[str, ...], day: int) -> None:
             ChartWidget.element(option=option, day=day, height=430, css_class="cl-loops")
 
 
-@solara.component
-def TeamView(run: RunView, colour: str, burnout_threshold: float, tick: int) -> None:
-    """A run's team view, with a team chooser when the organisation has several teams.
+def TeamHeading(label: str, colour: str, teams: int) -> int:
+    """The team view's heading and, with several teams, its chooser; returns the team shown.
 
-    ``tick`` counts the session's Steps and play ticks: Solara redraws a child component only
-    when its arguments change, and ``run`` is the same object after a step.
+    Called from inside a component (it uses that component's state), so the live and the
+    followed team views choose a team the same way: checked on the server, a refused value
+    shown and the choice left as it was.
     """
-    teams = run.model.config.team.n_teams
     chosen, set_team = solara.use_state(0)
     refused, set_refused = solara.use_state("")
     team = min(max(chosen, 0), teams - 1)  # the scenario may have changed to fewer teams
@@ -803,14 +802,23 @@ def TeamView(run: RunView, colour: str, burnout_threshold: float, tick: int) -> 
 
     solara.HTML(
         tag="h3",
-        unsafe_innerHTML=(
-            f"Team view — <span style='color:{colour}'>{html.escape(run.label)}</span>"
-        ),
+        unsafe_innerHTML=f"Team view — <span style='color:{colour}'>{html.escape(label)}</span>",
     )
     if teams > 1:
         Guarded("slider", team + 1, pick_team, label=f"Team (of {teams})", min=1, max=teams)
         if refused:
             solara.Warning(refused)
+    return team
+
+
+@solara.component
+def TeamView(run: RunView, colour: str, burnout_threshold: float, tick: int) -> None:
+    """A run's team view, with a team chooser when the organisation has several teams.
+
+    ``tick`` counts the session's Steps and play ticks: Solara redraws a child component only
+    when its arguments change, and ``run`` is the same object after a step.
+    """
+    team = TeamHeading(run.label, colour, run.model.config.team.n_teams)
     solara.HTML(unsafe_innerHTML=team_table_html(run, team, burnout_threshold))
     leavers = leavers_html(run)
     if leavers:
@@ -820,30 +828,7 @@ def TeamView(run: RunView, colour: str, burnout_threshold: float, tick: int) -> 
 @solara.component
 def FollowedTeamView(panel: TeamPanel) -> None:
     """A team view as published to the class: a team chooser of the follower's own."""
-    teams = len(panel.tables)
-    chosen, set_team = solara.use_state(0)
-    refused, set_refused = solara.use_state("")
-    team = min(max(chosen, 0), teams - 1)
-
-    def pick_team(raw: Any) -> bool:
-        try:
-            set_team(team_index(raw, teams))
-        except NotApplied as exc:
-            set_refused(str(exc))
-            return False
-        set_refused("")
-        return True
-
-    solara.HTML(
-        tag="h3",
-        unsafe_innerHTML=(
-            f"Team view — <span style='color:{panel.colour}'>{html.escape(panel.label)}</span>"
-        ),
-    )
-    if teams > 1:
-        Guarded("slider", team + 1, pick_team, label=f"Team (of {teams})", min=1, max=teams)
-        if refused:
-            solara.Warning(refused)
+    team = TeamHeading(panel.label, panel.colour, len(panel.tables))
     solara.HTML(unsafe_innerHTML=panel.tables[team])
     if panel.leavers:
         solara.HTML(unsafe_innerHTML=panel.leavers)

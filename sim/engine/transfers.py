@@ -97,6 +97,16 @@ def change_worker(model: World, row: int, worker: int) -> None:
     model.worker_history.add(int(cases.case_id[row]), worker, model.day)
 
 
+def present_loads(model: World) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Workers at work today; every staff row's capacity (0 if not at work) and open load."""
+    staff, day = model.staff, model.day
+    who = staff.in_post
+    present = who[~staff.is_sick(who, day)]
+    capacity = np.zeros(staff.n)
+    capacity[present] = capacities(model, present)
+    return present, capacity, open_loads(model)
+
+
 def transfer_on_step(model: World, rows: np.ndarray, old_codes: np.ndarray) -> int:
     """Transfer some of the cases ``rows`` that changed type today; return how many moved."""
     if not model.config.worker_changes.enabled or len(rows) == 0:
@@ -106,11 +116,7 @@ def transfer_on_step(model: World, rows: np.ndarray, old_codes: np.ndarray) -> i
     moving = draws < transfer_probabilities(model, old_codes, cases.type_code[rows])
     if not moving.any():
         return 0
-    who = staff.in_post
-    present = who[~staff.is_sick(who, day)]
-    capacity = np.zeros(staff.n)
-    capacity[present] = capacities(model, present)
-    loads = open_loads(model)
+    present, capacity, loads = present_loads(model)
     moved = 0
     for row in rows[moving].tolist():
         holder = int(cases.worker[row])
@@ -132,12 +138,8 @@ def hand_over_to_joiners(model: World, joiners: list[int]) -> int:
     cfg = model.config.worker_changes
     if not cfg.enabled or cfg.handover_share <= 0 or not joiners:
         return 0
-    staff, day = model.staff, model.day
-    who = staff.in_post
-    present = who[~staff.is_sick(who, day)]
-    capacity = np.zeros(staff.n)
-    capacity[present] = capacities(model, present)
-    loads = open_loads(model)
+    staff = model.staff
+    present, capacity, loads = present_loads(model)
     moved = 0
     for joiner in joiners:
         colleagues = present[(staff.team[present] == staff.team[joiner]) & (present != joiner)]
