@@ -28,7 +28,6 @@ from sim.engine.distributions import sample_days
 from sim.scenario.schema import WORKING_DAYS_PER_YEAR
 
 if TYPE_CHECKING:
-    from sim.engine.agents import SocialWorker
     from sim.engine.state import World
 
 STRESS_REFERENCE = 0.3
@@ -97,11 +96,6 @@ def susceptibilities(model: World, who: np.ndarray) -> np.ndarray:
 def exhaustion_factors(model: World, who: np.ndarray) -> np.ndarray:
     """The factor z * m(y) on the stress input of staff rows ``who`` (exhaustion on)."""
     return susceptibilities(model, who) * career_factors(model, years_of_practice(model, who))
-
-
-def stress_gain(worker: SocialWorker, model: World) -> float:
-    """Today's stress input g of one worker (:func:`stress_gains` of its row)."""
-    return float(stress_gains(model, np.array([worker.index]))[0])
 
 
 def update_stress(model: World) -> None:
