@@ -35,7 +35,7 @@ burnout thresholds are the ``wellbeing`` section's. No supervision relief: nobod
 manager in the model. The manager does not fall sick or leave.
 
 Day-0 cases get their last review at a keyed uniform point of the interval before day 0
-(``Streams.keyed_uniform("manager_review", 0, case_ids)``), so no existing stream moves. Review
+(``Streams.keyed_uniform("manager_review", 0, children)``), so no existing stream moves. Review
 dates are kept by case id, so the case book's compaction between days moves nothing here.
 """
 
@@ -96,7 +96,7 @@ class Oversight:
             return
         ids = cases.case_id[rows]
         interval = review_intervals(model, rows)
-        u = model.streams.keyed_uniform("manager_review", 0, ids)
+        u = model.streams.keyed_uniform("manager_review", 0, cases.child[rows])
         self.day_last_review[ids] = model.day - 1 - np.floor(u * interval).astype(np.int32)
         self.day_allocation_seen[ids] = cases.day_allocated[rows]
 

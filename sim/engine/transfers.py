@@ -112,7 +112,7 @@ def transfer_on_step(model: World, rows: np.ndarray, old_codes: np.ndarray) -> i
     if not model.config.worker_changes.enabled or len(rows) == 0:
         return 0
     cases, staff, day = model.cases, model.staff, model.day
-    draws = model.streams.keyed_uniform("worker_transfer", day, cases.case_id[rows])
+    draws = model.streams.keyed_uniform("worker_transfer", day, cases.child[rows])
     moving = draws < transfer_probabilities(model, old_codes, cases.type_code[rows])
     if not moving.any():
         return 0
@@ -177,5 +177,5 @@ def handover_case(model: World, worker: int) -> int | None:
     rows = live[(cases.worker[live] == worker) & (cases.status[live] == ALLOCATED)]
     if len(rows) == 0:
         return None
-    draws = model.streams.keyed_uniform("worker_handover", model.day, cases.case_id[rows])
+    draws = model.streams.keyed_uniform("worker_handover", model.day, cases.child[rows])
     return int(rows[np.argmin(draws)])

@@ -11,10 +11,11 @@ an incident today is 1 - exp(-h). These are harm events (``serious_incidents``);
 q0 = ``notifiable_share``, b_q = ``notifiable_risk_log_ratio`` (a keyed draw of its own).
 x is clipped to [-12, 12]. An incident reveals the case's risk
 and, unless the case is ready to close, makes a visit due at once. eps and the incident uniform
-are keyed by (case id, day) (``Streams.keyed_normal``/``keyed_uniform``) and drawn for live cases
-only: two scenarios share them case by case when their case books line up (same arrivals and day-0
-cases), which holds for levers that change neither demand nor the day-0 workforce, whatever
-else the levers change.
+are keyed by (child, day) (``Streams.keyed_normal``/``keyed_uniform``) and drawn for live cases
+only. A child has at most one live case on a day, and children are numbered in the order of
+fresh referrals (re-referrals keep their child's number), so two scenarios share each child's
+draws whenever they share arrivals and day-0 cases, however their closures, re-referrals and
+screening differ: the basis of the counterfactual replay (``caseload review``).
 """
 
 from __future__ import annotations
@@ -56,8 +57,9 @@ def evolve(model: World) -> int:
     live = cases.live
     if not cfg.enabled or len(live) == 0:
         return 0
-    # Draws keyed by (case, day): scenarios share each case's risk path whatever else is live.
-    ids = cases.case_id[live]
+    # Draws keyed by (child, day): scenarios share each child's risk path whatever else is live,
+    # and whatever order other children were referred in (a child has one live case at a time).
+    ids = cases.child[live]
     eps = model.streams.keyed_normal("risk", day, ids)
     uniform = model.streams.keyed_uniform("incidents", day, ids)
     due = cases.day_visit_due[live]

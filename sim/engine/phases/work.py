@@ -402,7 +402,7 @@ def progress_cases(model: World) -> None:
     if len(finished):
         rng = model.streams["case_progression"]
         # Keyed by (case, day), so scenarios share them case by case whatever else has finished.
-        draws = model.streams.keyed_uniform("case_step_up", day, cases.case_id[finished])
+        draws = model.streams.keyed_uniform("case_step_up", day, cases.child[finished])
         stepping, next_codes = [], []
         for row, u in zip(finished, draws, strict=True):
             spec = model.config.case_types[CASE_TYPES[cases.type_code[row]]]
