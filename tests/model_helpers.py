@@ -2,7 +2,9 @@
 
 Configs are built through the schema (``Scenario.model_validate``) so every test situation is a
 valid scenario. ``QUIET`` switches off every mechanism that would act on its own (arrivals, risk,
-wellbeing, sickness, attrition, supervision), so a unit test turns on only the mechanism it tests.
+wellbeing, sickness, attrition, supervision, the front door, re-referrals, the exhaustion score,
+worker changes and the manager under load, the last five on by default), so a unit test turns on
+only the mechanism it tests.
 """
 
 from __future__ import annotations
@@ -32,7 +34,21 @@ QUIET: dict = {
     "sickness": {"enabled": False},
     "staffing": {"attrition_enabled": False},
     "supervision": {"enabled": False},
+    "front_door": {"enabled": False},
+    "re_referral": {"enabled": False},
+    "exhaustion": {"enabled": False},
+    "worker_changes": {"enabled": False},
+    "manager": {"mode": "off"},
 }
+
+
+def fresh_referrals(summary: dict) -> float:
+    """Referrals of children not referred before: the arrivals every paired scenario shares.
+
+    Re-referrals follow closures, which levers change, so ``referrals_received`` may differ
+    between paired runs while the fresh arrivals may not (common random numbers).
+    """
+    return summary["referrals_received"] - summary["re_referrals_received"]
 
 
 def scenario(base: dict | None = None, **sections: dict) -> Scenario:

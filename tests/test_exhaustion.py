@@ -88,7 +88,7 @@ def test_experienced_hires_bring_the_mean_stress_and_newly_qualified_ones_none()
         5,
     )
     assert carried_stress(half, 2 * WORKING_DAYS_PER_YEAR) == pytest.approx(0.5 * mean)
-    off = CaseloadModel(load_scenario(BASELINE, SHORT), 5)
+    off = CaseloadModel(load_scenario(BASELINE, [*SHORT, "exhaustion.enabled=false"]), 5)
     assert carried_stress(off, 5 * WORKING_DAYS_PER_YEAR) == 0.0
 
 
@@ -108,7 +108,8 @@ def baseline_run():
 
 def test_exhaustion_keys_agree_with_the_worker_day_table(baseline_run):
     config, result = baseline_run
-    days = result.worker_days[result.worker_days["day"] >= config.simulation.warmup_days]
+    days = v.social_workers_only(result.worker_days)
+    days = days[days["day"] >= config.simulation.warmup_days]
     measured = config.simulation.days - config.simulation.warmup_days
     summary = result.summary
     assert summary["exhaustion_mean"] == pytest.approx(days["stress"].mean())
@@ -162,7 +163,9 @@ def test_more_early_career_demand_raises_burnout_in_years_2_3():
 def test_carried_stress_and_handover_narrow_the_agency_gap():
     """Directional: with the gap's causes removed, agency burnout comes closer to permanent."""
     base = [*SHORT, "team.n_teams=3"]
-    off = load_scenario(BASELINE, base)
+    off = load_scenario(
+        BASELINE, [*base, "exhaustion.enabled=false", "worker_changes.enabled=false"]
+    )
     on = load_scenario(BASELINE, [*base, "exhaustion.enabled=true", "worker_changes.enabled=true"])
 
     def gap(config, seed):

@@ -17,7 +17,7 @@ from sim.engine.model import CaseloadModel
 from sim.engine.phases import allocation, arrivals, risk
 from sim.engine.run import run
 from sim.engine.tally import re_referral_rate
-from sim.scenario.schema import CASE_TYPES
+from sim.scenario.schema import CASE_TYPES, Scenario
 from tests.model_helpers import add_cases, binomial_ok, check_invariants, quiet_model, scenario
 
 # --- allocation order ---------------------------------------------------------------------------
@@ -146,7 +146,8 @@ def test_a_screened_out_referral_keeps_its_row_and_risk_and_takes_no_work():
     check_invariants(model)
 
 
-def test_off_by_default_nobody_is_screened_out():
+def test_switched_off_nobody_is_screened_out():
+    assert Scenario().front_door.enabled  # on by default; the quiet team switches it off
     model = quiet_model(demand={"referrals_per_day": 3.0})
     model.run(40)
     assert not np.any(model.cases.status[: model.cases.n] == SCREENED_OUT)
@@ -279,7 +280,8 @@ def test_re_referrals_happen_only_for_unresolved_closures_in_a_run():
     assert all((int(child[c]), int(episode[c]) + 1) in successors for c in unresolved)
 
 
-def test_no_re_referrals_by_default():
+def test_no_re_referrals_when_switched_off():
+    assert Scenario().re_referral.enabled  # on by default; the quiet team switches it off
     config = scenario(**PRESSURED, risk={"enabled": True})
     model = CaseloadModel(config, 5)
     model.run(120)

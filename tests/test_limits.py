@@ -34,7 +34,7 @@ def test_every_shipped_scenario_and_experiment_is_within_the_default_limits():
             load_plan(str(path))
     england = load_scenario(REPO_ROOT / "scenarios" / "scale" / "england.toml")
     size = organisation_size(england.simulation, england.team, england.demand)
-    assert size["posts"] == 33_000 and 1_500_000 < size["cases"] < Limits().max_cases
+    assert size["posts"] == 33_000 and 1_000_000 < size["cases"] < Limits().max_cases
 
 
 def test_posts_are_limited_at_the_boundary():
@@ -75,7 +75,8 @@ def test_worker_day_rows_are_limited_unless_they_are_not_collected():
 def test_cases_are_limited_at_the_boundary():
     config = load_scenario(BASELINE)
     cases = organisation_size(config.simulation, config.team, config.demand)["cases"]
-    assert cases == round(6 * 15.0 + 0.57 * config.simulation.days)
+    rate = config.demand.referrals_per_day
+    assert cases == round(6 * 15.0 + rate * config.simulation.days)
     load_scenario(BASELINE, [f"limits.max_cases={cases}"])
     (line,) = scenario_problems(f"limits.max_cases={cases - 1}")
     assert f": demand: about {cases:,} cases in a replication (6 posts × " in line
@@ -87,7 +88,8 @@ def test_a_demand_shock_counts_its_extra_referrals():
         BASELINE, ["demand.shocks=[{start_day = 100, end_day = 200, multiplier = 3.0}]"]
     )
     size = organisation_size(config.simulation, config.team, config.demand)
-    assert size["cases"] == round(6 * 15.0 + 0.57 * (config.simulation.days + 2 * 100))
+    rate = config.demand.referrals_per_day
+    assert size["cases"] == round(6 * 15.0 + rate * (config.simulation.days + 2 * 100))
 
 
 def test_rows_kept_over_replications_are_limited():

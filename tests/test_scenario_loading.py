@@ -21,6 +21,8 @@ from sim.scenario.loading import (
 )
 from sim.scenario.schema import Scenario
 
+BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
+
 DATA = Path("tests/data")  # tests run from the repository root (pytest's rootdir)
 
 
@@ -661,3 +663,28 @@ def test_a_key_with_a_newline_stays_on_one_line(tmp_path):
     assert problems(path) == [f"{path}: demand.a\\nb: unknown key"]
     (line,) = problems(DATA / "good.toml", ["0\n0=1"])
     assert "\n" not in line and line.startswith("--set: 0\\n0: ")
+
+
+def test_a_partial_table_amends_a_nested_default(tmp_path):
+    """Writing one field of a nested default keeps the default's other settings.
+
+    The recruitment delay is exponential with mean 460 days; setting only its mean must not
+    turn it into a fresh lognormal duration (median 20 days) that keeps nothing but the mean.
+    """
+    config = load_scenario(BASELINE, ["staffing.recruitment.mean_days=400"])
+    assert config.staffing.recruitment.kind == "exponential"
+    assert config.staffing.recruitment.mean_days == 400.0
+    path = tmp_path / "partial.toml"
+    path.write_text(
+        'extends = "' + str(BASELINE.resolve()) + '"\n[sickness.long_spell]\nmedian_days = 25\n'
+    )
+    spell = load_scenario(path).sickness.long_spell
+    assert (spell.kind, spell.median_days, spell.min_days, spell.max_days) == (
+        "lognormal",
+        25.0,
+        20.0,
+        260.0,
+    )
+    # A table that names its kind still takes the rest from the default it amends.
+    gamma = load_scenario(BASELINE, ['staffing.recruitment={kind = "gamma", mean_days = 300}'])
+    assert (gamma.staffing.recruitment.kind, gamma.staffing.recruitment.mean_days) == ("gamma", 300)

@@ -56,6 +56,16 @@ METRICS: tuple[Metric, ...] = (
         per_year=True,
     ),
     Metric(
+        "re_referrals_received",
+        "referrals",
+        "referrals that arrived of children referred before (re-referrals, any interval); "
+        "referrals_received minus this is the fresh arrivals every scenario shares",
+        "neither",
+        "demand",
+        label="Re-referrals received",
+        per_year=True,
+    ),
+    Metric(
         "cases_closed",
         "cases",
         "cases closed",

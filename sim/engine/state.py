@@ -23,7 +23,7 @@ from sim.scenario.schema import Scenario
 class Events(Protocol):
     """The tally as the phases see it: events are reported through its methods."""
 
-    def record_referrals(self, count: int) -> None:
+    def record_referrals(self, count: int, re_referrals: int = 0) -> None:
         """Referrals arrived today."""
 
     def record_screened_out(self, count: int, high_risk: int) -> None:

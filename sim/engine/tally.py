@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 _ACCUMULATORS = (
     "referrals",
+    "re_referrals",
     "closed",
     "wait_days_sum",
     "first_allocations",
@@ -92,6 +93,7 @@ class Tally:
 
     def _start_day(self) -> None:
         self.referrals_today = 0
+        self.re_referrals_today = 0
         self.screened_out_today = 0
         self.screened_out_high_risk_today = 0
         self.notifications_today = 0
@@ -107,9 +109,10 @@ class Tally:
         self.supervision_on_time_today = 0
 
     # Events, reported by the phases as they happen -------------------------------------------
-    def record_referrals(self, count: int) -> None:
-        """``count`` referrals arrived today."""
+    def record_referrals(self, count: int, re_referrals: int = 0) -> None:
+        """``count`` referrals arrived today, ``re_referrals`` of them children referred before."""
         self.referrals_today += count
+        self.re_referrals_today += re_referrals
 
     def record_screened_out(self, count: int, high_risk: int) -> None:
         """``count`` referrals were screened out today, ``high_risk`` of them at high risk."""
@@ -218,6 +221,7 @@ class Tally:
         if day >= self.warmup_days:
             t = self.totals
             t["referrals"] += self.referrals_today
+            t["re_referrals"] += self.re_referrals_today
             t["closed"] += self.closed_today
             t["wait_days_sum"] += self.wait_days_today
             t["first_allocations"] += self.allocated_today
@@ -304,6 +308,7 @@ class Tally:
 
         values = {
             "referrals_received": t["referrals"],
+            "re_referrals_received": t["re_referrals"],
             "cases_closed": t["closed"],
             "open_cases_end": int(((status == ALLOCATED) | (status == READY)).sum()),
             "waiting_end": int((status == WAITING).sum()),

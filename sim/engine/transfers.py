@@ -1,6 +1,6 @@
 """Changes of a child's social worker that are not caused by leaving or sickness.
 
-Two mechanisms, both switched by ``worker_changes.enabled`` (off by default):
+Two mechanisms, both switched by ``worker_changes.enabled`` (on by default):
 
 - **Transfers on a change of case type.** English councils hold assessments, child in need and
   child protection plans and children in care in different teams, so a case that steps up or

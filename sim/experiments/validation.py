@@ -442,10 +442,10 @@ VALIDATION_TARGETS: tuple[ValidationTarget, ...] = (
         "whose child was referred in the previous 260 working days), when `re_referral.enabled`",
         measure=re_referral_rate,
         range_basis="published series 2012-13 to 2023-24",
-        note="The mechanism is built but off by default (`re_referral.enabled = false`): "
-        "switched on with the front door it gives about 21% on the baseline, and raises "
-        "burnout from about 0.60 to 0.83, so the defaults need recalibrating before it is on. "
-        "With it off the model has no re-referrals and this target fails",
+        note="Re-referrals are on by default (`re_referral.enabled`); the baseline's demand was "
+        "recalibrated with them on, since they add about a quarter to the fresh referrals "
+        "(docs/calibration.md). With them switched off the model has no re-referrals and this "
+        "target fails",
         bounds=(0.0, 1.0),
     ),
     ValidationTarget(
@@ -469,10 +469,9 @@ VALIDATION_TARGETS: tuple[ValidationTarget, ...] = (
         measure=looked_after_2plus_changes,
         range_basis="project judgement around the published 1 in 4",
         bounds=(0.0, 1.0),
-        note="The transfers and handovers that produce most changes are built but off by "
-        "default (`worker_changes.enabled = false`): with them off, changes come only from "
-        "leavers, post cuts and long-term sickness and the share is far below 1 in 4; "
-        "docs/model.md (worker changes) gives the figures with them on",
+        note="The transfers and handovers (`worker_changes.enabled`, on by default) produce "
+        "most changes: with them switched off, changes come only from leavers, post cuts and "
+        "long-term sickness and the share is far below 1 in 4 (docs/model.md, worker changes)",
     ),
     ValidationTarget(
         key="burnout_gap_years_2_3_vs_all",
@@ -536,13 +535,13 @@ VALIDATION_TARGETS: tuple[ValidationTarget, ...] = (
         range_basis="project judgement: about ±5 points around the wave 1 gap: agency workers "
         "somewhat, not far, less stressed",
         bounds=(-1.0, 1.0),
-        note="With the defaults, agency workers start each assignment with no stress and no "
-        "cases and build a caseload from the waiting list, and stay months, not years; their "
-        "stress input is also scaled by `wellbeing.agency_stress_factor`, and a threshold "
-        "close to the median stress turns these small differences into a large gap. "
-        "`exhaustion.enabled` (experienced hires bring the stress of the job they come from) "
-        "with `worker_changes.enabled` (a joiner takes over a share of the team's cases) "
-        "removes the first two causes (docs/model.md, wellbeing)",
+        note="With `exhaustion.enabled` and `worker_changes.enabled` switched off, agency "
+        "workers start each assignment with no stress and no cases and build a caseload from "
+        "the waiting list, and the gap is several times the published one. Both are on by "
+        "default: experienced hires bring the stress of the job they come from, and a joiner "
+        "takes over a share of the team's cases; what remains is "
+        "`wellbeing.agency_stress_factor` and agency workers' shorter stays "
+        "(docs/model.md, wellbeing)",
     ),
     ValidationTarget(
         key="leavers_under_5_years_share",

@@ -336,10 +336,10 @@ REGISTRY: tuple[Parameter, ...] = (
     ),
     Parameter(
         "demand.referrals_per_day", "New referrals a working day, per team",
-        "referrals/team/day", "uncertainty", "arrivals", low=0.40, high=0.80, step=0.01,
+        "referrals/team/day", "uncertainty", "arrivals", low=0.30, high=0.60, step=0.01,
         slider_max=3.0, on_dashboard=True, moves="caseload, overtime, burnout",
         plain="How many new cases arrive at each team on an average working day "
-        "(0.57 is about 150 a year).",
+        "(0.44 is about 115 children a year; re-referrals of the same children come on top).",
     ),
     Parameter(
         "support.admin_staff", "Admin support (full-time staff per team)", "FTE/team", "lever",

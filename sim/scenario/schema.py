@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from contextvars import ContextVar
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -71,6 +71,24 @@ class Section(BaseModel):
     model_config = ConfigDict(
         extra="forbid", frozen=True, validate_default=True, strict=True, allow_inf_nan=False
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _amend_nested_defaults(cls, data: Any) -> Any:
+        """A partial table amends a nested default instead of replacing it.
+
+        ``staffing.recruitment`` defaults to an exponential duration of mean 460 days; a file or
+        ``--set`` that writes only ``staffing.recruitment.mean_days = 300`` means that duration
+        with another mean, not a fresh ``Duration()`` (lognormal, median 20 days) that keeps
+        only the mean. The default's explicitly set fields fill what the table leaves out.
+        """
+        if not isinstance(data, dict):
+            return data
+        for name, field in cls.model_fields.items():
+            default, value = field.default, data.get(name)
+            if isinstance(default, BaseModel) and isinstance(value, dict):
+                data = {**data, name: {**default.model_dump(exclude_unset=True), **value}}
+        return data
 
 
 class Duration(Section):
@@ -321,7 +339,7 @@ class DemandShock(Section):
 class Demand(Section):
     """Referral arrivals per team: Poisson with optional seasonality and shocks."""
 
-    referrals_per_day: Annotated[float, Field(ge=0.0, le=1000.0)] = 0.57
+    referrals_per_day: Annotated[float, Field(ge=0.0, le=1000.0)] = 0.44
     mix: dict[str, Probability] = Field(default_factory=lambda: {"assessment": 1.0})
     seasonality_amplitude: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
     seasonality_peak_day: Annotated[int, Field(ge=0, lt=260)] = 200
@@ -351,7 +369,7 @@ class Risk(Section):
     incident_overdue_log_ratio: Annotated[float, Field(ge=0.0, le=10.0)] = 0.7
     incident_record_log_ratio: Annotated[float, Field(ge=0.0, le=10.0)] = 0.3
     incident_stress: Probability = 0.15
-    notifiable_share: Probability = 0.13
+    notifiable_share: Probability = 0.082
     notifiable_risk_log_ratio: Annotated[float, Field(ge=0.0, le=20.0)] = 2.0
 
 
@@ -372,7 +390,7 @@ class Allocation(Section):
 class FrontDoor(Section):
     """Screening of new referrals: a threshold on observed risk that tightens under pressure."""
 
-    enabled: bool = False
+    enabled: bool = True
     base_threshold: Probability = 0.02
     waiting_slope: Annotated[float, Field(ge=0.0, le=10.0)] = 0.02
     caseload_slope: Annotated[float, Field(ge=0.0, le=10.0)] = 0.005
@@ -383,7 +401,7 @@ class FrontDoor(Section):
 class ReReferral(Section):
     """Children whose case closed with risk unresolved (or under pressure) referred again."""
 
-    enabled: bool = False
+    enabled: bool = True
     unresolved_risk: Probability = 0.2
     pressure_caseload_per_fte: Annotated[float, Field(gt=0.0, le=500.0)] = 22.0
     probability: Probability = 0.65
@@ -391,14 +409,14 @@ class ReReferral(Section):
 
 
 class WorkerChanges(Section):
-    """Changes of a child's social worker beyond leaving and sickness; off by default.
+    """Changes of a child's social worker beyond leaving and sickness (on by default).
 
     Transfers when a case changes type (from the assessment team to a long-term team, into a
     children-in-care team, between child in need and child protection) and the handover of
     cases to a worker who joins (``docs/model.md``, allocation).
     """
 
-    enabled: bool = False
+    enabled: bool = True
     transfer_after_assessment: Probability = 0.7
     transfer_into_care: Probability = 0.8
     transfer_other: Probability = 0.3
@@ -446,14 +464,14 @@ class Supervision(Section):
 class ManagerLoad(Section):
     """The team manager as a worker under load, whose case reviews reach the children.
 
-    ``mode = "off"`` (the default) keeps the manager of the supervision phase alone: hours for
-    supervision and audits after oversight, no stress, no case reviews. ``"under_load"`` gives it
-    an hours budget (with unpaid overtime if allowed), stress and burnout like a social worker's,
-    and a periodic review of every allocated case that sets its visit timescale and re-assesses
-    its risk (docs/model.md, "The manager under load").
+    ``mode = "under_load"`` (the default) gives the manager an hours budget (with unpaid overtime
+    if allowed), stress and burnout like a social worker's, and a periodic review of every
+    allocated case that sets its visit timescale and re-assesses its risk (docs/model.md, "The
+    manager under load"). ``"off"`` keeps the manager of the supervision phase alone: hours for
+    supervision and audits after oversight, no stress, no case reviews.
     """
 
-    mode: Literal["off", "under_load"] = "off"
+    mode: Literal["off", "under_load"] = "under_load"
     review_interval_days: Annotated[int, Field(ge=1, le=260)] = 20
     high_risk_review_interval_days: Annotated[int, Field(ge=1, le=260)] = 5
     review_hours_per_case: TaskHours = 0.25
@@ -495,7 +513,7 @@ class Wellbeing(Section):
 
 
 class Exhaustion(Section):
-    """Career-stage and individual effects on the stress (exhaustion) score; off by default.
+    """Career-stage and individual effects on the stress (exhaustion) score (on by default).
 
     ``docs/model.md`` (wellbeing) gives the equations: a worker's stress input is scaled by its
     own susceptibility, by ASYE support that fades over the second year of practice and by the
@@ -504,7 +522,7 @@ class Exhaustion(Section):
     the job they come from instead of starting at 0.
     """
 
-    enabled: bool = False
+    enabled: bool = True
     susceptibility_sigma: Annotated[float, Field(ge=0.0, le=3.0)] = 0.3
     asye_support: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
     early_career_demand: Annotated[float, Field(ge=0.0, le=5.0)] = 0.6

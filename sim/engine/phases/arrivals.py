@@ -58,8 +58,9 @@ def arrive(model: World) -> int:
         codes = np.array([CASE_TYPES.index(type_names[i]) for i in draws], dtype=np.int8)
         rows = open_cases(model, codes, teams, model.streams["case_mix"])
         model.cases.status[rows] = WAITING
-    total += len(door.release_due(model))
+    returning = len(door.release_due(model))
+    total += returning
     if thresholds is not None and total:
         door.screen(model, np.arange(start, model.cases.n), thresholds)
-    model.tally.record_referrals(total)
+    model.tally.record_referrals(total, re_referrals=returning)
     return total

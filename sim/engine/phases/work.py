@@ -401,7 +401,7 @@ def progress_cases(model: World) -> None:
     finished = live[(cases.status[live] == ALLOCATED) & (cases.work_days_left[live] <= 0)]
     if len(finished):
         rng = model.streams["case_progression"]
-        # Keyed by (case, day), so scenarios share them case by case whatever else has finished.
+        # Keyed by (child, day), so scenarios share them child by child whatever else has finished.
         draws = model.streams.keyed_uniform("case_step_up", day, cases.child[finished])
         stepping, next_codes = [], []
         for row, u in zip(finished, draws, strict=True):
