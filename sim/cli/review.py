@@ -106,7 +106,13 @@ def _cmd_review(args: argparse.Namespace) -> int:
         args.scenario, args.set, days=args.days, replications=args.reps, seed=args.seed
     )
     if args.safe is None:
-        safe = safe_config(config)
+        try:
+            safe = safe_config(config)
+        except ValueError as exc:  # pydantic's ValidationError: e.g. more posts than allowed
+            first = str(exc).splitlines()
+            raise ScenarioError(
+                [f"{args.scenario}: its safe configuration is not valid ({' '.join(first[:3])})"]
+            ) from None
         safe_source = "derived from the scenario: safe.toml"
     else:
         safe = load_scenario(
