@@ -1,12 +1,12 @@
 """Speed benchmark: ``caseload review`` of a scenario against ``caseload run`` of it.
 
 Run with ``.venv/bin/python benchmarks/review_benchmark.py [--scenario scenarios/baseline.toml]
-[--reps 20] [--workers 2] [--repeats 3]``. Target: the review (each replication run twice,
-matched and attributed, outputs written) costs at most 2.2 times the plain run (its four tables,
-summary, report and plots written, ``--no-pdf``), in CPU seconds of the command and its Dask workers and in
+[--reps 20] [--workers 2] [--repeats 3]``. Target: the review (each replication run twice, matched
+and attributed, outputs written) costs at most 2.2 times the plain run (its four tables, summary,
+report and plots written, ``--no-pdf``), in CPU seconds of the command and its Dask workers and in
 wall-clock seconds, medians over ``--repeats`` alternating pairs. Both are the installed console
-script, as a user runs them, into fresh folders (no resume). The load average is printed beside
-the times: a shared machine's other work slows both commands, the ratio less so.
+script, as a user runs them, into fresh folders (no resume). The load average is printed beside the
+times: a shared machine's other work slows both commands, the ratio less so.
 """
 
 from __future__ import annotations
