@@ -354,3 +354,33 @@ def test_review_resumes_from_saved_replications(tmp_path, capsys):
     args += [word for setting in PRESSURED for word in ("--set", setting)]
     assert main(args) == 0
     assert "Resuming: 1 replication(s)" in capsys.readouterr().out
+
+
+def test_ctrl_c_keeps_finished_replications_and_the_same_command_resumes(
+    tmp_path, monkeypatch, capsys
+):
+    import sim.experiments.review as review_module
+    from sim.cli.main import main
+
+    real = review_module.replay
+    calls = []
+
+    def interrupted_after_one(*args):
+        calls.append(args)
+        if len(calls) > 1:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    out = tmp_path / "out"
+    args = ["review", str(REPO_ROOT / "scenarios" / "baseline.toml"), "--reps", "3"]
+    args += ["--quiet", "--workers", "1", "--out", str(out)]
+    args += [word for setting in PRESSURED for word in ("--set", setting)]
+    monkeypatch.setattr(review_module, "replay", interrupted_after_one)
+    assert main(args) == 130
+    assert "interrupted; finished replications are saved" in capsys.readouterr().err
+    assert not (out / "incidents.parquet").exists()
+    assert len(list((out / ".checkpoints").rglob("rep-*.parquet"))) == 1
+    monkeypatch.setattr(review_module, "replay", real)
+    assert main(args) == 0
+    assert "Resuming: 1 replication(s)" in capsys.readouterr().out
+    assert (out / "incidents.parquet").exists() and not (out / ".checkpoints").exists()
