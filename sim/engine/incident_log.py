@@ -180,13 +180,9 @@ def incident_context(
     has_worker = worker >= 0
     at = np.where(has_worker, worker, 0)
     held = cases.worker[open_rows]
-    held_ids, held_counts = np.unique(held[held >= 0], return_counts=True)
-    caseload = np.zeros(n, dtype=np.int64)
-    found = np.searchsorted(held_ids, at)
-    found = np.minimum(found, max(len(held_ids) - 1, 0))
-    if len(held_ids):
-        match = held_ids[found] == at
-        caseload = np.where(has_worker & match, held_counts[found], 0)
+    held = held[held >= 0]
+    per_worker = np.bincount(held, minlength=max(staff.n, 1))  # one pass over the open rows
+    caseload = np.where(has_worker, per_worker[at], 0)
     fte = np.where(has_worker, staff.fte[at], np.nan)
     per_fte = np.where(has_worker, caseload / np.where(has_worker, fte, 1.0), np.nan)
 
