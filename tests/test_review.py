@@ -384,3 +384,26 @@ def test_ctrl_c_keeps_finished_replications_and_the_same_command_resumes(
     assert main(args) == 0
     assert "Resuming: 1 replication(s)" in capsys.readouterr().out
     assert (out / "incidents.parquet").exists() and not (out / ".checkpoints").exists()
+
+
+SWITCHES_ON = [
+    "front_door.enabled=true",
+    "re_referral.enabled=true",
+    "worker_changes.enabled=true",
+    "exhaustion.enabled=true",
+    "manager.mode='under_load'",
+]
+
+
+@pytest.mark.parametrize("switches", [SWITCHES_ON, ["manager.mode='off'"]], ids=["on", "off"])
+def test_the_replay_works_with_the_model_switches_on_and_off(switches):
+    config = pressured(*switches)
+    same = replays(config, config, 1)
+    events = event_table(same, 0, config.simulation.warmup_days)
+    assert len(events) > 0 and (events["match"] == MATCHED).all()
+    safe = replays(config, safe_config(config), 1)
+    events = event_table(safe, 20, config.simulation.warmup_days)
+    base = events[events["run"] == "base"]
+    assert len(base) == len(safe[0].base) and set(events["match"]) <= {MATCHED, AVOIDED, SAFE_ONLY}
+    under_load = config.manager.mode == "under_load"
+    assert base["manager_stress"].notna().all() == under_load
