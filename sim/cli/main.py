@@ -141,6 +141,7 @@ COMMANDS: tuple[Command, ...] = (
         "robustness",
         "re-estimate the headline comparisons over the uncertain parameters (sign counts)",
     ),
+    Command("review", "every serious incident with its context, replayed under safe staffing"),
     Command("dashboard", "start the live dashboard in the browser (Solara)"),
     Command(
         "healthcheck", "the employer-standards health check from a council's own workforce files"

@@ -24,6 +24,8 @@ from sim.engine.agents import AdminSupport, Manager, SocialWorkAssistant, Social
 from sim.engine.build import OrganisationBuilder
 from sim.engine.case_history import CaseHistory
 from sim.engine.cases import CaseBook
+from sim.engine.establishment import expand_establishment
+from sim.engine.incident_log import IncidentLog
 from sim.engine.manager import Oversight, is_under_load
 from sim.engine.phases import allocation, arrivals, risk, staffing, supervision, wellbeing, work
 from sim.engine.posts import Posts
@@ -42,9 +44,16 @@ def intentions_to_leave(model: CaseloadModel, who: np.ndarray) -> np.ndarray:
 class CaseloadModel(mesa.Model):
     """One organisation (one or more teams) simulated one working day per step."""
 
-    def __init__(self, config: Scenario, seed: int) -> None:
+    def __init__(self, config: Scenario, seed: int, *, day0: Scenario | None = None) -> None:
+        """Build the organisation of ``config`` on day 0, ready to step.
+
+        With ``day0`` (the counterfactual replay of ``caseload review``), the organisation is
+        built as ``day0`` builds it (its staff and every day-0 case, so every child keeps its
+        identity and draws) and then brought up to ``config``'s establishment
+        (:func:`sim.engine.establishment.expand_establishment`); ``config`` governs every day.
+        """
         super().__init__(rng=seed)
-        self.config = config
+        self.config = config if day0 is None else day0
         self.seed = int(seed)
         self.streams = Streams(seed)
         self.day = 0
@@ -71,8 +80,12 @@ class CaseloadModel(mesa.Model):
         self.worker_days = WorkerDayRecord()
         #: Each case's last management review (used when ``manager.mode = "under_load"``).
         self.oversight = Oversight()
+        #: Every serious incident with its context that day (``caseload review`` reads it).
+        self.incidents = IncidentLog()
         self.builder = OrganisationBuilder(self)
         self.builder.build()
+        if day0 is not None:
+            expand_establishment(self, config)
         if is_under_load(self):
             self.oversight.start(self)
 

@@ -60,6 +60,20 @@ def run(
     return collect(model, replication)
 
 
+def run_incidents(
+    config: Scenario, seed: int, *, day0: Scenario | None = None
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Simulate ``config`` once with ``seed``; return its incident log and its summary.
+
+    What ``caseload review`` needs of a replication, without the four tables of :func:`run`.
+    With ``day0``, day 0 is built as ``day0`` builds it and then brought up to ``config``'s
+    establishment (:class:`CaseloadModel`), so both runs share their children.
+    """
+    model = CaseloadModel(config, seed, day0=day0)
+    model.run()
+    return model.incidents.table(), model.tally.summary(model)
+
+
 def collect(model: CaseloadModel, replication: int = 0) -> RunResult:
     """Turn a finished model into a :class:`RunResult`."""
     daily = pd.DataFrame(model.tally.daily)

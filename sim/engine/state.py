@@ -65,6 +65,8 @@ class World(Protocol):
     tally: Events
     #: Each case row's last management review (the manager under load; sim/engine/manager.py).
     oversight: Any
+    #: Every serious incident with its context (``IncidentLog``, sim/engine/incident_log.py).
+    incidents: Any
     #: Every social worker ever hired (handles on ``staff`` rows), by ``SocialWorker.index``.
     workers: list[Any]
     managers: list[Any]

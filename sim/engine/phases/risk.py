@@ -9,12 +9,13 @@ with r0 = 0.2 and rho the annual incident rate of a monitored case at risk r0; t
 an incident today is 1 - exp(-h). These are harm events (``serious_incidents``); one is also a
 *notifiable* serious incident with probability q = min(1, q0 * exp(b_q * (r - r0))),
 q0 = ``notifiable_share``, b_q = ``notifiable_risk_log_ratio`` (a keyed draw of its own).
-x is clipped to [-12, 12]. An incident reveals the case's risk
-and, unless the case is ready to close, makes a visit due at once. eps and the incident uniform
-are keyed by (child, day) (``Streams.keyed_normal``/``keyed_uniform``) and drawn for live cases
-only. A child has at most one live case on a day, and children are numbered in the order of
-fresh referrals (re-referrals keep their child's number), so two scenarios share each child's
-draws whenever they share arrivals and day-0 cases, however their closures, re-referrals and
+x is clipped to [-12, 12]. Each incident, with the state of its case, worker, manager and team that
+day, goes to the model's incident log (``sim/engine/incident_log.py``; no draws). An incident
+reveals the case's risk and, unless the case is ready to close, makes a visit due at once. eps and
+the incident uniform are keyed by (child, day) (``Streams.keyed_normal``/``keyed_uniform``) and
+drawn for live cases only. A child has at most one live case on a day, and children are numbered in
+the order of fresh referrals (re-referrals keep their child's number), so two scenarios share each
+child's draws whenever they share arrivals and day-0 cases, however their closures, re-referrals and
 screening differ: the basis of the counterfactual replay (``caseload review``).
 """
 
@@ -74,10 +75,11 @@ def evolve(model: World) -> int:
 
     risk = 1.0 / (1.0 + np.exp(-x))
     overdue_ratio = np.minimum(overdue_days / cases.visit_interval_days[live], 3.0)
+    stale = record_is_stale(model, rows=live)
     log_hazard = (
         cfg.incident_risk_log_ratio * (risk - REFERENCE_RISK)
         + cfg.incident_overdue_log_ratio * overdue_ratio
-        + cfg.incident_record_log_ratio * record_is_stale(model, rows=live)
+        + cfg.incident_record_log_ratio * stale
     )
     hazard = cfg.incident_rate_per_case_year / WORKING_DAYS_PER_YEAR * np.exp(log_hazard)
     hit = np.flatnonzero(uniform < -np.expm1(-hazard))
@@ -88,7 +90,10 @@ def evolve(model: World) -> int:
             * np.exp(cfg.notifiable_risk_log_ratio * (risk[hit] - REFERENCE_RISK)),
         )
         drawn = model.streams.keyed_uniform("notification", day, ids[hit])
-        model.tally.record_notifications(int(np.count_nonzero(drawn < notify)))
+        notifiable = drawn < notify
+        model.tally.record_notifications(int(np.count_nonzero(notifiable)))
+        # Each event with its context, read before the incident changes the case (no draws).
+        model.incidents.record(model, live[hit], notifiable, overdue_days[hit], stale[hit])
     for i, row in zip(hit.tolist(), live[hit].tolist(), strict=True):
         cases.n_incidents[row] += 1
         cases.observed_risk[row] = risk[i]  # an incident reveals the risk

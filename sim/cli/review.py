@@ -1,0 +1,297 @@
+"""``caseload review``: every serious incident, replayed under safe staffing, and attributed.
+
+Registered in :data:`sim.cli.main.COMMANDS`. The replay, the matching rule and the attribution
+are in :mod:`sim.experiments.review` (method and limits: docs/review.md); this module loads the
+scenario and the safe configuration, runs the replayed replications (locally in this process,
+on an embedded Dask cluster, or on a scheduler; each saved as it finishes, so Ctrl-C and the
+same command resume) and writes ``incidents.parquet``, ``attribution.parquet``, ``review.md``,
+``safe.toml``, ``scenario.toml`` and ``manifest.json`` into the output folder at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sim.cli.support import (
+    EXIT_OK,
+    Interrupted,
+    ProgressReporter,
+    add_execution_options,
+    add_output_options,
+    add_set_option,
+    int_at_least,
+    reproducing_options,
+)
+
+#: Folder inside the output directory holding replications of an unfinished review.
+CHECKPOINT_DIR = ".checkpoints"
+
+
+def add_review(subparsers: Any) -> None:
+    """Add ``caseload review``."""
+    parser = subparsers.add_parser(
+        "review",
+        help="every serious incident with its context, replayed under safe staffing",
+        description="Run a scenario's replications, record every harm event with the state of "
+        "its case, worker, manager and team that day, replay each replication under a safe "
+        "configuration (same seed, same children; default: the scenario with its establishment "
+        "full, caseloads within the benchmark and the manager within the optimum span), class "
+        "each event as also happening or avoided under safe staffing, and attribute the share "
+        "avoided by the conditions present; write incidents.parquet, attribution.parquet, "
+        "review.md, safe.toml, scenario.toml and manifest.json (docs/review.md).",
+    )
+    parser.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file")
+    parser.add_argument(
+        "--safe",
+        metavar="SAFE.toml",
+        help="the safe configuration to replay under (default: derived from the scenario and "
+        "written to safe.toml); it must share the scenario's children: same run length, seed, "
+        "demand, case types, teams and named workers, and no fewer posts",
+    )
+    parser.add_argument(
+        "--reps",
+        type=int_at_least(2, "so each share has an interval"),
+        metavar="N",
+        help="replications (default: simulation.replications)",
+    )
+    parser.add_argument(
+        "--seed", type=int, metavar="S", help="master seed (default: simulation.seed)"
+    )
+    parser.add_argument(
+        "--days", type=int, metavar="D", help="working days to simulate (default: simulation.days)"
+    )
+    parser.add_argument(
+        "--window",
+        type=int_at_least(0),
+        metavar="W",
+        help="working days either side within which a safe-run event of the same child is the "
+        "same event (default 20: one month)",
+    )
+    # Item 4 of issue 14 (sim/experiments/panel.py, built separately) adds here:
+    #   --panel EVENT_ID   write panel.html: one event of incidents.parquet in its context
+    # and, in _cmd_review, one call after the outputs are written (see the marked place).
+    add_set_option(parser, "(applied to the scenario and to the safe configuration)")
+    add_output_options(parser, "results/review-<scenario name>")
+    add_execution_options(parser, "replications")
+    parser.set_defaults(handler=_cmd_review)
+
+
+def _cmd_review(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.markup import escape
+
+    from sim.cli.run import default_out_dir
+    from sim.cli.support import claim_output_dir
+    from sim.cli.validate import print_warnings
+    from sim.engine.establishment import compatibility_problems
+    from sim.engine.rng import replication_seeds
+    from sim.experiments.review import (
+        DEFAULT_WINDOW_DAYS,
+        attribution,
+        event_table,
+        render_markdown,
+        run_figures,
+        safe_changes,
+        safe_config,
+    )
+    from sim.experiments.review_store import ReviewStore
+    from sim.scenario.loading import ScenarioError, load_scenario
+
+    config = load_scenario(
+        args.scenario, args.set, days=args.days, replications=args.reps, seed=args.seed
+    )
+    if args.safe is None:
+        try:
+            safe = safe_config(config)
+        except ValueError as exc:  # pydantic's ValidationError: e.g. more posts than allowed
+            first = str(exc).splitlines()
+            raise ScenarioError(
+                [f"{args.scenario}: its safe configuration is not valid ({' '.join(first[:3])})"]
+            ) from None
+        safe_source = "derived from the scenario: safe.toml"
+    else:
+        safe = load_scenario(
+            args.safe, args.set, days=args.days, replications=args.reps, seed=args.seed
+        )
+        safe_source = f"{Path(args.safe).name}, written to safe.toml"
+        problems = compatibility_problems(config, safe)
+        if problems:
+            raise ScenarioError([f"{args.safe}: {problem}" for problem in problems])
+    reps, seed = config.simulation.replications, config.simulation.seed
+    window = DEFAULT_WINDOW_DAYS if args.window is None else args.window
+    base_dir = default_out_dir(config)
+    out = claim_output_dir(args, base_dir.with_name(f"review-{base_dir.name}"))
+
+    console = Console(width=None if sys.stdout.isatty() else 140)
+    console.print(
+        f"[bold]Reviewing '{escape(config.name)}'[/bold] ({escape(args.scenario)}) against "
+        f"'{escape(safe.name)}': {reps} replications × {config.simulation.days} working days, "
+        f"each run twice; master seed {seed}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    print_warnings(config)
+    store = ReviewStore(out / CHECKPOINT_DIR, config, safe, seed)
+    if args.no_resume:
+        store.clear()
+    seeds = replication_seeds(seed, reps)
+    replays = _replay_all(args, config, safe, seeds, store, console)
+
+    events = event_table(replays, window, config.simulation.warmup_days)
+    table = attribution(events, range(reps))
+    report = render_markdown(
+        scenario=config.name,
+        command=canonical_command(args, reps, seed, window),
+        safe_source=safe_source,
+        changes=safe_changes(config, safe),
+        table=table,
+        events=events,
+        figures=run_figures(replays),
+        replications=reps,
+        seed=seed,
+        window=window,
+        warmup_days=config.simulation.warmup_days,
+        days=config.simulation.days,
+    )
+    _write(out, config, safe, seeds, window, events, table, report, args.command_line)
+    store.clear()
+    # --- issue 14 item 4: with --panel EVENT_ID, write panel.html here (sim/experiments/panel.py)
+    _print_summary(console, table)
+    from sim.scenario.catalogue import display_path
+
+    console.print(f"Outputs written to {display_path(out)}/", highlight=False, soft_wrap=True)
+    return EXIT_OK
+
+
+def _replay_all(
+    args: argparse.Namespace,
+    config: Any,
+    safe: Any,
+    seeds: list[int],
+    store: Any,
+    console: Any,
+) -> list[Any]:
+    """Every replication replayed: saved ones reused, the rest run (serially or on Dask).
+
+    Raises:
+        Interrupted: On Ctrl-C; finished replications stay saved for the same command.
+    """
+    import os
+
+    from sim.experiments.review import replay
+
+    done: dict[int, Any] = {}
+    for replication, rep_seed in enumerate(seeds):
+        saved = store.load(replication, rep_seed)
+        if saved is not None:
+            done[replication] = saved
+    if done:
+        console.print(f"Resuming: {len(done)} replication(s) saved by an interrupted review.")
+    todo = [(r, s) for r, s in enumerate(seeds) if r not in done]
+    reps = len(seeds)
+    with ProgressReporter(args.quiet, reps) as progress:
+
+        def finished(_: object, result: Any) -> None:
+            done[result.replication] = result
+            store.save(result)
+            if progress is not None:
+                progress(len(done), reps)
+
+        try:
+            n_workers = min(len(todo), args.workers or os.cpu_count() or 1)
+            if todo and (args.scheduler is not None or n_workers > 1):
+                from sim.runs.cluster import dask_client, run_each
+
+                calls = [(r, (config, safe, s, r)) for r, s in todo]
+                with dask_client(n_workers, args.scheduler) as client:
+                    run_each(client, replay, calls, finished)
+            else:
+                for r, s in todo:
+                    finished(r, replay(config, safe, s, r))
+        except KeyboardInterrupt:
+            raise Interrupted(
+                "interrupted; finished replications are saved and the same command resumes "
+                "from them (no output files were changed)"
+            ) from None
+    return [done[r] for r in range(reps)]
+
+
+def canonical_command(args: argparse.Namespace, reps: int, seed: int, window: int) -> str:
+    """The command that reproduces the report's figures, without where and how it ran."""
+    words = ["caseload", "review", args.scenario]
+    if args.safe is not None:
+        words += ["--safe", args.safe]
+    words += ["--reps", str(reps), "--seed", str(seed), "--window", str(window)]
+    return shlex.join(words + reproducing_options(args))
+
+
+def _write(
+    out: Path,
+    config: Any,
+    safe: Any,
+    seeds: list[int],
+    window: int,
+    events: Any,
+    table: Any,
+    report: str,
+    command: list[str],
+) -> None:
+    from sim.outputs.files import write_directory, write_parquet
+    from sim.scenario.loading import scenario_to_toml
+
+    writers = {
+        "incidents.parquet": lambda path: write_parquet(path, events),
+        "attribution.parquet": lambda path: write_parquet(path, table),
+        "review.md": lambda path: path.write_text(report, encoding="utf-8"),
+        "safe.toml": lambda path: path.write_text(scenario_to_toml(safe), encoding="utf-8"),
+        "scenario.toml": lambda path: path.write_text(scenario_to_toml(config), encoding="utf-8"),
+    }
+    manifest = {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "scenario": config.name,
+        "safe": safe.name,
+        "master_seed": config.simulation.seed,
+        "replications": len(seeds),
+        "days": config.simulation.days,
+        "window_days": window,
+        "seeds": seeds,
+    }
+    write_directory(out, writers, manifest, command=command)
+
+
+def _print_summary(console: Any, table: Any) -> None:
+    from rich.table import Table
+
+    from sim.experiments.review import SCOPES
+
+    shown = Table(
+        title="Share of events avoided under safe staffing [95% interval over replications]",
+        title_justify="left",
+    )
+    shown.add_column("Events")
+    shown.add_column("Condition present")
+    shown.add_column("n", justify="right")
+    shown.add_column("Avoided", justify="right")
+    shown.add_column("Share [95% CI]", justify="right")
+    for scope in SCOPES:
+        for _, row in table[table["scope"] == scope].iterrows():
+            if row["events"] == 0 and row["condition"] != "all events":
+                continue
+            share = row["share_avoided"]
+            text = "–" if share != share else f"{share:.0%}"
+            if row["ci95_low"] == row["ci95_low"]:
+                text += f" [{row['ci95_low']:.0%} – {row['ci95_high']:.0%}]"
+            shown.add_row(scope, row["condition"], str(row["events"]), str(row["avoided"]), text)
+    console.print(shown)
+    for scope in SCOPES:
+        row = table[(table["scope"] == scope) & (table["condition"] == "all events")].iloc[0]
+        console.print(
+            f"{scope}: {row['matched']} also under safe staffing, {row['avoided']} avoided, "
+            f"{int(row['safe_only'])} only under safe staffing.",
+            highlight=False,
+        )
