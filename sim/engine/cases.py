@@ -50,6 +50,7 @@ _COLUMNS: dict[str, tuple[type, float]] = {
     "risk_logit": (np.float64, 0.0),
     "observed_risk": (np.float64, 0.0),
     "n_worker_changes": (np.int32, 0),
+    "n_type_changes": (np.int16, 0),
     "n_incidents": (np.int32, 0),
     "n_visits": (np.int32, 0),
     "n_visits_on_time": (np.int32, 0),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.special import gammaincinv, ndtri
 
 from sim.scenario.schema import Duration
 
@@ -25,6 +26,24 @@ def sample_days(spec: Duration, rng: np.random.Generator, size: int) -> np.ndarr
         values = rng.lognormal(math.log(spec.median_days), spec.sigma, size)
     else:
         values = np.full(size, spec.mean_days)
+    return np.clip(values, spec.min_days, spec.max_days)
+
+
+def quantile_days(spec: Duration, uniforms: np.ndarray) -> np.ndarray:
+    """Durations at the given probabilities of ``spec`` (its inverse CDF), clipped to its bounds.
+
+    For keyed draws: a duration that must depend on one child alone, whatever else is drawn
+    that day, is the quantile of that child's own keyed uniform.
+    """
+    u = np.asarray(uniforms, dtype=np.float64)
+    if spec.kind == "exponential":
+        values = -spec.mean_days * np.log1p(-u)
+    elif spec.kind == "gamma":
+        values = gammaincinv(spec.shape, u) * (spec.mean_days / spec.shape)
+    elif spec.kind == "lognormal":
+        values = np.exp(math.log(spec.median_days) + spec.sigma * ndtri(u))
+    else:
+        values = np.full(len(u), spec.mean_days)
     return np.clip(values, spec.min_days, spec.max_days)
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.engine.agents import Referral
-from sim.engine.distributions import sample_days
+from sim.engine.distributions import quantile_days, sample_days
 from sim.scenario.schema import CASE_TYPES
 
 if TYPE_CHECKING:
@@ -58,16 +58,29 @@ def open_cases(
     return rows
 
 
-def start_case_type(model: World, rows: np.ndarray, rng: np.random.Generator) -> None:
-    """Set weight, visit schedule and work still needed for rows that (re)start their type."""
+def start_case_type(
+    model: World,
+    rows: np.ndarray,
+    rng: np.random.Generator | None,
+    uniforms: np.ndarray | None = None,
+) -> None:
+    """Set weight, visit schedule and work still needed for rows that (re)start their type.
+
+    Durations come from ``rng`` in sequence, or, when ``uniforms`` (one per row) is given, as
+    their quantiles: keyed draws that make a step-up's duration the child's own.
+    """
     cases, day = model.cases, model.day
     for code in np.unique(cases.type_code[rows]):
-        subset = rows[cases.type_code[rows] == code]
+        mask = cases.type_code[rows] == code
+        subset = rows[mask]
         spec = model.config.case_types[CASE_TYPES[code]]
         cases.weight[subset] = spec.complexity_weight
         cases.visit_interval_days[subset] = spec.visit_interval_days
         cases.day_visit_due[subset] = day + spec.first_visit_days
-        cases.work_days_left[subset] = sample_days(spec.duration, rng, len(subset))
+        if uniforms is None:
+            cases.work_days_left[subset] = sample_days(spec.duration, rng, len(subset))
+        else:
+            cases.work_days_left[subset] = quantile_days(spec.duration, uniforms[mask])
 
 
 def initial_risk_logit(model: World, rows: np.ndarray, rng: np.random.Generator) -> None:

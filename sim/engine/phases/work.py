@@ -400,7 +400,6 @@ def progress_cases(model: World) -> None:
     live = cases.live
     finished = live[(cases.status[live] == ALLOCATED) & (cases.work_days_left[live] <= 0)]
     if len(finished):
-        rng = model.streams["case_progression"]
         # Keyed by (child, day), so scenarios share them child by child whatever else has finished.
         draws = model.streams.keyed_uniform("case_step_up", day, cases.child[finished])
         stepping, next_codes = [], []
@@ -417,7 +416,19 @@ def progress_cases(model: World) -> None:
         if len(stepping_rows):
             old_codes = cases.type_code[stepping_rows].copy()
             cases.type_code[stepping_rows] = np.array(next_codes, dtype=np.int8)
-            start_case_type(model, stepping_rows, rng)
+            cases.n_type_changes[stepping_rows] += 1
+            # The new type's duration is keyed by (child, episode, type change), not by the day
+            # or by what else steps up today: the same child's step lasts as long in every
+            # scenario, whenever its work finishes.
+            episode = np.minimum(cases.episode[stepping_rows], 1023).astype(np.uint64)
+            changes = np.minimum(cases.n_type_changes[stepping_rows], 1023).astype(np.uint64)
+            keys = (
+                (cases.child[stepping_rows].astype(np.uint64) << np.uint64(20))
+                | (episode << np.uint64(10))
+                | changes
+            )
+            uniforms = model.streams.keyed_uniform("case_step_duration", 0, keys)
+            start_case_type(model, stepping_rows, None, uniforms)
             transfer_on_step(model, stepping_rows, old_codes)
         to_close = np.setdiff1d(finished, stepping_rows)
         cases.status[to_close] = READY
