@@ -32,7 +32,7 @@ from sim.engine.distributions import mean_days
 from sim.engine.model import CaseloadModel
 from sim.engine.posts import NOBODY
 from sim.engine.tally import daily_cost
-from sim.experiments.panel import CASELOAD_BENCHMARK_PER_FTE
+from sim.experiments.panel import CASELOAD_BENCHMARK_PER_FTE, panel_html
 
 # The picker and the value format live in the scenario layer, where the command line and the
 # experiments reach them too; ``X as X`` re-exports them for dashboards/app.py and its tests.
@@ -555,6 +555,9 @@ class RunView:
     #: mean span of oversight (open cases over the optimum span), for the loop diagram.
     backlog: list[float] = field(default_factory=list)
     span: list[float] = field(default_factory=list)
+    #: Every serious incident so far, as it happened: (day, child), the day as the model counts
+    #: it (0 is the first day simulated, the charts' day 1). Opens the panel view.
+    incidents: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def day(self) -> int:
@@ -570,7 +573,12 @@ class RunView:
         """Simulate one working day and note its staff cost and supervision."""
         model = self.model
         due_before, on_time_before = _supervision_counts(model)
+        live = model.cases.live
+        ids_before = model.cases.case_id[live]  # copies: the step rewrites the columns
+        incidents_before = model.cases.n_incidents[live]
         model.step()
+        if model.tally.daily["serious_incidents"][model.day - 1]:
+            self.incidents.extend(new_incidents(model, ids_before, incidents_before))
         due_after, on_time_after = _supervision_counts(model)
         self.supervision_due.append(due_after - due_before)
         self.supervision_on_time.append(on_time_after - on_time_before)
@@ -791,6 +799,75 @@ class RunView:
         """The latest leavers as (name, day, reason), newest first."""
         log = self.model.tally.leaver_log[-count:]
         return [(self.model.workers[e["worker"]].name, e["day"], e["reason"]) for e in log][::-1]
+
+
+def new_incidents(
+    model: CaseloadModel, ids_before: np.ndarray, incidents_before: np.ndarray
+) -> list[tuple[int, int]]:
+    """The serious incidents of the day just simulated: (day, child), in case order.
+
+    ``ids_before`` and ``incidents_before`` are the live cases' ids and incident counts before
+    the step. A case with an incident today was live in the risk phase: one of those, or a
+    referral that arrived today (an id above them). Read from the model after the step without
+    changing the engine; called only on a day whose tally counts an incident, so a day without
+    one costs two small copies. A case closed and archived today is read through
+    ``CaseBook.value``.
+    """
+    cases, day = model.cases, model.day - 1
+    working = cases.case_id[: cases.n]  # ascending: rows are added, and compacted, in id order
+    newest = int(ids_before.max()) + 1 if len(ids_before) else 0
+    arrived = working[working >= newest]
+    ids = np.concatenate([ids_before, arrived])
+    before = np.concatenate([incidents_before, np.zeros(len(arrived), dtype=np.int64)])
+    at = np.minimum(np.searchsorted(working, ids), max(cases.n - 1, 0))
+    found = (cases.n > 0) & (working[at] == ids) if cases.n else np.zeros(len(ids), dtype=bool)
+    now = np.where(found, cases.n_incidents[at], 0)
+    for i in np.flatnonzero(~found).tolist():
+        now[i] = cases.value("n_incidents", int(ids[i]))
+    hit = np.flatnonzero(now > before).tolist()
+    return [
+        (
+            day,
+            int(cases.child[at[i]]) if found[i] else int(cases.value("child", int(ids[i]))),
+        )
+        for i in hit
+    ]
+
+
+def run_configs(model: DashboardModel, run: int) -> tuple[Scenario, list[tuple[int, Scenario]]]:
+    """Run ``run``'s config on day 0 and its lever changes as (day, config), to replay it.
+
+    The live run took each change with ``CaseloadModel.change_config`` before simulating
+    ``change.day``; :func:`sim.experiments.panel.trace_event` applies them the same way.
+    """
+    start = build_configs(model.start_settings)[run]
+    changes = [(change.day, build_configs(change.settings)[run]) for change in model.changes]
+    if start is None or any(config is None for _, config in changes):
+        raise ValueError(f"run {run} is not in this session")
+    return start, changes  # type: ignore[return-value]
+
+
+def incident_panel(model: DashboardModel, run: int, day: int, child: int) -> str:
+    """The panel view (``sim/experiments/panel.py``) of run ``run``'s incident of ``child``.
+
+    The run is replayed from its seed with the session's lever changes on their days; beside it
+    the same child under :func:`dashboard_safe_config`, taking the same lever changes
+    (:func:`dashboard_safe_changes`).
+    """
+    start, changes = run_configs(model, run)
+    safe = dashboard_safe_config(start)
+    label = model.runs[run].label
+    title = f"Child {child}: serious incident on Day {day + 1} ({label}; model day {day})"
+    return panel_html(
+        start,
+        safe,
+        model.seed,
+        child,
+        day,
+        changes=changes,
+        title=title,
+        safe_changes=dashboard_safe_changes(safe, changes),
+    )
 
 
 #: Chart series :meth:`RunView.state_value` can read from the model's state.

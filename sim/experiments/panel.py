@@ -368,7 +368,7 @@ svg.chart { width: 100%; height: auto; display: block; margin: 0.2rem 0 0.6rem; 
 """
 
 #: The SVG's drawing size (user units); it scales to the page's width (and A4's on paper).
-_W, _LEFT, _RIGHT = 680, 150, 14
+_W, _LEFT, _RIGHT = 680, 178, 14
 
 
 def _x(day: float, first: int, last: int) -> float:
@@ -485,12 +485,12 @@ LANES: tuple[tuple[str, str, str], ...] = (
     ("record_stale", "record out of date", "r"),
     ("waiting", "waiting for a worker", "w"),
     ("worker_sick", "worker off sick", "S"),
-    ("worker_returning", "worker back from sickness", "R"),
-    ("worker_duty_all_day", "worker on duty all day", "D"),
+    ("worker_returning", "back from sickness", "R"),
+    ("worker_duty_all_day", "on duty all day", "D"),
     ("worker_burnt_out", "worker burnt out", "B"),
     ("worker_agency", "agency worker", "A"),
     ("worker_nqsw", "newly qualified worker", "N"),
-    ("worker_supervision_overdue", "worker's supervision due", "s"),
+    ("worker_supervision_overdue", "supervision due", "s"),
     ("worker_changed", "change of worker", "C"),
 )
 
