@@ -55,6 +55,7 @@ from sim.dashboard.view_model import (
     checked_bool,
     days_per_tick,
     format_value,
+    incident_panel,
     not_in_use,
     parse_seed,
     pick_choice,
@@ -149,6 +150,9 @@ CSS = """
 .cl-side .v-slider .v-input__prepend { margin-inline-end: 0; margin-bottom: 0; min-width: 0; }
 .cl-lever { padding: 0 16px 0 4px; }  /* room for a slider's thumb at either end */
 .cl-side .v-select .v-select__selection-text { white-space: normal; overflow: visible; }
+.cl-incidents { display: flex; flex-wrap: wrap; gap: 6px; margin: 4px 0 0 0; }
+.cl-incidents-note { font-size: 15px; margin: 8px 0 0 0; }
+.cl-panel-frame { width: 100%; height: 72vh; border: 1px solid #ddd; background: white; }
 .cl-legend { font-size: 16px; display: flex; flex-wrap: wrap; gap: 4px 20px; margin-bottom: 4px; }
 .cl-legend i { display: inline-block; width: 28px; border-top: 4px solid; vertical-align: middle;
                margin-right: 6px; }
@@ -580,8 +584,27 @@ def chart_options(
             bands=[band.range_of(i, column, cumulative) for i in range(len(runs))]
             if band is not None
             else (),
+            markers=[incident_markers(run) for run in runs] if column == INCIDENTS else (),
         )
         for column, title, cumulative in series
+    ]
+
+
+#: The chart whose line the incident markers sit on (a running total of serious incidents).
+INCIDENTS = "serious_incidents"
+
+
+def incident_markers(run: RunView) -> list[tuple[float, float, str]]:
+    """A marker per serious incident of ``run``: (chart day, running total then, "child N").
+
+    The chart draws the model's day ``d`` at ``d + 1`` (the day line's "Day N" counts days
+    simulated).
+    """
+    total = run.series(INCIDENTS, cumulative=True)
+    return [
+        (day + 1, float(total[day]), f"Day {day + 1}: serious incident, child {child}")
+        for day, child in run.incidents
+        if day < len(total)
     ]
 
 
@@ -893,7 +916,7 @@ def MainView(
     if problem:
         solara.Error(problem)
     view = page_view(model, band_on)
-    MainPanels(view)
+    MainPanels(view, model)
     with solara.Div(classes=["cl-teams"]):
         for i, run in enumerate(model.runs):
             with solara.Card():
@@ -901,8 +924,12 @@ def MainView(
 
 
 @solara.component
-def MainPanels(view: PageView) -> None:
-    """The header, "Today", the charts and the loop diagrams of a :class:`PageView`."""
+def MainPanels(view: PageView, model: DashboardModel | None = None) -> None:
+    """The header, "Today", the charts and the loop diagrams of a :class:`PageView`.
+
+    With the session's own ``model`` (not a class view's follower), the risk panel lists the
+    run's serious incidents, each opening its panel view.
+    """
     with solara.Card():
         ScenarioHeader(view.name, view.description, view.notes, view.steps)
         solara.HTML(unsafe_innerHTML=view.status)
@@ -913,12 +940,106 @@ def MainPanels(view: PageView) -> None:
         with solara.Div(classes=["cl-chart-panels"]):
             with solara.Card("Risk to children and families"):
                 ChartGrid(view.risk, day, view.legend + view.band_note)
+                if model is not None:
+                    IncidentList(model, day)
             with solara.Card("Workforce"):
                 ChartGrid(view.workforce, day, view.legend + view.band_note)
             with solara.Card("The team: stress, caseload, supervision"):
                 ChartGrid(view.team, day, view.legend)
             with solara.Card("What is driving the team now: the feedback loops"):
                 LoopDiagrams(view.loops, day)
+
+
+#: How many of the latest incidents the list under the risk charts offers.
+INCIDENTS_LISTED = 8
+
+
+@solara.component
+def IncidentList(model: DashboardModel, day: int) -> None:
+    """The latest serious incidents (the triangles on the incidents chart), each a button.
+
+    A button opens the incident's panel view (``sim/experiments/panel.py``) in a dialog: the
+    run replayed from its seed with the session's lever changes, the same child under safe
+    staffing beside it (``dashboard_safe_config``), as a self-contained page shown in an
+    ``iframe`` (``srcdoc``) and offered for download. A list rather than a click on the chart's
+    marker: the chart widget sends nothing back to the server, and a button is reachable by
+    keyboard and screen reader. ``day`` redraws the list after each Step.
+    """
+    shown = solara.use_reactive(None)  # (title, page, file name) of the open panel
+    failed = solara.use_reactive("")
+    found = [
+        (day_, index, child)
+        for index, run in enumerate(model.runs)
+        for day_, child in run.incidents
+    ]
+    found.sort(key=lambda item: (-item[0], item[1]))
+    if not found:
+        solara.HTML(
+            tag="p",
+            unsafe_innerHTML="No serious incident yet. Each one is listed here (▲ on the chart) "
+            "and opens its panel view: the 60 working days before it, for the child, its "
+            "worker and its manager, beside the same child under safe staffing.",
+            classes=["cl-incidents-note"],
+        )
+        return
+    solara.HTML(
+        tag="p",
+        unsafe_innerHTML=f"<b>Serious incidents</b> ({len(found)}; the latest "
+        f"{min(len(found), INCIDENTS_LISTED)}): open one's panel view, the 60 working days "
+        "before it beside the same child under safe staffing.",
+        classes=["cl-incidents-note"],
+    )
+
+    def open_panel(run: int, when: int, child: int) -> None:
+        try:
+            with model.lock:  # the lever changes so far, read while nothing steps
+                page = incident_panel(model, run, when, child)
+        except Exception as exc:  # a replay that fails must not end the session
+            _log.exception("dashboard: the panel view could not be built")
+            failed.set(f"The panel view could not be built ({type(exc).__name__}: {exc})")
+            return
+        failed.set("")
+        label = f"Child {child}, serious incident on Day {when + 1}"
+        if model.compare:
+            label += f" ({model.runs[run].label})"
+        shown.set((label, page, f"panel-child{child}-day{when}.html"))
+
+    with solara.Div(classes=["cl-incidents"]):
+        for when, run, child in found[:INCIDENTS_LISTED]:
+            text = f"▲ Day {when + 1}: child {child}"
+            if model.compare:
+                text += f" ({'AB'[run]})"
+            solara.Button(
+                text,
+                on_click=lambda run=run, when=when, child=child: open_panel(run, when, child),
+                outlined=True,
+                color="#b00020",
+                classes=["cl-incident"],
+            )
+    if failed.value:
+        solara.Error(failed.value)
+    if shown.value is not None:
+        label, page, filename = shown.value
+        with (
+            rv.Dialog(
+                v_model=True,
+                on_v_model=lambda open_: None if open_ else shown.set(None),
+                max_width=1100,
+                scrollable=True,
+            ),
+            solara.Card(label, classes=["cl-panel-card"]),
+        ):
+            solara.HTML(
+                tag="iframe",
+                attributes={"srcdoc": page, "title": f"Panel view: {label}"},
+                classes=["cl-panel-frame"],
+            )
+            with solara.Row():
+                solara.FileDownload(
+                    page, filename=filename, label="Download the page (HTML)",
+                    mime_type="text/html",
+                )  # fmt: skip
+                solara.Button("Close", on_click=lambda: shown.set(None), color="primary")
 
 
 @solara.component

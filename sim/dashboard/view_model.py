@@ -362,31 +362,37 @@ def _day0_children(config: Scenario) -> tuple[int, list[list[float]], int]:
     return model.n_children, fte, sum(w.initial_cases for w in config.team.workers)
 
 
+def _day0_total(per_fte: float, fte: list[list[float]], named: int) -> int:
+    """Day-0 cases the build gives workers of these FTEs by team (and named workers theirs).
+
+    Each team gets ``round(c * F)`` cases shared by FTE, each worker ``round(team's cases * f /
+    F)`` (``OrganisationBuilder.add_initial_cases``).
+    """
+    count = named
+    for team in fte:
+        whole = sum(team)
+        cases = round(per_fte * whole)
+        count += sum(round(cases * f / whole) for f in team) if whole else 0
+    return count
+
+
 def _matching_cases_per_fte(target: int, fte: list[list[float]], named: int, start: float) -> float:
     """The ``initial_cases_per_fte`` whose day-0 caseload is closest to ``target`` cases.
 
-    The build gives each team ``round(c * F)`` cases shared by FTE, each worker
-    ``round(team's cases * f / F)`` (``OrganisationBuilder.add_initial_cases``), and named
-    workers theirs: a step function of ``c``, searched by bisection. It moves in steps that may
-    be larger than one case (several teams, rounding), so the closest may miss by a case or two.
+    :func:`_day0_total` is a step function of it, which may jump over ``target``; searched by
+    bisection.
     """
-
-    def total(c: float) -> int:
-        count = named
-        for team in fte:
-            whole = sum(team)
-            cases = round(c * whole)
-            count += sum(round(cases * f / whole) for f in team) if whole else 0
-        return count
-
     low, high = 0.0, 500.0
-    for _ in range(60):
+    for _ in range(50):
         middle = (low + high) / 2
-        if total(middle) < target:
+        if _day0_total(middle, fte, named) < target:
             low = middle
         else:
             high = middle
-    return min((high, low, start), key=lambda c: (abs(total(c) - target), abs(c - start)))
+    return min(
+        (high, low, start),
+        key=lambda c: (abs(_day0_total(c, fte, named) - target), abs(c - start)),
+    )
 
 
 def _safe_sections(data: dict[str, Any], team: dict[str, Any] | None = None) -> None:
@@ -415,10 +421,11 @@ def dashboard_safe_config(config: Scenario) -> Scenario:
       refilled the next working day (recruitment delay fixed at 1 day), no cuts or freeze;
     * the manager's span within the optimum: ``team.manager_fte`` raised (in steps of 0.05) so
       ``E`` is at most ``supervision.span_optimum_cases`` per manager FTE;
-    * the same children: ``simulation.initial_cases_per_fte`` set so the day-0 caseload has as
-      many cases as the scenario's (built with its seed), so the referrals that follow get the
-      same child numbers and with them the same keyed risk and incident draws (a day-0 child is
-      still a different starting case).
+    * the same children: ``simulation.initial_cases_per_fte`` (and, if need be, the FTE of a
+      part-time post and the share of them) set so the day-0 caseload has exactly as many
+      cases as the scenario's (built with its seed), so the referrals that follow get the same child
+      numbers and with them the same keyed risk and incident draws (a day-0 child is still a
+      different starting case); where no setting tried gives the same count, the closest.
 
     Everything else (demand, risk, policies, levers) is the scenario's. Made for the
     dashboard's panel view until ``sim.experiments.review.safe_config`` replaces it.
@@ -437,10 +444,53 @@ def dashboard_safe_config(config: Scenario) -> Scenario:
         manager_fte=min(round(manager_fte, 2), 20.0),
     )
     _safe_sections(data)
-    safe = Scenario.model_validate(data)
+    return _same_children(config, data)
+
+
+#: Shares of part-time posts tried, around the scenario's, to give the safe run's day-0
+#: caseload exactly the scenario's number of cases (the scenario's own first).
+_SHARE_STEPS = tuple(sign * step / 100 for step in range(0, 11) for sign in (1, -1))[1:]
+#: FTEs of a part-time post tried (the scenario's own first, then 0.5 to 0.95).
+_PART_TIME_FTES = tuple(f / 100 for f in range(50, 100, 1))
+
+
+def _same_children(config: Scenario, data: dict[str, Any]) -> Scenario:
+    """The safe scenario ``data`` with as many day-0 cases as ``config`` (children aligned).
+
+    The day-0 caseload is ``initial_cases_per_fte`` shared over the day-0 staff's FTE with
+    rounding per worker, a step function that may jump over the wanted count. So the FTE of a
+    part-time post is searched too (0.5 to 0.95) and, failing that, the share of part-time
+    posts (by up to 0.1): they decide the day-0 workers' FTE and nothing else (the build draws
+    the same numbers whatever they are). The scenario's own values come first; the first exact
+    match is taken, else the closest.
+    """
     target, _, _ = _day0_children(config)
-    _, fte, named = _day0_children(safe)
-    per_fte = _matching_cases_per_fte(target, fte, named, config.simulation.initial_cases_per_fte)
+    team = config.team
+    best: tuple[int, float, float, float] | None = None
+    for step in _SHARE_STEPS:
+        share = min(1.0, max(0.0, round(team.part_time_share + step, 4)))
+        data["team"]["part_time_share"] = share
+        data["team"]["part_time_fte"] = team.part_time_fte
+        _, fte, named = _day0_children(Scenario.model_validate(data))
+        part_time = [[f != 1.0 for f in workers] for workers in fte]
+        choices = [team.part_time_fte] if team.part_time_fte == 1.0 else [
+            team.part_time_fte, *_PART_TIME_FTES
+        ]  # fmt: skip
+        for part_fte in choices:
+            ftes = [[part_fte if p else 1.0 for p in flags] for flags in part_time]
+            per_fte = _matching_cases_per_fte(
+                target, ftes, named, config.simulation.initial_cases_per_fte
+            )
+            missed = abs(_day0_total(per_fte, ftes, named) - target)
+            if best is None or missed < best[0]:
+                best = (missed, share, part_fte, per_fte)
+            if missed == 0:
+                break
+        if best is not None and best[0] == 0:
+            break
+    assert best is not None
+    _, share, part_fte, per_fte = best
+    data["team"].update(part_time_share=share, part_time_fte=part_fte)
     data["simulation"]["initial_cases_per_fte"] = per_fte
     return Scenario.model_validate(data)
 
