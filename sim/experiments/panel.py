@@ -139,9 +139,11 @@ def _observe(
 ) -> tuple[dict[str, object], int]:
     """The day just simulated, for ``child``: its trace row and its new incidents.
 
-    ``known`` maps each of the child's case ids seen so far to its incident count when last
-    seen (updated here); archived cases are read through ``CaseBook.value``, so compaction
-    between days loses nothing.
+    The row describes the child's live case; between referrals (closed, screened out, not yet
+    referred) only the status, since a closed case's risk no longer moves. ``known`` maps each
+    of the child's case ids seen so far to its incident count when last seen (updated here);
+    archived cases are read through ``CaseBook.value``, so compaction between days loses
+    nothing.
     """
     cases, cfg, day = model.cases, model.config, model.day - 1
     rows = _child_rows(model, child)
@@ -153,12 +155,16 @@ def _observe(
         new_incidents += now - before
         known[case_id] = now
     live = [r for r in rows.tolist() if cases.status[r] not in (CLOSED, SCREENED_OUT)]
-    row = live[0] if live else (int(rows[-1]) if len(rows) else None)
+    row = live[0] if live else None
+    status = NOT_REFERRED if child >= model.n_children else CASE_STATUS_NAMES[CLOSED]
+    if row is None and known:  # between referrals: how its latest case ended
+        latest = max(known)
+        status = CASE_STATUS_NAMES[int(cases.value("status", latest))]
     nan = math.nan
     out: dict[str, object] = {
         "day": day,
         "case": -1,
-        "status": NOT_REFERRED if child >= model.n_children else "closed",
+        "status": status,
         "case_type": "",
         "risk": nan,
         "observed_risk": nan,
@@ -780,14 +786,29 @@ def render_panel(
     )
 
 
-def write_panel(path: str | os.PathLike[str], *args: object, **kwargs: object) -> Path:
+def write_panel(
+    path: str | os.PathLike[str],
+    config: Scenario,
+    safe_config: Scenario,
+    seed: int,
+    child: int,
+    day: int,
+    window_days: int = 60,
+    changes: Sequence[Change] | None = None,
+    title: str | None = None,
+    *,
+    safe_changes: Sequence[Change] | None = None,
+) -> Path:
     """Write :func:`panel_html` (same arguments) to ``path`` atomically; return the path.
 
     Written to a temporary file in the same folder and moved into place with ``os.replace``,
     so a reader never sees half a page.
     """
     target = Path(path)
-    page = panel_html(*args, **kwargs)  # type: ignore[arg-type]
+    page = panel_html(
+        config, safe_config, seed, child, day, window_days, changes, title,
+        safe_changes=safe_changes,
+    )  # fmt: skip
     handle, temporary = tempfile.mkstemp(prefix=".panel-", suffix=".html", dir=target.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
