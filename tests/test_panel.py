@@ -219,3 +219,20 @@ def test_the_page_renders_in_chromium_without_errors_and_fits_a4(baseline):
     assert errors == []
     assert charts >= 10
     assert widest <= pdf.PRINTABLE_WIDTH_PX + 0.5
+
+
+def test_incident_markers_are_triangles_named_in_the_tooltip():
+    from sim.dashboard.charts import line_chart
+
+    option = line_chart(
+        "Serious incidents (running total)",
+        [("As set", np.array([0, 0, 1, 1]))],
+        day=4,
+        days=100,
+        warmup=0,
+        markers=[[(3, 1.0, "Day 3: serious incident, child 7")]],
+    )
+    (scatter,) = [s for s in option["series"] if s["type"] == "scatter"]
+    assert scatter["symbol"] == "triangle"
+    assert scatter["data"] == [{"value": [3, 1.0], "name": "Day 3: serious incident, child 7"}]
+    assert scatter["tooltip"]["formatter"] == "{b}"

@@ -498,6 +498,7 @@ LANES: tuple[tuple[str, str, str], ...] = (
     ("worker_nqsw", "newly qualified worker", "N"),
     ("worker_supervision_overdue", "supervision due", "s"),
     ("worker_changed", "change of worker", "C"),
+    ("no_case", "no open case", "–"),
 )
 
 
@@ -512,6 +513,7 @@ def lane_values(table: pd.DataFrame) -> dict[str, np.ndarray]:
     values["waiting"] = (table["status"] == CASE_STATUS_NAMES[WAITING]).to_numpy()
     values["worker_returning"] = (table["worker_returning"] != "").to_numpy()
     values["worker_changed"] = changed
+    values["no_case"] = (table["case"] < 0).to_numpy()
     return values
 
 
