@@ -55,8 +55,8 @@ from sim.dashboard.view_model import (
     checked_bool,
     days_per_tick,
     format_value,
-    incident_panel,
     not_in_use,
+    panel_request,
     parse_seed,
     pick_choice,
     play_interval_ms,
@@ -940,8 +940,8 @@ def MainPanels(view: PageView, model: DashboardModel | None = None) -> None:
         with solara.Div(classes=["cl-chart-panels"]):
             with solara.Card("Risk to children and families"):
                 ChartGrid(view.risk, day, view.legend + view.band_note)
-                if model is not None:
-                    IncidentList(model, day)
+                if model is not None:  # a new run starts with no panel open
+                    IncidentList(model, day).key(f"incidents-{id(model)}")
             with solara.Card("Workforce"):
                 ChartGrid(view.workforce, day, view.legend + view.band_note)
             with solara.Card("The team: stress, caseload, supervision"):
@@ -967,6 +967,29 @@ def IncidentList(model: DashboardModel, day: int) -> None:
     """
     shown = solara.use_reactive(None)  # (title, page, file name) of the open panel
     failed = solara.use_reactive("")
+    pending = solara.use_reactive(None)  # the PanelRequest being built
+    asked = solara.use_reactive(0)  # counts the buttons pressed: each starts a build
+
+    def build() -> None:
+        request = pending.peek()
+        if request is None:
+            return
+        try:
+            page = request.html()  # the replays, in this thread: the run is not held
+        except Exception as exc:  # a replay that fails must not end the session
+            _log.exception("dashboard: the panel view could not be built")
+            failed.set(f"The panel view could not be built ({type(exc).__name__}: {exc})")
+            pending.set(None)
+            return
+        label = f"Child {request.child}, serious incident on Day {request.day + 1}"
+        if model.compare:
+            label += f" ({request.label})"
+        failed.set("")
+        shown.set((label, page, f"panel-child{request.child}-day{request.day}.html"))
+        pending.set(None)
+
+    solara.lab.use_task(build, dependencies=[asked.value], prefer_threaded=True)
+
     found = [
         (day_, index, child)
         for index, run in enumerate(model.runs)
@@ -991,18 +1014,10 @@ def IncidentList(model: DashboardModel, day: int) -> None:
     )
 
     def open_panel(run: int, when: int, child: int) -> None:
-        try:
-            with model.lock:  # the lever changes so far, read while nothing steps
-                page = incident_panel(model, run, when, child)
-        except Exception as exc:  # a replay that fails must not end the session
-            _log.exception("dashboard: the panel view could not be built")
-            failed.set(f"The panel view could not be built ({type(exc).__name__}: {exc})")
-            return
-        failed.set("")
-        label = f"Child {child}, serious incident on Day {when + 1}"
-        if model.compare:
-            label += f" ({model.runs[run].label})"
-        shown.set((label, page, f"panel-child{child}-day{when}.html"))
+        with model.lock:  # the lever changes so far, read while nothing steps
+            request = panel_request(model, run, when, child)
+        pending.set(request)
+        asked.set(asked.peek() + 1)
 
     with solara.Div(classes=["cl-incidents"]):
         for when, run, child in found[:INCIDENTS_LISTED]:
@@ -1016,6 +1031,13 @@ def IncidentList(model: DashboardModel, day: int) -> None:
                 color="#b00020",
                 classes=["cl-incident"],
             )
+    if pending.value is not None:
+        solara.HTML(
+            tag="p",
+            unsafe_innerHTML=f"Building the panel view of child {pending.value.child}: replaying "
+            f"the run to Day {pending.value.day + 1}, and again under safe staffing…",
+            classes=["cl-incidents-note", "cl-panel-pending"],
+        )
     if failed.value:
         solara.Error(failed.value)
     if shown.value is not None:

@@ -236,3 +236,20 @@ def test_incident_markers_are_triangles_named_in_the_tooltip():
     assert scatter["symbol"] == "triangle"
     assert scatter["data"] == [{"value": [3, 1.0], "name": "Day 3: serious incident, child 7"}]
     assert scatter["tooltip"]["formatter"] == "{b}"
+
+
+def test_a_compare_mode_panel_replays_run_b_with_its_lever_and_the_sessions_changes():
+    settings = DashboardSettings(
+        "baseline.toml", seed=SEED, compare_lever="allocation.cap_kind", compare_value="count"
+    )
+    model = DashboardModel(settings)
+    model.advance(3)
+    assert model.change_levers(model.settings.with_lever("work.recording_efficiency", 1.4))
+    model.advance(DAY)
+    assert (DAY, CHILD) in model.runs[1].incidents
+    start, changes = run_configs(model, 1)
+    assert start.allocation.cap_kind == "count"
+    assert [(day, c.work.recording_efficiency) for day, c in changes] == [(3, 1.4)]
+    page = incident_panel(model, 1, DAY, CHILD)
+    assert "B: Caseload cap = count" in page
+    assert "has no incident for this child on this day" not in page  # the replay is the run

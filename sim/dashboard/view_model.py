@@ -897,6 +897,51 @@ def run_configs(model: DashboardModel, run: int) -> tuple[Scenario, list[tuple[i
     return start, changes  # type: ignore[return-value]
 
 
+@dataclass(frozen=True)
+class PanelRequest:
+    """An incident's panel view to build: what it needs from the session, read at once.
+
+    Read under the session's lock (:func:`panel_request`, quick), built without it
+    (:meth:`html`, a replay of the run and of its safe twin), so Play and Step do not wait.
+    """
+
+    label: str  # the run's label (compare mode: A or B)
+    start: Scenario
+    changes: tuple[tuple[int, Scenario], ...]
+    seed: int
+    day: int
+    child: int
+
+    @property
+    def title(self) -> str:
+        """The page's title: the dashboard's Day and the model's day."""
+        return (
+            f"Child {self.child}: serious incident on Day {self.day + 1} "
+            f"({self.label}; model day {self.day})"
+        )
+
+    def html(self) -> str:
+        """The panel view beside :func:`dashboard_safe_config`, with the same lever changes."""
+        safe = dashboard_safe_config(self.start)
+        changes = list(self.changes)
+        return panel_html(
+            self.start,
+            safe,
+            self.seed,
+            self.child,
+            self.day,
+            changes=changes,
+            title=self.title,
+            safe_changes=dashboard_safe_changes(safe, changes),
+        )
+
+
+def panel_request(model: DashboardModel, run: int, day: int, child: int) -> PanelRequest:
+    """What the panel view of run ``run``'s incident of ``child`` on ``day`` needs."""
+    start, changes = run_configs(model, run)
+    return PanelRequest(model.runs[run].label, start, tuple(changes), model.seed, day, child)
+
+
 def incident_panel(model: DashboardModel, run: int, day: int, child: int) -> str:
     """The panel view (``sim/experiments/panel.py``) of run ``run``'s incident of ``child``.
 
@@ -904,20 +949,7 @@ def incident_panel(model: DashboardModel, run: int, day: int, child: int) -> str
     the same child under :func:`dashboard_safe_config`, taking the same lever changes
     (:func:`dashboard_safe_changes`).
     """
-    start, changes = run_configs(model, run)
-    safe = dashboard_safe_config(start)
-    label = model.runs[run].label
-    title = f"Child {child}: serious incident on Day {day + 1} ({label}; model day {day})"
-    return panel_html(
-        start,
-        safe,
-        model.seed,
-        child,
-        day,
-        changes=changes,
-        title=title,
-        safe_changes=dashboard_safe_changes(safe, changes),
-    )
+    return panel_request(model, run, day, child).html()
 
 
 #: Chart series :meth:`RunView.state_value` can read from the model's state.
