@@ -53,6 +53,7 @@ from sim.dashboard.view_model import (
     apply_widget_value,
     build_configs,
     checked_bool,
+    checked_incident,
     days_per_tick,
     format_value,
     not_in_use,
@@ -552,6 +553,8 @@ class ChartWidget(ipyvuetify.VuetifyTemplate):
     css_class = traitlets.Unicode("cl-chart").tag(sync=True)
     library = traitlets.Unicode(ECHARTS_LIBRARY).tag(sync=True)
     cdn = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    #: Set by the browser when a marker with a key is clicked: JSON ``{"key": ..., "at": ms}``.
+    clicked = traitlets.Unicode("").tag(sync=True)
 
     @traitlets.default("cdn")
     def _cdn(self) -> str | None:
@@ -584,7 +587,9 @@ def chart_options(
             bands=[band.range_of(i, column, cumulative) for i in range(len(runs))]
             if band is not None
             else (),
-            markers=[incident_markers(run) for run in runs] if column == INCIDENTS else (),
+            markers=[incident_markers(run, i) for i, run in enumerate(runs)]
+            if column == INCIDENTS
+            else (),
         )
         for column, title, cumulative in series
     ]
@@ -594,15 +599,20 @@ def chart_options(
 INCIDENTS = "serious_incidents"
 
 
-def incident_markers(run: RunView) -> list[tuple[float, float, str]]:
-    """A marker per serious incident of ``run``: (chart day, running total then, "child N").
+def incident_markers(run: RunView, index: int = 0) -> list[tuple[float, float, str, list[int]]]:
+    """A marker per serious incident of ``run``: (chart day, running total then, "child N", key).
 
     The chart draws the model's day ``d`` at ``d + 1`` (the day line's "Day N" counts days
-    simulated).
+    simulated). The key, ``[run index, d, child]``, is what a click on the marker reports.
     """
     total = run.series(INCIDENTS, cumulative=True)
     return [
-        (day + 1, float(total[day]), f"Day {day + 1}: serious incident, child {child}")
+        (
+            day + 1,
+            float(total[day]),
+            f"Day {day + 1}: serious incident, child {child} (click: panel view)",
+            [index, day, child],
+        )
         for day, child in run.incidents
         if day < len(total)
     ]
@@ -674,13 +684,25 @@ def team_chart_options(
 
 
 @solara.component
-def ChartGrid(options: tuple[str, ...], day: int, legend: str = "") -> None:
-    """Charts side by side, as many to a row as fit (at least 320 px each); options as JSON."""
+def ChartGrid(
+    options: tuple[str, ...],
+    day: int,
+    legend: str = "",
+    on_marker: Callable[[str], None] | None = None,
+) -> None:
+    """Charts side by side, as many to a row as fit (at least 320 px each); options as JSON.
+
+    ``on_marker`` gets what the browser reports when a marker with a key is clicked (unchecked
+    text: the receiver checks it).
+    """
     if legend:
         solara.HTML(unsafe_innerHTML=legend)
     with solara.Div(classes=["cl-charts"]):
         for option in options:
-            ChartWidget.element(option=option, day=day)
+            if on_marker is None:
+                ChartWidget.element(option=option, day=day)
+            else:
+                ChartWidget.element(option=option, day=day, on_clicked=on_marker)
 
 
 def _json(options: list[dict[str, Any]]) -> tuple[str, ...]:
@@ -939,9 +961,10 @@ def MainPanels(view: PageView, model: DashboardModel | None = None) -> None:
             solara.HTML(unsafe_innerHTML=view.figures)
         with solara.Div(classes=["cl-chart-panels"]):
             with solara.Card("Risk to children and families"):
-                ChartGrid(view.risk, day, view.legend + view.band_note)
-                if model is not None:  # a new run starts with no panel open
-                    IncidentList(model, day).key(f"incidents-{id(model)}")
+                if model is None:
+                    ChartGrid(view.risk, day, view.legend + view.band_note)
+                else:  # a new run starts with no panel open
+                    RiskCharts(view, model).key(f"risk-{id(model)}")
             with solara.Card("Workforce"):
                 ChartGrid(view.workforce, day, view.legend + view.band_note)
             with solara.Card("The team: stress, caseload, supervision"):
@@ -955,16 +978,18 @@ INCIDENTS_LISTED = 8
 
 
 @solara.component
-def IncidentList(model: DashboardModel, day: int) -> None:
-    """The latest serious incidents (the triangles on the incidents chart), each a button.
+def RiskCharts(view: PageView, model: DashboardModel) -> None:
+    """The risk charts of the session's own run, and its serious incidents' panel views.
 
-    A button opens the incident's panel view (``sim/experiments/panel.py``) in a dialog: the
-    run replayed from its seed with the session's lever changes, the same child under safe
-    staffing beside it (``dashboard_safe_config``), as a self-contained page shown in an
-    ``iframe`` (``srcdoc``) and offered for download. A list rather than a click on the chart's
-    marker: the chart widget sends nothing back to the server, and a button is reachable by
-    keyboard and screen reader. ``day`` redraws the list after each Step.
+    Each incident is a triangle on the incidents chart and a button in the list under the
+    charts (the latest :data:`INCIDENTS_LISTED`, reachable by keyboard and screen reader).
+    Clicking either opens the incident's panel view (``sim/experiments/panel.py``) in a dialog:
+    the run replayed from its seed with the session's lever changes, the same child under safe
+    staffing beside it (``dashboard_safe_config``), a self-contained page shown in an
+    ``iframe`` (``srcdoc``) and offered for download. A click on a triangle is what the
+    browser reports, so it is checked: it opens a panel only for an incident of this run.
     """
+    day = view.day
     shown = solara.use_reactive(None)  # (title, page, file name) of the open panel
     failed = solara.use_reactive("")
     pending = solara.use_reactive(None)  # the PanelRequest being built
@@ -990,6 +1015,21 @@ def IncidentList(model: DashboardModel, day: int) -> None:
 
     solara.lab.use_task(build, dependencies=[asked.value], prefer_threaded=True)
 
+    def open_panel(run: int, when: int, child: int) -> None:
+        with model.lock:  # the lever changes so far, read while nothing steps
+            request = panel_request(model, run, when, child)
+        pending.set(request)
+        asked.set(asked.peek() + 1)
+
+    def marker_clicked(raw: Any) -> None:
+        try:
+            run, when, child = checked_incident(raw, model)
+        except NotApplied as exc:
+            failed.set(str(exc))
+            return
+        open_panel(run, when, child)
+
+    ChartGrid(view.risk, day, view.legend + view.band_note, on_marker=marker_clicked)
     found = [
         (day_, index, child)
         for index, run in enumerate(model.runs)
@@ -1012,12 +1052,6 @@ def IncidentList(model: DashboardModel, day: int) -> None:
         "before it beside the same child under safe staffing.",
         classes=["cl-incidents-note"],
     )
-
-    def open_panel(run: int, when: int, child: int) -> None:
-        with model.lock:  # the lever changes so far, read while nothing steps
-            request = panel_request(model, run, when, child)
-        pending.set(request)
-        asked.set(asked.peek() + 1)
 
     with solara.Div(classes=["cl-incidents"]):
         for when, run, child in found[:INCIDENTS_LISTED]:

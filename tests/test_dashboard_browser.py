@@ -319,6 +319,19 @@ INCIDENT_MARKERS = """[...document.querySelectorAll('.cl-chart')].map(c => c.cha
     .map(d => [...d.value, d.name])).filter(points => points.length)"""
 
 
+#: Where the first incident triangle is on the screen (the chart scrolled into view first).
+MARKER_PIXEL = """(() => {
+  const el = [...document.querySelectorAll('.cl-chart')]
+    .find(c => c.chart.getOption().series.some(s => s.type === 'scatter'));
+  el.scrollIntoView({block: 'center'});
+  const option = el.chart.getOption();
+  const index = option.series.findIndex(s => s.type === 'scatter');
+  const [x, y] = el.chart.convertToPixel({seriesIndex: index}, option.series[index].data[0].value);
+  const box = el.getBoundingClientRect();
+  return [box.left + x, box.top + y];
+})()"""
+
+
 def test_an_incident_is_marked_and_opens_its_panel_view(open_page):
     """Seed 218 of the baseline has a serious incident on Day 10, of child 91 (referred on day
     7, after day 0: the same child under the dashboard's safe staffing)."""
@@ -336,9 +349,18 @@ def test_an_incident_is_marked_and_opens_its_panel_view(open_page):
     button = page.locator(".cl-incident").first
     expect(button).to_contain_text("Day 10: child 91")
     page.wait_for_function(f"{CHART_DAYS}.every(d => d === undefined || d === '10')")
-    assert page.evaluate(INCIDENT_MARKERS) == [[[10, 1, "Day 10: serious incident, child 91"]]]
-    button.click()
+    assert page.evaluate(INCIDENT_MARKERS) == [
+        [[10, 1, "Day 10: serious incident, child 91 (click: panel view)"]]
+    ]
+    # a click on the triangle opens the panel view
+    x, y = page.evaluate(MARKER_PIXEL)
+    page.mouse.click(x, y)
     frame = page.frame_locator("iframe.cl-panel-frame")
+    expect(frame.locator("h1")).to_contain_text("Child 91: serious incident on Day 10")
+    page.get_by_role("button", name="Close").click()
+    expect(page.locator("iframe.cl-panel-frame")).to_have_count(0)
+    # and so does the incident's button in the list under the charts
+    button.click()
     expect(frame.locator("h1")).to_contain_text("Child 91: serious incident on Day 10")
     # the child, its worker and its manager, as run and under safe staffing, on one axis
     sections = ("The child", "The child's worker", "The manager", "The event day, side by side")

@@ -7,6 +7,7 @@ incidents and opens their panel beside ``dashboard_safe_config``.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 
@@ -253,3 +254,29 @@ def test_a_compare_mode_panel_replays_run_b_with_its_lever_and_the_sessions_chan
     page = incident_panel(model, 1, DAY, CHILD)
     assert "B: Caseload cap = count" in page
     assert "has no incident for this child on this day" not in page  # the replay is the run
+
+
+def test_a_click_on_an_incident_marker_is_checked_on_the_server():
+    from sim.dashboard.view_model import NotApplied, checked_incident
+
+    model = DashboardModel(DashboardSettings("baseline.toml", seed=SEED))
+    model.advance(DAY + 1)
+
+    def key(*values: object) -> str:
+        return json.dumps({"key": list(values), "at": 1})
+
+    assert checked_incident(key(0, DAY, CHILD), model) == (0, DAY, CHILD)
+    for raw in (
+        None,
+        5,
+        "abc",
+        "[]",
+        key(0, DAY, CHILD + 1),  # not an incident of this run
+        key(1, DAY, CHILD),  # no run B
+        key(0, True, CHILD),
+        key(0, DAY),
+        '{"key": "../../etc/passwd"}',
+        "x" * 5000,
+    ):
+        with pytest.raises(NotApplied, match=r"^Not applied: Incident marker: "):
+            checked_incident(raw, model)

@@ -16,6 +16,7 @@ Nothing here imports Solara, so it is tested without a browser. ``dashboards/app
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import threading
@@ -208,6 +209,34 @@ def checked_bool(raw: Any, name: str) -> bool:
     if isinstance(raw, bool):
         return raw
     raise _refuse(name, "must be on or off", raw)
+
+
+def checked_incident(raw: Any, model: DashboardModel) -> tuple[int, int, int]:
+    """A click on an incident's marker, as the browser reported it: (run, day, child).
+
+    The chart sends JSON text ``{"key": [run, day, child], "at": ms}``; anything else, or an
+    incident this session's run did not have, is refused.
+
+    Raises:
+        NotApplied: With a sentence for the page.
+    """
+    name = "Incident marker"
+    if not isinstance(raw, str) or len(raw) > 200:
+        raise _refuse(name, "not a marker of this run", raw)
+    try:
+        key = json.loads(raw).get("key")
+    except (ValueError, AttributeError):
+        raise _refuse(name, "not a marker of this run", raw) from None
+    if (
+        not isinstance(key, list)
+        or len(key) != 3
+        or not all(isinstance(k, int) and not isinstance(k, bool) for k in key)
+    ):
+        raise _refuse(name, "not a marker of this run", raw)
+    run, day, child = key
+    if not 0 <= run < len(model.runs) or (day, child) not in model.runs[run].incidents:
+        raise _refuse(name, "not an incident of this run", raw)
+    return run, day, child
 
 
 def team_index(raw: Any, teams: int) -> int:
