@@ -707,7 +707,13 @@ def render_panel(
             "configuration changed the day-0 caseload, which renumbers the children. The safe "
             "lines below are another child's.</p>"
         )
-    if near:
+    if not comparable:
+        lead.append(
+            f'<p class="lead">Under safe staffing child {child} (another referral) has '
+            f"{'a serious incident' if near else 'no serious incident'} within ±{NEARBY_DAYS} "
+            "working days: no answer for this child.</p>"
+        )
+    elif near:
         lead.append(
             f'<p class="lead"><b>Under safe staffing this child also has a serious incident</b> '
             f"within ±{NEARBY_DAYS} working days (day {', '.join(map(str, near))}).</p>"
