@@ -354,15 +354,15 @@ body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 1.5rem auto
        color: #1b1b1b; line-height: 1.4; }
 h1 { font-size: 1.45rem; margin-bottom: 0.3rem; }
 h2 { font-size: 1.15rem; margin-top: 1.4rem; border-bottom: 1px solid #ccc; }
-p.lead { font-size: 1.05rem; margin: 0.3rem 0; }
-.note { color: #555; font-size: 0.9rem; }
+p.lead { font-size: 1.05em; margin: 0.3rem 0; }
+.note { color: #555; font-size: 0.9em; }
 .warn { color: #8a4b00; font-weight: 600; }
 ul.conditions { margin: 0.3rem 0; padding-left: 1.3rem; }
-table { border-collapse: collapse; margin: 0.6rem 0; font-size: 0.9rem; width: 100%; }
+table { border-collapse: collapse; margin: 0.6rem 0; font-size: 0.9em; width: 100%; }
 th, td { border: 1px solid #d0d0d0; padding: 0.2rem 0.45rem; text-align: right; }
 th { background: #f2f2f2; } td.text, th.text { text-align: left; }
 svg.chart { width: 100%; height: auto; display: block; margin: 0.2rem 0 0.6rem; }
-.legend { display: flex; flex-wrap: wrap; gap: 0.3rem 1.4rem; font-size: 0.95rem; }
+.legend { display: flex; flex-wrap: wrap; gap: 0.3rem 1.4rem; font-size: 0.95em; }
 .legend svg { vertical-align: middle; margin-right: 0.3rem; }
 @page { size: A4; margin: 12mm; }
 @media print {
