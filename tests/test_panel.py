@@ -280,3 +280,22 @@ def test_a_click_on_an_incident_marker_is_checked_on_the_server():
     ):
         with pytest.raises(NotApplied, match=r"^Not applied: Incident marker: "):
             checked_incident(raw, model)
+
+
+def test_the_manager_columns_are_the_childs_teams_from_the_first_day_of_the_window():
+    config = load_scenario("scenarios/scale/service_area.toml", seed=SEED)
+    model = CaseloadModel(config, SEED)
+    model.run(30)
+    cases = model.cases
+    later = cases.live[(cases.team[cases.live] == 3) & (cases.day_arrived[cases.live] > 20)]
+    child = int(cases.child[later[0]])
+    traced = trace_event(config, SEED, child, 29, window_days=15)
+    assert (traced.table["team"] == 3).all()
+    # before the child's referral too: its manager's figures, not team 0's
+    manager = next(m for m in model.managers if m.team == 3)
+    last = traced.at(29)
+    optimum = config.supervision.span_optimum_cases
+    assert last["manager_cases_per_fte"] == pytest.approx(manager.oversight_ratio * optimum)
+    staff = model.staff
+    who = staff.in_post[staff.team[staff.in_post] == 3]
+    assert last["supervision_overdue"] == int((staff.day_supervision_due[who] <= 29).sum())

@@ -91,7 +91,7 @@ TRACE_COLUMNS: dict[str, str] = {
     "worker_agency": "the worker is agency staff",
     "worker_nqsw": "the worker is newly qualified (first, ASYE year)",
     "worker_supervision_overdue": "the worker's supervision session is due or past due",
-    "team": "the child's team",
+    "team": "the child's team, whose manager the next columns read (0: not yet referred)",
     "manager_cases_per_fte": "the team's open cases per manager FTE (oversight ratio x optimum)",
     "span_optimum": "supervision.span_optimum_cases",
     "supervision_overdue": "workers of the team whose supervision is due or past due",
@@ -134,10 +134,8 @@ def _child_rows(model: CaseloadModel, child: int) -> np.ndarray:
     return np.flatnonzero(cases.child[: cases.n] == child)
 
 
-def _observe(
-    model: CaseloadModel, child: int, known: dict[int, int], team_seen: list[int]
-) -> tuple[dict[str, object], int]:
-    """The day just simulated, for ``child``: its trace row and its new incidents.
+def _observe(model: CaseloadModel, child: int, known: dict[int, int]) -> dict[str, object]:
+    """The day just simulated, for ``child``: its trace row, but for the manager's columns.
 
     The row describes the child's live case; between referrals (closed, screened out, not yet
     referred) only the status, since a closed case's risk no longer moves. ``known`` maps each
@@ -189,13 +187,11 @@ def _observe(
                 record_is_stale(cases, day, cfg.work.record_out_of_date_after_days, at)[0]
             ),
         )
-        team_seen[0] = int(cases.team[row])
     worker = -1
     if row is not None and cases.status[row] in (ALLOCATED, READY):
         worker = int(cases.worker[row])
     out.update(_worker_columns(model, worker, day))
-    out.update(_manager_columns(model, team_seen[0], day))
-    return out, new_incidents
+    return out
 
 
 def _worker_columns(model: CaseloadModel, worker: int, day: int) -> dict[str, object]:
@@ -235,22 +231,43 @@ def _worker_columns(model: CaseloadModel, worker: int, day: int) -> dict[str, ob
     }
 
 
-def _manager_columns(model: CaseloadModel, team: int, day: int) -> dict[str, object]:
-    """The manager's columns: span (as the supervision phase computed it) and supervision due."""
-    cfg, staff = model.config, model.staff
-    manager = next(m for m in model.managers if m.team == team)
+def _managers_today(model: CaseloadModel) -> dict[str, list[float]]:
+    """Every team's manager columns for the day just simulated, one value per team.
+
+    The span is the oversight ratio the supervision phase computed that day times the optimum
+    (open cases per manager FTE); supervision due counts the team's workers in post whose
+    session is due or past due. The child's team is known only once it is referred, so every
+    team's are kept and the child's picked at the end.
+    """
+    cfg, staff, day = model.config, model.staff, model.day - 1
+    teams = cfg.team.n_teams
     optimum = cfg.supervision.span_optimum_cases
-    who = staff.in_post[staff.team[staff.in_post] == team]
-    overdue = 0
+    ratio = [0.0] * teams
+    stress = [math.nan] * teams
+    under_load = is_under_load(model)
+    for manager in model.managers:
+        ratio[manager.team] = float(manager.oversight_ratio) * optimum
+        if under_load:
+            stress[manager.team] = float(manager.stress)
+    overdue = np.zeros(teams, dtype=np.int64)
     if cfg.supervision.enabled:
-        overdue = int(np.count_nonzero(staff.day_supervision_due[who] <= day))
+        who = staff.in_post
+        due = who[staff.day_supervision_due[who] <= day]
+        overdue = np.bincount(staff.team[due], minlength=teams)
     return {
-        "team": team,
-        "manager_cases_per_fte": float(manager.oversight_ratio) * optimum,
-        "span_optimum": optimum,
-        "supervision_overdue": overdue,
-        "manager_stress": float(manager.stress) if is_under_load(model) else math.nan,
+        "manager_cases_per_fte": ratio,
+        "span_optimum": [float(optimum)] * teams,
+        "supervision_overdue": overdue.tolist(),
+        "manager_stress": stress,
     }
+
+
+def _team_of(model: CaseloadModel, child: int) -> int:
+    """The child's team (a re-referral keeps it), or 0 if it has not been referred."""
+    if child >= model.n_children:
+        return 0
+    cases = model.cases
+    return int(cases.full("team")[np.flatnonzero(cases.full("child") == child)[0]])
 
 
 def _arrival(model: CaseloadModel, child: int) -> tuple[int, str] | None:
@@ -292,11 +309,11 @@ def trace_event(
         child: The child (``CaseBook.child``), not a case id: a re-referral is the same child.
         day: The event's working day.
         window_days: Days before ``day`` to read.
-        changes: ``(day, config)`` lever changes, in day order.
+        changes: ``(day, config)`` lever changes (taken in day order).
         after_days: Days after ``day`` to read too (the safe run is searched on both sides).
 
     Raises:
-        ValueError: If ``day`` is outside the run or a change is before day 1 or out of order.
+        ValueError: If ``day`` is outside the run or a change is before day 1.
     """
     last = config.simulation.days - 1
     if not 0 <= day <= last:
@@ -308,16 +325,21 @@ def trace_event(
     end = min(last, day + max(0, after_days))
     model = CaseloadModel(config, seed)
     known: dict[int, int] = {}
-    team = [0]
     rows: list[dict[str, object]] = []
+    managers: list[dict[str, list[float]]] = []
     while model.day <= end:
         while pending and pending[0][0] <= model.day:
             model.change_config(pending.pop(0)[1])
         model.step()
-        if model.day - 1 >= start - 1:
-            row, _ = _observe(model, child, known, team)
+        if model.day - 1 >= start - 1:  # the day before the window: the incident counts so far
+            row = _observe(model, child, known)
             if row["day"] >= start:
                 rows.append(row)
+                managers.append(_managers_today(model))
+    team = _team_of(model, child)
+    for row, today in zip(rows, managers, strict=True):
+        row["team"] = team
+        row.update({name: values[team] for name, values in today.items()})
     table = pd.DataFrame(rows, columns=list(TRACE_COLUMNS))
     return EventTrace(
         name=config.name,
