@@ -53,9 +53,11 @@ from sim.dashboard.view_model import (
     apply_widget_value,
     build_configs,
     checked_bool,
+    checked_incident,
     days_per_tick,
     format_value,
     not_in_use,
+    panel_request,
     parse_seed,
     pick_choice,
     play_interval_ms,
@@ -149,6 +151,9 @@ CSS = """
 .cl-side .v-slider .v-input__prepend { margin-inline-end: 0; margin-bottom: 0; min-width: 0; }
 .cl-lever { padding: 0 16px 0 4px; }  /* room for a slider's thumb at either end */
 .cl-side .v-select .v-select__selection-text { white-space: normal; overflow: visible; }
+.cl-incidents { display: flex; flex-wrap: wrap; gap: 6px; margin: 4px 0 0 0; }
+.cl-incidents-note { font-size: 15px; margin: 8px 0 0 0; }
+.cl-panel-frame { width: 100%; height: 72vh; border: 1px solid #ddd; background: white; }
 .cl-legend { font-size: 16px; display: flex; flex-wrap: wrap; gap: 4px 20px; margin-bottom: 4px; }
 .cl-legend i { display: inline-block; width: 28px; border-top: 4px solid; vertical-align: middle;
                margin-right: 6px; }
@@ -548,6 +553,8 @@ class ChartWidget(ipyvuetify.VuetifyTemplate):
     css_class = traitlets.Unicode("cl-chart").tag(sync=True)
     library = traitlets.Unicode(ECHARTS_LIBRARY).tag(sync=True)
     cdn = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    #: Set by the browser when a marker with a key is clicked: JSON ``{"key": ..., "at": ms}``.
+    clicked = traitlets.Unicode("").tag(sync=True)
 
     @traitlets.default("cdn")
     def _cdn(self) -> str | None:
@@ -580,8 +587,34 @@ def chart_options(
             bands=[band.range_of(i, column, cumulative) for i in range(len(runs))]
             if band is not None
             else (),
+            markers=[incident_markers(run, i) for i, run in enumerate(runs)]
+            if column == INCIDENTS
+            else (),
         )
         for column, title, cumulative in series
+    ]
+
+
+#: The chart whose line the incident markers sit on (a running total of serious incidents).
+INCIDENTS = "serious_incidents"
+
+
+def incident_markers(run: RunView, index: int = 0) -> list[tuple[float, float, str, list[int]]]:
+    """A marker per serious incident of ``run``: (chart day, running total then, "child N", key).
+
+    The chart draws the model's day ``d`` at ``d + 1`` (the day line's "Day N" counts days
+    simulated). The key, ``[run index, d, child]``, is what a click on the marker reports.
+    """
+    total = run.series(INCIDENTS, cumulative=True)
+    return [
+        (
+            day + 1,
+            float(total[day]),
+            f"Day {day + 1}: serious incident, child {child} (click: panel view)",
+            [index, day, child],
+        )
+        for day, child in run.incidents
+        if day < len(total)
     ]
 
 
@@ -651,13 +684,25 @@ def team_chart_options(
 
 
 @solara.component
-def ChartGrid(options: tuple[str, ...], day: int, legend: str = "") -> None:
-    """Charts side by side, as many to a row as fit (at least 320 px each); options as JSON."""
+def ChartGrid(
+    options: tuple[str, ...],
+    day: int,
+    legend: str = "",
+    on_marker: Callable[[str], None] | None = None,
+) -> None:
+    """Charts side by side, as many to a row as fit (at least 320 px each); options as JSON.
+
+    ``on_marker`` gets what the browser reports when a marker with a key is clicked (unchecked
+    text: the receiver checks it).
+    """
     if legend:
         solara.HTML(unsafe_innerHTML=legend)
     with solara.Div(classes=["cl-charts"]):
         for option in options:
-            ChartWidget.element(option=option, day=day)
+            if on_marker is None:
+                ChartWidget.element(option=option, day=day)
+            else:
+                ChartWidget.element(option=option, day=day, on_clicked=on_marker)
 
 
 def _json(options: list[dict[str, Any]]) -> tuple[str, ...]:
@@ -893,7 +938,7 @@ def MainView(
     if problem:
         solara.Error(problem)
     view = page_view(model, band_on)
-    MainPanels(view)
+    MainPanels(view, model)
     with solara.Div(classes=["cl-teams"]):
         for i, run in enumerate(model.runs):
             with solara.Card():
@@ -901,8 +946,12 @@ def MainView(
 
 
 @solara.component
-def MainPanels(view: PageView) -> None:
-    """The header, "Today", the charts and the loop diagrams of a :class:`PageView`."""
+def MainPanels(view: PageView, model: DashboardModel | None = None) -> None:
+    """The header, "Today", the charts and the loop diagrams of a :class:`PageView`.
+
+    With the session's own ``model`` (not a class view's follower), the risk panel lists the
+    run's serious incidents, each opening its panel view.
+    """
     with solara.Card():
         ScenarioHeader(view.name, view.description, view.notes, view.steps)
         solara.HTML(unsafe_innerHTML=view.status)
@@ -912,13 +961,141 @@ def MainPanels(view: PageView) -> None:
             solara.HTML(unsafe_innerHTML=view.figures)
         with solara.Div(classes=["cl-chart-panels"]):
             with solara.Card("Risk to children and families"):
-                ChartGrid(view.risk, day, view.legend + view.band_note)
+                if model is None:
+                    ChartGrid(view.risk, day, view.legend + view.band_note)
+                else:  # a new run starts with no panel open
+                    RiskCharts(view, model).key(f"risk-{id(model)}")
             with solara.Card("Workforce"):
                 ChartGrid(view.workforce, day, view.legend + view.band_note)
             with solara.Card("The team: stress, caseload, supervision"):
                 ChartGrid(view.team, day, view.legend)
             with solara.Card("What is driving the team now: the feedback loops"):
                 LoopDiagrams(view.loops, day)
+
+
+#: How many of the latest incidents the list under the risk charts offers.
+INCIDENTS_LISTED = 8
+
+
+@solara.component
+def RiskCharts(view: PageView, model: DashboardModel) -> None:
+    """The risk charts of the session's own run, and its serious incidents' panel views.
+
+    Each incident is a triangle on the incidents chart and a button in the list under the
+    charts (the latest :data:`INCIDENTS_LISTED`, reachable by keyboard and screen reader).
+    Clicking either opens the incident's panel view (``sim/experiments/panel.py``) in a dialog:
+    the run replayed from its seed with the session's lever changes, the same child under safe
+    staffing beside it (``dashboard_safe_config``), a self-contained page shown in an
+    ``iframe`` (``srcdoc``) and offered for download. A click on a triangle is what the
+    browser reports, so it is checked: it opens a panel only for an incident of this run.
+    """
+    day = view.day
+    shown = solara.use_reactive(None)  # (title, page, file name) of the open panel
+    failed = solara.use_reactive("")
+    pending = solara.use_reactive(None)  # the PanelRequest being built
+    asked = solara.use_reactive(0)  # counts the buttons pressed: each starts a build
+
+    def build() -> None:
+        request = pending.peek()
+        if request is None:
+            return
+        try:
+            page = request.html()  # the replays, in this thread: the run is not held
+        except Exception as exc:  # a replay that fails must not end the session
+            _log.exception("dashboard: the panel view could not be built")
+            failed.set(f"The panel view could not be built ({type(exc).__name__}: {exc})")
+            pending.set(None)
+            return
+        label = f"Child {request.child}, serious incident on Day {request.day + 1}"
+        if model.compare:
+            label += f" ({request.label})"
+        failed.set("")
+        shown.set((label, page, f"panel-child{request.child}-day{request.day}.html"))
+        pending.set(None)
+
+    solara.lab.use_task(build, dependencies=[asked.value], prefer_threaded=True)
+
+    def open_panel(run: int, when: int, child: int) -> None:
+        with model.lock:  # the lever changes so far, read while nothing steps
+            request = panel_request(model, run, when, child)
+        pending.set(request)
+        asked.set(asked.peek() + 1)
+
+    def marker_clicked(raw: Any) -> None:
+        try:
+            run, when, child = checked_incident(raw, model)
+        except NotApplied as exc:
+            failed.set(str(exc))
+            return
+        open_panel(run, when, child)
+
+    ChartGrid(view.risk, day, view.legend + view.band_note, on_marker=marker_clicked)
+    found = [
+        (day_, index, child)
+        for index, run in enumerate(model.runs)
+        for day_, child in run.incidents
+    ]
+    found.sort(key=lambda item: (-item[0], item[1]))
+    if not found:
+        solara.HTML(
+            tag="p",
+            unsafe_innerHTML="No serious incident yet. Each one is listed here (▲ on the chart) "
+            "and opens its panel view: the 60 working days before it, for the child, its "
+            "worker and its manager, beside the same child under safe staffing.",
+            classes=["cl-incidents-note"],
+        )
+        return
+    solara.HTML(
+        tag="p",
+        unsafe_innerHTML=f"<b>Serious incidents</b> ({len(found)}; the latest "
+        f"{min(len(found), INCIDENTS_LISTED)}): open one's panel view, the 60 working days "
+        "before it beside the same child under safe staffing.",
+        classes=["cl-incidents-note"],
+    )
+
+    with solara.Div(classes=["cl-incidents"]):
+        for when, run, child in found[:INCIDENTS_LISTED]:
+            text = f"▲ Day {when + 1}: child {child}"
+            if model.compare:
+                text += f" ({'AB'[run]})"
+            solara.Button(
+                text,
+                on_click=lambda run=run, when=when, child=child: open_panel(run, when, child),
+                outlined=True,
+                color="#b00020",
+                classes=["cl-incident"],
+            )
+    if pending.value is not None:
+        solara.HTML(
+            tag="p",
+            unsafe_innerHTML=f"Building the panel view of child {pending.value.child}: replaying "
+            f"the run to Day {pending.value.day + 1}, and again under safe staffing…",
+            classes=["cl-incidents-note", "cl-panel-pending"],
+        )
+    if failed.value:
+        solara.Error(failed.value)
+    if shown.value is not None:
+        label, page, filename = shown.value
+        with (
+            rv.Dialog(
+                v_model=True,
+                on_v_model=lambda open_: None if open_ else shown.set(None),
+                max_width=1100,
+                scrollable=True,
+            ),
+            solara.Card(label, classes=["cl-panel-card"]),
+        ):
+            solara.HTML(
+                tag="iframe",
+                attributes={"srcdoc": page, "title": f"Panel view: {label}"},
+                classes=["cl-panel-frame"],
+            )
+            with solara.Row():
+                solara.FileDownload(
+                    page, filename=filename, label="Download the page (HTML)",
+                    mime_type="text/html",
+                )  # fmt: skip
+                solara.Button("Close", on_click=lambda: shown.set(None), color="primary")
 
 
 @solara.component

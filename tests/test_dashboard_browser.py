@@ -313,6 +313,72 @@ LOOPS = """[...document.querySelectorAll('.cl-loops')].map(c => c.chart.getOptio
 """
 
 
+#: The incident markers drawn on each chart: [[x, y, name], ...] per chart that has any.
+INCIDENT_MARKERS = """[...document.querySelectorAll('.cl-chart')].map(c => c.chart.getOption())
+  .map(o => o.series.filter(s => s.type === 'scatter').flatMap(s => s.data)
+    .map(d => [...d.value, d.name])).filter(points => points.length)"""
+
+
+#: Where the first incident triangle is on the screen (the chart scrolled into view first).
+MARKER_PIXEL = """(() => {
+  const el = [...document.querySelectorAll('.cl-chart')]
+    .find(c => c.chart.getOption().series.some(s => s.type === 'scatter'));
+  el.scrollIntoView({block: 'center'});
+  const option = el.chart.getOption();
+  const index = option.series.findIndex(s => s.type === 'scatter');
+  const [x, y] = el.chart.convertToPixel({seriesIndex: index}, option.series[index].data[0].value);
+  const box = el.getBoundingClientRect();
+  return [box.left + x, box.top + y];
+})()"""
+
+
+def test_an_incident_is_marked_and_opens_its_panel_view(open_page):
+    """Seed 218 of the baseline has a serious incident on Day 10, of child 91 (referred on day
+    7, after day 0: the same child under the dashboard's safe staffing)."""
+    page = open_page()
+    seed = page.get_by_label("Random seed")
+    seed.fill("218")
+    seed.press("Enter")
+    page.get_by_text(re.compile(r"seed 218 ")).first.wait_for()
+    expect(page.get_by_text("No serious incident yet").first).to_be_visible()
+    _step(page)
+    # a lever changed part-way: the panel's replay must take it on the same day
+    _choose(page, "Caseload cap", "count")
+    page.get_by_text("from day 1: Caseload cap → count").first.wait_for()
+    _step(page, 9)
+    button = page.locator(".cl-incident").first
+    expect(button).to_contain_text("Day 10: child 91")
+    page.wait_for_function(f"{CHART_DAYS}.every(d => d === undefined || d === '10')")
+    assert page.evaluate(INCIDENT_MARKERS) == [
+        [[10, 1, "Day 10: serious incident, child 91 (click: panel view)"]]
+    ]
+    # a click on the triangle opens the panel view
+    x, y = page.evaluate(MARKER_PIXEL)
+    page.mouse.click(x, y)
+    frame = page.frame_locator("iframe.cl-panel-frame")
+    expect(frame.locator("h1")).to_contain_text("Child 91: serious incident on Day 10")
+    page.get_by_role("button", name="Close").click()
+    expect(page.locator("iframe.cl-panel-frame")).to_have_count(0)
+    # and so does the incident's button in the list under the charts
+    button.click()
+    expect(frame.locator("h1")).to_contain_text("Child 91: serious incident on Day 10")
+    # the child, its worker and its manager, as run and under safe staffing, on one axis
+    sections = ("The child", "The child's worker", "The manager", "The event day, side by side")
+    for section in sections:
+        expect(frame.get_by_role("heading", name=section, exact=True)).to_have_count(1)
+    assert frame.locator("svg.chart").count() >= 10
+    expect(frame.locator("svg.chart polyline").first).to_be_visible()
+    expect(frame.get_by_text("Under safe staffing this child").first).to_be_visible()
+    expect(frame.get_by_text("as run", exact=True)).to_have_count(1)
+    expect(frame.locator("text=not the same referral")).to_have_count(0)  # the same child
+    expect(page.get_by_text("Download the page (HTML)").first).to_be_visible()
+    _shot(page, "panel_view")
+    page.get_by_role("button", name="Close").click()
+    expect(page.locator("iframe.cl-panel-frame")).to_have_count(0)
+    _step(page)  # the run carries on
+    assert _day(page) == 11
+
+
 def test_the_feedback_loop_diagram_follows_the_run(open_page):
     page = open_page()
     _choose(page, "Scenario file", "manager_span_120")

@@ -66,6 +66,7 @@ def line_chart(
     percent: bool = False,
     bands: Sequence[tuple[np.ndarray, np.ndarray]] = (),
     y_max: float | None = None,
+    markers: Sequence[Sequence[tuple[float, float, str] | tuple[float, float, str, Any]]] = (),
 ) -> dict[str, Any]:
     """One chart: a line per run, the warm-up shaded, lever changes marked.
 
@@ -81,6 +82,9 @@ def line_chart(
         bands: (low, high) daily values per run, drawn as a shaded band behind its line
             (the spread of the team's stress).
         y_max: A fixed top for the y-axis (stress runs from 0 to 1).
+        markers: Per run, points (day, value, what[, key]) marked with a triangle in the run's
+            colour and named in the tooltip (each serious incident, "child 34"); a key (JSON)
+            is what the chart reports when the marker is clicked (``dashboards/chart.vue``).
     """
     end = axis_days(day, days)
     text = {"fontSize": TEXT_PX}
@@ -115,6 +119,26 @@ def line_chart(
                        "lineStyle": {"opacity": 0}, "silent": True,
                        "areaStyle": {"color": colour, "opacity": 0.18},
                        "tooltip": {"show": False}})  # fmt: skip
+    for i, points in enumerate(markers):
+        if not points:
+            continue
+        series.append(
+            {
+                "type": "scatter",
+                "name": f"_markers{i}",
+                "data": [
+                    {"value": [x, y], "name": what, **({"key": rest[0]} if rest else {})}
+                    for x, y, what, *rest in points
+                ],
+                "cursor": "pointer",
+                "symbol": "triangle",
+                "symbolSize": 14,
+                "color": RUN_COLOURS[i % len(RUN_COLOURS)],
+                "itemStyle": {"borderColor": "#fff", "borderWidth": 1},
+                "tooltip": {"trigger": "item", "formatter": "{b}"},
+                "z": 5,
+            }
+        )
     marks: dict[str, Any] = {"type": "line", "name": "_marks", "data": [], "silent": True}
     if warmup:
         marks["markArea"] = {
