@@ -369,7 +369,7 @@ class Risk(Section):
     incident_overdue_log_ratio: Annotated[float, Field(ge=0.0, le=10.0)] = 0.7
     incident_record_log_ratio: Annotated[float, Field(ge=0.0, le=10.0)] = 0.3
     incident_stress: Probability = 0.15
-    notifiable_share: Probability = 0.082
+    notifiable_share: Probability = 0.074
     notifiable_risk_log_ratio: Annotated[float, Field(ge=0.0, le=20.0)] = 2.0
 
 
