@@ -26,11 +26,19 @@ SCENARIOS = {
     "manager_span_120": "scenarios/teaching/manager_span_120.toml",
     "duty_after_sickness": "scenarios/teaching/duty_after_sickness.toml",
     "service_area": "scenarios/scale/service_area.toml",
-    "front_door": "scenarios/baseline.toml",
+    "harm_side_off": "scenarios/baseline.toml",
 }
-#: Extra settings of a golden scenario, after :data:`OVERRIDES`: mechanisms no shipped scenario
-#: switches on yet.
-EXTRA_OVERRIDES = {"front_door": ["front_door.enabled=true", "re_referral.enabled=true"]}
+#: Extra settings of a golden scenario, after :data:`OVERRIDES`: the baseline with the harm
+#: side's mechanisms (on by default since issue 10) switched off, so that path stays pinned too.
+EXTRA_OVERRIDES = {
+    "harm_side_off": [
+        "front_door.enabled=false",
+        "re_referral.enabled=false",
+        "exhaustion.enabled=false",
+        "worker_changes.enabled=false",
+        "manager.mode=off",
+    ]
+}
 
 
 def table_hash(table: pd.DataFrame) -> str:
