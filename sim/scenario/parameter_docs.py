@@ -642,8 +642,10 @@ PARAMS: dict[str, tuple[str, str]] = {
     ),
     # demand
     "demand.referrals_per_day": (
-        "Poisson rate r of referrals per team per working day.",
-        f"{CALIBRATED}; facts.md derives 29-30 referrals per case-holding FTE a year "
+        "Poisson rate r of fresh referrals (children not referred before) per team per working "
+        "day; re-referrals come on top.",
+        f"{CALIBRATED} with re-referrals on: fresh and returning referrals together come to "
+        "about 30 per case-holding FTE a year, where facts.md derives 29-30 "
         "[SACPA 2023][sacpa23]",
     ),
     "demand.mix": (
