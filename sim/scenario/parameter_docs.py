@@ -450,7 +450,7 @@ PARAMS: dict[str, tuple[str, str]] = {
     ),
     "limits.max_cases": (
         "Most cases in a replication: day 0's caseload plus the referrals expected.",
-        "memory guard; England has about 1.7 million (docs/scenarios.md, size limits)",
+        "memory guard; England has about 1.4 million (docs/scenarios.md, size limits)",
     ),
     "limits.max_worker_day_rows": (
         "Most worker-day rows (posts × days) a replication may collect.",

@@ -133,7 +133,7 @@ class Simulation(Section):
 class Limits(Section):
     """Ceilings on the size of a run, checked before it starts, so a typo cannot exhaust memory.
 
-    The defaults admit England (33,000 posts, 1.7 million cases) and every shipped scenario;
+    The defaults admit England (33,000 posts, about 1.4 million fresh referrals and day-0 cases) and every shipped scenario;
     raise one in a file's ``[limits]`` table or with ``--set limits.KEY=N`` for a machine that
     has the memory.
     """
