@@ -133,9 +133,9 @@ class Simulation(Section):
 class Limits(Section):
     """Ceilings on the size of a run, checked before it starts, so a typo cannot exhaust memory.
 
-    The defaults admit England (33,000 posts, about 1.4 million fresh referrals and day-0 cases) and every shipped scenario;
-    raise one in a file's ``[limits]`` table or with ``--set limits.KEY=N`` for a machine that
-    has the memory.
+    The defaults admit England (33,000 posts, about 1.4 million fresh referrals and day-0
+    cases) and every shipped scenario; raise one in a file's ``[limits]`` table or with
+    ``--set limits.KEY=N`` for a machine that has the memory.
     """
 
     max_posts: Annotated[int, Field(ge=1, le=10_000_000)] = 50_000
