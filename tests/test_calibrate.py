@@ -28,6 +28,7 @@ from sim.experiments.calibrate import (
     FittedParameter,
     ParameterSpec,
     ReplicationPool,
+    apply_values,
     calibrate,
     load_calibration,
     parse_params,
@@ -114,7 +115,7 @@ def _problems(call) -> list[str]:
         ),
         (
             ParameterSpec(key="demand.referrals_per_day", low=0.6, high=0.7),
-            "parameters[0].low: the start value 0.57 lies outside the search range [0.6, 0.7] "
+            "parameters[0].low: the start value 0.44 lies outside the search range [0.6, 0.7] "
             "(the start is the scenario's value)",
         ),
         (ParameterSpec(key="risk.volatility_per_day"), "has no documented search range"),
@@ -140,7 +141,7 @@ def test_documented_ranges_and_scenario_starts_fill_in(short_baseline):
     ]
     parameters = resolve_parameters(specs, short_baseline, "--params")
     assert parameters == [
-        FittedParameter("demand.referrals_per_day", 0.4, 0.8, 0.57),
+        FittedParameter("demand.referrals_per_day", 0.3, 0.6, 0.44),
         FittedParameter("case_types.child_in_need.casework_hours_per_week", 0.2, 1.0, 0.5),
     ]
 
@@ -206,7 +207,9 @@ def test_the_shipped_calibration_file_matches_the_defaults(short_baseline):
 
 
 def _fit(config, workers, seed=11, cache=None, max_evals=4, reps=3):
-    parameters = [FittedParameter("demand.referrals_per_day", 0.4, 0.8, 0.57)]
+    # The documented range, started at the scenario's own value (the command's default), so the
+    # start point is ``config`` itself.
+    parameters = [FittedParameter("demand.referrals_per_day", 0.3, 0.6, 0.44)]
     with ReplicationPool(workers=workers) as pool:
         return calibrate(
             config,
@@ -334,7 +337,7 @@ def test_calibrate_command_end_to_end(run_caseload, tmp_path):
     assert report["evaluations"] == 3
     assert report["replications_per_evaluation"] == 2
     [parameter] = report["parameters"]
-    assert parameter["key"] == "demand.referrals_per_day" and parameter["start"] == 0.57
+    assert parameter["key"] == "demand.referrals_per_day" and parameter["start"] == 0.44
     assert {row["metric"] for row in report["targets"]} == set(TARGETS_BY_METRIC)
     evaluations = pd.read_parquet(out / "evaluations.parquet")
     moved = parameter["fitted"] != parameter["start"]
@@ -660,7 +663,7 @@ def test_a_damaged_cache_entry_is_ignored_with_one_warning_and_replaced(
 def test_a_damaged_cache_entry_is_evaluated_again_in_a_fit(short_baseline, tmp_path, capsys):
     cache = EvaluationCache(tmp_path / "cache")
     first = _fit(short_baseline, workers=1, cache=cache, max_evals=3)
-    start_key = cache.key(short_baseline, 3, 11)
+    start_key = cache.key(apply_values(short_baseline, first.start.values), 3, 11)
     (tmp_path / "cache" / f"{start_key}.json").write_text('{"format": 1}')
     again = _fit(short_baseline, workers=1, cache=cache, max_evals=3)
     assert again.cached == 2  # the damaged start point ran again, the other two were reused

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from sim.engine.cases import CLOSED, SCREENED_OUT
 from sim.engine.model import CaseloadModel
 from sim.engine.phases import arrivals
 from sim.engine.rng import STREAM_NAMES, Streams
@@ -107,16 +108,21 @@ def test_results_do_not_depend_on_the_python_hash_seed():
 
 
 def _arrival_log(config: Scenario, seed: int, monkeypatch) -> list[tuple[int, int, int]]:
-    """(day, team, type at arrival) of every referral, recorded as the arrivals phase runs."""
-    log: list[tuple[int, int, int]] = []
+    """(day, child, team, type at arrival) of every fresh referral, as the arrivals phase runs.
+
+    Re-referrals (episode > 0) are left out: they follow closures, which levers change.
+    """
+    log: list[tuple[int, int, int, int]] = []
     original = arrivals.arrive
 
     def recording_arrive(model):
         before = model.cases.n
         count = original(model)
-        rows = range(before, model.cases.n)
+        cases = model.cases
+        rows = [r for r in range(before, cases.n) if cases.episode[r] == 0]
         log.extend(
-            (model.day, int(model.cases.team[r]), int(model.cases.type_code[r])) for r in rows
+            (model.day, int(cases.child[r]), int(cases.team[r]), int(cases.type_code[r]))
+            for r in rows
         )
         return count
 
@@ -125,6 +131,20 @@ def _arrival_log(config: Scenario, seed: int, monkeypatch) -> list[tuple[int, in
     model.run()
     monkeypatch.undo()
     return log
+
+
+def _fresh_cases(cases: pd.DataFrame) -> pd.DataFrame:
+    """Each child's first referral (day-0 cases included): child, day arrived and team."""
+    first = cases[cases["episode"] == 0]
+    return first[["child", "day_arrived", "team"]].reset_index(drop=True)
+
+
+def _fresh_daily(result) -> pd.Series:
+    """Each day's referrals less that day's re-referrals."""
+    cases = result.cases
+    again = cases.loc[cases["episode"] > 0, "day_arrived"].value_counts()
+    daily = result.daily.set_index("day")["referrals"]
+    return daily - again.reindex(daily.index, fill_value=0)
 
 
 @pytest.mark.parametrize(
@@ -146,13 +166,16 @@ def test_levers_that_do_not_act_on_arrivals_leave_them_unchanged(lever, monkeypa
     arm_log = _arrival_log(arm, seed, monkeypatch)
     assert len(base_log) > 100
     assert arm_log == base_log
-    # The outputs agree too: every case row arrived on the same day in the same team.
+    # The outputs agree too: every child's first referral arrived on the same day in the same
+    # team, and each day had as many fresh referrals (re-referrals follow closures).
     a, b = run(base, seed), run(arm, seed)
-    pd.testing.assert_series_equal(a.cases["day_arrived"], b.cases["day_arrived"])
-    pd.testing.assert_series_equal(a.cases["team"], b.cases["team"])
-    pd.testing.assert_series_equal(a.daily["referrals"], b.daily["referrals"])
-    arrived = a.cases["day_arrived"] > 0
+    fresh_a, fresh_b = (_fresh_cases(r.cases) for r in (a, b))
+    pd.testing.assert_frame_equal(fresh_a, fresh_b)
+    pd.testing.assert_series_equal(_fresh_daily(a), _fresh_daily(b))
+    assert fresh_a["child"].is_unique
+    arrived = fresh_a["day_arrived"] > 0
     assert arrived.sum() > 100
+    assert a.summary["re_referrals_received"] > 0  # the arms do re-refer children
     # Day-0 staff are the same people.
     initial = ["fte", "experience_years_at_start", "priority_style", "is_agency", "team", "post"]
     n_initial = len(CaseloadModel(base, seed).workers)
@@ -222,35 +245,46 @@ def test_row_draws_are_keyed_by_row_and_day():
 
 
 def test_a_policy_leaves_the_risk_path_of_cases_it_does_not_touch():
-    """Common random numbers row by row: a cap changes which cases are live, not their draws.
+    """Common random numbers child by child: a cap changes which cases are live, not their draws.
 
-    With no reversion to a type mean, no unmonitored drift and no incidents, a case's latent risk
-    is a random walk on its own keyed draws: every case open in both arms ends at the same risk.
+    With no reversion to a type mean, no unmonitored drift (the workers' visits or the manager's
+    reviews) and no incidents, a case's latent risk is a random walk on its child's keyed draws:
+    every referral of a child open in both arms since the same day ends at the same risk.
     """
     quiet_risk = {
         "reversion_per_day": 0.0,
         "unmonitored_drift_per_day": 0.0,
         "incident_rate_per_case_year": 0.0,
     }
-    base = small(risk=quiet_risk, simulation={"days": 120, "warmup_days": 0})
-    capped = small(
-        risk=quiet_risk,
-        simulation={"days": 120, "warmup_days": 0},
-        allocation={"cap_kind": "count", "cap_per_fte": 6.0},
-    )
+    common = {
+        "risk": quiet_risk,
+        "manager": {"unreviewed_drift_per_day": 0.0},
+        "simulation": {"days": 120, "warmup_days": 0},
+    }
+    base = small(**common)
+    capped = small(**common, allocation={"cap_kind": "count", "cap_per_fte": 6.0})
+    assert base.manager.mode == "under_load" and base.re_referral.enabled
     a, b = CaseloadModel(base, 3), CaseloadModel(capped, 3)
     a.run()
     b.run()
-    # Case by case (case ids; rows move when the book compacts), archived cases included.
-    book_a, book_b = a.cases.columns(), b.cases.columns()
-    n = min(a.cases.n_total, b.cases.n_total)
     assert a.tally.summary(a) != b.tally.summary(b)
-    closed_a = book_a["status"][:n] == 3
-    closed_b = book_b["status"][:n] == 3
-    assert (closed_a != closed_b).any()  # the cap changed which cases closed
-    same = ~closed_a & ~closed_b & (book_a["day_arrived"][:n] == book_b["day_arrived"][:n])
+    # Referral by referral, matched by (child, episode): case ids differ between the arms once
+    # re-referrals (which follow closures) interleave with fresh referrals. Archived cases too.
+    columns = ["child", "episode", "status", "day_arrived", "risk_logit"]
+    book_a, book_b = (
+        pd.DataFrame({c: model.cases.columns()[c] for c in columns}) for model in (a, b)
+    )
+    both = book_a.merge(book_b, on=["child", "episode"], suffixes=("_a", "_b"))
+    assert len(both) > 100 and (both["episode"] > 0).any()  # re-referrals are matched too
+    # Closed and screened-out referrals are no longer live: their risk stops where they left.
+    ended = [CLOSED, SCREENED_OUT]
+    ended_a, ended_b = both["status_a"].isin(ended), both["status_b"].isin(ended)
+    # the cap changed which cases closed and which were screened out
+    for status in ended:
+        assert ((both["status_a"] == status) != (both["status_b"] == status)).any(), status
+    same = ~ended_a & ~ended_b & (both["day_arrived_a"] == both["day_arrived_b"])
     assert same.sum() > 50
-    np.testing.assert_array_equal(book_a["risk_logit"][:n][same], book_b["risk_logit"][:n][same])
+    np.testing.assert_array_equal(both["risk_logit_a"][same], both["risk_logit_b"][same])
 
 
 def test_a_childs_re_referral_does_not_depend_on_other_cases():

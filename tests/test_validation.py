@@ -208,26 +208,28 @@ def test_real_run_calibration_values_are_the_summary_metrics(real):
     values = v.measure_replication(result, config)
     for target in TARGETS:
         assert values[target.metric] == result.summary[target.metric]
-    assert math.isnan(values["re_referral_rate_12m"])  # re-referrals are off by default
+    assert config.re_referral.enabled  # on by default: the target is the summary's rate
+    assert values["re_referral_rate_12m"] == result.summary["re_referral_rate_12m"]
+    assert 0.0 < values["re_referral_rate_12m"] < 1.0
     notifications = "serious_incident_notifications_per_1000_cases_year"
     assert values[notifications] == result.summary[notifications]
 
 
-def test_re_referrals_are_measured_when_the_scenario_switches_them_on():
+def test_re_referrals_are_not_measured_when_the_scenario_switches_them_off():
     config = load_scenario(
         str(default_scenario()),
-        ["simulation.days=300", "simulation.warmup_days=100", "re_referral.enabled=true"],
+        ["simulation.days=300", "simulation.warmup_days=100", "re_referral.enabled=false"],
     )
     result = run(config, seed=20261125)
-    value = v.measure_replication(result, config)["re_referral_rate_12m"]
-    assert value == result.summary["re_referral_rate_12m"]
-    assert 0.0 < value < 1.0
+    assert math.isnan(v.measure_replication(result, config)["re_referral_rate_12m"])
 
 
 def test_real_run_burnout_by_band_adds_up_to_the_summary_prevalence(real):
     config, result = real
-    days = result.worker_days[result.worker_days["day"] >= config.simulation.warmup_days]
-    # Worker-days of workers in post are the metric's denominator: the shares must agree.
+    assert config.manager.mode == "under_load"  # the tables hold the manager's rows too
+    days = v.social_workers_only(result.worker_days)
+    days = days[days["day"] >= config.simulation.warmup_days]
+    # Social workers' worker-days in post are the metric's denominator: the shares must agree.
     assert v._overall_burnout(result, config) == pytest.approx(result.summary["burnout_prevalence"])
     shares = v.burnout_by_experience(result, config)
     joined = v._worker_days_with_experience(result, config)
@@ -413,7 +415,8 @@ def test_docs_validation_md_is_what_the_command_writes(run_caseload, tmp_path):
 def test_profile_gives_each_group_its_exhaustion_score(real):
     config, result = real
     profile = {row["group"]: row for row in v.burnout_profile([result], config)}
-    days = result.worker_days[result.worker_days["day"] >= config.simulation.warmup_days]
+    days = v.social_workers_only(result.worker_days)  # the manager is in no group
+    days = days[days["day"] >= config.simulation.warmup_days]
     permanent = days.loc[~days["is_agency"].astype(bool), "stress"]
     assert profile["permanent"]["exhaustion_mean"] == pytest.approx(permanent.mean())
     assert profile["permanent"]["exhaustion_high_share"] == pytest.approx((permanent >= 0.5).mean())

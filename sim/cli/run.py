@@ -207,7 +207,9 @@ def summary_table(summary: dict[str, Any], reps: int) -> Table:
 
     table = Table(title="Mean over replications with Student-t 95% interval", title_justify="left")
     table.add_column("Metric", no_wrap=True)
-    table.add_column("What it measures", style="dim", max_width=46)
+    # A word longer than the column (a metric key such as referrals_received) is folded onto
+    # the next line, never cut short with an ellipsis.
+    table.add_column("What it measures", style="dim", max_width=46, overflow="fold")
     table.add_column("Unit", style="dim")
     table.add_column("Mean", justify="right")
     table.add_column("95% interval", justify="right")
