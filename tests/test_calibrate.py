@@ -273,17 +273,19 @@ def test_powell_searches_within_bounds_and_budget():
 
 @pytest.mark.slow
 def test_calibration_recovers_the_referral_rate(short_baseline):
-    """Start far above the calibrated 0.57 referrals a day; fitting caseload brings it back.
+    """Start far above the calibrated 0.44 fresh referrals a day; fitting caseload brings it back.
 
-    Caseload per FTE rises steeply with the referral rate (about 16 at 0.57 and 20 at 0.75 in
-    these short runs), so a fit to the caseload target alone must come back to 0.5-0.65 and
+    Caseload per FTE rises with the referral rate (about 16 at 0.44 and 17.5 at 0.58 with
+    re-referrals on top; less steeply than before the front door, whose threshold tightens as
+    caseloads grow: a balancing loop), so a fit to the caseload target alone must come back
+    below 0.56 (0.38-0.56: above 0.5 the caseload is within a case of its target) and
     bring the mean caseload within its published range. Eight replications an evaluation:
     a run's caseload varies with sd about 1.7 cases per FTE, and a change of referral rate gives
     each run other referrals (common random numbers keep the risk path of each referral, not
     which referrals arrive), so with four the mean's noise (about 0.85) is as large as what the
     first simplex step changes (about 0.9) and the search can stop on a noisy low.
     """
-    far = FittedParameter("demand.referrals_per_day", 0.4, 0.8, 0.75)
+    far = FittedParameter("demand.referrals_per_day", 0.3, 0.8, 0.7)
     weights = {t.metric: 0.0 for t in TARGETS} | {"caseload_per_fte_mean": 1.0}
     with ReplicationPool(workers=1) as pool:
         result = calibrate(
@@ -299,7 +301,7 @@ def test_calibration_recovers_the_referral_rate(short_baseline):
     start_caseload = result.start.means["caseload_per_fte_mean"]
     fitted_caseload = result.best.means["caseload_per_fte_mean"]
     assert start_caseload > 18.0  # the start really is off target
-    assert 0.50 <= result.best.values["demand.referrals_per_day"] <= 0.65
+    assert 0.38 <= result.best.values["demand.referrals_per_day"] <= 0.56
     assert 15.0 <= fitted_caseload <= 17.0
     assert result.best.objective < result.start.objective / 10
 
