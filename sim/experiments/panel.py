@@ -106,7 +106,7 @@ class EventTrace:
 
     ``table`` has one row per day of the window (ascending) and the columns of
     :data:`TRACE_COLUMNS`; ``day`` is the event's day and ``arrival`` the child's first referral
-    as (day it arrived, case type), or None if it had not been referred by the window's end.
+    as (day it arrived, its team), or None if it had not been referred by the window's end.
     """
 
     name: str
@@ -114,7 +114,7 @@ class EventTrace:
     child: int
     day: int
     table: pd.DataFrame
-    arrival: tuple[int, str] | None
+    arrival: tuple[int, int] | None
     benchmark: float = CASELOAD_BENCHMARK_PER_FTE
     burnout_threshold: float = 0.53
     under_load: bool = False
@@ -271,19 +271,20 @@ def _team_of(model: CaseloadModel, child: int) -> int:
     return int(cases.full("team")[np.flatnonzero(cases.full("child") == child)[0]])
 
 
-def _arrival(model: CaseloadModel, child: int) -> tuple[int, str] | None:
-    """The child's first referral: (day it arrived, its case type then), or None.
+def _arrival(model: CaseloadModel, child: int) -> tuple[int, int] | None:
+    """The child's first referral: (day it arrived, its team), or None.
 
     Read from the full case book (archived referrals included), so it is the same however the
     run's closures went. A day-0 case's arrival day is its drawn one, before day 0: two runs
-    whose day-0 caseloads differ give their day-0 children different ones.
+    whose day-0 caseloads differ give their day-0 children different ones. Not the case type:
+    a case's type is its current one (the front door and a step-up change it in place), which
+    staffing may change.
     """
     if child >= model.n_children:
         return None
     cases = model.cases
-    first = int(np.flatnonzero(cases.full("child") == child)[0])
-    arrived = int(cases.full("day_arrived")[first])
-    return arrived, CASE_TYPES[int(cases.full("type_code")[first])]
+    first = int(np.flatnonzero(cases.full("child") == child)[0])  # case-id order: the first
+    return int(cases.full("day_arrived")[first]), int(cases.full("team")[first])
 
 
 def trace_event(
@@ -360,7 +361,7 @@ def trace_event(
 
 
 def same_referral(base: EventTrace, safe: EventTrace) -> bool:
-    """Whether child ``c`` of the safe run is the base run's child: same arrival day and type.
+    """Whether child ``c`` of the safe run is the base run's child: same first arrival, same team.
 
     True by construction when the safe run is built from the base run's day 0
     (:func:`panel_html`); a check, not a hope: a safe run built from its own day 0 (a different
@@ -796,10 +797,10 @@ def render_panel(
             "this day: check the seed, the configuration and the lever changes.</p>"
         )
     if base.arrival is not None:
-        arrived, kind = base.arrival
+        arrived, team = base.arrival
         when = f"on day {arrived}" if arrived >= 0 else "before day 0 (a starting case)"
         lead.append(
-            f'<p class="lead">Child {child}, first referred {when} ({kind.replace("_", " ")}); '
+            f'<p class="lead">Child {child}, first referred {when} (team {team}); '
             f"seed {base.seed}; scenario {html.escape(base.name)}.</p>"
         )
     other_words = "in the run as it was" if in_safe else "under safe staffing"
@@ -818,13 +819,13 @@ def render_panel(
         )
     elif near:
         lead.append(
-            f'<p class="lead"><b>{other_words.capitalize()} this child also has a serious '
+            f'<p class="lead"><b>{other_words.capitalize()}, this child also has a serious '
             f"incident</b> within ±{NEARBY_DAYS} working days "
             f"(day {', '.join(map(str, near))}).</p>"
         )
     else:
         lead.append(
-            f'<p class="lead"><b>{other_words.capitalize()} this child has no serious '
+            f'<p class="lead"><b>{other_words.capitalize()}, this child has no serious '
             f"incident</b> within ±{NEARBY_DAYS} working days of day {day} "
             f"(days {max(0, day - NEARBY_DAYS)}–{day + NEARBY_DAYS}).</p>"
         )
