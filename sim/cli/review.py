@@ -458,7 +458,6 @@ def _write_panels(
     Raises:
         ScenarioError: An id that is not an event of ``events`` (one line naming it).
     """
-    from sim.experiments.panel import write_panel
     from sim.scenario.loading import ScenarioError
 
     wanted = list(dict.fromkeys(ids))
@@ -469,6 +468,22 @@ def _write_panels(
         if known is None or event not in known.index:
             raise ScenarioError([f"--panel {event}: no such event in {out / 'incidents.parquet'}"])
     (out / PANEL_DIR).mkdir(exist_ok=True)
+    try:
+        _write_each_panel(out, console, config, safe, seeds, known, wanted)
+    except KeyboardInterrupt:
+        raise Interrupted(
+            "interrupted while writing the panel views; the review's files are complete and the "
+            "panels written so far are whole"
+        ) from None
+
+
+def _write_each_panel(
+    out: Path, console: Any, config: Any, safe: Any, seeds: list[int], known: Any, wanted: list[str]
+) -> None:
+    """Write each wanted event's page, titled with its event, child, day and the review's class."""
+    from sim.experiments.panel import write_panel
+    from sim.scenario.catalogue import display_path
+
     for event in wanted:
         row = known.loc[event]
         replication, child, day = int(row["replication"]), int(row["child"]), int(row["day"])
@@ -489,6 +504,4 @@ def _write_panels(
             title=title,
             event_run=run,
         )
-        from sim.scenario.catalogue import display_path
-
         console.print(f"Panel view of {event}: {display_path(path)}", highlight=False)
