@@ -819,13 +819,13 @@ def render_panel(
         )
     elif near:
         lead.append(
-            f'<p class="lead"><b>{other_words.capitalize()}, this child also has a serious '
+            f'<p class="lead"><b>{other_words.capitalize()} this child also has a serious '
             f"incident</b> within ±{NEARBY_DAYS} working days "
             f"(day {', '.join(map(str, near))}).</p>"
         )
     else:
         lead.append(
-            f'<p class="lead"><b>{other_words.capitalize()}, this child has no serious '
+            f'<p class="lead"><b>{other_words.capitalize()} this child has no serious '
             f"incident</b> within ±{NEARBY_DAYS} working days of day {day} "
             f"(days {max(0, day - NEARBY_DAYS)}–{day + NEARBY_DAYS}).</p>"
         )
