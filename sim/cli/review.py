@@ -424,7 +424,7 @@ def panels_markdown(examples: dict[str, str], command: str) -> str:
         "id. The panel view of an event is a page with the 60 working days before it: the "
         "child's visits, record and risk, its worker's caseload, backlog, stress, sickness and "
         "duty, its manager's span and supervision, as run and, beside it, the same child under "
-        'safe staffing (docs/review.md, "The panel view").',
+        'safe staffing (docs/review.md, "The panel view of one event").',
         "",
     ]
     if examples:

@@ -8,7 +8,7 @@ reads, after every day of the window, the child's risk, visits and record, its w
 recording backlog, stress, sickness and duty, and its manager's span and supervision;
 :func:`panel_html` draws that timeline for the run as it was and for the same child under a safe
 staffing configuration, on one day axis, as one self-contained page (inline SVG, no script, no
-network) that prints on A4. Method and columns: docs/review.md, "The panel view".
+network) that prints on A4. Method and columns: docs/review.md, "The panel view of one event".
 
 Why a replay rather than a record kept during the run: the run keeps no per-child daily history
 (it would cost every run memory for the rare event someone asks about), and the engine is exactly
@@ -800,7 +800,7 @@ def render_panel(
         arrived, team = base.arrival
         when = f"on day {arrived}" if arrived >= 0 else "before day 0 (a starting case)"
         lead.append(
-            f'<p class="lead">Child {child}, first referred {when} (team {team}); '
+            f'<p class="lead">Child {child}, first referred {when}, team {team}; '
             f"seed {base.seed}; scenario {html.escape(base.name)}.</p>"
         )
     other_words = "in the run as it was" if in_safe else "under safe staffing"
@@ -891,7 +891,7 @@ def render_panel(
         f"{_legend(2)}"
         f'<p class="note">Working days {first}–{last}; the red dashed line is day {day}. '
         "Each line is read from the model at the end of each day (docs/review.md, the panel "
-        "view).</p>"
+        "view of one event).</p>"
         f'<section class="child"><h2>The child</h2>{"".join(child_charts)}</section>'
         f'<section class="worker"><h2>The child\'s worker</h2>'
         '<p class="note">Whoever held the case that day; a gap is a day with no worker.</p>'
