@@ -59,7 +59,9 @@ def add_review(subparsers: Any) -> None:
         "full, caseloads within the benchmark and the manager within the optimum span), class "
         "each event as also happening or avoided under safe staffing, and attribute the share "
         "avoided by the conditions present; write incidents.parquet, attribution.parquet, "
-        "review.md, safe.toml, scenario.toml and manifest.json (docs/review.md).",
+        "review.md, safe.toml, scenario.toml and manifest.json, then into panels/ the panel "
+        "view (an HTML timeline of the 60 working days before it, as run and under safe "
+        "staffing) of two example events and of each --panel EVENT_ID (docs/review.md).",
     )
     parser.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file")
     parser.add_argument(
@@ -97,7 +99,8 @@ def add_review(subparsers: Any) -> None:
         help="also write panels/event-EVENT_ID.html, the panel view of that event of "
         "incidents.parquet (its 'event' column: base-<replication>-<n> or safe-<replication>-<n>); "
         "repeatable; the saved review in the output folder is used if it is of the same "
-        "scenario, safe configuration, seeds and window, else the review is run first",
+        "scenario, safe configuration, seeds and window (not with --no-resume), else the review "
+        "is run first",
     )
     add_set_option(parser, "(applied to the scenario and to the safe configuration)")
     add_output_options(parser, "results/review-<scenario name>")
