@@ -985,9 +985,10 @@ def RiskCharts(view: PageView, model: DashboardModel) -> None:
     charts (the latest :data:`INCIDENTS_LISTED`, reachable by keyboard and screen reader).
     Clicking either opens the incident's panel view (``sim/experiments/panel.py``) in a dialog:
     the run replayed from its seed with the session's lever changes, the same child under safe
-    staffing beside it (``dashboard_safe_config``), a self-contained page shown in an
-    ``iframe`` (``srcdoc``) and offered for download. A click on a triangle is what the
-    browser reports, so it is checked: it opens a panel only for an incident of this run.
+    staffing beside it (``caseload review``'s safe configuration, from the same day 0), a
+    self-contained page shown in an ``iframe`` (``srcdoc``) and offered for download. A click
+    on a triangle is what the browser reports, so it is checked: it opens a panel only for an
+    incident of this run.
     """
     day = view.day
     shown = solara.use_reactive(None)  # (title, page, file name) of the open panel

@@ -1,8 +1,10 @@
 """The panel view of a harm event: an exact replay read day by day, and its page.
 
 ``sim/experiments/panel.py`` replays a replication to an incident and reads the child, its
-worker and its manager after each day; ``sim/dashboard/view_model.py`` records the live run's
-incidents and opens their panel beside ``dashboard_safe_config``.
+worker and its manager after each day, and the same child under the review's safe configuration
+(``sim.experiments.review.safe_config``) built from the same day 0; ``sim/dashboard/view_model.py``
+records the live run's incidents and opens their panel; ``caseload review --panel EVENT_ID``
+writes one for an event of ``incidents.parquet``.
 """
 
 from __future__ import annotations
@@ -12,15 +14,12 @@ import re
 from collections import Counter
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim.dashboard.view_model import (
     DashboardModel,
     DashboardSettings,
-    _day0_children,
-    dashboard_safe_changes,
-    dashboard_safe_config,
-    expected_open_cases,
     incident_panel,
     run_configs,
 )
@@ -31,10 +30,12 @@ from sim.experiments.panel import (
     TRACE_COLUMNS,
     panel_html,
     render_panel,
+    safe_lever_changes,
     same_referral,
     trace_event,
     write_panel,
 )
+from sim.experiments.review import safe_config
 from sim.scenario.loading import load_scenario, with_overrides
 
 #: Seed 218 of the baseline: a serious incident on (model) day 9, of child 91, referred after
@@ -96,20 +97,85 @@ def test_the_incident_day_appears_with_the_child_and_its_worker(trace, baseline)
 def test_a_safe_config_equal_to_the_base_gives_identical_traces(baseline, trace):
     again = trace_event(baseline, SEED, CHILD, DAY, window_days=20, after_days=5)
     assert again.table.equals(trace.table)
-    assert same_referral(trace, again)
+    # built from its own day 0, as the safe run is: nothing added, nothing moves
+    from_day0 = trace_event(baseline, SEED, CHILD, DAY, window_days=20, after_days=5, day0=baseline)
+    pd.testing.assert_frame_equal(from_day0.table, trace.table)
+    assert same_referral(trace, from_day0)
     page = panel_html(baseline, baseline, SEED, CHILD, DAY, window_days=20)
     assert "also has a serious incident" in page  # the same run: the same incident
     assert "not the same referral" not in page
 
 
+@pytest.mark.parametrize(
+    ("scenario", "seeds", "days"),
+    [
+        ("scenarios/baseline.toml", (1, 218, 9001), 120),
+        ("scenarios/teaching/manager_span_120.toml", (3, 77), 120),
+        ("scenarios/teaching/part_time_worker_20_cases.toml", (5,), 120),
+        ("scenarios/scale/service_area.toml", (11,), 40),
+    ],
+)
+def test_under_the_reviews_safe_config_every_child_is_the_same_referral(scenario, seeds, days):
+    for seed in seeds:
+        base = with_overrides(
+            load_scenario(scenario, seed=seed), days=days, settings=["simulation.warmup_days=0"]
+        )
+        safe = safe_config(base)
+        assert safe.team != base.team  # a real change (posts, vacancies or the manager)
+        runs = []
+        for config, day0 in ((base, None), (safe, base)):
+            model = CaseloadModel(config, seed, day0=day0)
+            model.run()
+            cases = model.cases
+            first = pd.DataFrame(
+                {
+                    "child": cases.full("child"),
+                    "arrived": cases.full("day_arrived"),
+                    "team": cases.full("team"),
+                }
+            )
+            first = first.drop_duplicates("child")  # full() is in case-id order: the first
+            runs.append((model.n_children, first.sort_values("child").reset_index(drop=True)))
+        (n_base, base_first), (n_safe, safe_first) = runs
+        assert n_base == n_safe > 0
+        pd.testing.assert_frame_equal(base_first, safe_first)
+        # and the panel's own check agrees, for a child referred late in the run
+        child = n_base - 1
+        last = days - 1
+        assert same_referral(
+            trace_event(base, seed, child, last, window_days=2),
+            trace_event(safe, seed, child, last, window_days=2, day0=base),
+        )
+
+
+def test_the_panel_refuses_a_safe_config_the_review_refuses(baseline):
+    data = safe_config(baseline).model_dump()
+    data["demand"]["referrals_per_day"] = baseline.demand.referrals_per_day * 2
+    other_demand = type(baseline).model_validate(data)
+    with pytest.raises(ValueError, match=r"cannot share the scenario's children: demand"):
+        panel_html(baseline, other_demand, SEED, CHILD, DAY)
+    fewer = with_overrides(baseline, settings=["team.social_worker_posts=3"])
+    with pytest.raises(ValueError, match="social_worker_posts"):
+        panel_html(baseline, fewer, SEED, CHILD, DAY)
+
+
+def test_an_event_of_the_safe_run_is_drawn_from_the_safe_side(baseline):
+    page = panel_html(baseline, baseline, SEED, CHILD, DAY, window_days=10, event_run="safe")
+    assert "(under safe staffing)" in page and "In the run as it was this child also" in page
+    assert "has no incident for this child on this day" not in page
+    with pytest.raises(ValueError, match="event_run"):
+        panel_html(baseline, baseline, SEED, CHILD, DAY, event_run="other")
+
+
 def test_the_page_has_its_sections_and_nothing_from_the_network(baseline, tmp_path):
-    safe = dashboard_safe_config(baseline)
+    safe = safe_config(baseline)
     page = panel_html(baseline, safe, SEED, CHILD, DAY, title="A test panel")
     for section in ("The child", "The child's worker", "The manager", "The event day"):
         assert f"<h2>{section}" in page
     assert "<title>A test panel</title>" in page and page.count('<svg class="chart') >= 10
     assert f"±{NEARBY_DAYS} working days" in page
-    assert "Present on the day:" in page or "warning conditions" in page
+    assert "Present on the day (as run):" in page or "warning conditions" in page
+    assert "not the same referral" not in page
     assert not re.search(r"https?:|//cdn|<script|<link|src=|@import|url\(", page, re.I)
     path = write_panel(tmp_path / "panel.html", baseline, safe, SEED, CHILD, DAY)
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
@@ -126,23 +192,6 @@ def test_the_benchmark_is_the_health_checks():
     from sim.healthcheck.standards import DEFAULT_BENCHMARK
 
     assert CASELOAD_BENCHMARK_PER_FTE == DEFAULT_BENCHMARK
-
-
-def test_the_dashboards_safe_staffing_follows_its_rule():
-    base = load_scenario("scenarios/teaching/manager_span_120.toml", seed=SEED)
-    safe = dashboard_safe_config(base)
-    expected = expected_open_cases(base) * 1.1
-    team = safe.team
-    mean_fte = 1 - team.part_time_share * (1 - team.part_time_fte)
-    assert team.social_worker_posts >= base.team.social_worker_posts
-    assert expected / (team.social_worker_posts * mean_fte) <= CASELOAD_BENCHMARK_PER_FTE + 1.0
-    assert expected / team.manager_fte <= safe.supervision.span_optimum_cases
-    assert team.initial_vacancy_share == 0 and not safe.staffing.cuts
-    assert safe.staffing.recruitment.kind == "fixed" and safe.staffing.recruitment.mean_days == 1
-    # the same number of day-0 cases, so children referred later keep their numbers
-    assert _day0_children(safe)[0] == _day0_children(base)[0]
-    # everything else is the scenario's
-    assert safe.demand == base.demand and safe.risk == base.risk and safe.manager == base.manager
 
 
 def test_the_live_runs_incidents_are_the_case_books():
@@ -178,10 +227,10 @@ def test_a_dashboard_panel_replays_the_session_with_its_lever_changes():
     assert last["risk"] == pytest.approx(float(cases.risk_of(np.array([at]))[0]), abs=0)
     assert last["worker_backlog_hours"] == live.staff.backlog_hours[last["worker"]]
     # the safe run takes the same lever change, on the same day, with its own establishment
-    safe = dashboard_safe_config(start)
-    ((day, safe_change),) = dashboard_safe_changes(safe, changes)
+    safe = safe_config(start)
+    ((day, safe_change),) = safe_lever_changes(start, safe, changes)
     assert day == 1 and safe_change.allocation.cap_kind == "count"
-    assert safe_change.team == safe.team and safe_change.simulation == safe.simulation
+    assert safe_change.team == safe.team and safe_change.staffing == safe.staffing
     page = incident_panel(model, 0, DAY, CHILD)
     assert f"Child {CHILD}: serious incident on Day {DAY + 1}" in page
     assert "not the same referral" not in page
@@ -195,7 +244,7 @@ def test_the_page_renders_in_chromium_without_errors_and_fits_a4(baseline):
     except pdf.PdfError as exc:
         pytest.skip(str(exc))
     sync_api = pytest.importorskip("playwright.sync_api")
-    page_html = panel_html(baseline, dashboard_safe_config(baseline), SEED, CHILD, DAY)
+    page_html = panel_html(baseline, safe_config(baseline), SEED, CHILD, DAY)
     assert pdf.wide_elements(page_html) == []
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -299,3 +348,83 @@ def test_the_manager_columns_are_the_childs_teams_from_the_first_day_of_the_wind
     staff = model.staff
     who = staff.in_post[staff.team[staff.in_post] == 3]
     assert last["supervision_overdue"] == int((staff.day_supervision_due[who] <= 29).sum())
+
+
+def test_a_lever_change_reaches_the_safe_run_and_keeps_its_establishment(baseline):
+    changed = with_overrides(
+        baseline, settings=["demand.referrals_per_day=0.55", "work.recording_efficiency=1.3"]
+    )
+    safe = safe_config(baseline)
+    ((day, safe_change),) = safe_lever_changes(baseline, safe, [(5, changed)])
+    assert day == 5
+    assert safe_change.demand == changed.demand  # shared, so the children stay the same
+    assert safe_change.work.recording_efficiency == 1.3
+    assert safe_change.team == safe.team and safe_change.staffing == safe.staffing
+    assert safe_change.name == safe.name
+    base = trace_event(baseline, SEED, CHILD, 60, window_days=5, changes=[(5, changed)])
+    other = trace_event(
+        safe, SEED, CHILD, 60, window_days=5, changes=[(5, safe_change)], day0=baseline
+    )
+    assert base.arrival is not None and same_referral(base, other)
+
+
+# --- caseload review --panel -------------------------------------------------------------------
+
+#: A short review: two replications of a year, the first 40 days not measured.
+SHORT = ("--reps", "2", "--set", "simulation.days=260", "--set", "simulation.warmup_days=40")
+
+
+def test_review_writes_the_panel_of_an_event_end_to_end(run_caseload, tmp_path):
+    out = tmp_path / "review"
+    scenario = "scenarios/teaching/manager_span_120.toml"
+    done = run_caseload("review", scenario, *SHORT, "--quiet", "--workers", "1", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    events = pd.read_parquet(out / "incidents.parquet")
+    report = (out / "review.md").read_text(encoding="utf-8")
+    assert "--panel EVENT_ID" in report
+    # the examples the review writes unasked: the first avoided and first also-happening event
+    examples = sorted(p.name for p in (out / "panels").iterdir())
+    assert examples and all(f"(panels/{name})" in report for name in examples)
+    # any event, from the saved review (not run again), one of each run
+    base_event = events[events["run"] == "base"].iloc[-1]
+    safe_event = events[events["run"] == "safe"].iloc[-1]
+    ids = [base_event["event"], safe_event["event"]]
+    again = run_caseload(
+        "review", scenario, *SHORT, "--quiet", "--out", str(out),
+        "--panel", ids[0], "--panel", ids[1],
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert "Using the saved review" in again.stdout
+    for event, row in zip(ids, (base_event, safe_event), strict=True):
+        page = (out / "panels" / f"event-{event}.html").read_text(encoding="utf-8")
+        assert f"Event {event}: child {row['child']}, serious incident on working day " in page
+        assert f"working day {row['day']} " in page
+        assert "has no incident for this child on this day" not in page  # the replay is the run
+        assert "not the same referral" not in page
+    # a new folder with --panel runs the review first, and gives the same page
+    fresh = tmp_path / "fresh"
+    third = run_caseload(
+        "review", scenario, *SHORT, "--quiet", "--workers", "1", "--out", str(fresh),
+        "--panel", ids[0],
+    )  # fmt: skip
+    assert third.returncode == 0, third.stderr
+    name = f"event-{ids[0]}.html"
+    assert (fresh / "panels" / name).read_bytes() == (out / "panels" / name).read_bytes()
+
+
+def test_review_bad_panel_id_exits_2_with_one_line(run_caseload, tmp_path):
+    out = tmp_path / "review"
+    for bad in ("nonsense", "base-7-0"):  # not an id; no replication 7 of 2: refused at once
+        done = run_caseload("review", "scenarios/baseline.toml", *SHORT, "--panel", bad,
+                            "--out", str(out))  # fmt: skip
+        assert done.returncode == 2 and "Traceback" not in done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and f"--panel {bad}" in lines[0]
+        assert not (out / "incidents.parquet").exists()
+    done = run_caseload(
+        "review", "scenarios/baseline.toml", *SHORT, "--quiet", "--workers", "1",
+        "--panel", "base-0-9999", "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--panel base-0-9999: no such event" in lines[0]

@@ -5,12 +5,15 @@ are in :mod:`sim.experiments.review` (method and limits: docs/review.md); this m
 scenario and the safe configuration, runs the replayed replications (locally in this process,
 on an embedded Dask cluster, or on a scheduler; each saved as it finishes, so Ctrl-C and the
 same command resume) and writes ``incidents.parquet``, ``attribution.parquet``, ``review.md``,
-``safe.toml``, ``scenario.toml`` and ``manifest.json`` into the output folder at once.
+``safe.toml``, ``scenario.toml`` and ``manifest.json`` into the output folder at once, then the
+panel views (:mod:`sim.experiments.panel`) of the events asked for with ``--panel`` and of two
+example events into ``panels/``.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import sys
 from datetime import UTC, datetime
@@ -31,6 +34,19 @@ from sim.cli.support import (
 #: Folder inside the output directory holding replications of an unfinished review.
 CHECKPOINT_DIR = ".checkpoints"
 
+#: Folder inside the output directory holding the panel views (``event-<EVENT_ID>.html``).
+PANEL_DIR = "panels"
+
+#: The review's classification of an event, in the panel's title.
+MATCH_WORDS = {
+    "matched": "the review: also under safe staffing",
+    "avoided": "the review: avoided under safe staffing",
+    "safe_only": "the review: only under safe staffing",
+}
+
+#: An event id of ``incidents.parquet``: ``<run>-<replication>-<n>``.
+EVENT_ID = re.compile(r"(base|safe)-([0-9]+)-([0-9]+)")
+
 
 def add_review(subparsers: Any) -> None:
     """Add ``caseload review``."""
@@ -43,7 +59,9 @@ def add_review(subparsers: Any) -> None:
         "full, caseloads within the benchmark and the manager within the optimum span), class "
         "each event as also happening or avoided under safe staffing, and attribute the share "
         "avoided by the conditions present; write incidents.parquet, attribution.parquet, "
-        "review.md, safe.toml, scenario.toml and manifest.json (docs/review.md).",
+        "review.md, safe.toml, scenario.toml and manifest.json, then into panels/ the panel "
+        "view (an HTML timeline of the 60 working days before it, as run and under safe "
+        "staffing) of two example events and of each --panel EVENT_ID (docs/review.md).",
     )
     parser.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file")
     parser.add_argument(
@@ -72,9 +90,18 @@ def add_review(subparsers: Any) -> None:
         help="working days either side within which a safe-run event of the same child is the "
         "same event (default 20: one month)",
     )
-    # Item 4 of issue 14 (sim/experiments/panel.py, built separately) adds here:
-    #   --panel EVENT_ID   write panel.html: one event of incidents.parquet in its context
-    # and, in _cmd_review, one call after the outputs are written (see the marked place).
+    parser.add_argument(
+        "--panel",
+        action="append",
+        default=[],
+        dest="panels",
+        metavar="EVENT_ID",
+        help="also write panels/event-EVENT_ID.html, the panel view of that event of "
+        "incidents.parquet (its 'event' column: base-<replication>-<n> or safe-<replication>-<n>); "
+        "repeatable; the saved review in the output folder is used if it is of the same "
+        "scenario, safe configuration, seeds and window (not with --no-resume), else the review "
+        "is run first",
+    )
     add_set_option(parser, "(applied to the scenario and to the safe configuration)")
     add_output_options(parser, "results/review-<scenario name>")
     add_execution_options(parser, "replications")
@@ -124,8 +151,22 @@ def _cmd_review(args: argparse.Namespace) -> int:
             raise ScenarioError([f"{args.safe}: {problem}" for problem in problems])
     reps, seed = config.simulation.replications, config.simulation.seed
     window = DEFAULT_WINDOW_DAYS if args.window is None else args.window
+    _check_event_ids(args.panels, reps)
     base_dir = default_out_dir(config)
     out = claim_output_dir(args, base_dir.with_name(f"review-{base_dir.name}"))
+    seeds = replication_seeds(seed, reps)
+    if args.panels and not args.no_resume:
+        saved = saved_events(out, config, safe, seeds, window)
+        if saved is not None:
+            console = Console(width=None if sys.stdout.isatty() else 140)
+            console.print(
+                f"Using the saved review in {out}/ (same scenario, safe configuration, seeds "
+                "and window).",
+                highlight=False,
+                soft_wrap=True,
+            )
+            _write_panels(out, console, config, safe, seeds, saved, args.panels)
+            return EXIT_OK
 
     console = Console(width=None if sys.stdout.isatty() else 140)
     console.print(
@@ -139,7 +180,6 @@ def _cmd_review(args: argparse.Namespace) -> int:
     store = ReviewStore(out / CHECKPOINT_DIR, config, safe, seed)
     if args.no_resume:
         store.clear()
-    seeds = replication_seeds(seed, reps)
     replays = _replay_all(args, config, safe, seeds, store, console)
 
     events = event_table(replays, window, config.simulation.warmup_days)
@@ -158,10 +198,13 @@ def _cmd_review(args: argparse.Namespace) -> int:
         warmup_days=config.simulation.warmup_days,
         days=config.simulation.days,
     )
+    examples = example_events(events)
+    report += panels_markdown(examples, canonical_command(args, reps, seed, window))
     _write(out, config, safe, seeds, window, events, table, report, args.command_line)
     store.clear()
-    # --- issue 14 item 4: with --panel EVENT_ID, write panel.html here (sim/experiments/panel.py)
     _print_summary(console, table)
+    _remove_old_panels(out)
+    _write_panels(out, console, config, safe, seeds, events, [*examples.values(), *args.panels])
     from sim.scenario.catalogue import display_path
 
     console.print(f"Outputs written to {display_path(out)}/", highlight=False, soft_wrap=True)
@@ -295,3 +338,173 @@ def _print_summary(console: Any, table: Any) -> None:
             f"{int(row['safe_only'])} only under safe staffing.",
             highlight=False,
         )
+
+
+# --- the panel views ---------------------------------------------------------------------------
+
+
+def _check_event_ids(ids: list[str], reps: int) -> None:
+    """Refuse an ``--panel`` id that cannot be an event of this review, before any run.
+
+    Raises:
+        ScenarioError: One line naming the id.
+    """
+    from sim.scenario.loading import ScenarioError
+
+    for event in ids:
+        found = EVENT_ID.fullmatch(event)
+        if found is None:
+            raise ScenarioError(
+                [
+                    f"--panel {event}: not an event id; give one of incidents.parquet's 'event' "
+                    "column: base-<replication>-<n> or safe-<replication>-<n>"
+                ]
+            )
+        if int(found.group(2)) >= reps:
+            raise ScenarioError(
+                [f"--panel {event}: no replication {found.group(2)} (the review has {reps})"]
+            )
+
+
+def saved_events(out: Path, config: Any, safe: Any, seeds: list[int], window: int) -> Any:
+    """``incidents.parquet`` of the review saved in ``out``, if it answers this command; else None.
+
+    It does when the folder's manifest is complete (``incidents.parquet`` as hashed), its
+    ``scenario.toml`` and ``safe.toml`` are this scenario and safe configuration, and its seeds
+    and matching window are this command's.
+    """
+    import json
+
+    import pandas as pd
+
+    from sim.outputs.files import sha256_of
+    from sim.scenario.loading import scenario_to_toml
+
+    try:
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        incidents = out / "incidents.parquet"
+        same = (
+            manifest.get("seeds") == seeds
+            and manifest.get("window_days") == window
+            and manifest["files"]["incidents.parquet"]["sha256"] == sha256_of(incidents)
+            and (out / "scenario.toml").read_text(encoding="utf-8") == scenario_to_toml(config)
+            and (out / "safe.toml").read_text(encoding="utf-8") == scenario_to_toml(safe)
+        )
+        return pd.read_parquet(incidents) if same else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def example_events(events: Any) -> dict[str, str]:
+    """The events whose panels a review writes unasked: two examples, cheap to replay.
+
+    ``{"avoided": id, "matched": id}``: the first measured base event avoided under safe
+    staffing and the first that also happens under it, of the first replication that has one
+    (replication 0 unless it has none); either is left out if no replication has one.
+    """
+    from sim.experiments.review import AVOIDED, BASE, MATCHED
+
+    if events.empty:
+        return {}
+    base = events[(events["run"] == BASE) & events["measured"]]
+    base = base.sort_values(["replication", "day", "event"])
+    chosen = {}
+    for kind in (AVOIDED, MATCHED):
+        rows = base[base["match"] == kind]
+        if not rows.empty:
+            chosen[kind] = str(rows["event"].iloc[0])
+    return chosen
+
+
+def panels_markdown(examples: dict[str, str], command: str) -> str:
+    """The report's section on the panel views: the examples written and how to get others."""
+    words = {"avoided": "avoided under safe staffing", "matched": "also under safe staffing"}
+    lines = [
+        "",
+        "## One event in detail: the panel view",
+        "",
+        "`incidents.parquet` holds every event of both runs with its context and its `event` "
+        "id. The panel view of an event is a page with the 60 working days before it: the "
+        "child's visits, record and risk, its worker's caseload, backlog, stress, sickness and "
+        "duty, its manager's span and supervision, as run and, beside it, the same child under "
+        'safe staffing (docs/review.md, "The panel view of one event").',
+        "",
+    ]
+    if examples:
+        lines += [f"- [{event}]({PANEL_DIR}/event-{event}.html): the first measured event "
+                  f"{words[kind]}" for kind, event in examples.items()]  # fmt: skip
+    else:
+        lines.append("No measured harm event, so no example panel was written.")
+    lines += ["", "Any other event:", "", f"`{command} --panel EVENT_ID`", ""]
+    return "\n".join(lines)
+
+
+def _remove_old_panels(out: Path) -> None:
+    """Remove the panels of a previous review in ``out``: they belong to its figures."""
+    folder = out / PANEL_DIR
+    if folder.is_dir():
+        for page in folder.glob("event-*.html"):
+            page.unlink(missing_ok=True)
+
+
+def _write_panels(
+    out: Path,
+    console: Any,
+    config: Any,
+    safe: Any,
+    seeds: list[int],
+    events: Any,
+    ids: list[str],
+) -> None:
+    """Write ``panels/event-<id>.html`` for each event id (each once), as ``--panel`` asks.
+
+    Raises:
+        ScenarioError: An id that is not an event of ``events`` (one line naming it).
+    """
+    from sim.scenario.loading import ScenarioError
+
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return
+    known = events.set_index("event") if not events.empty else None
+    for event in wanted:
+        if known is None or event not in known.index:
+            raise ScenarioError([f"--panel {event}: no such event in {out / 'incidents.parquet'}"])
+    (out / PANEL_DIR).mkdir(exist_ok=True)
+    try:
+        _write_each_panel(out, console, config, safe, seeds, known, wanted)
+    except KeyboardInterrupt:
+        raise Interrupted(
+            "interrupted while writing the panel views; the review's files are complete and the "
+            "panels written so far are whole"
+        ) from None
+
+
+def _write_each_panel(
+    out: Path, console: Any, config: Any, safe: Any, seeds: list[int], known: Any, wanted: list[str]
+) -> None:
+    """Write each wanted event's page, titled with its event, child, day and the review's class."""
+    from sim.experiments.panel import write_panel
+    from sim.scenario.catalogue import display_path
+
+    for event in wanted:
+        row = known.loc[event]
+        replication, child, day = int(row["replication"]), int(row["child"]), int(row["day"])
+        run = str(row["run"])
+        where = "under safe staffing" if run == "safe" else "as run"
+        title = (
+            f"Event {event}: child {child}, serious incident on working day {day} ({where}; "
+            f"{MATCH_WORDS.get(str(row['match']), str(row['match']))}; replication "
+            f"{replication}, seed {seeds[replication]})"
+        )
+        path = write_panel(
+            out / PANEL_DIR / f"event-{event}.html",
+            config,
+            safe,
+            seeds[replication],
+            child,
+            day,
+            title=title,
+            event_run=run,
+        )
+        console.print(f"Panel view of {event}: {display_path(path)}", highlight=False)

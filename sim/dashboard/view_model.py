@@ -29,11 +29,11 @@ import numpy as np
 from sim.dashboard.band import ReplicationBand
 from sim.dashboard.loops import LEFT_DAYS
 from sim.engine.cases import ALLOCATED, CLOSED, READY, WAITING, record_is_stale, visit_overdue
-from sim.engine.distributions import mean_days
 from sim.engine.model import CaseloadModel
 from sim.engine.posts import NOBODY
 from sim.engine.tally import daily_cost
-from sim.experiments.panel import CASELOAD_BENCHMARK_PER_FTE, panel_html
+from sim.experiments.panel import panel_html
+from sim.experiments.review import safe_config
 
 # The picker and the value format live in the scenario layer, where the command line and the
 # experiments reach them too; ``X as X`` re-exports them for dashboards/app.py and its tests.
@@ -48,7 +48,7 @@ from sim.scenario.catalogue import SCENARIO_ROOT as SCENARIO_ROOT
 from sim.scenario.catalogue import ScenarioChoice as ScenarioChoice
 from sim.scenario.levers import REGISTRY, Parameter, format_value
 from sim.scenario.loading import ScenarioError, load_scenario, with_overrides
-from sim.scenario.schema import CASE_TYPES, Scenario
+from sim.scenario.schema import Scenario
 
 # --- levers, from the registry ---------------------------------------------------------------
 
@@ -344,207 +344,6 @@ def build_configs(settings: DashboardSettings) -> tuple[Scenario, Scenario | Non
         lever = LEVERS_BY_PATH[settings.compare_lever]
         twin = with_overrides(config, settings=[lever.setting(settings.compare_value)])
     return config, twin
-
-
-# --- safe staffing for the panel view ---------------------------------------------------------
-
-#: Open cases per FTE the dashboard's safe staffing holds every worker within (the health
-#: check's benchmark, ``CASELOAD_BENCHMARK_PER_FTE`` of ``sim/experiments/panel.py``).
-SAFE_CASES_PER_FTE = CASELOAD_BENCHMARK_PER_FTE
-#: Headroom over the Little's-law estimate of a team's open cases: cases open a little longer
-#: than their nominal duration (re-referrals, steps up, closure paperwork) and demand is random.
-SAFE_HEADROOM = 1.1
-
-
-def expected_open_cases(config: Scenario) -> float:
-    """A team's open cases in steady state by Little's law: referrals a day x days open.
-
-    Days open sum each case type's mean duration over the expected visits of the step-up chain
-    (``f = (I - P^T)^-1 m`` for the referral mix ``m``, as the build's day-0 caseload uses).
-    """
-    k = len(CASE_TYPES)
-    mix = np.array([config.demand.mix.get(t, 0.0) for t in CASE_TYPES])
-    step = np.zeros((k, k))
-    for i, name in enumerate(CASE_TYPES):
-        for other, p in config.case_types[name].next_type.items():
-            step[i, CASE_TYPES.index(other)] = p
-    try:
-        flows = np.clip(np.linalg.solve(np.eye(k) - step.T, mix), 0.0, None)
-    except np.linalg.LinAlgError:
-        flows = mix
-    durations = np.array([mean_days(config.case_types[t].duration) for t in CASE_TYPES])
-    return float(config.demand.referrals_per_day * flows @ durations)
-
-
-def _day0_children(config: Scenario) -> tuple[int, list[list[float]], int]:
-    """Day-0 cases of ``config`` built with its seed, unnamed workers' FTE by team, named cases.
-
-    Building the organisation draws nothing from the streams the run's days use, and the day-0
-    staff (their FTE) do not depend on ``initial_cases_per_fte``.
-    """
-    model = CaseloadModel(config, config.simulation.seed)
-    named = {w.name for w in config.team.workers}
-    fte: list[list[float]] = [[] for _ in range(config.team.n_teams)]
-    for worker in model.workers_in_post():
-        if worker.name not in named:
-            fte[worker.team].append(worker.fte)
-    return model.n_children, fte, sum(w.initial_cases for w in config.team.workers)
-
-
-def _day0_total(per_fte: float, fte: list[list[float]], named: int) -> int:
-    """Day-0 cases the build gives workers of these FTEs by team (and named workers theirs).
-
-    Each team gets ``round(c * F)`` cases shared by FTE, each worker ``round(team's cases * f /
-    F)`` (``OrganisationBuilder.add_initial_cases``).
-    """
-    count = named
-    for team in fte:
-        whole = sum(team)
-        cases = round(per_fte * whole)
-        count += sum(round(cases * f / whole) for f in team) if whole else 0
-    return count
-
-
-def _matching_cases_per_fte(target: int, fte: list[list[float]], named: int, start: float) -> float:
-    """The ``initial_cases_per_fte`` whose day-0 caseload is closest to ``target`` cases.
-
-    :func:`_day0_total` is a step function of it, which may jump over ``target``; searched by
-    bisection.
-    """
-    low, high = 0.0, 500.0
-    for _ in range(50):
-        middle = (low + high) / 2
-        if _day0_total(middle, fte, named) < target:
-            low = middle
-        else:
-            high = middle
-    return min(
-        (high, low, start),
-        key=lambda c: (abs(_day0_total(c, fte, named) - target), abs(c - start)),
-    )
-
-
-def _safe_sections(data: dict[str, Any], team: dict[str, Any] | None = None) -> None:
-    """The staffing rules of :func:`dashboard_safe_config`, written into a scenario's dump."""
-    staffing = data["staffing"]
-    staffing["recruitment"] = {"kind": "fixed", "mean_days": 1.0}
-    staffing["cuts"] = []
-    staffing["vacancy_freeze_start_day"] = None
-    staffing["vacancy_freeze_end_day"] = None
-    if team is not None:
-        data["team"] = team
-
-
-def dashboard_safe_config(config: Scenario) -> Scenario:
-    """``config`` with its establishment full and caseloads within the benchmark.
-
-    The panel view's "safe staffing" in the dashboard.
-
-    The rule (``docs/panel.md``), with ``E`` a team's expected open cases
-    (:func:`expected_open_cases`) times :data:`SAFE_HEADROOM`:
-
-    * posts per team: enough that ``E`` cases over their FTE (at the scenario's share of
-      part-time posts) are at most :data:`SAFE_CASES_PER_FTE` a full-time post, never fewer
-      than the scenario's;
-    * no vacancies: none on day 0 (``team.initial_vacancy_share = 0``), a leaver's post
-      refilled the next working day (recruitment delay fixed at 1 day), no cuts or freeze;
-    * the manager's span within the optimum: ``team.manager_fte`` raised (in steps of 0.05) so
-      ``E`` is at most ``supervision.span_optimum_cases`` per manager FTE;
-    * the same children: ``simulation.initial_cases_per_fte`` (and, if need be, the FTE of a
-      part-time post and the share of them) set so the day-0 caseload has exactly as many
-      cases as the scenario's (built with its seed), so the referrals that follow get the same child
-      numbers and with them the same keyed risk and incident draws (a day-0 child is still a
-      different starting case); where no setting tried gives the same count, the closest.
-
-    Everything else (demand, risk, policies, levers) is the scenario's. Made for the
-    dashboard's panel view until ``sim.experiments.review.safe_config`` replaces it.
-    """
-    team = config.team
-    expected = expected_open_cases(config) * SAFE_HEADROOM
-    mean_fte = 1.0 - team.part_time_share * (1.0 - team.part_time_fte)
-    posts = max(team.social_worker_posts, math.ceil(expected / (SAFE_CASES_PER_FTE * mean_fte)))
-    span = config.supervision.span_optimum_cases
-    manager_fte = max(team.manager_fte, math.ceil(expected / span / 0.05 - 1e-9) * 0.05)
-    data = config.model_dump()
-    data["name"] = f"{config.name} (safe staffing)"[:120]
-    data["team"].update(
-        social_worker_posts=min(posts, 200),
-        initial_vacancy_share=0.0,
-        manager_fte=min(round(manager_fte, 2), 20.0),
-    )
-    _safe_sections(data)
-    return _same_children(config, data)
-
-
-#: Shares of part-time posts tried, around the scenario's, to give the safe run's day-0
-#: caseload exactly the scenario's number of cases (the scenario's own first).
-_SHARE_STEPS = tuple(sign * step / 100 for step in range(0, 11) for sign in (1, -1))[1:]
-#: FTEs of a part-time post tried (the scenario's own first, then 0.5 to 0.95).
-_PART_TIME_FTES = tuple(f / 100 for f in range(50, 100, 1))
-
-
-def _same_children(config: Scenario, data: dict[str, Any]) -> Scenario:
-    """The safe scenario ``data`` with as many day-0 cases as ``config`` (children aligned).
-
-    The day-0 caseload is ``initial_cases_per_fte`` shared over the day-0 staff's FTE with
-    rounding per worker, a step function that may jump over the wanted count. So the FTE of a
-    part-time post is searched too (0.5 to 0.95) and, failing that, the share of part-time
-    posts (by up to 0.1): they decide the day-0 workers' FTE and nothing else (the build draws
-    the same numbers whatever they are). The scenario's own values come first; the first exact
-    match is taken, else the closest.
-    """
-    target, _, _ = _day0_children(config)
-    team = config.team
-    best: tuple[int, float, float, float] | None = None
-    for step in _SHARE_STEPS:
-        share = min(1.0, max(0.0, round(team.part_time_share + step, 4)))
-        data["team"]["part_time_share"] = share
-        data["team"]["part_time_fte"] = team.part_time_fte
-        _, fte, named = _day0_children(Scenario.model_validate(data))
-        part_time = [[f != 1.0 for f in workers] for workers in fte]
-        choices = [team.part_time_fte] if team.part_time_fte == 1.0 else [
-            team.part_time_fte, *_PART_TIME_FTES
-        ]  # fmt: skip
-        for part_fte in choices:
-            ftes = [[part_fte if p else 1.0 for p in flags] for flags in part_time]
-            per_fte = _matching_cases_per_fte(
-                target, ftes, named, config.simulation.initial_cases_per_fte
-            )
-            missed = abs(_day0_total(per_fte, ftes, named) - target)
-            if best is None or missed < best[0]:
-                best = (missed, share, part_fte, per_fte)
-            if missed == 0:
-                break
-        if best is not None and best[0] == 0:
-            break
-    assert best is not None
-    _, share, part_fte, per_fte = best
-    data["team"].update(part_time_share=share, part_time_fte=part_fte)
-    data["simulation"]["initial_cases_per_fte"] = per_fte
-    return Scenario.model_validate(data)
-
-
-def dashboard_safe_changes(
-    safe: Scenario, changes: list[tuple[int, Scenario]]
-) -> list[tuple[int, Scenario]]:
-    """The session's lever changes as the safe run takes them.
-
-    Each change's settings, with the safe start's build sections (posts, manager, day-0
-    caseload) and staffing rules kept.
-
-    A lever a class moves part-way (the cap, recording time, supervision...) applies to both
-    runs on the same day; the safe establishment is sized once, at the start.
-    """
-    kept = safe.model_dump()
-    out = []
-    for day, config in changes:
-        data = config.model_dump()
-        for section in CaseloadModel.BUILD_SECTIONS:
-            data[section] = kept[section]
-        data["name"] = kept["name"]
-        _safe_sections(data)
-        out.append((day, Scenario.model_validate(data)))
-    return out
 
 
 #: The charts: (daily column, title, cumulative?) for the risk and the workforce panels.
@@ -950,18 +749,20 @@ class PanelRequest:
         )
 
     def html(self) -> str:
-        """The panel view beside :func:`dashboard_safe_config`, with the same lever changes."""
-        safe = dashboard_safe_config(self.start)
-        changes = list(self.changes)
+        """The panel view beside the review's safe configuration, with the same lever changes.
+
+        The safe run is :func:`sim.experiments.review.safe_config` of the run's start, replayed
+        from the run's own day 0 and taking the session's lever changes on their days
+        (:func:`sim.experiments.panel.panel_html`).
+        """
         return panel_html(
             self.start,
-            safe,
+            safe_config(self.start),
             self.seed,
             self.child,
             self.day,
-            changes=changes,
+            changes=list(self.changes),
             title=self.title,
-            safe_changes=dashboard_safe_changes(safe, changes),
         )
 
 
@@ -975,8 +776,8 @@ def incident_panel(model: DashboardModel, run: int, day: int, child: int) -> str
     """The panel view (``sim/experiments/panel.py``) of run ``run``'s incident of ``child``.
 
     The run is replayed from its seed with the session's lever changes on their days; beside it
-    the same child under :func:`dashboard_safe_config`, taking the same lever changes
-    (:func:`dashboard_safe_changes`).
+    the same child under the review's safe configuration (``caseload review``'s, from the same
+    day 0), taking the same lever changes (:func:`sim.experiments.panel.safe_lever_changes`).
     """
     return panel_request(model, run, day, child).html()
 

@@ -8,19 +8,19 @@ reads, after every day of the window, the child's risk, visits and record, its w
 recording backlog, stress, sickness and duty, and its manager's span and supervision;
 :func:`panel_html` draws that timeline for the run as it was and for the same child under a safe
 staffing configuration, on one day axis, as one self-contained page (inline SVG, no script, no
-network) that prints on A4.
+network) that prints on A4. Method and columns: docs/review.md, "The panel view of one event".
 
 Why a replay rather than a record kept during the run: the run keeps no per-child daily history
 (it would cost every run memory for the rare event someone asks about), and the engine is exactly
 reproducible from ``(config, seed)`` plus the lever changes on their days. The replay only *reads*
 the model between steps and makes no random draw of its own, so it is the same run.
 
-Why "the same child" is meaningful under another configuration: a child's risk path and incident
-draws are keyed by (child, day) (``Streams.keyed_normal`` / ``keyed_uniform``), and children are
-numbered in the order of fresh referrals, so two configurations with the same arrivals and the
-same number of day-0 cases give child ``c`` the same referral and the same luck. A configuration
-that changes the day-0 caseload renumbers the children; the panel checks and says so
-(:func:`same_referral`).
+Why "the same child" is the same referral under safe staffing: the safe run is replayed as
+``caseload review`` replays it, with day 0 built as the scenario builds it and then brought up to
+the safe establishment (``CaseloadModel(safe, seed, day0=config)``,
+``sim/engine/establishment.py``), and a child's risk path and incident draws are keyed by (child,
+day), so child ``c`` is the same referral with the same luck in both runs by construction.
+:func:`same_referral` still checks it, and the page says so if it ever fails.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from sim.engine.cases import (
     visit_overdue,
 )
 from sim.engine.cases import STATUS_NAMES as CASE_STATUS_NAMES
+from sim.engine.establishment import compatibility_problems
 from sim.engine.manager import is_under_load
 from sim.engine.model import CaseloadModel
 from sim.scenario.schema import CASE_TYPES, Scenario
@@ -64,7 +65,7 @@ Change = tuple[int, Scenario]
 #: The child's status on a day: the case-book statuses, and two for "no live case".
 NOT_REFERRED = "not yet referred"
 
-#: The trace's columns: name -> what it is and where the model holds it (docs/panel.md).
+#: The trace's columns: name -> what it is and where the model holds it (docs/review.md).
 TRACE_COLUMNS: dict[str, str] = {
     "day": "working day (the step's model.day)",
     "case": "the child's case id that day (-1: none)",
@@ -105,7 +106,7 @@ class EventTrace:
 
     ``table`` has one row per day of the window (ascending) and the columns of
     :data:`TRACE_COLUMNS`; ``day`` is the event's day and ``arrival`` the child's first referral
-    as (day it arrived, case type), or None if it had not been referred by the window's end.
+    as (day it arrived, its team), or None if it had not been referred by the window's end.
     """
 
     name: str
@@ -113,7 +114,7 @@ class EventTrace:
     child: int
     day: int
     table: pd.DataFrame
-    arrival: tuple[int, str] | None
+    arrival: tuple[int, int] | None
     benchmark: float = CASELOAD_BENCHMARK_PER_FTE
     burnout_threshold: float = 0.53
     under_load: bool = False
@@ -270,19 +271,20 @@ def _team_of(model: CaseloadModel, child: int) -> int:
     return int(cases.full("team")[np.flatnonzero(cases.full("child") == child)[0]])
 
 
-def _arrival(model: CaseloadModel, child: int) -> tuple[int, str] | None:
-    """The child's first referral: (day it arrived, its case type then), or None.
+def _arrival(model: CaseloadModel, child: int) -> tuple[int, int] | None:
+    """The child's first referral: (day it arrived, its team), or None.
 
     Read from the full case book (archived referrals included), so it is the same however the
     run's closures went. A day-0 case's arrival day is its drawn one, before day 0: two runs
-    whose day-0 caseloads differ give their day-0 children different ones.
+    whose day-0 caseloads differ give their day-0 children different ones. Not the case type:
+    a case's type is its current one (the front door and a step-up change it in place), which
+    staffing may change.
     """
     if child >= model.n_children:
         return None
     cases = model.cases
-    first = int(np.flatnonzero(cases.full("child") == child)[0])
-    arrived = int(cases.full("day_arrived")[first])
-    return arrived, CASE_TYPES[int(cases.full("type_code")[first])]
+    first = int(np.flatnonzero(cases.full("child") == child)[0])  # case-id order: the first
+    return int(cases.full("day_arrived")[first]), int(cases.full("team")[first])
 
 
 def trace_event(
@@ -294,6 +296,7 @@ def trace_event(
     changes: Sequence[Change] | None = None,
     *,
     after_days: int = 0,
+    day0: Scenario | None = None,
 ) -> EventTrace:
     """Replay ``(config, seed)`` to ``day`` and read ``child``'s window of days.
 
@@ -301,7 +304,9 @@ def trace_event(
     with ``CaseloadModel.change_config`` before their days are simulated, as the dashboard
     applies a lever change), and read, never changed, after each day from
     ``day - window_days`` to ``day + after_days`` (within the run). No random number is drawn
-    here, so the days read are the run's own.
+    here, so the days read are the run's own. With ``day0`` the model is built as
+    ``CaseloadModel(config, seed, day0=day0)``: day 0 as ``day0`` builds it, brought up to
+    ``config``'s establishment (the review's safe run, ``sim/engine/establishment.py``).
 
     Args:
         config: The scenario as it started (validated).
@@ -311,9 +316,11 @@ def trace_event(
         window_days: Days before ``day`` to read.
         changes: ``(day, config)`` lever changes (taken in day order).
         after_days: Days after ``day`` to read too (the safe run is searched on both sides).
+        day0: The configuration whose day 0 the run starts from (default: ``config``'s own).
 
     Raises:
-        ValueError: If ``day`` is outside the run or a change is before day 1.
+        ValueError: If ``day`` is outside the run, a change is before day 1, or ``config``
+            cannot share ``day0``'s children (``compatibility_problems``).
     """
     last = config.simulation.days - 1
     if not 0 <= day <= last:
@@ -323,7 +330,7 @@ def trace_event(
         raise ValueError("a lever change applies from day 1 at the earliest")
     start = max(0, day - window_days)
     end = min(last, day + max(0, after_days))
-    model = CaseloadModel(config, seed)
+    model = CaseloadModel(config, seed, day0=day0)
     known: dict[int, int] = {}
     rows: list[dict[str, object]] = []
     managers: list[dict[str, list[float]]] = []
@@ -354,13 +361,56 @@ def trace_event(
 
 
 def same_referral(base: EventTrace, safe: EventTrace) -> bool:
-    """Whether child ``c`` of the safe run is the base run's child: same arrival day and type.
+    """Whether child ``c`` of the safe run is the base run's child: same first arrival, same team.
 
-    True when the two configurations share arrivals and the day-0 caseload's size; a safe
-    configuration that adds day-0 cases renumbers the children, and its child ``c`` is then
-    another referral (the panel says so rather than compare two children).
+    True by construction when the safe run is built from the base run's day 0
+    (:func:`panel_html`); a check, not a hope: a safe run built from its own day 0 (a different
+    day-0 caseload) renumbers the children, and its child ``c`` is then another referral (the
+    page says so rather than compare two children).
     """
     return base.arrival is not None and base.arrival == safe.arrival
+
+
+def _setting_changes(before: object, after: object) -> dict[tuple[str, ...], object]:
+    """The leaves (dotted paths as tuples) of a scenario dump that ``after`` changes."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        found: dict[tuple[str, ...], object] = {}
+        for key in set(before) | set(after):
+            for path, value in _setting_changes(before.get(key), after.get(key)).items():
+                found[(key, *path)] = value
+        return found
+    return {} if before == after else {(): after}
+
+
+def safe_lever_changes(
+    config: Scenario, safe_config: Scenario, changes: Sequence[Change] | None
+) -> list[Change]:
+    """The lever changes of the run as it was, as the safe run takes them: same days, same levers.
+
+    Each change's settings that differ from ``config`` (the run's start) are set in
+    ``safe_config`` too; the rest of ``safe_config`` (its establishment) stays. So a practice
+    lever (the cap, recording time, supervision, the return policy, agency cover) moved part-way
+    moves in both runs on the same day, and the two runs still differ only in what the safe
+    configuration changes; a change of demand, which both runs must share for their children to
+    be the same (``compatibility_problems``), is taken by both. Build settings (posts, support
+    staff) cannot change part-way (``CaseloadModel.change_config``).
+
+    Raises:
+        ValueError: If a changed safe configuration is not valid.
+    """
+    start = config.model_dump()
+    out: list[Change] = []
+    for day, changed in changes or ():
+        data = safe_config.model_dump()
+        for path, value in _setting_changes(start, changed.model_dump()).items():
+            if path[0] in ("name", "description"):
+                continue
+            holder = data
+            for key in path[:-1]:
+                holder = holder[key]
+            holder[path[-1]] = value
+        out.append((day, Scenario.model_validate(data)))
+    return out
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -680,56 +730,88 @@ def panel_html(
     changes: Sequence[Change] | None = None,
     title: str | None = None,
     *,
-    safe_changes: Sequence[Change] | None = None,
+    event_run: str = "base",
 ) -> str:
     """The panel view of the child's event on ``day``: a self-contained A4 HTML page.
 
-    Both runs are replayed with :func:`trace_event` (``changes`` for the run as it was,
-    ``safe_changes`` for the safe one; by default none) over the same days, from
-    ``window_days`` before the event to :data:`NEARBY_DAYS` after it, and drawn on one day
-    axis. The header says whether the child also has an incident within ±NEARBY_DAYS working
-    days under safe staffing and which conditions were present on the day.
+    The run as it was is replayed with :func:`trace_event` from ``config`` (taking ``changes``);
+    the safe run from the same day 0 (``day0=config``) brought up to ``safe_config``'s
+    establishment, as ``caseload review`` replays it, taking the same lever changes on the same
+    days (:func:`safe_lever_changes`); both over the same days, from ``window_days`` before the
+    event to :data:`NEARBY_DAYS` after it, drawn on one day axis. ``event_run`` says whose event
+    it is: ``"base"`` (the run as it was) or ``"safe"`` (an event of the safe run). The header
+    says whether the child has an incident within ±NEARBY_DAYS working days in the other run and
+    which conditions were present on the day.
+
+    Raises:
+        ValueError: If ``safe_config`` cannot share ``config``'s children (the review's rule,
+            ``compatibility_problems``: same run length, seed, day-0 caseload per FTE, demand,
+            case types, teams and named workers, no fewer posts), or ``event_run`` is unknown.
     """
+    if event_run not in ("base", "safe"):
+        raise ValueError(f"event_run must be 'base' or 'safe' (got {event_run!r})")
+    problems = compatibility_problems(config, safe_config)
+    if problems:
+        raise ValueError(
+            "the safe configuration cannot share the scenario's children: " + "; ".join(problems)
+        )
     base = trace_event(config, seed, child, day, window_days, changes, after_days=NEARBY_DAYS)
     safe = trace_event(
-        safe_config, seed, child, day, window_days, safe_changes, after_days=NEARBY_DAYS
+        safe_config,
+        seed,
+        child,
+        day,
+        window_days,
+        safe_lever_changes(config, safe_config, changes),
+        after_days=NEARBY_DAYS,
+        day0=config,
     )
-    return render_panel(base, safe, title=title, safe_name=safe_config.name)
+    return render_panel(base, safe, title=title, safe_name=safe_config.name, event_run=event_run)
 
 
 def render_panel(
-    base: EventTrace, safe: EventTrace, title: str | None = None, safe_name: str = ""
+    base: EventTrace,
+    safe: EventTrace,
+    title: str | None = None,
+    safe_name: str = "",
+    *,
+    event_run: str = "base",
 ) -> str:
     """The page of two traces of the same child and event (see :func:`panel_html`)."""
     day, child = base.day, base.child
     first = int(min(base.table["day"].min(), safe.table["day"].min()))
     last = int(max(base.table["day"].max(), safe.table["day"].max()))
-    title = title or f"Child {child}: serious incident on working day {day}"
+    in_safe = event_run == "safe"
+    own, other = (safe, base) if in_safe else (base, safe)
+    run_word = "under safe staffing" if in_safe else "as run"
+    title = title or (
+        f"Child {child}: serious incident on working day {day}"
+        + (" (under safe staffing)" if in_safe else "")
+    )
     comparable = same_referral(base, safe)
-    near = [d for d in safe.incident_days() if abs(d - day) <= NEARBY_DAYS]
-    base_here = day in base.incident_days()
+    near = [d for d in other.incident_days() if abs(d - day) <= NEARBY_DAYS]
     lead = []
-    if not base_here:
+    if day not in own.incident_days():
         lead.append(
-            '<p class="warn">The run as replayed has no incident for this child on this day: '
-            "check the seed, the configuration and the lever changes.</p>"
+            f'<p class="warn">The run {run_word}, as replayed, has no incident for this child on '
+            "this day: check the seed, the configuration and the lever changes.</p>"
         )
     if base.arrival is not None:
-        arrived, kind = base.arrival
+        arrived, team = base.arrival
         when = f"on day {arrived}" if arrived >= 0 else "before day 0 (a starting case)"
         lead.append(
-            f'<p class="lead">Child {child}, first referred {when} ({kind.replace("_", " ")}); '
+            f'<p class="lead">Child {child}, first referred {when}, team {team}; '
             f"seed {base.seed}; scenario {html.escape(base.name)}.</p>"
         )
+    other_words = "in the run as it was" if in_safe else "under safe staffing"
     if not comparable:
         lead.append(
             '<p class="warn">Under the safe configuration child '
             f"{child} is not the same referral (arrival "
-            f"{safe.arrival if safe.arrival else 'none'} against {base.arrival}): the safe "
-            "configuration changed the day-0 caseload, which renumbers the children. The safe "
-            "lines below are another child's.</p>"
+            f"{safe.arrival if safe.arrival else 'none'} against {base.arrival}): the two runs "
+            "did not start from the same day 0, which renumbers the children. The safe lines "
+            "below are another child's.</p>"
         )
-    if not comparable:
         lead.append(
             f'<p class="lead">Under safe staffing child {child} (another referral) has '
             f"{'a serious incident' if near else 'no serious incident'} within ±{NEARBY_DAYS} "
@@ -737,23 +819,27 @@ def render_panel(
         )
     elif near:
         lead.append(
-            f'<p class="lead"><b>Under safe staffing this child also has a serious incident</b> '
-            f"within ±{NEARBY_DAYS} working days (day {', '.join(map(str, near))}).</p>"
+            f'<p class="lead"><b>{other_words.capitalize()} this child also has a serious '
+            f"incident</b> within ±{NEARBY_DAYS} working days "
+            f"(day {', '.join(map(str, near))}).</p>"
         )
     else:
         lead.append(
-            f'<p class="lead"><b>Under safe staffing this child has no serious incident</b> '
-            f"within ±{NEARBY_DAYS} working days of day {day} "
+            f'<p class="lead"><b>{other_words.capitalize()} this child has no serious '
+            f"incident</b> within ±{NEARBY_DAYS} working days of day {day} "
             f"(days {max(0, day - NEARBY_DAYS)}–{day + NEARBY_DAYS}).</p>"
         )
-    found = conditions(base.at(day), base.benchmark)
+    found = conditions(own.at(day), own.benchmark)
     if found:
         items = "".join(f"<li>{html.escape(text)}</li>" for text in found)
-        lead.append(f'<p>Present on the day:</p><ul class="conditions">{items}</ul>')
+        lead.append(f'<p>Present on the day ({run_word}):</p><ul class="conditions">{items}</ul>')
     else:
         lead.append("<p>None of the panel's warning conditions held on the day.</p>")
     if safe_name:
-        lead.append(f'<p class="note">Safe configuration: {html.escape(safe_name)}.</p>')
+        lead.append(
+            f'<p class="note">Safe configuration: {html.escape(safe_name)}, from the same day 0 '
+            "with the safe establishment added (as caseload review replays it).</p>"
+        )
 
     both = [(base, 0), (safe, 1)]
 
@@ -804,7 +890,8 @@ def render_panel(
         f"<h1>{html.escape(title)}</h1>{''.join(lead)}"
         f"{_legend(2)}"
         f'<p class="note">Working days {first}–{last}; the red dashed line is day {day}. '
-        "Each line is read from the model at the end of each day (docs/panel.md).</p>"
+        "Each line is read from the model at the end of each day (docs/review.md, the panel "
+        "view of one event).</p>"
         f'<section class="child"><h2>The child</h2>{"".join(child_charts)}</section>'
         f'<section class="worker"><h2>The child\'s worker</h2>'
         '<p class="note">Whoever held the case that day; a gap is a day with no worker.</p>'
@@ -827,7 +914,7 @@ def write_panel(
     changes: Sequence[Change] | None = None,
     title: str | None = None,
     *,
-    safe_changes: Sequence[Change] | None = None,
+    event_run: str = "base",
 ) -> Path:
     """Write :func:`panel_html` (same arguments) to ``path`` atomically; return the path.
 
@@ -836,9 +923,8 @@ def write_panel(
     """
     target = Path(path)
     page = panel_html(
-        config, safe_config, seed, child, day, window_days, changes, title,
-        safe_changes=safe_changes,
-    )  # fmt: skip
+        config, safe_config, seed, child, day, window_days, changes, title, event_run=event_run
+    )
     handle, temporary = tempfile.mkstemp(prefix=".panel-", suffix=".html", dir=target.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:

@@ -535,15 +535,10 @@ def render_markdown(
         "event can have several, and conditions travel together). Nothing here says whether "
         "any real incident was preventable: see docs/review.md.",
         "",
-        "## One event in detail",
-        "",
-        "`incidents.parquet` holds every event of both runs with its context and its `event` "
-        "id. (A panel view of one event, `caseload review ... --panel EVENT_ID`, is to come.)",
-        "",
     ]
     n_base = int(((events["run"] == BASE) & events["measured"]).sum()) if len(events) else 0
     if n_base == 0:
-        lines.insert(-6, "No harm events happened in the measured window of these runs.\n")
+        lines.insert(-2, "No harm events happened in the measured window of these runs.\n")
     return "\n".join(lines)
 
 
