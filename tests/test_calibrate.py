@@ -344,7 +344,9 @@ def test_calibrate_command_end_to_end(run_caseload, tmp_path):
     evaluations = pd.read_parquet(out / "evaluations.parquet")
     moved = parameter["fitted"] != parameter["start"]
     assert list(evaluations["kind"]) == ["search"] * 3 + ["check"] + ["check_start"] * moved
-    assert evaluations["objective"].min() == pytest.approx(report["objective"]["fitted"])
+    search_rows = evaluations[evaluations["kind"] == "search"]
+    # The fit is the search's best; a check on fresh random numbers may score lower by luck.
+    assert search_rows["objective"].min() == pytest.approx(report["objective"]["fitted"])
     assert list(evaluations["evaluation"]) == [1, 2, 3, 4, 5][: 4 + moved]
     check_start = evaluations[evaluations["kind"] == "check_start"]
     assert report["objective"]["check_start"] == pytest.approx(
