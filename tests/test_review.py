@@ -21,6 +21,7 @@ from sim.engine.incident_log import CASELOAD_BENCHMARK_PER_FTE, COLUMNS, inciden
 from sim.engine.model import CaseloadModel
 from sim.engine.rng import replication_seeds
 from sim.engine.run import run
+from sim.experiments import review
 from sim.experiments.review import (
     AVOIDED,
     MATCHED,
@@ -407,3 +408,24 @@ def test_the_replay_works_with_the_model_switches_on_and_off(switches):
     assert len(base) == len(safe[0].base) and set(events["match"]) <= {MATCHED, AVOIDED, SAFE_ONLY}
     under_load = config.manager.mode == "under_load"
     assert base["manager_stress"].notna().all() == under_load
+
+
+def test_the_safe_establishment_is_sized_from_the_cases_a_team_holds():
+    """Little's law on mean durations leaves out re-referrals and slowed work: a lower bound.
+
+    The pilot measures what the team holds, so "safe" adds posts and management time where the
+    scenario runs above the benchmark and the optimum span (the baseline: about 92 live cases
+    for six posts and one manager).
+    """
+    baseline = REPO_ROOT / "scenarios" / "baseline.toml"
+    config = load_scenario(baseline, ["simulation.days=520", "simulation.warmup_days=260"])
+    measured = review.measured_live_cases(config, seed=5, reps=2)
+    assert measured > review.expected_live_cases(config)
+    assert measured == review.measured_live_cases(config, seed=5, reps=2)  # deterministic
+    safe = review.safe_config(config, measured)
+    assert safe.team.social_worker_posts > config.team.social_worker_posts
+    assert safe.team.manager_fte * config.supervision.span_optimum_cases >= measured
+    assert safe.team.manager_fte > config.team.manager_fte
+    # The bound alone would add nothing to the baseline.
+    bound = review.safe_config(config)
+    assert bound.team.social_worker_posts <= safe.team.social_worker_posts

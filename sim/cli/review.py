@@ -119,8 +119,10 @@ def _cmd_review(args: argparse.Namespace) -> int:
     from sim.engine.rng import replication_seeds
     from sim.experiments.review import (
         DEFAULT_WINDOW_DAYS,
+        SIZING_REPS,
         attribution,
         event_table,
+        measured_live_cases,
         render_markdown,
         run_figures,
         safe_changes,
@@ -133,8 +135,16 @@ def _cmd_review(args: argparse.Namespace) -> int:
         args.scenario, args.set, days=args.days, replications=args.reps, seed=args.seed
     )
     if args.safe is None:
+        if not args.quiet:
+            print(
+                f"Sizing the safe establishment: {SIZING_REPS} replications of the scenario "
+                "measure the cases a team holds",
+                file=sys.stderr,
+                flush=True,
+            )
+        live_cases = measured_live_cases(config, config.simulation.seed)
         try:
-            safe = safe_config(config)
+            safe = safe_config(config, live_cases)
         except ValueError as exc:  # pydantic's ValidationError: e.g. more posts than allowed
             first = str(exc).splitlines()
             raise ScenarioError(

@@ -739,6 +739,9 @@ class PanelRequest:
     seed: int
     day: int
     child: int
+    #: Cases the run's teams held on an average day so far (waiting, open, ready to close):
+    #: what sizes the safe establishment, as the review's pilot does (None before day 20).
+    live_cases_per_team: float | None = None
 
     @property
     def title(self) -> str:
@@ -757,7 +760,7 @@ class PanelRequest:
         """
         return panel_html(
             self.start,
-            safe_config(self.start),
+            safe_config(self.start, self.live_cases_per_team),
             self.seed,
             self.child,
             self.day,
@@ -769,7 +772,28 @@ class PanelRequest:
 def panel_request(model: DashboardModel, run: int, day: int, child: int) -> PanelRequest:
     """What the panel view of run ``run``'s incident of ``child`` on ``day`` needs."""
     start, changes = run_configs(model, run)
-    return PanelRequest(model.runs[run].label, start, tuple(changes), model.seed, day, child)
+    view = model.runs[run]
+    return PanelRequest(
+        view.label, start, tuple(changes), model.seed, day, child, live_cases_so_far(view.model)
+    )
+
+
+#: Days a run must have simulated before its own caseload sizes the safe establishment.
+MIN_SIZING_DAYS = 20
+
+
+def live_cases_so_far(model: CaseloadModel) -> float | None:
+    """Cases a team held on an average simulated day so far (waiting, open, ready to close).
+
+    The live run's own measure of what :func:`sim.experiments.review.measured_live_cases`
+    measures with a pilot; ``None`` before :data:`MIN_SIZING_DAYS` days.
+    """
+    days = model.day
+    if days < MIN_SIZING_DAYS:
+        return None
+    daily = model.tally.daily
+    live = daily["waiting"][:days] + daily["open"][:days] + daily["ready_to_close"][:days]
+    return float(live.mean()) / model.config.team.n_teams
 
 
 def incident_panel(model: DashboardModel, run: int, day: int, child: int) -> str:

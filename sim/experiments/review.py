@@ -89,12 +89,42 @@ RUN_FIGURES: dict[str, str] = {
 # --- the safe configuration -------------------------------------------------------------------
 
 
+#: Replications of the scenario itself run, on seeds of their own, to measure the cases a team
+#: holds before the safe establishment is sized (:func:`measured_live_cases`).
+SIZING_REPS = 4
+_SIZING_KEY = 0x5AFE
+
+
+def measured_live_cases(config: Scenario, seed: int, reps: int = SIZING_REPS) -> float:
+    """Cases a team holds on an average measured day (waiting, open, ready to close).
+
+    Measured, not derived: :data:`SIZING_REPS` replications of ``config`` on seeds drawn from
+    (``seed``, a key of its own), so the review's own replications are not reused. Little's law
+    on the mean durations (:func:`expected_live_cases`) leaves out re-referrals, the front door
+    and work slowed by workload; on the recalibrated baseline it gives 65 cases a team where
+    the team holds about 92, which would size "safe" staffing at the scenario's own.
+    """
+    from sim.engine.run import run  # the engine, only when sizing is asked for
+
+    quiet_config = quiet(config)
+    warmup, teams = config.simulation.warmup_days, config.team.n_teams
+    seeds = np.random.SeedSequence([int(seed), _SIZING_KEY]).generate_state(reps, dtype=np.uint32)
+    means = []
+    for replication_seed in seeds.tolist():
+        daily = run(quiet_config, int(replication_seed)).daily
+        measured = daily[daily["day"] >= warmup]
+        live = measured["waiting"] + measured["open"] + measured["ready_to_close"]
+        means.append(float(live.mean()) / teams)
+    return float(np.mean(means))
+
+
 def expected_live_cases(config: Scenario) -> float:
     """Cases a team holds in steady state (waiting and open), by Little's law.
 
     Flows f = (I - P^T)^-1 m from the referral mix m and the step-up matrix P, each type held
     for its mean duration: L = r * sum_i f_i * mean duration_i, r the team's referrals a day.
-    Front-door screening, re-referrals and seasonality are left out: a sizing figure.
+    Front-door screening, re-referrals, work slowed by workload and seasonality are left out: a
+    lower bound, used only when no measured figure is given (:func:`measured_live_cases`).
     """
     types = config.case_types
     k = len(CASE_TYPES)
@@ -111,15 +141,16 @@ def expected_live_cases(config: Scenario) -> float:
     return float(config.demand.referrals_per_day * np.clip(flows, 0, None) @ durations)
 
 
-def safe_config(config: Scenario) -> Scenario:
+def safe_config(config: Scenario, live_cases_per_team: float | None = None) -> Scenario:
     """``config`` safely staffed: establishment full, caseloads and span within the benchmarks.
 
     - **Establishment full**: no vacancies on day 0 (``team.initial_vacancy_share`` 0), a
       leaver's post filled the next working day (``staffing.recruitment`` fixed at 1 day), no
       cuts and no vacancy freeze.
-    - **Caseloads within the benchmark**: enough posts per team for the steady-state cases
-      (:func:`expected_live_cases`) at :data:`SAFE_CASELOAD_PER_FTE` per FTE at work, never fewer
-      posts than ``config`` has.
+    - **Caseloads within the benchmark**: enough posts per team for the cases a team holds
+      (``live_cases_per_team``, measured by :func:`measured_live_cases`; without it the lower
+      bound :func:`expected_live_cases`) at :data:`SAFE_CASELOAD_PER_FTE` per FTE at work, never
+      fewer posts than ``config`` has.
     - **Manager within the optimum span**: ``team.manager_fte`` raised so the team's cases are
       at most ``supervision.span_optimum_cases`` per manager FTE (in tenths of an FTE).
 
@@ -127,7 +158,7 @@ def safe_config(config: Scenario) -> Scenario:
     """
     team = config.team
     mean_fte = 1.0 - team.part_time_share * (1.0 - team.part_time_fte)
-    cases = expected_live_cases(config)
+    cases = expected_live_cases(config) if live_cases_per_team is None else live_cases_per_team
     posts = math.ceil(cases / (SAFE_CASELOAD_PER_FTE * mean_fte * AVAILABILITY))
     optimum = config.supervision.span_optimum_cases
     manager_fte = max(team.manager_fte, math.ceil(10 * cases / optimum) / 10)
