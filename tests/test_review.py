@@ -342,7 +342,7 @@ def test_review_resumes_from_saved_replications(tmp_path, capsys):
     from sim.experiments.review_store import ReviewStore
 
     config = load_scenario(REPO_ROOT / "scenarios" / "baseline.toml", PRESSURED, replications=2)
-    safe = safe_config(config)
+    safe = safe_config(config, review.measured_live_cases(config, config.simulation.seed))
     seeds = replication_seeds(config.simulation.seed, 2)
     out = tmp_path / "out"
     store = ReviewStore(out / ".checkpoints", config, safe, config.simulation.seed)

@@ -134,6 +134,7 @@ def _cmd_review(args: argparse.Namespace) -> int:
     config = load_scenario(
         args.scenario, args.set, days=args.days, replications=args.reps, seed=args.seed
     )
+    _check_event_ids(args.panels, config.simulation.replications)  # before any run
     if args.safe is None:
         if not args.quiet:
             print(
@@ -161,7 +162,6 @@ def _cmd_review(args: argparse.Namespace) -> int:
             raise ScenarioError([f"{args.safe}: {problem}" for problem in problems])
     reps, seed = config.simulation.replications, config.simulation.seed
     window = DEFAULT_WINDOW_DAYS if args.window is None else args.window
-    _check_event_ids(args.panels, reps)
     base_dir = default_out_dir(config)
     out = claim_output_dir(args, base_dir.with_name(f"review-{base_dir.name}"))
     seeds = replication_seeds(seed, reps)
