@@ -92,22 +92,30 @@ RUN_FIGURES: dict[str, str] = {
 #: Replications of the scenario itself run, on seeds of their own, to measure the cases a team
 #: holds before the safe establishment is sized (:func:`measured_live_cases`).
 SIZING_REPS = 4
+#: Measured days of each sizing replication (after the scenario's warm-up).
+SIZING_MEASURED_DAYS = 130
 _SIZING_KEY = 0x5AFE
 
 
 def measured_live_cases(config: Scenario, seed: int, reps: int = SIZING_REPS) -> float:
     """Cases a team holds on an average measured day (waiting, open, ready to close).
 
-    Measured, not derived: :data:`SIZING_REPS` replications of ``config`` on seeds drawn from
-    (``seed``, a key of its own), so the review's own replications are not reused. Little's law
+    Measured, not derived: :data:`SIZING_REPS` replications of ``config``, each to
+    :data:`SIZING_MEASURED_DAYS` days after its warm-up, on seeds drawn from (``seed``, a key of
+    its own), so the review's own replications are not reused. Little's law
     on the mean durations (:func:`expected_live_cases`) leaves out re-referrals, the front door
     and work slowed by workload; on the recalibrated baseline it gives 65 cases a team where
     the team holds about 92, which would size "safe" staffing at the scenario's own.
     """
     from sim.engine.run import run  # the engine, only when sizing is asked for
 
-    quiet_config = quiet(config)
     warmup, teams = config.simulation.warmup_days, config.team.n_teams
+    # Half a measured year is enough for a mean over days and replications, at a fraction of
+    # the review's cost (benchmarks/review_benchmark.py).
+    days = min(config.simulation.days, warmup + SIZING_MEASURED_DAYS)
+    data = quiet(config).model_dump()
+    data["simulation"]["days"] = days
+    quiet_config = Scenario.model_validate(data)
     seeds = np.random.SeedSequence([int(seed), _SIZING_KEY]).generate_state(reps, dtype=np.uint32)
     means = []
     for replication_seed in seeds.tolist():
