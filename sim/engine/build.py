@@ -19,17 +19,21 @@ from sim.engine.cases import ALLOCATED, NEVER
 from sim.engine.distributions import mean_days, sample_days, sample_residual_days
 from sim.engine.posts import NOT_SCHEDULED
 from sim.engine.referrals import open_cases
-from sim.scenario.schema import CASE_TYPES, WORKING_DAYS_PER_YEAR, WorkerSpec
+from sim.scenario.schema import CASE_TYPES, WORKING_DAYS_PER_YEAR, Scenario, WorkerSpec
 
 if TYPE_CHECKING:
     from sim.engine.state import World
 
 
-def steady_state_type_shares(model: World) -> np.ndarray:
-    """Share of open cases of each type in steady state (Little's law over the step-up chain)."""
-    types = model.config.case_types
+def steady_state_stock(config: Scenario) -> np.ndarray:
+    """Days of case each referral brings, by type, in steady state (Little's law).
+
+    Flows f = (I - P^T)^-1 m from the referral mix m and the step-up matrix P, each type held
+    for its mean duration: referrals a day times this is the stock of open cases by type.
+    """
+    types = config.case_types
     k = len(CASE_TYPES)
-    mix = np.array([model.config.demand.mix.get(t, 0.0) for t in CASE_TYPES])
+    mix = np.array([config.demand.mix.get(t, 0.0) for t in CASE_TYPES])
     step = np.zeros((k, k))
     for i, name in enumerate(CASE_TYPES):
         for other, p in types[name].next_type.items():
@@ -38,7 +42,13 @@ def steady_state_type_shares(model: World) -> np.ndarray:
         flows = np.linalg.solve(np.eye(k) - step.T, mix)
     except np.linalg.LinAlgError:
         flows = mix
-    stock = np.clip(flows, 0, None) * np.array([mean_days(types[t].duration) for t in CASE_TYPES])
+    return np.clip(flows, 0, None) * np.array([mean_days(types[t].duration) for t in CASE_TYPES])
+
+
+def steady_state_type_shares(model: World) -> np.ndarray:
+    """Share of open cases of each type in steady state (Little's law over the step-up chain)."""
+    stock = steady_state_stock(model.config)
+    k = len(stock)
     return stock / stock.sum() if stock.sum() > 0 else np.full(k, 1.0 / k)
 
 

@@ -30,9 +30,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.engine.distributions import mean_days
+from sim.engine.build import steady_state_stock
 from sim.engine.incident_log import CASELOAD_BENCHMARK_PER_FTE
-from sim.scenario.schema import CASE_TYPES, Scenario
+from sim.scenario.schema import Scenario
 
 #: Cases per FTE the safe configuration is sized for: Western Australia's child-protection cap
 #: of 15 per FTE (its exceptional maximum is 18, the benchmark the events are judged against),
@@ -134,19 +134,7 @@ def expected_live_cases(config: Scenario) -> float:
     Front-door screening, re-referrals, work slowed by workload and seasonality are left out: a
     lower bound, used only when no measured figure is given (:func:`measured_live_cases`).
     """
-    types = config.case_types
-    k = len(CASE_TYPES)
-    mix = np.array([config.demand.mix.get(t, 0.0) for t in CASE_TYPES])
-    step = np.zeros((k, k))
-    for i, name in enumerate(CASE_TYPES):
-        for other, p in types[name].next_type.items():
-            step[i, CASE_TYPES.index(other)] = p
-    try:
-        flows = np.linalg.solve(np.eye(k) - step.T, mix)
-    except np.linalg.LinAlgError:
-        flows = mix
-    durations = np.array([mean_days(types[t].duration) for t in CASE_TYPES])
-    return float(config.demand.referrals_per_day * np.clip(flows, 0, None) @ durations)
+    return float(config.demand.referrals_per_day * steady_state_stock(config).sum())
 
 
 def safe_config(config: Scenario, live_cases_per_team: float | None = None) -> Scenario:
