@@ -182,6 +182,12 @@ ALL_OFF = {
     "sickness": {"enabled": False},
     "staffing": {"attrition_enabled": False},
     "work": {"closure_paperwork_hours": 0.0, "recording_hours_per_visit": 0.0},
+    # The harm side's mechanisms, on by default since issue 10.
+    "front_door": {"enabled": False},
+    "re_referral": {"enabled": False},
+    "exhaustion": {"enabled": False},
+    "worker_changes": {"enabled": False},
+    "manager": {"mode": "off"},
 }
 
 
