@@ -107,8 +107,17 @@ def test_round_trip_the_fit_recovers_the_values_the_example_was_made_with():
     fit = fit_council(
         data, pictures, months=12, seed=3, runner=lambda specs: run_specs(specs, workers=2)
     )
+    reference = load_scenario(ROOT / "scenarios" / "baseline.toml").front_door
     for name, team in fit.teams.items():
-        assert team.referrals_per_day.contains(known["teams"][name]["referrals_per_day"]), name
+        made_with = known["teams"][name]["referrals_per_day"]
+        if pictures[name].caseload_per_fte > 2 * reference.reference_caseload_per_fte:
+            # The example was made by the model before the front door was on by default (issue
+            # 10). At twice the door's reference caseload (Family Support West, 37 per FTE) the
+            # door screens out a growing share, so holding the team's caseload takes more fresh
+            # referrals than the door-less model that made the data: the fit lies above.
+            assert team.referrals_per_day.low > made_with, name
+        else:
+            assert team.referrals_per_day.contains(made_with), name
     assert fit.leave_rate_per_year.contains(known["leave_rate_per_year"])
     assert fit.recruitment_mean_days.contains(known["recruitment_mean_days"])
 
