@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from sim.engine.run import run
+from sim.experiments.validation import social_workers_only
 from sim.healthcheck.data import HISTORY_COLUMNS
 from sim.healthcheck.fit import SERVICE_MIX, mean_open_days
 from sim.scenario.schema import (
@@ -88,7 +89,10 @@ def export(out: Path) -> None:
     for index, (name, service, posts, _, admin, swa, benchmark) in enumerate(TEAMS):
         config = scenario(index)
         result = run(config, SEED + index, index)
-        days = result.worker_days
+        # A council's workforce return lists its social workers: the team manager's row (in the
+        # worker tables since the manager under load is on by default) is not one of them.
+        result.workers = social_workers_only(result.workers)
+        days = social_workers_only(result.worker_days)
         last_year = days[days["day"] >= year_start]
         sick = last_year[last_year["status"] == "sick"].groupby("worker").size()
         for _, w in result.workers.iterrows():
